@@ -1,0 +1,86 @@
+"""POMS: the Production Operations Management Service."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+from flask import Flask
+from markupsafe import escape
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.config import ConfigError, is_loopback, load_config
+from app.extensions import csrf, db, login_manager, migrate
+
+log = logging.getLogger(__name__)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, _record):
+    # SQLite ignores foreign keys unless asked, per connection; the other databases
+    # enforce them always.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(load_config(Path(app.instance_path)))
+    if config:
+        app.config.update(config)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["POMS_MAX_UPLOAD_BYTES"]
+    _refuse_open_dev_mode(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from app import models  # noqa: F401  (register the tables with the metadata)
+    from app.auth.session import init_auth
+    from app.blueprints import register_blueprints
+    from app.cli import register_cli
+
+    init_auth(app)
+    register_blueprints(app)
+    register_cli(app)
+    _register_errors(app)
+    return app
+
+
+def _register_errors(app: Flask) -> None:
+    from flask import render_template, request
+    from werkzeug.exceptions import HTTPException
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        if request.headers.get("HX-Request") == "true":
+            # A fragment answer: a short sentence where the swap would have gone.
+            return f'<p class="error" role="alert">{escape(err.description)}</p>', err.code
+        return render_template(
+            "error.html", code=err.code, name=err.name, description=err.description
+        ), err.code
+
+
+def _refuse_open_dev_mode(app: Flask) -> None:
+    """Sign-in by typed name is for one person's laptop: loopback only.
+
+    `flask run` loads the app inside its click context, so the host it is about to bind
+    is known here; any other server is caught per request in app/auth/session.py.
+    """
+    if app.config["POMS_AUTH"] != "dev":
+        return
+    hosts = [app.config["POMS_HOST"]]
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.info_name == "run" and "host" in ctx.params:
+        hosts.append(ctx.params["host"])
+    for host in hosts:
+        if not is_loopback(host):
+            raise ConfigError(
+                f"POMS_AUTH=dev signs people in by typed name and must not listen on {host}; "
+                "bind to 127.0.0.1 or set POMS_AUTH=kerberos"
+            )

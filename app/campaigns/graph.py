@@ -1,0 +1,98 @@
+"""A campaign's stages drawn as a dependency graph, in SVG, by Graphviz.
+
+The SVG is placed inline in the page (so each stage is a link), so it is parsed and
+cleaned here: a stage name can never become markup.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+ET.register_namespace("", SVG_NS)
+ET.register_namespace("xlink", XLINK_NS)
+
+
+class GraphError(RuntimeError):
+    pass
+
+
+@dataclass
+class Node:
+    name: str
+    url: str
+    label: str = ""  # a second line under the name, e.g. the job type
+
+
+@dataclass
+class Edge:
+    parent: str
+    child: str
+    label: str  # the file pattern
+
+
+def _quote(text: str) -> str:
+    """A DOT double-quoted string: only backslash and quote are special inside."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def to_dot(nodes: list[Node], edges: list[Edge]) -> str:
+    ids = {n.name: f"s{i}" for i, n in enumerate(nodes)}
+    lines = [
+        "digraph campaign {",
+        '  graph [rankdir=LR, bgcolor="transparent", fontname="sans-serif"];',
+        '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", color="#4a6fa5",'
+        ' fontname="sans-serif", fontsize=11];',
+        '  edge [color="#666666", fontname="sans-serif", fontsize=9];',
+    ]
+    for node in nodes:
+        label = node.name + (f"\n{node.label}" if node.label else "")
+        lines.append(
+            f"  {ids[node.name]} [label={_quote(label)}, URL={_quote(node.url)}, "
+            f'target="_top", tooltip={_quote(node.name)}];'
+        )
+    for edge in edges:
+        if edge.parent in ids and edge.child in ids:
+            lines.append(
+                f"  {ids[edge.parent]} -> {ids[edge.child]} [label={_quote(edge.label)}];"
+            )
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def render_svg(dot: str, timeout: float = 10.0) -> str:
+    exe = shutil.which("dot")
+    if exe is None:
+        raise GraphError("Graphviz is not installed (no `dot` on PATH): apt-get install graphviz")
+    try:
+        done = subprocess.run(
+            [exe, "-Tsvg"], input=dot.encode(), capture_output=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise GraphError(f"Graphviz took longer than {timeout:.0f} s") from None
+    if done.returncode != 0:
+        raise GraphError(f"Graphviz failed: {done.stderr.decode(errors='replace').strip()}")
+    return clean_svg(done.stdout)
+
+
+def clean_svg(raw: bytes) -> str:
+    """Parse Graphviz's SVG and drop anything that could run script."""
+    root = ET.fromstring(raw)
+    for parent in root.iter():
+        for child in list(parent):
+            if child.tag.rsplit("}", 1)[-1] in ("script", "foreignObject"):
+                parent.remove(child)
+        for attr in list(parent.attrib):
+            name = attr.rsplit("}", 1)[-1].lower()
+            value = parent.attrib[attr].strip().lower()
+            if name.startswith("on") or (name == "href" and value.startswith("javascript:")):
+                del parent.attrib[attr]
+    root.set("class", "stage-graph")
+    return ET.tostring(root, encoding="unicode")
+
+
+def campaign_svg(nodes: list[Node], edges: list[Edge]) -> str:
+    return render_svg(to_dot(nodes, edges))

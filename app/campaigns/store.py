@@ -1,0 +1,325 @@
+"""Moving campaigns between CampaignSpec and the database.
+
+Every function here works inside the caller's transaction and never commits: one user
+action is one transaction, committed (or rolled back) by the view or command that took it.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict
+
+from sqlalchemy import select
+
+from app.campaigns.ini import diff_campaigns
+from app.campaigns.spec import (
+    STAGE_KEYS,
+    CampaignSpec,
+    DependencySpec,
+    JobTypeSpec,
+    LoginSetupSpec,
+    StageSpec,
+)
+from app.extensions import db
+from app.models import (
+    AuditEntry,
+    Campaign,
+    CampaignStage,
+    CampaignTag,
+    Experiment,
+    Experimenter,
+    JobType,
+    LoginSetup,
+    StageDependency,
+    Submission,
+)
+
+# Stage columns that hold a name of a shared definition rather than a value.
+_REFERENCES = ("job_type", "login_setup")
+
+
+class CampaignInUse(Exception):
+    """The change would rewrite or remove something that has already launched."""
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def job_type_spec(job_type: JobType) -> JobTypeSpec:
+    return JobTypeSpec(
+        name=job_type.name,
+        launch_script=job_type.launch_script,
+        parameters=copy.deepcopy(job_type.parameters),
+        output_file_patterns=job_type.output_file_patterns,
+        recoveries=copy.deepcopy(job_type.recoveries),
+    )
+
+
+def login_setup_spec(login_setup: LoginSetup) -> LoginSetupSpec:
+    return LoginSetupSpec(
+        name=login_setup.name,
+        host=login_setup.host,
+        account=login_setup.account,
+        setup=login_setup.setup,
+    )
+
+
+def stage_spec(stage: CampaignStage) -> StageSpec:
+    values = {key: getattr(stage, key) for key in STAGE_KEYS if key not in _REFERENCES}
+    return StageSpec(
+        name=stage.name,
+        job_type=stage.job_type.name,
+        login_setup=stage.login_setup.name,
+        **copy.deepcopy(values),
+    )
+
+
+def spec_from_campaign(campaign: Campaign) -> CampaignSpec:
+    stages = list(campaign.stages)
+    spec = CampaignSpec(
+        name=campaign.name,
+        experiment=campaign.experiment.name,
+        poms_role=campaign.poms_role,
+        state=campaign.state,
+        tags=list(campaign.tags),
+        keywords=dict(campaign.keywords or {}),
+        defaults=copy.deepcopy(campaign.defaults or {}),
+        node_positions=copy.deepcopy(campaign.node_positions or {}),
+        stages=[stage_spec(s) for s in stages],
+    )
+    for stage in stages:
+        for link in stage.parent_links:
+            spec.dependencies.append(
+                DependencySpec(
+                    child=stage.name,
+                    parent=link.parent.name,
+                    position=link.position,
+                    file_pattern=link.file_pattern,
+                )
+            )
+        spec.job_types.setdefault(stage.job_type.name, job_type_spec(stage.job_type))
+        spec.login_setups.setdefault(stage.login_setup.name, login_setup_spec(stage.login_setup))
+    return spec
+
+
+def find_campaign(experiment: Experiment, name: str) -> Campaign | None:
+    return db.session.scalar(
+        select(Campaign).where(Campaign.experiment_id == experiment.id, Campaign.name == name)
+    )
+
+
+def has_launched(campaign: Campaign) -> bool:
+    stage_ids = [s.id for s in campaign.stages]
+    if not stage_ids:
+        return False
+    found = db.session.scalar(
+        select(Submission.id).where(Submission.campaign_stage_id.in_(stage_ids)).limit(1)
+    )
+    return found is not None
+
+
+def _shared(model, experiment: Experiment, name: str):
+    return db.session.scalar(
+        select(model).where(model.experiment_id == experiment.id, model.name == name)
+    )
+
+
+def shared_definitions(
+    experiment: Experiment,
+) -> tuple[dict[str, JobTypeSpec], dict[str, LoginSetupSpec]]:
+    """Every job type and login setup of the experiment, by name."""
+    job_types = db.session.scalars(select(JobType).where(JobType.experiment_id == experiment.id))
+    login_setups = db.session.scalars(
+        select(LoginSetup).where(LoginSetup.experiment_id == experiment.id)
+    )
+    return (
+        {jt.name: job_type_spec(jt) for jt in job_types},
+        {ls.name: login_setup_spec(ls) for ls in login_setups},
+    )
+
+
+def upload_plan(experiment: Experiment, spec: CampaignSpec) -> tuple[Campaign | None, list]:
+    """What uploading `spec` would change: the existing campaign (or None) and the changes.
+
+    Shared job types and login setups are compared with what the experiment holds now,
+    even when the campaign itself is new, since other campaigns may use them.
+    """
+    existing = find_campaign(experiment, spec.name)
+    if existing is not None:
+        old = spec_from_campaign(existing)
+    else:
+        old = CampaignSpec(name=spec.name, experiment=experiment.name)
+    # Shared definitions the campaign does not use yet are still compared, by name.
+    for name in spec.job_types:
+        if name not in old.job_types and (jt := _shared(JobType, experiment, name)):
+            old.job_types[name] = job_type_spec(jt)
+    for name in spec.login_setups:
+        if name not in old.login_setups and (ls := _shared(LoginSetup, experiment, name)):
+            old.login_setups[name] = login_setup_spec(ls)
+    if existing is None:
+        changes = [c for c in diff_campaigns(old, spec) if c.kind in _SHARED_KINDS]
+    else:
+        changes = diff_campaigns(old, spec)
+    return existing, changes
+
+
+_SHARED_KINDS = ("job type changed", "login setup changed")
+
+
+# --- writing -------------------------------------------------------------------------
+
+
+def audit(
+    experiment: Experiment | None,
+    who: Experimenter | None,
+    action: str,
+    subject: str,
+    before=None,
+    after=None,
+) -> None:
+    db.session.add(
+        AuditEntry(
+            experiment=experiment,
+            experimenter=who,
+            action=action,
+            subject=subject,
+            before=before,
+            after=after,
+        )
+    )
+
+
+def _put_job_type(experiment: Experiment, spec: JobTypeSpec, who: Experimenter) -> JobType:
+    row = _shared(JobType, experiment, spec.name)
+    if row is None:
+        row = JobType(experiment=experiment, name=spec.name, creator=who)
+        db.session.add(row)
+    elif job_type_spec(row) != spec:
+        audit(experiment, who, "job type changed", spec.name, asdict(job_type_spec(row)), asdict(spec))
+    row.launch_script = spec.launch_script
+    row.parameters = copy.deepcopy(spec.parameters)
+    row.output_file_patterns = spec.output_file_patterns
+    row.recoveries = copy.deepcopy(spec.recoveries)
+    return row
+
+
+def _put_login_setup(
+    experiment: Experiment, spec: LoginSetupSpec, who: Experimenter
+) -> LoginSetup:
+    row = _shared(LoginSetup, experiment, spec.name)
+    if row is None:
+        row = LoginSetup(experiment=experiment, name=spec.name, creator=who)
+        db.session.add(row)
+    elif login_setup_spec(row) != spec:
+        before = asdict(login_setup_spec(row))
+        audit(experiment, who, "login setup changed", spec.name, before, asdict(spec))
+    row.host, row.account, row.setup = spec.host, spec.account, spec.setup
+    return row
+
+
+def save_campaign(experiment: Experiment, spec: CampaignSpec, who: Experimenter) -> Campaign:
+    """Create the campaign, or update the one with this name in place (never a duplicate)."""
+    campaign = find_campaign(experiment, spec.name)
+    before = asdict(spec_from_campaign(campaign)) if campaign else None
+    if campaign is None:
+        campaign = Campaign(experiment=experiment, name=spec.name, owner=who)
+        db.session.add(campaign)
+    job_types = {n: _put_job_type(experiment, jt, who) for n, jt in spec.job_types.items()}
+    login_setups = {n: _put_login_setup(experiment, ls, who) for n, ls in spec.login_setups.items()}
+
+    campaign.poms_role = spec.poms_role
+    campaign.state = spec.state
+    campaign.keywords = dict(spec.keywords)
+    campaign.defaults = copy.deepcopy(spec.defaults)
+    campaign.node_positions = copy.deepcopy(spec.node_positions)
+    _set_tags(campaign, spec.tags)
+
+    by_name = {s.name: s for s in campaign.stages}
+    wanted = {s.name for s in spec.stages}
+    for name, stage in list(by_name.items()):
+        if name not in wanted:
+            if stage.id is not None and _stage_launched(stage):
+                raise CampaignInUse(
+                    f"stage {name!r} has submissions and cannot be removed from "
+                    f"campaign {spec.name!r}"
+                )
+            campaign.stages.remove(stage)
+            del by_name[name]
+    for position, stage_spec_ in enumerate(spec.stages):
+        stage = by_name.get(stage_spec_.name)
+        if stage is None:
+            stage = CampaignStage(name=stage_spec_.name)
+            campaign.stages.append(stage)
+            by_name[stage.name] = stage
+        stage.position = position
+        for key in STAGE_KEYS:
+            if key not in _REFERENCES:
+                setattr(stage, key, copy.deepcopy(getattr(stage_spec_, key)))
+        stage.job_type = job_types[stage_spec_.job_type]
+        stage.login_setup = login_setups[stage_spec_.login_setup]
+    # Keep the campaign's stage list ordered as the INI lists it.
+    campaign.stages.sort(key=lambda s: s.position)
+
+    _set_dependencies(by_name, spec.dependencies)
+    db.session.flush()
+    after = asdict(spec_from_campaign(campaign))
+    if before != after:
+        action = "campaign updated" if before else "campaign created"
+        audit(experiment, who, action, spec.name, before, after)
+    return campaign
+
+
+def _stage_launched(stage: CampaignStage) -> bool:
+    found = db.session.scalar(
+        select(Submission.id).where(Submission.campaign_stage_id == stage.id).limit(1)
+    )
+    return found is not None
+
+
+def _set_tags(campaign: Campaign, tags: list[str]) -> None:
+    have = {t.tag: t for t in campaign.tag_rows}
+    for tag, row in have.items():
+        if tag not in tags:
+            campaign.tag_rows.remove(row)
+    for tag in tags:
+        if tag not in have:
+            campaign.tag_rows.append(CampaignTag(tag=tag))
+
+
+def _set_dependencies(stages: dict[str, CampaignStage], deps: list[DependencySpec]) -> None:
+    wanted = {(d.child, d.position): d for d in deps}
+    for stage in stages.values():
+        for link in list(stage.parent_links):
+            dep = wanted.pop((stage.name, link.position), None)
+            if dep is None:
+                stage.parent_links.remove(link)
+            else:
+                link.parent = stages[dep.parent]
+                link.file_pattern = dep.file_pattern
+    for dep in wanted.values():
+        stages[dep.child].parent_links.append(
+            StageDependency(
+                parent=stages[dep.parent], position=dep.position, file_pattern=dep.file_pattern
+            )
+        )
+
+
+def clone_campaign(campaign: Campaign, new_name: str, who: Experimenter) -> Campaign:
+    """A copy under a new name, sharing the same job types and login setups."""
+    if find_campaign(campaign.experiment, new_name) is not None:
+        raise ValueError(f"campaign {new_name!r} already exists in {campaign.experiment.name}")
+    spec = spec_from_campaign(campaign)
+    spec.name = new_name
+    return save_campaign(campaign.experiment, spec, who)
+
+
+def delete_campaign(campaign: Campaign, who: Experimenter) -> None:
+    if has_launched(campaign):
+        raise CampaignInUse(
+            f"campaign {campaign.name!r} has launched; it can be made Inactive, not deleted"
+        )
+    audit(
+        campaign.experiment, who, "campaign deleted", campaign.name,
+        asdict(spec_from_campaign(campaign)), None,
+    )
+    db.session.delete(campaign)
+    db.session.flush()

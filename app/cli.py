@@ -1,0 +1,152 @@
+"""Operator commands: `flask --app wsgi poms ...`."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from app.auth import policy
+from app.campaigns import store
+from app.campaigns.ini import export_ini, parse_ini
+from app.campaigns.spec import InvalidCampaign, Problem
+from app.extensions import db
+from app.models import Campaign, Experiment, Experimenter, Membership
+
+poms = click.Group("poms", help="POMS operator commands.")
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "examples" / "mu2e"
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(poms)
+
+
+def _fail(lines: list) -> None:
+    for line in lines:
+        click.echo(str(line), err=True)
+    sys.exit(1)
+
+
+def find_or_create_experiment(name: str) -> Experiment:
+    experiment = db.session.scalar(select(Experiment).where(Experiment.name == name))
+    if experiment is None:
+        experiment = Experiment(name=name)
+        db.session.add(experiment)
+        db.session.flush()
+    return experiment
+
+
+def ensure_member(experiment: Experiment, user: Experimenter, role: str) -> Membership:
+    """Make `user` a member with at least `role` (an existing higher role is kept)."""
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.experiment_id == experiment.id, Membership.experimenter_id == user.id
+        )
+    )
+    if membership is None:
+        membership = Membership(experiment=experiment, experimenter=user, role=role)
+        db.session.add(membership)
+    elif policy.rank(membership.role) < policy.rank(role):
+        membership.role = role
+    db.session.flush()
+    return membership
+
+
+def import_campaign(path: Path, experiment_name: str | None, username: str) -> Campaign:
+    """Read, check and store one INI file in one transaction (nothing on failure)."""
+    from app.auth.session import find_or_create_experimenter
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise InvalidCampaign([Problem(str(path), None, None, f"cannot be read: {err}")]) from None
+    spec, warnings = parse_ini(text, str(path))
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    name = experiment_name or spec.experiment
+    if not name:
+        raise InvalidCampaign(
+            [Problem(str(path), "campaign", "experiment", "missing: give --experiment")]
+        )
+    spec.experiment = name
+    try:
+        experiment = find_or_create_experiment(name)
+        user = find_or_create_experimenter(username)
+        ensure_member(experiment, user, "production" if spec.poms_role == "production"
+                      else "analysis")
+        campaign = store.save_campaign(experiment, spec, user)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return campaign
+
+
+@poms.command("import-ini")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--experiment", help="Import into this experiment (default: the file's).")
+@click.option("--user", "username", default="poms", show_default=True,
+              help="The campaign's owner.")
+def import_ini_command(path: Path, experiment: str | None, username: str) -> None:
+    """Import (or update in place) a campaign from an INI file."""
+    try:
+        campaign = import_campaign(path, experiment, username)
+    except InvalidCampaign as err:
+        _fail(err.problems)
+    except store.CampaignInUse as err:
+        _fail([f"{path}: {err}"])
+    click.echo(campaign.name)
+
+
+def _experiment_or_fail(name: str) -> Experiment:
+    experiment = db.session.scalar(select(Experiment).where(Experiment.name == name))
+    if experiment is None:
+        _fail([f"no experiment {name!r}"])
+    return experiment
+
+
+@poms.command("export-ini")
+@click.argument("experiment")
+@click.argument("campaign")
+def export_ini_command(experiment: str, campaign: str) -> None:
+    """Print a campaign as INI."""
+    row = store.find_campaign(_experiment_or_fail(experiment), campaign)
+    if row is None:
+        _fail([f"no campaign {campaign!r} in {experiment}"])
+    click.echo(export_ini(store.spec_from_campaign(row)), nl=False)
+
+
+@poms.command("list-campaigns")
+@click.argument("experiment")
+def list_campaigns_command(experiment: str) -> None:
+    """One campaign name a line."""
+    exp = _experiment_or_fail(experiment)
+    for name in db.session.scalars(
+        select(Campaign.name).where(Campaign.experiment_id == exp.id).order_by(Campaign.name)
+    ):
+        click.echo(name)
+
+
+@poms.command("demo")
+@click.option("--user", "username", default="demo", show_default=True)
+def demo_command(username: str) -> None:
+    """Load the demo experiment (mu2e), its user, and the tutorial campaign."""
+    from app.auth.session import find_or_create_experimenter
+
+    experiment = find_or_create_experiment("mu2e")
+    ensure_member(experiment, find_or_create_experimenter(username), "superuser")
+    db.session.commit()
+    campaign = import_campaign(DEMO_DIR / "tutorial.ini", "mu2e", username)
+    click.echo(f"demo: experiment mu2e, user {username} (superuser), campaign {campaign.name}")
+
+
+@poms.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker_command(burst: bool) -> None:
+    """An RQ worker on every POMS queue."""
+    from workers.main import run_worker
+
+    run_worker(current_app.config["POMS_REDIS_URL"], burst=burst)

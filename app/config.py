@@ -1,0 +1,76 @@
+"""Every setting POMS has, read from POMS_* environment variables.
+
+The defaults are the embedded service: SQLite under instance/, a Redis on a local port,
+sign-in by typed user name (dev). A production deployment changes only the environment.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+AUTH_MODES = ("dev", "kerberos", "remote_user")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+class ConfigError(RuntimeError):
+    """A setting that cannot work; raised at start-up, naming the variable."""
+
+
+def _list(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def _int(environ, name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not an integer") from None
+
+
+def _secret_key(instance_path: Path) -> str:
+    """A stable secret for the embedded service, kept in instance/ with 0600 permissions."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load_config(instance_path: Path, environ=None) -> dict:
+    environ = os.environ if environ is None else environ
+    auth = environ.get("POMS_AUTH", "dev")
+    if auth not in AUTH_MODES:
+        raise ConfigError(f"POMS_AUTH={auth!r} is not one of {', '.join(AUTH_MODES)}")
+    return {
+        # A relative SQLite URL lands under instance/ (Flask-SQLAlchemy does that).
+        "SQLALCHEMY_DATABASE_URI": environ.get("POMS_DATABASE_URL", "sqlite:///poms.db"),
+        "POMS_REDIS_URL": environ.get("POMS_REDIS_URL", "redis://127.0.0.1:6390/0"),
+        "POMS_AUTH": auth,
+        "POMS_KEYTAB": environ.get("POMS_KEYTAB", ""),
+        "POMS_REALMS": _list(environ.get("POMS_REALMS", "FNAL.GOV")),
+        "POMS_ADMINS": _list(environ.get("POMS_ADMINS")),
+        "POMS_TRUSTED_PROXIES": _list(environ.get("POMS_TRUSTED_PROXIES", "127.0.0.1")),
+        "POMS_HOST": environ.get("POMS_HOST", "127.0.0.1"),
+        "POMS_PAGE_SIZE": _int(environ, "POMS_PAGE_SIZE", 25),
+        "POMS_MAX_UPLOAD_BYTES": _int(environ, "POMS_MAX_UPLOAD_BYTES", 1024 * 1024),
+        "SECRET_KEY": environ.get("POMS_SECRET_KEY") or _secret_key(instance_path),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # Over plain HTTP (the embedded default on loopback) a Secure cookie would never
+        # come back; every other mode sits behind TLS.
+        "SESSION_COOKIE_SECURE": auth != "dev",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+def is_loopback(host: str | None) -> bool:
+    return (host or "") in LOOPBACK_HOSTS or (host or "").startswith("127.")
