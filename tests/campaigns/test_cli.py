@@ -1,0 +1,90 @@
+"""The operator commands, run as an operator runs them: `flask --app wsgi poms ...`."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.app import EXAMPLES
+
+ROOT = Path(__file__).resolve().parents[2]
+FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
+
+
+@pytest.fixture
+def flask_cli(tmp_path):
+    env = {
+        **os.environ,
+        "POMS_DATABASE_URL": f"sqlite:///{tmp_path / 'poms.db'}",
+        "POMS_SECRET_KEY": "cli-test",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*FLASK, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+
+    done = run("db", "upgrade")
+    assert done.returncode == 0, done.stderr
+    return run
+
+
+def test_import_every_example_then_list_and_export(flask_cli):
+    imported = []
+    for path in sorted(EXAMPLES.rglob("*.ini")):
+        done = flask_cli("poms", "import-ini", str(path), "--experiment", "samdev")
+        assert done.returncode == 0, f"{path}: {done.stderr}"
+        imported.append(done.stdout.strip().splitlines()[-1])
+    assert "srsoleti_tutorial" in imported
+    listed = flask_cli("poms", "list-campaigns", "samdev")
+    assert listed.returncode == 0
+    assert sorted(listed.stdout.splitlines()) == sorted(set(imported))
+
+    exported = flask_cli("poms", "export-ini", "samdev", "srsoleti_tutorial")
+    assert exported.returncode == 0
+    assert "[dependencies reco]" in exported.stdout
+    assert "file_pattern_1 = %.fcl" in exported.stdout
+
+
+def test_import_creates_the_experiment_and_owner_named_in_the_file(flask_cli):
+    done = flask_cli("poms", "import-ini", str(EXAMPLES / "mu2e_reco_tutorial.ini"),
+                     "--user", "srsoleti")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "srsoleti_tutorial"
+    assert flask_cli("poms", "list-campaigns", "mu2e").stdout.split() == ["srsoleti_tutorial"]
+
+
+def test_invalid_file_exits_1_with_every_problem_one_a_line(flask_cli, tmp_path):
+    bad = tmp_path / "bad.ini"
+    bad.write_text(
+        (EXAMPLES / "mu2e_reco_tutorial.ini").read_text()
+        .replace("completion_pct=100", "completion_pct=-5")
+        .replace("launch_script = fife_launch\nparameters = [[\"-c \", \"/mu2e",
+                 "launch_script = fife_launch\nparamaters = [[\"-c \", \"/mu2e", 1)
+    )
+    done = flask_cli("poms", "import-ini", str(bad))
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) >= 2
+    assert all(str(bad) in line for line in lines)
+    assert any("[campaign_defaults]" in line and "completion_pct" in line for line in lines)
+    assert any("paramaters" in line and "parameters" in line for line in lines)  # did you mean
+    assert flask_cli("poms", "list-campaigns", "mu2e").returncode == 1  # nothing was created
+
+
+def test_export_of_an_unknown_campaign_fails_clearly(flask_cli):
+    flask_cli("poms", "import-ini", str(EXAMPLES / "mu2e_reco_tutorial.ini"))
+    done = flask_cli("poms", "export-ini", "mu2e", "nope")
+    assert done.returncode == 1 and "no campaign 'nope' in mu2e" in done.stderr
+
+
+def test_dev_mode_refuses_to_listen_beyond_loopback(tmp_path):
+    env = {**os.environ, "POMS_DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
+           "POMS_SECRET_KEY": "x", "POMS_HOST": "0.0.0.0"}
+    done = subprocess.run([*FLASK, "poms", "list-campaigns", "x"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "must not listen on 0.0.0.0" in done.stderr
