@@ -4,7 +4,14 @@ from __future__ import annotations
 import re
 
 from flask import (
-    Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
     url_for,
 )
 from flask_login import login_required

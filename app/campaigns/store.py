@@ -224,7 +224,9 @@ def save_campaign(experiment: Experiment, spec: CampaignSpec, who: Experimenter)
         campaign = Campaign(experiment=experiment, name=spec.name, owner=who)
         db.session.add(campaign)
     job_types = {n: _put_job_type(experiment, jt, who) for n, jt in spec.job_types.items()}
-    login_setups = {n: _put_login_setup(experiment, ls, who) for n, ls in spec.login_setups.items()}
+    login_setups = {
+        n: _put_login_setup(experiment, ls, who) for n, ls in spec.login_setups.items()
+    }
 
     campaign.poms_role = spec.poms_role
     campaign.state = spec.state

@@ -1,6 +1,13 @@
 """SQLAlchemy models, one module per aggregate; import them all so Alembic sees them."""
 from app.models.audit import AuditEntry
-from app.models.campaign import Campaign, CampaignStage, CampaignTag, JobType, LoginSetup, StageDependency
+from app.models.campaign import (
+    Campaign,
+    CampaignStage,
+    CampaignTag,
+    JobType,
+    LoginSetup,
+    StageDependency,
+)
 from app.models.experiment import ROLES, Experiment, Experimenter, Membership
 from app.models.submission import Submission
 

@@ -26,9 +26,13 @@ def upload(client, path_or_text, name="campaign.ini", experiment="mu2e", preview
     url = f"/e/{experiment}/campaigns/upload" + ("/preview" if preview else "")
     return client.post(
         url,
-        data={"csrf_token": token, "ini_file": (io.BytesIO(data.encode() if isinstance(data, str) else data), name)},
+        data={"csrf_token": token, "ini_file": (io.BytesIO(_bytes(data)), name)},
         content_type="multipart/form-data",
     )
+
+
+def _bytes(data) -> bytes:
+    return data.encode() if isinstance(data, str) else data
 
 
 def campaign_named(name: str) -> Campaign:
@@ -293,4 +297,5 @@ def test_dev_sign_in_shows_the_banner_and_refuses_strangers(client, member):
     token = csrf_token(client)
     refused = client.post("/login", data={"username": "mallory", "csrf_token": token})
     assert refused.status_code == 401 and "not registered" in text(refused)
-    assert re.search(r"Development sign-in", text(signed_in(client, "alice").get("/e/mu2e/campaigns")))
+    page = text(signed_in(client, "alice").get("/e/mu2e/campaigns"))
+    assert re.search(r"Development sign-in", page)
