@@ -194,7 +194,8 @@ def _put_job_type(experiment: Experiment, spec: JobTypeSpec, who: Experimenter) 
         row = JobType(experiment=experiment, name=spec.name, creator=who)
         db.session.add(row)
     elif job_type_spec(row) != spec:
-        audit(experiment, who, "job type changed", spec.name, asdict(job_type_spec(row)), asdict(spec))
+        before = asdict(job_type_spec(row))
+        audit(experiment, who, "job type changed", spec.name, before, asdict(spec))
     row.launch_script = spec.launch_script
     row.parameters = copy.deepcopy(spec.parameters)
     row.output_file_patterns = spec.output_file_patterns
