@@ -8,12 +8,12 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from app.auth import policy
+from app.auth.members import ensure_member, find_or_create_experiment  # noqa: F401
 from app.campaigns import store
 from app.campaigns.ini import export_ini, parse_ini
 from app.campaigns.spec import InvalidCampaign, Problem
 from app.extensions import db
-from app.models import Campaign, Experiment, Experimenter, Membership
+from app.models import Campaign, Experiment
 
 poms = click.Group("poms", help="POMS operator commands.")
 
@@ -21,6 +21,8 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "examples" / "mu2e"
 
 
 def register_cli(app: Flask) -> None:
+    from app.auth import cli as _member_commands  # noqa: F401  (add-member, remove-member)
+
     app.cli.add_command(poms)
 
 
@@ -28,31 +30,6 @@ def _fail(lines: list) -> None:
     for line in lines:
         click.echo(str(line), err=True)
     sys.exit(1)
-
-
-def find_or_create_experiment(name: str) -> Experiment:
-    experiment = db.session.scalar(select(Experiment).where(Experiment.name == name))
-    if experiment is None:
-        experiment = Experiment(name=name)
-        db.session.add(experiment)
-        db.session.flush()
-    return experiment
-
-
-def ensure_member(experiment: Experiment, user: Experimenter, role: str) -> Membership:
-    """Make `user` a member with at least `role` (an existing higher role is kept)."""
-    membership = db.session.scalar(
-        select(Membership).where(
-            Membership.experiment_id == experiment.id, Membership.experimenter_id == user.id
-        )
-    )
-    if membership is None:
-        membership = Membership(experiment=experiment, experimenter=user, role=role)
-        db.session.add(membership)
-    elif policy.rank(membership.role) < policy.rank(role):
-        membership.role = role
-    db.session.flush()
-    return membership
 
 
 def import_campaign(path: Path, experiment_name: str | None, username: str) -> Campaign:

@@ -58,6 +58,15 @@ def load_config(instance_path: Path, environ=None) -> dict:
         "POMS_REALMS": _list(environ.get("POMS_REALMS", "FNAL.GOV")),
         "POMS_ADMINS": _list(environ.get("POMS_ADMINS")),
         "POMS_TRUSTED_PROXIES": _list(environ.get("POMS_TRUSTED_PROXIES", "127.0.0.1")),
+        # remote_user mode: the header a trusted front end (Apache with mod_auth_gssapi and
+        # mod_proxy) puts the authenticated principal in.
+        "POMS_REMOTE_USER_HEADER": environ.get("POMS_REMOTE_USER_HEADER", "X-Remote-User"),
+        # kerberos mode: the service a ticket must be for ("HTTP@poms.fnal.gov" or
+        # "HTTP/poms.fnal.gov@FNAL.GOV"); empty accepts a ticket for any key in the keytab.
+        "POMS_SERVICE_PRINCIPAL": environ.get("POMS_SERVICE_PRINCIPAL", ""),
+        # Uploaded grid credentials (X.509 proxies, bearer tokens): outside the web root.
+        "POMS_CREDENTIALS_DIR": environ.get("POMS_CREDENTIALS_DIR")
+        or str(instance_path / "credentials"),
         "POMS_HOST": environ.get("POMS_HOST", "127.0.0.1"),
         "POMS_PAGE_SIZE": _int(environ, "POMS_PAGE_SIZE", 25),
         "POMS_MAX_UPLOAD_BYTES": _int(environ, "POMS_MAX_UPLOAD_BYTES", 1024 * 1024),

@@ -1,28 +1,54 @@
 """Signing in, the signed-in person, and the experiment and role they act in.
 
+Three ways to learn who is asking (POMS_AUTH):
+  kerberos     SPNEGO Negotiate done here with the service keytab (app.auth.kerberos); a
+               Flask-Login session follows, so the handshake happens once per session.
+  remote_user  a trusted front end (Apache with mod_auth_gssapi) says who it is, on every
+               request; nothing is remembered in the session.
+  dev          a typed user name, loopback only, with a banner on every page.
+
+Memberships are read from the database on every request (the user loader loads the person
+afresh), so a role change or a removal takes effect on the person's next click.
+
 Every view that touches an experiment's data goes through `experiment_access`, which
 answers 404 for an unknown experiment, 403 for a non-member, and otherwise gives the role
 the person acts as (their own, or a lower one they picked in the header switcher).
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from flask import Flask, abort, current_app, g, request, session
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
-from sqlalchemy import select
+from markupsafe import escape
 
 from app.auth import policy
-from app.config import is_loopback
+from app.auth.members import find_experiment, find_or_create_experimenter  # noqa: F401
+from app.config import ConfigError, is_loopback
 from app.extensions import db, login_manager
 from app.models import Experiment, Experimenter
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class Access:
     experiment: Experiment
-    role: str  # the role acted as
+    role: str | None  # the role acted as (None: an administrator who is not a member)
     user: Experimenter
+    is_admin: bool = False
 
     def owns(self, thing) -> bool:
         owner_id = getattr(thing, "owner_id", None) or getattr(thing, "creator_id", None)
@@ -30,17 +56,80 @@ class Access:
 
 
 def init_auth(app: Flask) -> None:
+    from app.auth import kerberos, remote_user
+
+    mode = app.config["POMS_AUTH"]
+    if mode != "dev" and not app.config["POMS_REALMS"]:
+        raise ConfigError(f"POMS_AUTH={mode} needs POMS_REALMS (the realms allowed to sign in)")
+    if mode == "remote_user" and not app.config["POMS_TRUSTED_PROXIES"]:
+        raise ConfigError("POMS_AUTH=remote_user needs POMS_TRUSTED_PROXIES (the front ends)")
+    if mode == "kerberos":
+        kerberos.check_keytab_at_start(app)
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
+
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in."
+    login_manager.unauthorized_handler(_unauthorized)
     app.before_request(_guard_dev_mode)
+    app.before_request(kerberos.sign_in_by_negotiate)
+    app.before_request(remote_user.identify)
+    app.after_request(kerberos.add_mutual_token)
     app.after_request(_security_headers)
     app.context_processor(_header_context)
 
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> Experimenter | None:
-    user = db.session.get(Experimenter, int(user_id))
+    # Behind a front end the front end says who is asking on every request: a session
+    # cookie must never outlive what it says (the request loader takes over).
+    if current_app.config["POMS_AUTH"] == "remote_user":
+        return None
+    try:
+        user = db.session.get(Experimenter, int(user_id))
+    except (TypeError, ValueError):
+        return None
     return user if user is not None and user.active else None
+
+
+@login_manager.request_loader
+def _load_user_from_request(_request) -> Experimenter | None:
+    return g.get("front_end_user")
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def auth_page(template: str, status: int, headers: dict | None = None, **context) -> Response:
+    """A sign-in answer: the full page, or for htmx one sentence where the swap would go."""
+    if is_htmx():
+        sentence = context.get("sentence", "Please sign in again.")
+        body = f'<p class="error" role="alert">{escape(sentence)}</p>'
+    else:
+        body = render_template(template, **context)
+    response = Response(body, status=status, mimetype="text/html")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _unauthorized():
+    """What a request that needs a signed-in person gets without one, per mode."""
+    from app.auth import kerberos
+
+    mode = current_app.config["POMS_AUTH"]
+    if mode == "kerberos":
+        return kerberos.challenge()
+    if mode == "remote_user":
+        return auth_page(
+            "auth/front_end.html", 401,
+            sentence="The front end did not say who you are: reload the page.",
+        )
+    target = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if is_htmx():
+        # htmx follows HX-Redirect whatever the status; a 401 keeps scripts honest.
+        return Response("Please sign in.", status=401, headers={"HX-Redirect": target})
+    return redirect(target)
 
 
 def _guard_dev_mode():
@@ -53,28 +142,35 @@ def _guard_dev_mode():
     return None
 
 
+_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
 def _security_headers(response):
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; frame-ancestors 'none'",
-    )
+    headers.setdefault("Content-Security-Policy", _CSP)
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.endpoint != "static":
+        # Pages carry one person's view of their experiments: no shared cache keeps them.
+        headers.setdefault("Cache-Control", "no-store")
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 
-def find_or_create_experimenter(username: str) -> Experimenter:
-    user = db.session.scalar(select(Experimenter).where(Experimenter.username == username))
-    if user is None:
-        user = Experimenter(username=username)
-        db.session.add(user)
-        db.session.flush()
-    return user
+def is_admin(user=None) -> bool:
+    user = current_user if user is None else user
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return policy.is_admin(user.username, current_app.config["POMS_ADMINS"])
 
 
 def memberships(user: Experimenter) -> dict[str, str]:
@@ -94,14 +190,35 @@ def acting_role(experiment_name: str, own_role: str) -> str:
 
 
 def experiment_access(name: str) -> Access:
-    experiment = db.session.scalar(select(Experiment).where(Experiment.name == name))
+    experiment = find_experiment(name)
     if experiment is None or not experiment.active:
         abort(404, f"no experiment {name!r}")
     own = current_user.role_in(experiment)
     if own is None:
         abort(403, f"you are not a member of {name}")
     session["experiment"] = name
-    access = Access(experiment=experiment, role=acting_role(name, own), user=current_user)
+    access = Access(
+        experiment=experiment, role=acting_role(name, own), user=current_user,
+        is_admin=is_admin(),
+    )
+    g.access = access
+    return access
+
+
+def managing_access(name: str) -> Access:
+    """Like experiment_access, but also lets an administrator in who is not a member, and
+    into a deactivated experiment (administrators bring experiments back)."""
+    admin = is_admin()
+    experiment = find_experiment(name)
+    if experiment is None or (not experiment.active and not admin):
+        abort(404, f"no experiment {name!r}")
+    own = current_user.role_in(experiment)
+    if own is None and not admin:
+        abort(403, f"you are not a member of {name}")
+    if experiment.active and own is not None:
+        session["experiment"] = name
+    role = acting_role(name, own) if own else None
+    access = Access(experiment=experiment, role=role, user=current_user, is_admin=admin)
     g.access = access
     return access
 
@@ -115,10 +232,17 @@ def _header_context():
     if current not in mine:
         current = next(iter(mine), None)
     own = mine.get(current)
+    role = access.role if access and access.experiment.name == current else (
+        acting_role(current, own) if own else None
+    )
+    admin = is_admin()
     return {
         "auth_mode": current_app.config["POMS_AUTH"],
         "my_experiments": mine,
         "current_experiment": current,
-        "current_role": access.role if access else (acting_role(current, own) if own else None),
+        "current_role": role,
         "roles_below": [r for r in policy.ROLES if policy.rank(r) <= policy.rank(own)],
+        "is_admin": admin,
+        "may_manage_members": policy.may_manage_members(role, is_admin=admin),
+        "may_read_audit": policy.may_read_audit(role, is_admin=admin),
     }

@@ -1,8 +1,6 @@
 """Signing in and out, and the header's experiment and role switcher."""
 from __future__ import annotations
 
-import re
-
 from flask import (
     Blueprint,
     abort,
@@ -17,21 +15,31 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import policy
-from app.auth.session import memberships
-from app.extensions import db
-from app.models import Experimenter
+from app.auth.members import USERNAME, find_experimenter
+from app.auth.session import is_admin, memberships
+from app.extensions import login_manager
 
 bp = Blueprint("auth", __name__)
 
-USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+def _safe_next(default: str) -> str:
+    target = request.args.get("next", "")
+    # Only a path on this site: never an open redirect.
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
 
 
 @bp.get("/")
 def index():
     if not current_user.is_authenticated:
-        return redirect(url_for("auth.login"))
+        if current_app.config["POMS_AUTH"] == "dev":
+            return redirect(url_for("auth.login"))
+        return login_manager.unauthorized()
     mine = memberships(current_user)
     if not mine:
+        if is_admin():
+            return redirect(url_for("admin.experiments"))
         return render_template("auth/not_registered.html"), 403
     current = session.get("experiment")
     experiment = current if current in mine else next(iter(mine))
@@ -41,23 +49,23 @@ def index():
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_app.config["POMS_AUTH"] != "dev":
-        abort(404)
+        # Kerberos and the front end sign people in on any page; people land here after
+        # signing out, and go on to where they were going.
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return redirect(_safe_next(url_for("auth.index")))
     error = None
     if request.method == "POST":
         username = request.form.get("username", "").strip()
-        user = db.session.query(Experimenter).filter_by(username=username).one_or_none()
+        user = find_experimenter(username) if USERNAME.match(username) else None
         if not USERNAME.match(username):
             error = "A user name is letters, digits, '.', '_' or '-'."
         elif user is None or not user.active:
             error = f"{username} is not registered in any experiment."
         else:
+            session.clear()
             login_user(user)
-            session.pop("acting", None)
-            target = request.args.get("next", "")
-            # Only a path on this site: never an open redirect.
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("auth.index")
-            return redirect(target)
+            return redirect(_safe_next(url_for("auth.index")))
     return render_template("auth/login.html", error=error), (401 if error else 200)
 
 
@@ -65,7 +73,10 @@ def login():
 def logout():
     logout_user()
     session.clear()
-    return redirect(url_for("auth.login") if current_app.config["POMS_AUTH"] == "dev" else "/")
+    if current_app.config["POMS_AUTH"] == "dev":
+        return redirect(url_for("auth.login"))
+    # Not a redirect to a signed-in page: the browser would sign straight back in.
+    return render_template("auth/signed_out.html")
 
 
 @bp.post("/switch")
