@@ -1,0 +1,753 @@
+"""parse_ini: the real POMS sample files import unchanged; bad files say what and where."""
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+
+from app.campaigns.ini import Change, diff_campaigns, parse_ini
+from app.campaigns.spec import InvalidCampaign, Problem
+
+EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "examples"
+EXAMPLE_FILES = sorted(EXAMPLES.rglob("*.ini"))
+
+
+def load(name: str):
+    path = EXAMPLES / name
+    return parse_ini(path.read_text(), str(path))
+
+
+def problems(text: str) -> list[Problem]:
+    with pytest.raises(InvalidCampaign) as err:
+        parse_ini(dedent(text), "bad.ini")
+    assert err.value.problems, "InvalidCampaign without problems"
+    return err.value.problems
+
+
+def only(found: list[Problem], section, key) -> Problem:
+    matching = [p for p in found if p.section == section and p.key == key]
+    assert len(matching) == 1, f"expected one problem at [{section}] {key}, got {found}"
+    return matching[0]
+
+
+# A small valid campaign; the tests below each break one thing in it.
+GOOD = """\
+[campaign]
+experiment = samdev
+poms_role = analysis
+name = demo
+campaign_stage_list = gen, reco
+
+[campaign_defaults]
+vo_role = Analysis
+software_version = v1_0
+login_setup = ls
+job_type = jt
+
+[campaign_stage gen]
+dataset_or_split_data = input_ds
+cs_split_type = nfiles(10)
+
+[campaign_stage reco]
+dataset_or_split_data = from_parent
+
+[dependencies reco]
+campaign_stage_1 = gen
+file_pattern_1 = %.root
+
+[login_setup ls]
+host = pomsgpvm01.fnal.gov
+account = poms_launcher
+setup = setup fife_utils
+
+[job_type jt]
+launch_script = fife_launch -c generic.cfg
+parameters = []
+output_file_patterns = %.root
+recoveries = [["consumed_status", []]]
+"""
+
+
+def test_good_base_file_is_valid():
+    spec, warnings = parse_ini(GOOD, "good.ini")
+    assert warnings == []
+    assert [s.name for s in spec.stages] == ["gen", "reco"]
+
+
+# --- the real examples -----------------------------------------------------------------
+
+
+def test_all_six_examples_are_found():
+    names = {p.name for p in EXAMPLE_FILES}
+    assert names == {
+        "mu2e_reco_tutorial.ini", "generic_analysis.ini", "sample_mc.ini",
+        "sample_reco.ini", "sample_split_merge.ini", "test_mock_campaign_1.ini",
+    }
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
+def test_example_imports_with_no_problems_or_warnings(path):
+    spec, warnings = parse_ini(path.read_text(), str(path))
+    assert warnings == []
+    assert spec.stages
+    for stage in spec.stages:
+        assert stage.job_type in spec.job_types
+        assert stage.login_setup in spec.login_setups
+
+
+def test_tutorial_values():
+    spec, _ = load("mu2e_reco_tutorial.ini")
+    assert (spec.experiment, spec.poms_role, spec.name, spec.state) == (
+        "mu2e", "analysis", "srsoleti_tutorial", "Active")
+    reco_fcl, reco = spec.stages
+    assert (reco_fcl.name, reco.name) == ("reco_fcl", "reco")
+    # reco_fcl overrides the default job type, reco takes it from [campaign_defaults]
+    assert reco_fcl.job_type == "generate_fcl_reco_srsoleti_jobtype"
+    assert reco.job_type == "mu2e_reco_srsoleti_jobtype"
+    assert reco.login_setup == "srsoleti_poms_login"
+    assert reco.completion_pct == 100
+    assert reco.software_version == "MDC2020t"
+    assert reco.dataset_or_split_data == "" and reco.cs_split_type == ""
+    assert reco.param_overrides == [["--stage ", "reco"]]
+    assert reco.merge_overrides is False
+    # "[]" written with quotes in the defaults is an empty list
+    assert spec.defaults["param_overrides"] == []
+    assert spec.defaults["completion_pct"] == 100
+    assert [(d.child, d.parent, d.position, d.file_pattern) for d in spec.dependencies] == [
+        ("reco", "reco_fcl", 1, "%.fcl")]
+    job_type = spec.job_types["mu2e_reco_srsoleti_jobtype"]
+    assert job_type.parameters == [["-c ", "/mu2e/app/users/srsoleti/tutorial/reco.cfg"]]
+    assert job_type.output_file_patterns == "%.art"
+    # launch-time substitutions stay as written
+    assert job_type.recoveries == [["proj_status", [["-Osubmit.dataset=", "%(dataset)s"]]]]
+    assert spec.login_setups["srsoleti_poms_login"].setup == (
+        "setup fife_utils v3_5_0, poms_client, poms_jobsub_wrapper;")
+
+
+def test_sample_mc_without_defaults_and_with_old_dataset_key():
+    spec, _ = load("poms-samples/sample_mc.ini")
+    assert spec.defaults == {}
+    assert spec.poms_role == "analysis"  # not given: the default
+    assert [s.name for s in spec.stages] == [
+        "sample_gen", "sample_g4", "sample_detsim", "sample_reco", "sample_anatree"]
+    gen, g4 = spec.stages[:2]
+    assert gen.dataset_or_split_data == ""  # dataset=None
+    assert g4.dataset_or_split_data == "from_parent"  # dataset=from_parent
+    assert gen.state == "Inactive"
+    assert gen.vo_role == "Production"
+    assert g4.param_overrides == [["--stage=", "g4"], ["-Oglobal.sam_dataset=", "%(dataset)s"]]
+    assert [(d.child, d.parent, d.file_pattern) for d in spec.dependencies] == [
+        ("sample_g4", "sample_gen", "gen%%.root"),
+        ("sample_detsim", "sample_g4", "g4%%.root"),
+        ("sample_reco", "sample_detsim", "detsim%%.root"),
+        ("sample_anatree", "sample_reco", "reco%%.root"),
+    ]
+    assert spec.login_setups["generic"].host == "%(experiment)sgpvm01.fnal.gov"
+    assert spec.job_types["generic"].output_file_patterns == "%%.root"
+    assert spec.job_types["generic"].recoveries == []
+
+
+def test_split_types_in_samples():
+    reco_spec, _ = load("poms-samples/sample_reco.ini")
+    assert reco_spec.stage("sample_reco").cs_split_type == "nfiles(10000)"
+    assert reco_spec.stage("sample_reco").dataset_or_split_data == "draining_production_reco_v1_0"
+    merge_spec, _ = load("poms-samples/sample_split_merge.ini")
+    assert merge_spec.name == "samples/sample_split_merge.ini"
+    assert merge_spec.stage("sample_merge_triga").cs_split_type == ""  # cs_split_type=none
+    patterns = {d.child: d.file_pattern for d in merge_spec.dependencies}
+    assert patterns["sample_merge_trigc"] == "%%trigc%%"
+    assert len(merge_spec.dependencies) == 6
+
+
+def test_mock_campaign_odd_launch_script_kept_verbatim():
+    spec, _ = load("poms-samples/test_mock_campaign_1.ini")
+    job_type = spec.job_types["test_launch_mock_job_generic"]
+    assert job_type.launch_script == (
+        "cd $POMS_DIR; nohup python ./test/mock_job.py --campaign_id $POMS_CAMPAIGN_ID -N 3 "
+        "-D %%(dataset)s --wait > /tmp/launch$$ 2>&1 & echo $!")
+    assert job_type.output_file_patterns == "%%"
+    assert spec.login_setups["test_mock_generic"].host == "`hostname`"
+    assert spec.login_setups["test_mock_generic"].account == "$USER"
+    assert spec.dependencies[0].file_pattern == "%%%%"
+    assert spec.poms_role == "production"
+
+
+def test_generic_analysis_name_with_slash_and_dot():
+    spec, _ = load("poms-samples/generic_analysis.ini")
+    assert spec.name == "samples/generic_analysis.ini"
+    (stage,) = spec.stages
+    assert stage.completion_type == "located"
+    assert stage.dataset_or_split_data == "my_data_1"
+    assert ["-Oglobal.dest=", "/pnfs/%(experiment)s/scratch/users/%(experimenter)s/output"] in (
+        stage.param_overrides)
+    assert spec.job_types["generic_analysis_job"].recoveries == [["consumed_status", []]]
+
+
+# --- reading: syntax, duplicates -----------------------------------------------------------
+
+
+def test_line_outside_any_section():
+    found = problems("experiment = mu2e\n" + GOOD)
+    problem = only(found, None, None)
+    assert problem.line == 1
+    assert "outside any section" in problem.reason and "experiment = mu2e" in problem.reason
+
+
+def test_unreadable_line_inside_a_section():
+    text = GOOD.replace("[campaign_stage reco]\n", "[campaign_stage reco]\nthis is not a key\n")
+    found = problems(text)
+    problem = only(found, None, None)
+    assert problem.line == GOOD.splitlines().index("[campaign_stage reco]") + 2
+    assert "cannot read this line" in problem.reason and "this is not a key" in problem.reason
+
+
+def test_duplicate_key_is_a_problem_with_both_lines():
+    text = GOOD.replace("[campaign_stage gen]\n",
+                        "[campaign_stage gen]\nvo_role = A\nvo_role = B\n")
+    found = problems(text)
+    problem = only(found, "campaign_stage gen", "vo_role")
+    first = GOOD.splitlines().index("[campaign_stage gen]") + 2
+    assert problem.line == first + 1
+    assert f"given twice (lines {first} and {first + 1})" in problem.reason
+
+
+def test_duplicate_section_is_a_problem_with_both_lines():
+    text = GOOD + "\n[campaign_stage gen]\nsoftware_version = v2\n"
+    found = problems(text)
+    problem = only(found, "campaign_stage gen", None)
+    first = GOOD.splitlines().index("[campaign_stage gen]") + 1
+    second = len(GOOD.splitlines()) + 2
+    assert problem.line == second
+    assert f"appears twice (lines {first} and {second})" in problem.reason
+
+
+def test_unknown_section_suggests_the_right_one():
+    text = GOOD.replace("[campaign_stage reco]", "[campain_stage reco]")
+    found = problems(text)
+    problem = only(found, "campain_stage reco", None)
+    assert "unknown section" in problem.reason
+    assert "did you mean 'campaign_stage'?" in problem.reason
+
+
+@pytest.mark.parametrize(
+    "section, line, misspelt, suggestion",
+    [
+        ("campaign_stage gen", "[campaign_stage gen]", "completion_prc = 90", "completion_pct"),
+        ("campaign_defaults", "[campaign_defaults]", "software_versoin = v2", "software_version"),
+        ("campaign", "[campaign]", "stage = Active", "state"),
+        ("job_type jt", "[job_type jt]", "launch_scrpit = x", "launch_script"),
+        ("login_setup ls", "[login_setup ls]", "acount = me", "account"),
+        ("dependencies reco", "[dependencies reco]", "file_patern_1 = %.x", "file_pattern_1"),
+        ("campaign_stage gen", "[campaign_stage gen]", "Job_Type = jt", "job_type"),
+    ],
+)
+def test_misspelt_key_gets_did_you_mean(section, line, misspelt, suggestion):
+    text = GOOD.replace(line + "\n", f"{line}\n{misspelt}\n")
+    key = misspelt.split(" = ")[0]
+    problem = only(problems(text), section, key)
+    assert problem.reason.startswith("unknown key")
+    assert f"did you mean '{suggestion}'?" in problem.reason
+    assert problem.line == GOOD.splitlines().index(line) + 2
+
+
+def test_problem_text_names_file_line_section_and_key():
+    text = GOOD.replace("cs_split_type = nfiles(10)", "cs_split_type = nfiles(ten)")
+    problem = only(problems(text), "campaign_stage gen", "cs_split_type")
+    line = GOOD.splitlines().index("cs_split_type = nfiles(10)") + 1
+    assert str(problem).startswith(f"bad.ini:{line} [campaign_stage gen] cs_split_type: ")
+    assert "positive whole number, not 'ten'" in str(problem)
+
+
+# --- values ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key_value, reason",
+    [
+        ("completion_type = done", "must be 'complete' or 'located', not 'done'"),
+        ("completion_pct = 101", "must be a whole number from 0 to 100, not 101"),
+        ("completion_pct = -1", "must be a whole number from 0 to 100, not -1"),
+        ("completion_pct = 95%", "must be a whole number from 0 to 100, not '95%'"),
+        ("stage_type = weird", "must be regular, test, generator, approval, datatransfer"),
+        ("output_ancestor_depth = -2", "must be a whole number, 0 or more, not -2"),
+        ("merge_overrides = maybe", "must be True or False, not 'maybe'"),
+        ("default_clear_cronjob = 2", "must be True or False, not '2'"),
+        ("state = Paused", "must be Active or Inactive, not 'Paused'"),
+        ("cs_split_type = bogus(3)", "unknown split type 'bogus'"),
+        ("cs_split_type = byrun(low=1,hgh=5)", "has no argument 'hgh' (did you mean 'high'?)"),
+        ("param_overrides = [[\"-c\", \"x\"]", "is not valid JSON"),
+        ("param_overrides = [[\"-c\", 3]]", 'pair 1 must be a [key, value] list of two strings'),
+        ("param_overrides = [[\"-c\"]]", 'pair 1 must be a [key, value] list of two strings'),
+        ("test_param_overrides = {\"a\": \"b\"}", "must be a JSON list of [key, value] pairs"),
+    ],
+)
+def test_bad_stage_value_names_stage_key_and_reason(key_value, reason):
+    text = GOOD.replace("[campaign_stage reco]\n", f"[campaign_stage reco]\n{key_value}\n")
+    key = key_value.split(" = ")[0]
+    problem = only(problems(text), "campaign_stage reco", key)
+    assert reason in problem.reason
+    assert problem.line == GOOD.splitlines().index("[campaign_stage reco]") + 2
+
+
+def test_bad_default_value_is_reported_in_campaign_defaults():
+    text = GOOD.replace("vo_role = Analysis", "completion_pct = 150")
+    problem = only(problems(text), "campaign_defaults", "completion_pct")
+    assert "from 0 to 100, not 150" in problem.reason
+
+
+def test_quoted_json_lists_are_accepted():
+    text = GOOD.replace(
+        "[campaign_stage gen]\n",
+        "[campaign_stage gen]\nparam_overrides = '[[\"-N\", \"5\"]]'\n"
+        "test_param_overrides = \"[]\"\n")
+    spec, _ = parse_ini(text)
+    assert spec.stage("gen").param_overrides == [["-N", "5"]]
+    assert spec.stage("gen").test_param_overrides == []
+
+
+def test_values_keep_percent_signs_and_semicolons():
+    text = GOOD.replace(
+        "[campaign_stage gen]\n",
+        '[campaign_stage gen]\nparam_overrides = [["-Oglobal.x=", "%(dataset)s;%%d 100%"]]\n')
+    spec, _ = parse_ini(text)
+    assert spec.stage("gen").param_overrides == [["-Oglobal.x=", "%(dataset)s;%%d 100%"]]
+
+
+def test_booleans_in_several_spellings():
+    for word, expected in [("True", True), ("false", False), ("yes", True), ("0", False)]:
+        text = GOOD.replace("[campaign_stage gen]\n",
+                            f"[campaign_stage gen]\nmerge_overrides = {word}\n")
+        spec, _ = parse_ini(text)
+        assert spec.stage("gen").merge_overrides is expected
+
+
+def test_stage_state_true_false_as_the_original_took_them():
+    text = GOOD.replace("[campaign_stage gen]\n", "[campaign_stage gen]\nstate = true\n")
+    assert parse_ini(text)[0].stage("gen").state == "Active"
+    text = GOOD.replace("[campaign_stage gen]\n", "[campaign_stage gen]\nstate = False\n")
+    assert parse_ini(text)[0].stage("gen").state == "Inactive"
+
+
+def test_none_overrides_a_default_dataset_but_empty_takes_it():
+    text = GOOD.replace("job_type = jt\n\n", "job_type = jt\ndataset_or_split_data = base_ds\n"
+                        "cs_split_type = mod(3)\n\n", 1)
+    text = text.replace("dataset_or_split_data = input_ds\ncs_split_type = nfiles(10)",
+                        "dataset_or_split_data = None\ncs_split_type = none")
+    text = text.replace("dataset_or_split_data = from_parent", "dataset_or_split_data =")
+    spec, _ = parse_ini(text)
+    assert spec.stage("gen").dataset_or_split_data == ""
+    assert spec.stage("gen").cs_split_type == ""
+    assert spec.stage("reco").dataset_or_split_data == "base_ds"
+    assert spec.stage("reco").cs_split_type == "mod(3)"
+
+
+def test_old_dataset_key_and_new_one_together_is_a_problem():
+    text = GOOD.replace("[campaign_stage gen]\n", "[campaign_stage gen]\ndataset = other\n")
+    problem = only(problems(text), "campaign_stage gen", "dataset")
+    assert "same setting" in problem.reason and "dataset_or_split_data" in problem.reason
+
+
+def test_stages_do_not_share_default_lists():
+    text = GOOD.replace("vo_role = Analysis", 'vo_role = Analysis\nparam_overrides = [["-a", "1"]]')
+    spec, _ = parse_ini(text)
+    spec.stage("gen").param_overrides.append(["-b", "2"])
+    assert spec.stage("reco").param_overrides == [["-a", "1"]]
+    assert spec.defaults["param_overrides"] == [["-a", "1"]]
+
+
+def test_none_in_defaults_means_not_given():
+    # POMS's own export writes vo_role=None when its defaults lack one
+    text = GOOD.replace("vo_role = Analysis", "vo_role = None\ncompletion_pct = None")
+    spec, _ = parse_ini(text)
+    assert "vo_role" not in spec.defaults and "completion_pct" not in spec.defaults
+    assert spec.stage("gen").vo_role == ""
+    assert spec.stage("gen").completion_pct == 95
+
+
+def test_multiline_setup_survives():
+    text = GOOD.replace(
+        "setup = setup fife_utils\n",
+        "setup = source /cvmfs/setup.sh\n    setup fife_utils v3_5_0\n\n    kx509 --minhours 1\n")
+    spec, _ = parse_ini(text)
+    assert spec.login_setups["ls"].setup == (
+        "source /cvmfs/setup.sh\nsetup fife_utils v3_5_0\n\nkx509 --minhours 1")
+
+
+def test_split_type_is_stored_canonical():
+    text = GOOD.replace("cs_split_type = nfiles(10)", "cs_split_type = byrun( high=9 , low=2 )")
+    spec, _ = parse_ini(text)
+    assert spec.stage("gen").cs_split_type == "byrun(low=2,high=9)"
+
+
+# --- campaign section ----------------------------------------------------------------
+
+
+def test_missing_campaign_section():
+    text = GOOD.split("[campaign_defaults]")[1]
+    found = problems("[campaign_defaults]" + text)
+    problem = only(found, "campaign", None)
+    assert "no [campaign] section" in problem.reason
+
+
+def test_campaign_without_stages():
+    text = GOOD.split("[campaign_stage gen]")[0].replace("campaign_stage_list = gen, reco\n", "")
+    text += "[login_setup ls]\n[job_type jt]\nlaunch_script = x\n"
+    problem = only(problems(text), "campaign", "campaign_stage_list")
+    assert "the campaign has no stages" in problem.reason
+
+
+def test_missing_campaign_name():
+    problem = only(problems(GOOD.replace("name = demo\n", "")), "campaign", "name")
+    assert "needs a name" in problem.reason
+
+
+@pytest.mark.parametrize(
+    "old, new, key, reason",
+    [
+        ("poms_role = analysis", "poms_role = admin", "poms_role",
+         "must be 'analysis' or 'production', not 'admin'"),
+        ("name = demo", "name = demo\nstate = Running", "state",
+         "must be Active or Inactive, not 'Running'"),
+        ("name = demo", 'name = demo\ncampaign_keywords = {"a": 1}', "campaign_keywords",
+         "must be a JSON object of names to text"),
+        ("name = demo", "name = demo\ncampaign_keywords = {a}", "campaign_keywords",
+         "is not valid JSON"),
+        ("campaign_stage_list = gen, reco", "campaign_stage_list = gen, reco, gen",
+         "campaign_stage_list", "stage 'gen' is listed twice"),
+    ],
+)
+def test_bad_campaign_values(old, new, key, reason):
+    problem = only(problems(GOOD.replace(old, new)), "campaign", key)
+    assert reason in problem.reason
+
+
+def test_campaign_keywords_tags_and_state():
+    text = GOOD.replace("name = demo", 'name = demo\nstate = Inactive\n'
+                        'campaign_keywords = {"run": "1234", "beam": "on"}\n'
+                        "tags = mdc2020 ,  reco,, mdc2020")
+    spec, _ = parse_ini(text)
+    assert spec.state == "Inactive"
+    assert spec.keywords == {"run": "1234", "beam": "on"}
+    assert spec.tags == ["mdc2020", "reco"]
+
+
+def test_stage_list_is_whitespace_tolerant():
+    spec, _ = parse_ini(GOOD.replace("campaign_stage_list = gen, reco",
+                                     "campaign_stage_list =   gen ,reco  "))
+    assert [s.name for s in spec.stages] == ["gen", "reco"]
+
+
+def test_keywords_in_defaults_are_taken_with_a_warning():
+    text = GOOD.replace("vo_role = Analysis", 'vo_role = Analysis\ncampaign_keywords = {"a": "b"}')
+    spec, warnings = parse_ini(text)
+    assert spec.keywords == {"a": "b"}
+    assert "campaign_keywords" not in spec.defaults
+    (warning,) = warnings
+    assert (warning.section, warning.key) == ("campaign_defaults", "campaign_keywords")
+    assert "belongs in [campaign]" in warning.reason
+
+
+# --- stages: listing and references --------------------------------------------------
+
+
+def test_unlisted_stage_is_imported_after_the_listed_ones_with_a_warning():
+    text = GOOD.replace("campaign_stage_list = gen, reco", "campaign_stage_list = reco")
+    spec, warnings = parse_ini(text)
+    assert [s.name for s in spec.stages] == ["reco", "gen"]
+    (warning,) = warnings
+    assert warning.section == "campaign_stage gen"
+    assert "not in campaign_stage_list" in warning.reason
+    assert warning.line == GOOD.splitlines().index("[campaign_stage gen]") + 1
+
+
+def test_listed_stage_without_section_built_from_defaults_with_a_warning():
+    text = GOOD.replace("campaign_stage_list = gen, reco", "campaign_stage_list = gen, reco, ana")
+    spec, warnings = parse_ini(text)
+    ana = spec.stage("ana")
+    assert ana is not None
+    assert (ana.job_type, ana.login_setup, ana.vo_role) == ("jt", "ls", "Analysis")
+    (warning,) = warnings
+    assert warning.key == "campaign_stage_list"
+    assert "'ana' has no [campaign_stage ana] section" in warning.reason
+
+
+def test_listed_stage_without_section_and_without_defaults_is_a_problem():
+    text = GOOD.replace("login_setup = ls\njob_type = jt\n", "", 1)
+    text = text.replace("[campaign_stage gen]\n", "[campaign_stage gen]\nlogin_setup = ls\n"
+                        "job_type = jt\n")
+    text = text.replace("[campaign_stage reco]\n", "[campaign_stage reco]\nlogin_setup = ls\n"
+                        "job_type = jt\n")
+    text = text.replace("campaign_stage_list = gen, reco", "campaign_stage_list = gen, reco, rec0")
+    problem = only(problems(text), "campaign", "campaign_stage_list")
+    assert "stage 'rec0' is listed but has no [campaign_stage rec0] section" in problem.reason
+
+
+def test_undefined_job_type_names_stage_and_key():
+    text = GOOD.replace("[campaign_stage reco]\n", "[campaign_stage reco]\njob_type = jtt\n")
+    problem = only(problems(text), "campaign_stage reco", "job_type")
+    assert "job type 'jtt' is not defined in this file" in problem.reason
+    assert "did you mean 'jt'?" in problem.reason
+
+
+def test_undefined_login_setup_from_defaults_names_each_stage():
+    text = GOOD.replace("[login_setup ls]", "[login_setup other]")
+    found = problems(text)
+    for stage in ("gen", "reco"):
+        problem = only(found, f"campaign_stage {stage}", "login_setup")
+        assert "login setup 'ls' (from [campaign_defaults]) is not defined" in problem.reason
+        assert problem.line == GOOD.splitlines().index("login_setup = ls") + 1
+
+
+def test_stage_without_any_job_type_is_a_problem():
+    text = GOOD.replace("job_type = jt\n", "", 1)
+    found = problems(text)
+    problem = only(found, "campaign_stage gen", "job_type")
+    assert "has no job_type" in problem.reason
+
+
+def test_unused_undefined_default_is_only_a_warning():
+    text = GOOD.replace("job_type = jt\n", "job_type = generic\n", 1)
+    text = text.replace("[campaign_stage gen]\n", "[campaign_stage gen]\njob_type = jt\n")
+    text = text.replace("[campaign_stage reco]\n", "[campaign_stage reco]\njob_type = jt\n")
+    spec, warnings = parse_ini(text)
+    (warning,) = warnings
+    assert (warning.section, warning.key) == ("campaign_defaults", "job_type")
+    assert "'generic' is not defined" in warning.reason
+
+
+def test_job_type_recoveries():
+    text = GOOD.replace('recoveries = [["consumed_status", []]]',
+                        'recoveries = [["proj_status", [["-Osubmit.dataset=", "%(dataset)s"]]], '
+                        '["process_status", []], "pending_files"]')
+    spec, _ = parse_ini(text)
+    assert spec.job_types["jt"].recoveries == [
+        ["proj_status", [["-Osubmit.dataset=", "%(dataset)s"]]],
+        ["process_status", []],
+        ["pending_files", []],
+    ]
+
+
+@pytest.mark.parametrize(
+    "value, reason",
+    [
+        ('[["consumed_stat", []]]', "unknown recovery type 'consumed_stat' (did you mean "
+                                    "'consumed_status'?)"),
+        ('[["consumed_status"]]', "recovery 1 must be [recovery_type, [[key, value], ...]]"),
+        ('[["added_files", [["-x", 1]]]]', "recovery 1 (added_files): parameters pair 1 must be"),
+        ('{"consumed_status": []}', "must be a JSON list of [recovery_type"),
+        ("[[consumed_status]]", "is not valid JSON"),
+    ],
+)
+def test_bad_recoveries(value, reason):
+    text = GOOD.replace('recoveries = [["consumed_status", []]]', f"recoveries = {value}")
+    problem = only(problems(text), "job_type jt", "recoveries")
+    assert reason in problem.reason
+
+
+def test_bad_job_type_parameters():
+    text = GOOD.replace("parameters = []", 'parameters = [["-c ", ["nested"]]]')
+    problem = only(problems(text), "job_type jt", "parameters")
+    assert "pair 1 must be a [key, value] list of two strings" in problem.reason
+
+
+def test_job_type_without_launch_script_warns():
+    spec, warnings = parse_ini(GOOD.replace("launch_script = fife_launch -c generic.cfg\n", ""))
+    (warning,) = warnings
+    assert (warning.section, warning.key) == ("job_type jt", "launch_script")
+
+
+# --- dependencies --------------------------------------------------------------------
+
+
+def test_dependencies_for_a_stage_not_in_the_campaign():
+    text = GOOD + "\n[dependencies rekko]\ncampaign_stage_1 = gen\nfile_pattern_1 = %\n"
+    problem = only(problems(text), "dependencies rekko", None)
+    assert "stage 'rekko' is not in this campaign (did you mean 'reco'?)" in problem.reason
+
+
+def test_dependency_on_an_unknown_stage():
+    text = GOOD.replace("campaign_stage_1 = gen", "campaign_stage_1 = gem")
+    problem = only(problems(text), "dependencies reco", "campaign_stage_1")
+    assert "stage 'gem' is not in this campaign (did you mean 'gen'?)" in problem.reason
+
+
+def test_dependency_pair_halves_missing():
+    text = GOOD.replace("file_pattern_1 = %.root\n",
+                        "file_pattern_1 = %.root\ncampaign_stage_2 = gen\nfile_pattern_3 = %.x\n")
+    found = problems(text)
+    assert "has no file_pattern_2" in only(found, "dependencies reco", "campaign_stage_2").reason
+    assert "has no campaign_stage_3" in only(found, "dependencies reco", "file_pattern_3").reason
+
+
+def test_several_parents_with_any_numbers():
+    text = GOOD.replace("campaign_stage_list = gen, reco", "campaign_stage_list = gen, sim, reco")
+    text = text.replace("[campaign_stage reco]", "[campaign_stage sim]\n\n[campaign_stage reco]")
+    text = text.replace("file_pattern_1 = %.root\n",
+                        "file_pattern_1 = %.root\ncampaign_stage_7 = sim\nfile_pattern_7 = sim%\n")
+    spec, _ = parse_ini(text)
+    assert [(d.parent, d.position, d.file_pattern) for d in spec.dependencies] == [
+        ("gen", 1, "%.root"), ("sim", 7, "sim%")]
+
+
+def test_dependency_cycle_names_every_stage_in_it():
+    text = GOOD.replace("campaign_stage_list = gen, reco", "campaign_stage_list = gen, reco, ana")
+    text += (
+        "\n[campaign_stage ana]\n"
+        "[dependencies ana]\ncampaign_stage_1 = reco\nfile_pattern_1 = %\n"
+        "[dependencies gen]\ncampaign_stage_1 = ana\nfile_pattern_1 = %\n"
+    )
+    found = problems(text)
+    cycles = [p for p in found if "cycle" in p.reason]
+    assert len(cycles) == 1
+    assert "gen -> ana -> reco -> gen" in cycles[0].reason
+
+
+def test_stage_depending_on_itself():
+    text = GOOD.replace("campaign_stage_1 = gen", "campaign_stage_1 = reco")
+    problem = only(problems(text), "dependencies reco", None)
+    assert "stage 'reco' depends on itself" in problem.reason
+
+
+# --- node positions ------------------------------------------------------------------
+
+
+def test_node_positions_as_poms_exports_them():
+    text = GOOD + '\n[node_positions]\nnxy0 = ["gen", 100, -50]\nnxy1 = ["reco", 300.5, 0]\n'
+    spec, warnings = parse_ini(text)
+    assert warnings == []
+    assert spec.node_positions == {"gen": {"x": 100, "y": -50}, "reco": {"x": 300.5, "y": 0}}
+
+
+def test_bad_node_position():
+    text = GOOD + '\n[node_positions]\nnxy0 = ["gen", "left", 3]\n'
+    problem = only(problems(text), "node_positions", "nxy0")
+    assert 'must be ["stage name", x, y]' in problem.reason
+
+
+# --- everything at once --------------------------------------------------------------
+
+
+def test_a_file_with_many_problems_reports_all_of_them():
+    text = dedent("""\
+        stray = 1
+        [campaign]
+        name = many
+        poms_role = boss
+        campaign_stage_list = a, b, ghost
+
+        [campaign_defaults]
+        completion_pct = 150
+        job_typ = jt
+
+        [campaign_stage a]
+        job_type = jt
+        login_setup = ls
+        cs_split_type = nfiles(0)
+        param_overrides = [["-c", 3]]
+        vo_role = x
+        vo_role = y
+        garbage line
+
+        [campaign_stage b]
+        job_type = nope
+        login_setup = ls
+        completion_type = done
+
+        [dependencies a]
+        campaign_stage_1 = b
+        file_pattern_1 = %.root
+        [dependencies b]
+        campaign_stage_1 = a
+        file_pattern_1 = %.root
+        campaign_stage_2 = zz
+        [job_type jt]
+        launch_script = x
+        recoveries = [["bogus_status", []]]
+        [login_setup ls]
+        host = h
+        [wat]
+        """)
+    found = problems(text)
+    expected = [
+        (1, None, None, "outside any section"),
+        (4, "campaign", "poms_role", "'boss'"),
+        (5, "campaign", "campaign_stage_list", "'ghost' is listed but has no"),
+        (8, "campaign_defaults", "completion_pct", "not 150"),
+        (9, "campaign_defaults", "job_typ", "did you mean 'job_type'?"),
+        (14, "campaign_stage a", "cs_split_type", "positive whole number, not '0'"),
+        (15, "campaign_stage a", "param_overrides", "two strings"),
+        (17, "campaign_stage a", "vo_role", "given twice (lines 16 and 17)"),
+        (18, None, None, "cannot read this line: 'garbage line'"),
+        (21, "campaign_stage b", "job_type", "job type 'nope' is not defined"),
+        (23, "campaign_stage b", "completion_type", "not 'done'"),
+        (25, "dependencies a", None, "dependency cycle: a -> b -> a"),
+        (31, "dependencies b", "campaign_stage_2", "has no file_pattern_2"),
+        (34, "job_type jt", "recoveries", "unknown recovery type 'bogus_status'"),
+        (37, "wat", None, "unknown section [wat]"),
+    ]
+    assert len(found) == len(expected), "\n".join(map(str, found))
+    for problem, (line, section, key, reason) in zip(found, expected, strict=True):
+        assert (problem.line, problem.section, problem.key) == (line, section, key), problem
+        assert reason in problem.reason, problem
+
+
+def test_warnings_come_with_the_problems():
+    text = GOOD.replace("campaign_stage_list = gen, reco", "campaign_stage_list = reco")
+    text = text.replace("[campaign_stage reco]\n", "[campaign_stage reco]\ncompletion_pct = 900\n")
+    with pytest.raises(InvalidCampaign) as err:
+        parse_ini(text, "w.ini")
+    assert [p.key for p in err.value.problems] == ["completion_pct"]
+    assert [w.section for w in err.value.warnings] == ["campaign_stage gen"]
+
+
+# --- diff_campaigns ------------------------------------------------------------------
+
+
+def test_diff_of_identical_campaigns_is_empty():
+    spec, _ = load("mu2e_reco_tutorial.ini")
+    again, _ = load("mu2e_reco_tutorial.ini")
+    assert diff_campaigns(spec, again) == []
+
+
+def test_diff_says_what_an_update_changes():
+    old, _ = parse_ini(GOOD)
+    text = GOOD.replace("campaign_stage_list = gen, reco", "campaign_stage_list = gen, ana")
+    text = text.replace("[campaign_stage reco]\ndataset_or_split_data = from_parent\n\n"
+                        "[dependencies reco]\ncampaign_stage_1 = gen\nfile_pattern_1 = %.root\n",
+                        "[campaign_stage ana]\n\n[dependencies ana]\ncampaign_stage_1 = gen\n"
+                        "file_pattern_1 = %.art\n")
+    text = text.replace("cs_split_type = nfiles(10)", "cs_split_type = nfiles(20)")
+    text = text.replace("host = pomsgpvm01.fnal.gov", "host = pomsgpvm02.fnal.gov")
+    text = text.replace("name = demo", "name = demo\nstate = Inactive")
+    text = text.replace("parameters = []", 'parameters = [["-N", "2"]]')
+    new, _ = parse_ini(text)
+    changes = diff_campaigns(old, new)
+    sentences = [str(c) for c in changes]
+    assert "Campaign 'demo': state changes from 'Active' to 'Inactive'." in sentences
+    assert "Stage 'reco' is removed." in sentences
+    assert "Stage 'ana' is added." in sentences
+    assert ("Stage 'gen': cs_split_type changes from 'nfiles(10)' to 'nfiles(20)'."
+            in sentences)
+    assert "Stage 'reco' will no longer depend on 'gen' (files matching '%.root')." in sentences
+    assert "Stage 'ana' will depend on 'gen' (files matching '%.art')." in sentences
+    assert ("Login setup 'ls': host changes from 'pomsgpvm01.fnal.gov' to "
+            "'pomsgpvm02.fnal.gov'." in sentences)
+    assert 'Job type \'jt\': parameters changes from [] to [["-N", "2"]].' in sentences
+    kinds = {c.kind for c in changes}
+    assert kinds == {"campaign field changed", "stage removed", "stage added", "field changed",
+                     "dependency removed", "dependency added", "login setup changed",
+                     "job type changed"}
+    change = next(c for c in changes if c.kind == "field changed")
+    assert (change.subject, change.field, change.before, change.after) == (
+        "gen", "cs_split_type", "nfiles(10)", "nfiles(20)")
+
+
+def test_diff_new_job_type_and_changed_pattern():
+    old, _ = parse_ini(GOOD)
+    text = GOOD.replace("file_pattern_1 = %.root", "file_pattern_1 = %.art")
+    text += "\n[job_type extra]\nlaunch_script = run\n"
+    new, _ = parse_ini(text)
+    changes = diff_campaigns(old, new)
+    assert Change("job type changed", "extra", None, None, new.job_types["extra"]) in changes
+    assert "Job type 'extra' is added." in [str(c) for c in changes]
+    assert Change("dependency removed", "reco", "gen", "%.root", None) in changes
+    assert Change("dependency added", "reco", "gen", None, "%.art") in changes
