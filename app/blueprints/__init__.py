@@ -2,8 +2,10 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.blueprints import auth, campaigns, definitions
+    from app.blueprints import admin, auth, campaigns, credentials, definitions
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(campaigns.bp)
     app.register_blueprint(definitions.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(credentials.bp)

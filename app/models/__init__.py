@@ -8,6 +8,7 @@ from app.models.campaign import (
     LoginSetup,
     StageDependency,
 )
+from app.models.credential import Credential
 from app.models.experiment import ROLES, Experiment, Experimenter, Membership
 from app.models.submission import Submission
 
@@ -17,6 +18,7 @@ __all__ = [
     "Campaign",
     "CampaignStage",
     "CampaignTag",
+    "Credential",
     "Experiment",
     "Experimenter",
     "JobType",
