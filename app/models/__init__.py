@@ -1,4 +1,5 @@
 """SQLAlchemy models, one module per aggregate; import them all so Alembic sees them."""
+from app.models.api_token import ApiToken  # noqa: F401
 from app.models.audit import AuditEntry
 from app.models.campaign import (
     Campaign,
