@@ -1,6 +1,8 @@
 # POMS developer commands (GNU make).
 #   make run    one-command service with embedded defaults (scripts/run)
 #   make test   create/refresh .venv when requirements.txt changed, then run pytest
+#   make test-postgres  the same suite with the `app` fixture on a real PostgreSQL
+#               (POMS_TEST_DATABASE=postgresql; the server is started by the tests)
 #   make bench  run every benchmarks/*.py with the venv's python
 #   make lint   ruff
 SHELL := /bin/bash
@@ -23,7 +25,7 @@ endif
 
 PYTEST_ARGS ?=
 
-.PHONY: run test bench lint venv print-python clean-venv
+.PHONY: run test test-postgres bench lint venv print-python clean-venv
 
 venv: $(STAMP)
 
@@ -49,6 +51,10 @@ run:
 
 test: venv
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Debian's postgresql package (initdb, pg_ctl) must be installed: .ci/run installs it.
+test-postgres: venv
+	POMS_TEST_DATABASE=postgresql $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: venv
 	@shopt -s nullglob; files=(benchmarks/*.py); \

@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.app",
     "tests.fixtures.kdc",
+    "tests.fixtures.postgres",
 ]
 
 # CI machines are slow and shared: no per-example deadline there, and say how to reproduce.
