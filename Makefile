@@ -30,7 +30,7 @@ PYTEST_ARGS ?=
 venv: $(STAMP)
 
 # The stamp is newer than requirements.txt once that file's pins are installed.
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
 	  echo "make: no Python 3.11 with the venv module found (tried: $(PYTHON_CANDIDATES))." >&2; \
 	  echo "      Install one (Debian: apt-get install python3.11-venv) or pass PYTHON=..." >&2; \
@@ -41,6 +41,7 @@ $(STAMP): requirements.txt
 	@if [ ! -e "$(PY)" ]; then echo "make: creating $(VENV) with $(PYTHON)"; \
 	  "$(PYTHON)" -m venv "$(VENV)"; fi
 	"$(PY)" -m pip install --disable-pip-version-check -q -r requirements.txt
+	"$(PY)" -m pip install --disable-pip-version-check -q -e . --no-deps  # the `poms` client
 	@touch "$@"
 
 print-python:

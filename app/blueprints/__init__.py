@@ -9,3 +9,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(definitions.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(credentials.bp)
+    from app.api import register as register_api  # /api/v1 and the API tokens page
+    register_api(app)

@@ -1,0 +1,280 @@
+"""The OpenAPI 3 document of /api/v1, made from the routes' own metadata (app.api.core.route)
+and the schemas below. tests/api/test_openapi.py keeps it true: every /api/v1 rule of the
+URL map is here with the same methods, and nothing else is.
+"""
+from __future__ import annotations
+
+import re
+
+from app.api.core import OPERATIONS, PREFIX, Operation, ref
+
+VERSION = "1.0.0"
+
+_NULLABLE_STR = {"type": ["string", "null"]}
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+SCHEMAS: dict[str, dict] = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "field"],
+        "properties": {
+            "error": {"type": "string", "description": "what went wrong, for a person"},
+            "field": {**_NULLABLE_STR, "description": "the parameter or field at fault"},
+            "problems": {"type": "array", "items": ref("Problem")},
+        },
+    },
+    "Problem": {
+        "type": "object",
+        "required": ["reason", "text"],
+        "properties": {
+            "file": {"type": "string"},
+            "section": _NULLABLE_STR,
+            "key": _NULLABLE_STR,
+            "line": {"type": ["integer", "null"]},
+            "reason": {"type": "string"},
+            "text": {"type": "string", "description": "file:line [section] key: reason"},
+        },
+    },
+    "Page": {
+        "type": "object",
+        "required": ["items", "page", "per_page", "pages", "total"],
+        "properties": {
+            "items": {"type": "array"},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+            "pages": {"type": "integer", "minimum": 1},
+            "total": {"type": "integer", "minimum": 0},
+        },
+    },
+    "Me": {
+        "type": "object",
+        "required": ["user", "auth", "experiments"],
+        "properties": {
+            "user": {"type": "string"},
+            "auth": {"type": "string",
+                     "enum": ["token", "negotiate", "front-end", "dev", "session"]},
+            "experiments": {"type": "object", "additionalProperties": {"type": "string"}},
+            "is_admin": {"type": "boolean"},
+            "token": {"type": ["object", "null"]},
+        },
+    },
+    "Experiment": {
+        "type": "object",
+        "required": ["name", "role"],
+        "properties": {"name": {"type": "string"}, "description": {"type": "string"},
+                       "role": {"type": "string"}},
+    },
+    "CampaignSummary": {
+        "type": "object",
+        "required": ["id", "name", "poms_role", "state", "owner", "tags"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "poms_role": {"type": "string", "enum": ["analysis", "production"]},
+            "state": {"type": "string", "enum": ["Active", "Inactive"]},
+            "owner": {"type": "string"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "stages": {"type": "integer"},
+            "updated": _TIME,
+        },
+    },
+    "Campaign": {
+        "type": "object",
+        "required": ["id", "name", "experiment", "poms_role", "state", "stages"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "experiment": {"type": "string"},
+            "poms_role": {"type": "string"},
+            "state": {"type": "string"},
+            "owner": {"type": "string"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "keywords": {"type": "object"},
+            "created": _TIME,
+            "updated": _TIME,
+            "launched": {"type": "boolean"},
+            "may_edit": {"type": "boolean"},
+            "may_launch": {"type": "boolean"},
+            "stages": {"type": "array", "items": ref("StageSummary")},
+        },
+    },
+    "StageSummary": {
+        "type": "object",
+        "required": ["id", "name"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "job_type": {"type": "string"},
+            "login_setup": {"type": "string"},
+            "depends_on": {"type": "array", "items": ref("Dependency")},
+        },
+    },
+    "Dependency": {
+        "type": "object",
+        "properties": {"stage": {"type": "string"}, "file_pattern": {"type": "string"},
+                       "position": {"type": "integer"}},
+    },
+    "Stage": {
+        "type": "object",
+        "required": ["id", "name", "campaign", "fields", "ini"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "campaign": {"type": "string"},
+            "position": {"type": "integer"},
+            "fields": {"type": "object", "description": "every stage key, typed"},
+            "ini": {"type": "object", "additionalProperties": {"type": "string"},
+                    "description": "every stage key as the INI says it (what PATCH takes)"},
+            "depends_on": {"type": "array", "items": ref("Dependency")},
+            "held": {"type": ["boolean", "null"]},
+            "may_edit": {"type": "boolean"},
+        },
+    },
+    "Change": {
+        "type": "object",
+        "required": ["kind", "subject", "text"],
+        "properties": {
+            "kind": {"type": "string"},
+            "subject": {"type": "string"},
+            "field": _NULLABLE_STR,
+            "before": {},
+            "after": {},
+            "text": {"type": "string"},
+        },
+    },
+    "Upload": {
+        "type": "object",
+        "required": ["campaign", "dry_run", "created", "changes", "warnings"],
+        "properties": {
+            "dry_run": {"type": "boolean"},
+            "created": {"type": "boolean", "description": "a new campaign (not an update)"},
+            "campaign": {"type": "object"},
+            "changes": {"type": "array", "items": ref("Change")},
+            "warnings": {"type": "array", "items": ref("Problem")},
+        },
+    },
+    "Credential": {
+        "type": "object",
+        "required": ["id", "role", "kind", "expires"],
+        "properties": {
+            "id": {"type": "integer"},
+            "role": {"type": "string", "enum": ["analysis", "production"]},
+            "kind": {"type": "string", "enum": ["proxy", "token"]},
+            "subject": {"type": "string"},
+            "issuer": {"type": "string"},
+            "expires": {"type": "string", "format": "date-time"},
+            "uploaded": _TIME,
+            "expired": {"type": "boolean"},
+            "renew": {"type": "boolean", "description": "under 7 days left"},
+            "time_left": {"type": "string"},
+        },
+    },
+    "Token": {
+        "type": "object",
+        "required": ["id", "name", "prefix", "expires", "status"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "prefix": {"type": "string"},
+            "created": _TIME,
+            "expires": {"type": "string", "format": "date-time"},
+            "last_used": _TIME,
+            "revoked": _TIME,
+            "status": {"type": "string", "enum": ["active", "expired", "revoked"]},
+            "token": {"type": "string", "description": "the secret: only in the creation answer"},
+        },
+    },
+}
+
+_PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+_PARAM_DOC = {
+    "experiment": "experiment name (mu2e, dune, ...)",
+    "campaign": "campaign name",
+    "stage": "stage name within the campaign",
+}
+
+
+def openapi_path(rule: str) -> str:
+    """'/experiments/<experiment>/x/<int:id>' -> '/api/v1/experiments/{experiment}/x/{id}'."""
+    return PREFIX + _PATH_PARAM.sub(lambda m: "{" + m.group(2) + "}", rule)
+
+
+def _path_params(op: Operation) -> list[dict]:
+    out = []
+    for converter, name in _PATH_PARAM.findall(op.rule):
+        schema = {"type": "integer", "minimum": 1} if converter == "int" else {
+            "type": "string", "minLength": 1, "pattern": "^[^/]+$"}
+        entry = {"name": name, "in": "path", "required": True, "schema": schema,
+                 "description": _PARAM_DOC.get(name, name)}
+        if name in op.examples:
+            entry["example"] = op.examples[name]
+        out.append(entry)
+    return out
+
+
+def _operation(op: Operation) -> dict:
+    out = {
+        "operationId": op.endpoint,
+        "summary": op.summary,
+        "tags": [op.tag],
+        "parameters": _path_params(op) + op.query,
+        "responses": {},
+    }
+    if op.description:
+        out["description"] = op.description
+    if op.body:
+        out["requestBody"] = {
+            "required": op.body_required,
+            "content": {kind: {"schema": schema} for kind, schema in op.body.items()},
+        }
+    for status, (description, content) in op.responses.items():
+        answer = {"description": description}
+        if content:
+            answer["content"] = {kind: {"schema": schema} for kind, schema in content.items()}
+        out["responses"][str(status)] = answer
+    out["responses"]["default"] = {
+        "description": "an error: 400 bad parameter, 401 not signed in, 403 refused, "
+                       "404 not found, 409 conflict, 422 invalid content",
+        "content": {"application/json": {"schema": ref("Error")}},
+    }
+    if op.public:
+        out["security"] = []
+    return out
+
+
+def document(server_url: str = "") -> dict:
+    paths: dict[str, dict] = {}
+    for op in OPERATIONS:
+        paths.setdefault(openapi_path(op.rule), {})[op.method.lower()] = _operation(op)
+    doc = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "POMS REST API",
+            "version": VERSION,
+            "description": (
+                "Production Operations Management Service. Every path under "
+                "/api/v1/experiments/{experiment} acts in that experiment with the caller's "
+                "role there. Errors are {\"error\": message, \"field\": name|null}. Lists are "
+                "paged: ?page=&per_page= give {items, page, per_page, pages, total}. "
+                "Sign in with Kerberos (Negotiate), an API token (Authorization: Bearer, made "
+                "on the API tokens page), or on a dev-mode server X-POMS-User. A write signed "
+                "in by the browser's session cookie alone needs the page's CSRF token in "
+                "X-CSRFToken."
+            ),
+        },
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "negotiate": {"type": "http", "scheme": "negotiate"},
+                "token": {"type": "http", "scheme": "bearer"},
+                "devUser": {"type": "apiKey", "in": "header", "name": "X-POMS-User"},
+            },
+        },
+        "security": [{"negotiate": []}, {"token": []}, {"devUser": []}],
+        "tags": [{"name": t} for t in sorted({op.tag for op in OPERATIONS})],
+    }
+    if server_url:
+        doc["servers"] = [{"url": server_url}]
+    return doc

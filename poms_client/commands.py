@@ -1,0 +1,259 @@
+"""Every `poms` command: its arguments, the API calls it makes, and what it prints.
+
+A command returns a Result: `payload` for --json (the CLI adds "version" and "ok") and
+`text` for people. Failures are raised (ApiFailure: exit 1; Usage: exit 2).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from poms_client.api import Api, ApiFailure
+from poms_client.render import table
+
+
+class Usage(Exception):
+    """The command line itself is wrong (exit 2)."""
+
+
+@dataclass
+class Result:
+    payload: dict = field(default_factory=dict)
+    text: str = ""
+    ok: bool = True
+
+
+@dataclass
+class Command:
+    name: str
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[Api, argparse.Namespace], Result]
+
+
+COMMANDS: list[Command] = []
+
+
+def command(name: str, help: str, *arguments: Callable[[argparse.ArgumentParser], None]):
+    def register(run):
+        def add(parser):
+            for add_argument in arguments:
+                add_argument(parser)
+        COMMANDS.append(Command(name, help, add, run))
+        return run
+    return register
+
+
+def arg(*names, **options):
+    return lambda parser: parser.add_argument(*names, **options)
+
+
+def _read(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as err:
+        raise ApiFailure(f"{path}: {err.strerror}") from None
+
+
+def _pairs(items: list[str]) -> dict[str, str]:
+    fields = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise Usage(f"{item!r}: give KEY=VALUE (the value as the INI file writes it)")
+        fields[key.strip()] = value
+    return fields
+
+
+# --- who and where ---------------------------------------------------------------------
+
+
+@command("whoami", "who the server takes you for, and your role in each experiment")
+def whoami(api: Api, args) -> Result:
+    me = api.get("/me")
+    roles = ", ".join(f"{e} ({r})" for e, r in me["experiments"].items()) or "none"
+    return Result({"me": me}, f"{me['user']} (signed in by {me['auth']}); experiments: {roles}")
+
+
+@command("experiments", "the experiments you are a member of")
+def experiments(api: Api, args) -> Result:
+    items, total = api.pages("/experiments")
+    return Result({"experiments": items, "total": total},
+                  table(["experiment", "role"], [[e["name"], e["role"]] for e in items]))
+
+
+# --- campaigns -------------------------------------------------------------------------
+
+
+@command("campaigns", "list the experiment's campaigns",
+         arg("--search", "-q", help="part of the name"), arg("--tag"),
+         arg("--state", choices=["Active", "Inactive", "all"], default="Active"),
+         arg("--limit", type=int, help="at most this many"))
+def campaigns(api: Api, args) -> Result:
+    params = {"state": args.state}
+    if args.search:
+        params["q"] = args.search
+    if args.tag:
+        params["tag"] = args.tag
+    items, total = api.pages(api.experiment_path("campaigns"), params, args.limit)
+    rows = [[c["name"], c["poms_role"], c["state"], c["owner"], c["stages"],
+             ",".join(c["tags"])] for c in items]
+    return Result({"campaigns": items, "total": total},
+                  table(["campaign", "role", "state", "owner", "stages", "tags"], rows))
+
+
+def _campaign_text(c: dict) -> str:
+    lines = [f"campaign {c['name']} ({c['poms_role']}, {c['state']}, owner {c['owner']})"]
+    for s in c["stages"]:
+        deps = "; ".join(f"after {d['stage']} on {d['file_pattern']}" for d in s["depends_on"])
+        lines.append(f"  stage {s['name']}: job type {s['job_type']}, login {s['login_setup']}"
+                     + (f" ({deps})" if deps else ""))
+    return "\n".join(lines)
+
+
+@command("campaign", "show one campaign and its stages", arg("campaign"))
+def show_campaign(api: Api, args) -> Result:
+    c = api.get(api.experiment_path("campaigns", args.campaign))
+    return Result({"campaign": c}, _campaign_text(c))
+
+
+@command("upload-ini", "upload an INI file: create the campaign, or update it in place",
+         arg("file", help="the INI file ('-' reads standard input)"),
+         arg("--dry-run", action="store_true", help="show what would change, write nothing"))
+def upload_ini(api: Api, args) -> Result:
+    data = _read(args.file)
+    params = {"filename": Path(args.file).name if args.file != "-" else "<stdin>"}
+    if args.dry_run:
+        params["dry_run"] = "1"
+    answer = api.post(api.experiment_path("campaigns"), data=data, params=params,
+                      headers={"Content-Type": "text/plain; charset=utf-8"})
+    name = answer["campaign"]["name"]
+    lines = [f"warning: {w['text']}" for w in answer["warnings"]]
+    if args.dry_run:
+        lines.append(f"dry run: campaign {name} would be "
+                     f"{'created' if answer['created'] else 'updated'}; nothing was written")
+    else:
+        lines.append(f"campaign {name} {'created' if answer['created'] else 'updated'}")
+    lines += [f"  {c['text']}" for c in answer["changes"]]
+    if not answer["changes"] and not answer["created"]:
+        lines.append("  no changes")
+    return Result(answer, "\n".join(lines))
+
+
+@command("export-ini", "print a campaign as an INI file (imports back to the same campaign)",
+         arg("campaign"), arg("--output", "-o", help="write to this file instead"))
+def export_ini(api: Api, args) -> Result:
+    response = api.get(api.experiment_path("campaigns", args.campaign, "ini"),
+                       expect_json=False)
+    text = response.text
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        return Result({"campaign": args.campaign, "file": args.output},
+                      f"wrote {args.output}")
+    if args.json:
+        return Result({"campaign": args.campaign, "ini": text})
+    sys.stdout.write(text)
+    return Result({}, "")
+
+
+@command("clone", "copy a campaign under a new name", arg("campaign"), arg("new_name"))
+def clone(api: Api, args) -> Result:
+    c = api.post(api.experiment_path("campaigns", args.campaign, "clone"),
+                 json={"new_name": args.new_name})
+    return Result({"campaign": c}, f"cloned {args.campaign} as {c['name']}")
+
+
+@command("delete-campaign", "delete a campaign that never launched", arg("campaign"))
+def delete_campaign(api: Api, args) -> Result:
+    answer = api.delete(api.experiment_path("campaigns", args.campaign))
+    return Result(answer, f"deleted campaign {answer['deleted']}")
+
+
+@command("edit-campaign", "change campaign fields (state, tags, campaign_keywords)",
+         arg("campaign"), arg("fields", nargs="+", metavar="KEY=VALUE"))
+def edit_campaign(api: Api, args) -> Result:
+    c = api.patch(api.experiment_path("campaigns", args.campaign),
+                  json={"fields": _pairs(args.fields)})
+    return Result({"campaign": c}, _campaign_text(c))
+
+
+# --- stages ----------------------------------------------------------------------------
+
+
+def _stage_text(s: dict) -> str:
+    lines = [f"stage {s['name']} of campaign {s['campaign']}"
+             + (" (held)" if s.get("held") else "")]
+    width = max(len(k) for k in s["ini"])
+    lines += [f"  {k.ljust(width)} = {v}" for k, v in s["ini"].items()]
+    for d in s["depends_on"]:
+        lines.append(f"  after {d['stage']} on files matching {d['file_pattern']}")
+    return "\n".join(lines)
+
+
+@command("stage", "show a stage's fields", arg("campaign"), arg("stage"))
+def show_stage(api: Api, args) -> Result:
+    s = api.get(api.experiment_path("campaigns", args.campaign, "stages", args.stage))
+    return Result({"stage": s}, _stage_text(s))
+
+
+@command("edit-stage", "change stage fields; each VALUE as the INI file writes it",
+         arg("campaign"), arg("stage"), arg("fields", nargs="+", metavar="KEY=VALUE"))
+def edit_stage(api: Api, args) -> Result:
+    s = api.patch(api.experiment_path("campaigns", args.campaign, "stages", args.stage),
+                  json={"fields": _pairs(args.fields)})
+    return Result({"stage": s}, _stage_text(s))
+
+
+# --- credentials and tokens ------------------------------------------------------------
+
+
+@command("upload-credential", "upload an X.509 proxy or a bearer token file for launches",
+         arg("file", help="the proxy or token file ('-' reads standard input)"),
+         arg("--role", choices=["analysis", "production"], default="analysis",
+             help="the kind of work it is for"))
+def upload_credential(api: Api, args) -> Result:
+    answer = api.post(api.experiment_path("credentials"), data=_read(args.file),
+                      params={"role": args.role},
+                      headers={"Content-Type": "application/octet-stream"})
+    c = answer["credential"]
+    text = (f"kept your {c['role']} {c['kind']} (expires {c['expires']}, {c['time_left']})")
+    if answer.get("warning"):
+        text += f"\nwarning: {answer['warning']}"
+    return Result(answer, text)
+
+
+@command("credentials", "your credentials in the experiment and when they expire")
+def credentials(api: Api, args) -> Result:
+    items, total = api.pages(api.experiment_path("credentials"))
+    rows = [[c["id"], c["role"], c["kind"], c["expires"], c["time_left"],
+             "RENEW" if c["renew"] else ""] for c in items]
+    return Result({"credentials": items, "total": total},
+                  table(["id", "role", "kind", "expires", "left", ""], rows))
+
+
+@command("token", "API tokens for scripts: create NAME [--days N], list, revoke ID",
+         arg("action", choices=["create", "list", "revoke"]), arg("what", nargs="?"),
+         arg("--days", type=int, default=90))
+def token(api: Api, args) -> Result:
+    if args.action == "list":
+        items, total = api.pages("/tokens")
+        rows = [[t["id"], t["name"], t["prefix"] + "…", t["expires"], t["last_used"] or "never",
+                 t["status"]] for t in items]
+        return Result({"tokens": items, "total": total},
+                      table(["id", "name", "token", "expires", "last used", "state"], rows))
+    if not args.what:
+        raise Usage(f"token {args.action} needs a {'NAME' if args.action == 'create' else 'ID'}")
+    if args.action == "create":
+        t = api.post("/tokens", json={"name": args.what, "days": args.days})
+        return Result({"token": t}, f"{t['token']}\n(shown once; expires {t['expires']})")
+    try:
+        token_id = int(args.what)
+    except ValueError:
+        raise Usage("token revoke takes the token's id (see poms token list)") from None
+    t = api.delete(f"/tokens/{token_id}")
+    return Result({"token": t}, f"revoked {t['prefix']}… ({t['name']})")
