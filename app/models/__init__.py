@@ -9,6 +9,7 @@ from app.models.campaign import (
     LoginSetup,
     StageDependency,
 )
+from app.models.catalog import StageSplitState  # noqa: F401  (and the catalogue tables)
 from app.models.credential import Credential
 from app.models.experiment import ROLES, Experiment, Experimenter, Membership
 from app.models.submission import Submission
