@@ -9,6 +9,8 @@ import os
 import secrets
 from pathlib import Path
 
+from app.ucondb import settings as ucondb
+
 AUTH_MODES = ("dev", "kerberos", "remote_user")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
@@ -78,6 +80,14 @@ def load_config(instance_path: Path, environ=None) -> dict:
         "SESSION_COOKIE_SECURE": auth != "dev",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
+        # UconDB, where FCL files are kept (app/ucondb/settings.py says what each one is).
+        "POMS_UCONDB_URL": ucondb.url(environ),
+        "POMS_UCONDB_USER": ucondb.user(environ),
+        "POMS_UCONDB_PASSWORD": ucondb.password(environ, instance_path),
+        "POMS_UCONDB_WRITERS": ucondb.writers(environ, instance_path),
+        "POMS_UCONDB_MAX_BLOB_BYTES": _int(
+            environ, "POMS_UCONDB_MAX_BLOB_BYTES", ucondb.DEFAULT_MAX_BLOB_BYTES
+        ),
     }
 
 

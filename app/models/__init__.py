@@ -13,6 +13,7 @@ from app.models.catalog import StageSplitState  # noqa: F401  (and the catalogue
 from app.models.credential import Credential
 from app.models.experiment import ROLES, Experiment, Experimenter, Membership
 from app.models.submission import Submission
+from app.models.ucondb import UconBlob, UconFolder, UconObject, UconTag, UconVersion  # noqa: F401
 
 __all__ = [
     "ROLES",

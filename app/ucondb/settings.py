@@ -1,0 +1,77 @@
+"""The UconDB settings (read by app/config.py; every one from a POMS_UCONDB_* variable).
+
+  POMS_UCONDB_URL       the UconDB API root the client uses. Default: this POMS's own embedded
+                        server, http://<POMS_HOST>:<POMS_PORT or 5000>/ucondb/mu2e_ucondb_prod/app
+                        (a wildcard bind address becomes localhost). Fermilab's:
+                        https://dbdata0vm.fnal.gov:9443/mu2e_ucondb_prod/app
+  POMS_UCONDB_USER      the client's web role for writes (default poms)
+  POMS_UCONDB_PASSWORD  its password (default: a secret generated once into
+                        instance/ucondb_password, 0600)
+  POMS_UCONDB_WRITERS   `user:password,...` the embedded server accepts for writes (default:
+                        poms with the generated secret, so the defaults work together)
+  POMS_UCONDB_MAX_BLOB_BYTES  the largest version the embedded server stores (default 16 MiB)
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+DEFAULT_DATABASE = "mu2e_ucondb_prod"
+DEFAULT_USER = "poms"
+DEFAULT_MAX_BLOB_BYTES = 16 * 1024 * 1024
+_WILDCARDS = ("", "0.0.0.0", "::", "[::]")
+
+
+def embedded_url(host: str, port: str | int, database: str = DEFAULT_DATABASE) -> str:
+    host = "localhost" if host in _WILDCARDS else host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}/ucondb/{database}/app"
+
+
+def _generated_password(instance_path: Path) -> str:
+    """A secret made once and kept in instance/ucondb_password (0600)."""
+    path = instance_path / "ucondb_password"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        # Written aside, then linked in place: another process never reads a half file,
+        # and when two make one at once the first link wins for both.
+        fd, tmp = tempfile.mkstemp(dir=instance_path, prefix=".ucondb_password.")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(24))
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+    return path.read_text().strip()
+
+
+def url(environ) -> str:
+    configured = environ.get("POMS_UCONDB_URL")
+    if configured:
+        return configured.rstrip("/")
+    return embedded_url(environ.get("POMS_HOST", "127.0.0.1"), environ.get("POMS_PORT") or 5000)
+
+
+def user(environ) -> str:
+    return environ.get("POMS_UCONDB_USER") or DEFAULT_USER
+
+
+def password(environ, instance_path: Path) -> str:
+    configured = environ.get("POMS_UCONDB_PASSWORD")
+    if configured:
+        return configured
+    # The generated secret is the embedded server's default writer's: only that user gets it.
+    return _generated_password(instance_path) if user(environ) == DEFAULT_USER else ""
+
+
+def writers(environ, instance_path: Path) -> str:
+    configured = environ.get("POMS_UCONDB_WRITERS")
+    if configured is not None:
+        return configured
+    return f"{DEFAULT_USER}:{_generated_password(instance_path)}"
