@@ -9,6 +9,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(definitions.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(credentials.bp)
+    from app.blueprints import signatures  # failure signatures (app/logs)
+    app.register_blueprint(signatures.bp)
     from app.blueprints.ucondb import bp as ucondb_bp  # the embedded UconDB server
     app.register_blueprint(ucondb_bp)
     from app.api import register as register_api  # /api/v1 and the API tokens page

@@ -12,6 +12,7 @@ from app.models.campaign import (
 from app.models.catalog import StageSplitState  # noqa: F401  (and the catalogue tables)
 from app.models.credential import Credential
 from app.models.experiment import ROLES, Experiment, Experimenter, Membership
+from app.models.logs import FailureSignature, SignatureSeeding  # noqa: F401
 from app.models.submission import Submission
 from app.models.ucondb import UconBlob, UconFolder, UconObject, UconTag, UconVersion  # noqa: F401
 

@@ -1,0 +1,425 @@
+"""Failure signatures: what a known failure looks like in a job log, and the starting set.
+
+A signature is a regular expression matched against one log line at a time (the first
+LINE_CAP characters of each line), and optionally a list of exit codes. The analysis of a
+job reports one signature, chosen in two tiers:
+
+  1. the first signature, in table order, whose pattern matches some line (with the
+     first line it matches), else
+  2. the first signature, in table order, listing the job's exit code (no line).
+
+So "out of memory / exit 137" catches a job killed at 137 with nothing in its log, while a
+job whose log says why it died is named by what its log says.
+
+Patterns are user input run over logs of hundreds of MB, so `validate_pattern` refuses what
+could run away: patterns over MAX_PATTERN characters, back-references, repetition nested in
+repetition (`(a+)+`), repetition of alternatives that can overlap (`(a|ab)*`), patterns
+that match an empty line (they would match every log), and anything that does not finish on
+adversarial lines of LINE_CAP characters within PROBE_SECONDS in a separate process.
+
+Plain Python: no Flask, no database (app/logs/store.py keeps them per experiment).
+"""
+from __future__ import annotations
+
+import json
+import re
+import re._constants as sre_c
+import re._parser as sre_parse
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+CATEGORIES = ("memory", "stage-in", "stage-out", "authentication", "software", "site", "timeout")
+MAX_PATTERN = 500  # characters
+MAX_NAME = 128
+MAX_ACTION = 2000
+LINE_CAP = 4096  # characters of each line a pattern sees
+PROBE_SECONDS = 2.0
+# A literal shorter than this is too common to narrow the search (see analysis.py).
+MIN_LITERAL = 3
+
+
+class InvalidSignature(ValueError):
+    """A signature that cannot be saved, said so a person can fix it."""
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One signature as the analysis uses it (compiled once, shared across jobs)."""
+
+    name: str
+    pattern: str
+    category: str
+    action: str = ""
+    exit_codes: tuple[int, ...] = ()
+    id: int | None = None  # the database row, when it came from one
+    key: str | None = None  # the starting-set key, when it came from the starting set
+    compiled: re.Pattern | None = field(default=None, compare=False, repr=False)
+    # Lower-cased ASCII byte strings one of which every match contains (None: no such set,
+    # every line must be tried) and whether the pattern ignores case.
+    literals: tuple[bytes, ...] | None = field(default=None, compare=False, repr=False)
+    ignore_case: bool = field(default=False, compare=False, repr=False)
+
+    @classmethod
+    def build(cls, name, pattern, category, action="", exit_codes=(), id=None, key=None,
+              probe=False) -> Signature:
+        compiled = validate_pattern(pattern, probe=probe) if pattern else None
+        literals, icase = required_literals(pattern) if pattern else (None, False)
+        return cls(name=name, pattern=pattern, category=category, action=action,
+                   exit_codes=tuple(exit_codes), id=id, key=key, compiled=compiled,
+                   literals=literals, ignore_case=icase)
+
+
+# --- validation ----------------------------------------------------------------------
+
+
+def parse_exit_codes(text: str) -> tuple[int, ...]:
+    """'137, 124' -> (137, 124); exit codes are 0..255."""
+    codes = []
+    for part in re.split(r"[\s,]+", (text or "").strip()):
+        if not part:
+            continue
+        if not part.isdigit() or not 0 <= int(part) <= 255:
+            raise InvalidSignature(f"exit codes are numbers from 0 to 255, not {part!r}")
+        if int(part) not in codes:
+            codes.append(int(part))
+    return tuple(codes)
+
+
+def check_fields(name: str, pattern: str, category: str, action: str,
+                 exit_codes: str) -> tuple[str, str, str, str, tuple[int, ...]]:
+    """Every field of a signature, checked; returns them cleaned. Raises InvalidSignature."""
+    name = (name or "").strip()
+    pattern = (pattern or "").strip("\r\n")
+    action = (action or "").strip()
+    if not name:
+        raise InvalidSignature("give the signature a name")
+    if len(name) > MAX_NAME:
+        raise InvalidSignature(f"the name is longer than {MAX_NAME} characters")
+    if category not in CATEGORIES:
+        raise InvalidSignature(
+            f"category {category!r} is not one of {', '.join(CATEGORIES)}"
+        )
+    if len(action) > MAX_ACTION:
+        raise InvalidSignature(f"the suggested action is longer than {MAX_ACTION} characters")
+    codes = parse_exit_codes(exit_codes)
+    if not pattern and not codes:
+        raise InvalidSignature("give a regular expression, exit codes, or both")
+    if pattern:
+        validate_pattern(pattern)
+    return name, pattern, category, action, codes
+
+
+def validate_pattern(pattern: str, *, probe: bool = True) -> re.Pattern:
+    """Compile a user's pattern, refusing what could run away. Raises InvalidSignature."""
+    if len(pattern) > MAX_PATTERN:
+        raise InvalidSignature(
+            f"the regular expression is {len(pattern)} characters; the limit is {MAX_PATTERN}"
+        )
+    if "\n" in pattern or "\r" in pattern:
+        raise InvalidSignature("a signature matches one line: it cannot contain a line break")
+    try:
+        compiled = re.compile(pattern)
+        tree = sre_parse.parse(pattern)
+    except re.error as err:
+        where = f" at position {err.pos}" if err.pos is not None else ""
+        raise InvalidSignature(f"not a regular expression: {err.msg}{where}") from None
+    except (RecursionError, OverflowError):
+        raise InvalidSignature("not a regular expression this service can run") from None
+    _check_tree(tree.data)
+    if compiled.search("") is not None:
+        raise InvalidSignature(
+            "the regular expression matches an empty line, so it would match every log"
+        )
+    if probe:
+        _probe(pattern)
+    return compiled
+
+
+_REPEATS = {sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, sre_c.POSSESSIVE_REPEAT}
+
+
+def _check_tree(items) -> None:
+    for op, av in items:
+        if op in (sre_c.GROUPREF, sre_c.GROUPREF_EXISTS):
+            raise InvalidSignature("back-references (\\1, (?P=name), (?(1)...)) are not allowed")
+        if op in _REPEATS:
+            _low, high, body = av
+            many = high is sre_c.MAXREPEAT or high > 1
+            if many and _can_repeat(body.data):
+                raise InvalidSignature(
+                    "a repetition inside a repetition (like (a+)+ or (x*y*)*) can take "
+                    "exponential time on a long line: simplify it"
+                )
+            if many and body.getwidth()[0] != body.getwidth()[1]:
+                raise InvalidSignature(
+                    "a repeated group must match a fixed number of characters (like "
+                    "(?:ab)+ but not (ab?)+ or (a|aa)+): otherwise it can take "
+                    "exponential time on a long line"
+                )
+            if many and _has_overlapping_branch(body.data):
+                raise InvalidSignature(
+                    "a repeated group of alternatives that can start alike (like (a|ab)*) "
+                    "can take exponential time: make the alternatives start differently"
+                )
+            _check_tree(body.data)
+        elif op == sre_c.SUBPATTERN:
+            _check_tree(av[3].data)
+        elif op == sre_c.ATOMIC_GROUP:
+            _check_tree(av.data)
+        elif op in (sre_c.ASSERT, sre_c.ASSERT_NOT):
+            _check_tree(av[1].data)
+        elif op == sre_c.BRANCH:
+            for branch in av[1]:
+                _check_tree(branch.data)
+
+
+def _can_repeat(items) -> bool:
+    """Whether a sub-pattern contains a repetition of more than one."""
+    for op, av in items:
+        if op in _REPEATS:
+            if av[1] is sre_c.MAXREPEAT or av[1] > 1:
+                return True
+            if _can_repeat(av[2].data):
+                return True
+        elif op == sre_c.SUBPATTERN and _can_repeat(av[3].data):
+            return True
+        elif op == sre_c.ATOMIC_GROUP and _can_repeat(av.data):
+            return True
+        elif op == sre_c.BRANCH and any(_can_repeat(b.data) for b in av[1]):
+            return True
+    return False
+
+
+def _first_chars(items) -> set | None:
+    """The characters a sub-pattern can start with (None: anything, or unknown)."""
+    for op, av in items:
+        if op == sre_c.LITERAL:
+            return {av}
+        if op == sre_c.AT:
+            continue
+        if op == sre_c.SUBPATTERN:
+            return _first_chars(av[3].data)
+        if op == sre_c.IN and all(o == sre_c.LITERAL for o, _ in av):
+            return {a for _, a in av}
+        return None
+    return None
+
+
+def _has_overlapping_branch(items) -> bool:
+    for op, av in items:
+        if op == sre_c.SUBPATTERN:
+            return _has_overlapping_branch(av[3].data)
+        if op == sre_c.BRANCH:
+            seen: set = set()
+            for branch in av[1]:
+                first = _first_chars(branch.data)
+                if first is None or first & seen:
+                    return True
+                seen |= first
+        return False
+    return False
+
+
+_PROBE = r"""
+import json, re, sys
+spec = json.load(sys.stdin)
+rx = re.compile(spec["pattern"])
+for line in spec["lines"]:
+    rx.search(line, 0, spec["cap"])
+print("ok")
+"""
+
+
+def _probe_lines(pattern: str) -> list[str]:
+    """Adversarial lines: each character of the pattern, and its literal runs, repeated."""
+    chars = {c for c in pattern if c.isprintable()} | {"a", " ", "0", "x"}
+    lines = [c * LINE_CAP for c in sorted(chars)][:60]
+    runs = [r for r in re.findall(r"[A-Za-z0-9_: -]{2,}", pattern)][:10]
+    for run in runs:
+        lines.append((run * (LINE_CAP // len(run) + 1))[:LINE_CAP])
+        lines.append((run + " ") * (LINE_CAP // (len(run) + 1)))
+    return lines
+
+
+def _probe(pattern: str) -> None:
+    spec = json.dumps({"pattern": pattern, "cap": LINE_CAP, "lines": _probe_lines(pattern)})
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", _PROBE], input=spec, capture_output=True, text=True,
+            timeout=PROBE_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        raise InvalidSignature(
+            f"the regular expression took over {PROBE_SECONDS:g} s on a test line of "
+            f"{LINE_CAP} characters: simplify it (fewer .* and nested repeats)"
+        ) from None
+    if done.returncode != 0 or done.stdout.strip() != "ok":
+        raise InvalidSignature("the regular expression failed on a test line")
+
+
+# --- required literals (to narrow the search) ------------------------------------------
+
+
+def required_literals(pattern: str) -> tuple[tuple[bytes, ...] | None, bool]:
+    """Strings one of which every match must contain, lower-cased (ASCII) as bytes.
+
+    Returns (literals or None, ignores_case). None means no useful set exists and every
+    line must be tried.
+    """
+    try:
+        tree = sre_parse.parse(pattern)
+    except re.error:
+        return None, False
+    icase = bool(tree.state.flags & sre_c.SRE_FLAG_IGNORECASE) or _scoped_icase(tree.data)
+    found = _literals(tree.data)
+    if not found or min(len(s) for s in found) < MIN_LITERAL:
+        return None, icase
+    if icase and not all(text.isascii() for text in found):
+        return None, icase  # Unicode case folding: no byte-level shortcut
+    lowered = {text.encode("utf-8").lower() for text in found}
+    # A literal that contains another is found wherever that one is: keep the shorter.
+    kept = sorted(b for b in lowered if not any(a != b and a in b for a in lowered))
+    return tuple(kept), icase
+
+
+def _scoped_icase(items) -> bool:
+    for op, av in items:
+        if op == sre_c.SUBPATTERN:
+            if av[1] & sre_c.SRE_FLAG_IGNORECASE or _scoped_icase(av[3].data):
+                return True
+        elif op in _REPEATS and _scoped_icase(av[2].data):
+            return True
+        elif op == sre_c.BRANCH and any(_scoped_icase(b.data) for b in av[1]):
+            return True
+        elif op in (sre_c.ASSERT, sre_c.ASSERT_NOT) and _scoped_icase(av[1].data):
+            return True
+        elif op == sre_c.ATOMIC_GROUP and _scoped_icase(av.data):
+            return True
+    return False
+
+
+def _score(found: set[str] | None) -> tuple[int, int]:
+    if not found:
+        return (-1, 0)
+    return (min(len(s) for s in found), -len(found))
+
+
+def _literals(items) -> set[str] | None:
+    """The best set of strings one of which a match of this sequence must contain."""
+    candidates: list[set[str]] = []
+    run: list[str] = []
+
+    def close_run():
+        if run:
+            candidates.append({"".join(run)})
+            run.clear()
+
+    for op, av in items:
+        if op == sre_c.LITERAL:
+            run.append(chr(av))
+            continue
+        close_run()
+        sub = None
+        if op == sre_c.SUBPATTERN:
+            sub = _literals(av[3].data)
+        elif op == sre_c.ATOMIC_GROUP:
+            sub = _literals(av.data)
+        elif op in _REPEATS and av[0] >= 1:
+            sub = _literals(av[2].data)
+        elif op == sre_c.BRANCH:
+            parts = [_literals(b.data) for b in av[1]]
+            if all(parts):
+                sub = set().union(*parts)
+        if sub:
+            candidates.append(sub)
+    close_run()
+    if not candidates:
+        return None
+    return max(candidates, key=_score)
+
+
+# --- the starting set --------------------------------------------------------------------
+
+# (key, name, pattern, category, exit codes, suggested action). Order is priority. The
+# lines these match were taken from art, ifdh, jobsub, HTCondor and GNU time output.
+STARTING_SET = [
+    ("out-of-memory", "Out of memory",
+     r"std::bad_alloc|---- BadAlloc BEGIN|gone over (?:cgroup )?memory limit"
+     r"|memory usage exceeded request_memory|Out of memory: Kill(?:ed)? process"
+     r"|oom-kill|MemoryError|Cannot allocate memory",
+     "memory", "137",
+     "Recover with more memory (the job type's memory factor); compare the peak "
+     "resident memory with request_memory first."),
+    ("walltime-exceeded", "Wall time exceeded",
+     r"exceeded allowed execute duration|exceeded (?:the )?(?:maximum |allowed )*"
+     r"wall ?(?:clock )?time|wall ?(?:clock )?time (?:limit )?exceeded"
+     r"|Job failed to complete in \d+ hrs",
+     "timeout", "124",
+     "Ask for a longer expected lifetime, or split the input into fewer files per job."),
+    ("expired-proxy", "Expired proxy or token",
+     r"(?i)proxy (?:has )?expired|expired proxy|credentials? (?:has |have )?expired"
+     r"|certificate has expired|token (?:has )?expired|could not verify credential"
+     r"|no valid proxy|timeleft\s*:\s*0:00:00",
+     "authentication", "",
+     "Renew the experiment's proxy or token on the login setup, then recover the "
+     "submission."),
+    ("art-input-unreadable", "Input file could not be read",
+     r"---- FileOpenError BEGIN|---- FileReadError BEGIN"
+     r"|No servers are available to read the file|Transfer input files failure"
+     r"|Unable to open input file",
+     "stage-in", "",
+     "Check the input file's locations (dCache or the site's storage); recover the "
+     "unprocessed files."),
+    ("sam-consumer", "SAM consumer error",
+     r"---- CatalogServiceError BEGIN|(?:establishProcess|getNextFile|updateFileStatus)"
+     r"\b.*(?i:fail|error|exception)|SAMWeb\w*Error|samweb_client\.exceptions\.\w+",
+     "stage-in", "",
+     "Check the SAM project and station; recover the files the project did not deliver."),
+    ("ifdh-copy", "ifdh copy failed",
+     r"ifdh cp failed|gfal-copy error|globus_ftp_client: the server responded with an error"
+     r"|Transfer output files failure|Failed to copy output",
+     "stage-out", "",
+     "Check the output area (permissions, quota) and the site's connection to it; "
+     "recover the submission."),
+    ("art-product-not-found", "art ProductNotFound",
+     r"---- ProductNotFound BEGIN",
+     "software", "",
+     "The configuration asks for a data product the input does not have: check the FCL "
+     "and the input dataset's tier."),
+    ("art-configuration", "art or FHiCL configuration error",
+     r"---- Configuration BEGIN|fhicl::exception|---- Parse error BEGIN",
+     "software", "",
+     "Fix the FCL (the job type or the stage's overrides) and relaunch."),
+    ("segmentation-fault", "Segmentation fault",
+     r"Segmentation fault|segmentation violation|caught signal 11\b|\bSIGSEGV\b",
+     "software", "139",
+     "A crash in the experiment's code: open the log at the matched line for the stack "
+     "trace and report it to the software group."),
+    ("killed-signal-9", "Killed by signal 9",
+     r"[Kk]illed by signal 9\b|Abnormal termination \(signal 9\)"
+     r"|Command terminated by signal 9\b|\bSIGKILL\b|^Killed$|: line \d+: +\d+ Killed",
+     "site", "",
+     "Killed from outside (batch system, out-of-memory killer or preemption): look at the "
+     "hold reason and the memory used."),
+    ("disk-full", "Disk full",
+     r"No space left on device|Disk quota exceeded|disk usage exceeded request_disk",
+     "site", "",
+     "Ask for more scratch disk (request_disk) or clean up intermediate files in the job."),
+    ("cvmfs", "CVMFS unavailable",
+     r"/cvmfs/\S+: (?:Transport endpoint is not connected|Input/output error)"
+     r"|Failed to mount /cvmfs|cvmfs[\w ]*(?:not available|failed to mount)",
+     "site", "",
+     "The site's CVMFS is broken: recover the submission and tell the site's operators."),
+    ("art-exception", "art exception (other)",
+     r"^\s*---- \w+ BEGIN",
+     "software", "",
+     "An art exception without a signature of its own: read the log at the matched line."),
+]
+
+
+def starting_signatures() -> list[Signature]:
+    return [
+        Signature.build(name, pattern, category, action, parse_exit_codes(codes), key=key)
+        for key, name, pattern, category, codes, action in STARTING_SET
+    ]
