@@ -308,7 +308,7 @@ def _authenticate(realm: str) -> str | Response:
     if auth is not None:
         current_app.logger.warning("UconDB write refused from %s: %s", request.remote_addr,
                                    outcome.reason)
-    return _error(401, f"authorization failed: {outcome.reason}", headers={
+    return _error(401, f"authorization failed: {outcome.told}", headers={
         "WWW-Authenticate": digest.challenge(secret, realm, stale=outcome.stale)
     })
 

@@ -53,8 +53,7 @@ def _client(database: str, url: str | None) -> UconDBClient:
         _fail(str(err))
     config = current_app.config
     base = url or url_for_database(config["POMS_UCONDB_URL"], database)
-    return UconDBClient(base, username=config["POMS_UCONDB_USER"] or None,
-                        password=config["POMS_UCONDB_PASSWORD"] or None)
+    return UconDBClient.from_config(config, base_url=base)
 
 
 def _run(call):

@@ -122,6 +122,14 @@ class UconDBClient:
         self.session = session or requests.Session()
         self._auth = HTTPDigestAuth(username, password) if username and password else None
 
+    @classmethod
+    def from_config(cls, config, *, base_url: str | None = None, **kwargs) -> UconDBClient:
+        """The client the settings describe (POMS_UCONDB_URL, _USER, _PASSWORD); pass the
+        app's config (a mapping), e.g. from an RQ job inside an app context."""
+        return cls(base_url or config["POMS_UCONDB_URL"],
+                   username=config.get("POMS_UCONDB_USER") or None,
+                   password=config.get("POMS_UCONDB_PASSWORD") or None, **kwargs)
+
     # -- where ---------------------------------------------------------------------------
     @property
     def host(self) -> str:

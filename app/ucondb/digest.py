@@ -63,11 +63,18 @@ def challenge(secret: bytes, realm: str, stale: bool = False) -> str:
     return header + (", stale=true" if stale else "")
 
 
+WRONG_CREDENTIALS = "wrong user name or password"
+
+
 @dataclass
 class Outcome:
     user: str | None  # who, when the answer was right
     stale: bool = False  # right password, old nonce: challenge again with stale=true
-    reason: str = ""  # why not, for the log and the 401's body
+    reason: str = ""  # why not, for the log
+    told: str = ""  # why not, for the 401's body (never which of user or password was wrong)
+
+    def __post_init__(self):
+        self.told = self.told or self.reason
 
 
 def _same_target(signed_uri: str, request_target: str) -> bool:
@@ -99,12 +106,13 @@ def verify(
         return Outcome(None, reason="the nonce was not issued here")
     password = passwords.get(user)
     if password is None:
-        return Outcome(None, reason=f"{user!r} is not a UconDB writer here")
+        return Outcome(None, reason=f"{user!r} is not a UconDB writer here",
+                       told=WRONG_CREDENTIALS)
     ha1 = _md5(f"{user}:{realm}:{password}")
     ha2 = _md5(f"{method}:{uri}")
     expected = _md5(f"{ha1}:{get('nonce')}:{get('nc')}:{get('cnonce')}:auth:{ha2}")
     if not hmac.compare_digest(expected, (get("response") or "").lower()):
-        return Outcome(None, reason=f"wrong password for {user!r}")
+        return Outcome(None, reason=f"wrong password for {user!r}", told=WRONG_CREDENTIALS)
     if state == "stale":
         return Outcome(None, stale=True, reason="the nonce is too old")
     return Outcome(user)

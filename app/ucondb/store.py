@@ -65,7 +65,7 @@ class TooLarge(StoreError):
     status = 413
 
 
-def _names(check, value, what="") -> str:
+def _names(check, value) -> str:
     try:
         return check(value)
     except InvalidName as err:

@@ -40,7 +40,9 @@ def test_verify_refuses_what_it_should():
                 cnonce="c", response="0" * 32)
     kwargs = dict(method="POST", request_target="/x?a=1", realm="f", passwords={"u": "p"},
                   secret=SECRET)
-    assert "wrong password" in digest.verify(base, **kwargs).reason
+    wrong = digest.verify(base, **kwargs)
+    assert wrong.user is None and "wrong password for 'u'" in wrong.reason
+    assert wrong.told == "wrong user name or password"  # what the client is told
     assert "realm" in digest.verify(base | {"realm": "g"}, **kwargs).reason
     assert "algorithm" in digest.verify(base | {"algorithm": "SHA-256"}, **kwargs).reason
     assert "qop" in digest.verify(base | {"qop": ""}, **kwargs).reason

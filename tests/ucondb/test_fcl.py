@@ -44,6 +44,15 @@ def test_files_land_in_the_datasets_folder_keyed_by_name(ucon, anon, ucondb_serv
         assert requests.get(url).content == path.read_bytes()
 
 
+def test_the_client_the_settings_describe_stores_them(ucondb_server, fcl_files):
+    from app.ucondb.client import UconDBClient
+
+    client = UconDBClient.from_config(ucondb_server.app.config)
+    assert client.base_url == ucondb_server.url and client.database == "mu2e_ucondb_test"
+    assert store_fcl_files(client, DATASET, fcl_files[:1])[0].endswith(f"/data/{FOLDER}")
+    assert versions() == 1
+
+
 def test_storing_again_makes_no_new_versions(ucon, fcl_files):
     store_fcl_files(ucon, DATASET, fcl_files)
     assert versions() == 3
