@@ -1,0 +1,74 @@
+"""Where each stage's splitter stands, kept in stage_split_state (one row per stage).
+
+The launcher (issue 4) calls `advance` inside the transaction that records the launch:
+it reads the stage's state (locking the row on PostgreSQL, so two launches at once cannot
+take the same slice), computes the next slice, and stores the state after it. A changed
+split type starts again from the beginning. `preview_stage` and `reset_stage` serve the
+stage page.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.launching.splits import (
+    Done,
+    Slice,
+    SplitState,
+    next_slice,
+    parse_split_type,
+    preview,
+)
+from app.models.base import utcnow
+from app.models.catalog import StageSplitState
+
+
+def _row(session, stage_id: int, lock: bool = False) -> StageSplitState | None:
+    query = select(StageSplitState).where(StageSplitState.stage_id == stage_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def load_state(session, stage_id: int, split_type: str, lock: bool = False) -> SplitState:
+    row = _row(session, stage_id, lock)
+    canonical = str(parse_split_type(split_type))
+    if row is None or row.split_type != canonical:
+        return SplitState()
+    return SplitState.from_json({"position": row.position, "snapshots": row.snapshot_ids})
+
+
+def save_state(session, stage_id: int, split_type: str, state: SplitState) -> None:
+    row = _row(session, stage_id)
+    if row is None:
+        row = StageSplitState(stage_id=stage_id)
+        session.add(row)
+    row.split_type = str(parse_split_type(split_type))
+    row.position = state.position
+    row.snapshot_ids = list(state.snapshots)
+    row.updated = utcnow()
+    session.flush()
+
+
+def advance(session, stage_id: int, split_type: str, dataset: str, catalog,
+            now: datetime) -> Slice | Done:
+    """The stage's next slice, its state stored (the caller commits with the launch)."""
+    state = load_state(session, stage_id, split_type, lock=True)
+    got = next_slice(split_type, dataset, state, catalog, now)
+    if isinstance(got, Slice):
+        save_state(session, stage_id, split_type, got.state)
+    return got
+
+
+def preview_stage(session, stage_id: int, split_type: str, dataset: str, catalog,
+                  now: datetime, n: int = 5) -> list[Slice | Done]:
+    return preview(split_type, dataset, load_state(session, stage_id, split_type), catalog,
+                   now, n)
+
+
+def reset_stage(session, stage_id: int) -> None:
+    row = _row(session, stage_id)
+    if row is not None:
+        session.delete(row)
+        session.flush()
