@@ -557,3 +557,21 @@ def test_pages_for_unknown_things_are_404_pages(ucondb_server):
     assert response.status_code == 404
     assert response.headers["Content-Type"].startswith("text/html")
     assert "folder nope not found" in response.text
+
+
+def test_another_digest_client_is_understood_too(ucondb_server, anon):
+    """Python's own urllib Digest handler, an implementation independent of requests."""
+    import urllib.request
+
+    passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+    passwords.add_password(None, ucondb_server.url, "other", "pw2")
+    opener = urllib.request.build_opener(urllib.request.HTTPDigestAuthHandler(passwords))
+    created = opener.open(urllib.request.Request(
+        f"{ucondb_server.url}/create_folder?folder=by_urllib", data=b"", method="POST"),
+        timeout=20)
+    assert created.status == 200 and created.read() == b"OK"
+    stored = opener.open(urllib.request.Request(
+        f"{ucondb_server.url}/data/by_urllib/x.fcl?full_meta=yes&key=x.fcl", data=FCL,
+        method="POST"), timeout=20)
+    assert json.loads(stored.read())["data_key"] == hashlib.sha256(FCL).hexdigest()
+    assert anon.get_data("by_urllib", "x.fcl") == FCL
