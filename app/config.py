@@ -80,6 +80,8 @@ def load_config(instance_path: Path, environ=None) -> dict:
         "SESSION_COOKIE_SECURE": auth != "dev",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
+        # Launching, batch engines and tracking (app/launching/settings.py).
+        **_launch_settings(instance_path, environ),
         # UconDB, where FCL files are kept (app/ucondb/settings.py says what each one is).
         "POMS_UCONDB_URL": ucondb.url(environ),
         "POMS_UCONDB_USER": ucondb.user(environ),
@@ -93,3 +95,9 @@ def load_config(instance_path: Path, environ=None) -> dict:
 
 def is_loopback(host: str | None) -> bool:
     return (host or "") in LOOPBACK_HOSTS or (host or "").startswith("127.")
+
+
+def _launch_settings(instance_path: Path, environ) -> dict:
+    from app.launching.settings import launch_settings
+
+    return launch_settings(instance_path, environ)

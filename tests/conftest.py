@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.app",
     "tests.fixtures.kdc",
+    "tests.fixtures.launching",
     "tests.fixtures.postgres",
 ]
 

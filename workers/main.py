@@ -1,13 +1,76 @@
-"""The RQ worker process: one worker on every POMS queue."""
+"""The RQ worker process: one worker on every POMS queue, plus the scheduler.
+
+The scheduler is a thread in each worker process. Every POMS_TRACKING_INTERVAL seconds it
+takes a short Redis lock (so several workers tick once between them, not once each), then
+enqueues a tracking pass, launches scheduled stages that are due, and re-enqueues launches
+whose queued job was lost. With --burst it ticks once, then the worker empties the queues
+and stops.
+"""
 from __future__ import annotations
+
+import logging
+import threading
 
 from redis import Redis
 from rq import Queue, Worker
 
-QUEUES = ("launches", "tracking", "analysis", "uploads")
+from workers.queues import QUEUES, enqueue_launch, enqueue_tracking
+
+log = logging.getLogger(__name__)
+TICK_LOCK = "poms:scheduler:tick"
 
 
-def run_worker(redis_url: str, *, burst: bool = False) -> bool:
+def tick(flask_app, connection: Redis, *, force: bool = False) -> list[str]:
+    """One scheduler round. Returns what it did, in words."""
+    from app.launching.schedule import due_launches
+    from app.tracking.tracker import stale_unclaimed
+
+    interval = max(1, int(flask_app.config.get("POMS_TRACKING_INTERVAL", 10)))
+    if not force and not connection.set(TICK_LOCK, "1", nx=True, ex=interval):
+        return []  # another worker ticked this interval
+    done = []
+    with flask_app.app_context():
+        launched, problems = due_launches(flask_app.config)
+        for submission_id in launched + stale_unclaimed(flask_app.config):
+            enqueue_launch(connection, submission_id,
+                           timeout=int(flask_app.config.get("POMS_LAUNCH_TIMEOUT", 1800)))
+            done.append(f"launch {submission_id} queued")
+        done.extend(problems)
+    enqueue_tracking(connection)
+    done.append("tracking pass queued")
+    return done
+
+
+def _scheduler_loop(flask_app, connection: Redis, stop: threading.Event) -> None:
+    interval = max(1, int(flask_app.config.get("POMS_TRACKING_INTERVAL", 10)))
+    while not stop.is_set():
+        try:
+            for line in tick(flask_app, connection):
+                log.info("scheduler: %s", line)
+        except Exception:  # a bad tick must not end the scheduler
+            log.exception("scheduler tick failed")
+        stop.wait(interval)
+
+
+def run_worker(redis_url: str, *, burst: bool = False, flask_app=None) -> bool:
+    from workers import jobs
+
+    if flask_app is not None:
+        jobs.use_app(flask_app)
+    flask_app = jobs.app()
     connection = Redis.from_url(redis_url)
     queues = [Queue(name, connection=connection) for name in QUEUES]
-    return Worker(queues, connection=connection).work(burst=burst)
+    worker = Worker(queues, connection=connection)
+    if burst:
+        tick(flask_app, connection, force=True)
+        return worker.work(burst=True)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=_scheduler_loop, args=(flask_app, connection, stop), name="poms-scheduler",
+        daemon=True,
+    )
+    thread.start()
+    try:
+        return worker.work()
+    finally:
+        stop.set()

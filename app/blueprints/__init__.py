@@ -2,7 +2,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.blueprints import admin, auth, campaigns, credentials, definitions
+    from app.blueprints import admin, auth, campaigns, credentials, definitions, submissions
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(campaigns.bp)
@@ -15,3 +15,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ucondb_bp)
     from app.api import register as register_api  # /api/v1 and the API tokens page
     register_api(app)
+    app.register_blueprint(submissions.bp)

@@ -12,8 +12,14 @@ from app.models.campaign import (
 from app.models.catalog import StageSplitState  # noqa: F401  (and the catalogue tables)
 from app.models.credential import Credential
 from app.models.experiment import ROLES, Experiment, Experimenter, Membership
+from app.models.launching import (
+    JobTypeSnapshot,
+    LoginSetupSnapshot,
+    StageLaunchSettings,
+    StageSnapshot,
+)
 from app.models.logs import FailureSignature, SignatureSeeding  # noqa: F401
-from app.models.submission import Submission
+from app.models.submission import Job, Submission, SubmissionEvent
 from app.models.ucondb import UconBlob, UconFolder, UconObject, UconTag, UconVersion  # noqa: F401
 
 __all__ = [
@@ -25,9 +31,15 @@ __all__ = [
     "Credential",
     "Experiment",
     "Experimenter",
+    "Job",
     "JobType",
+    "JobTypeSnapshot",
     "LoginSetup",
+    "LoginSetupSnapshot",
     "Membership",
     "StageDependency",
+    "StageLaunchSettings",
+    "StageSnapshot",
     "Submission",
+    "SubmissionEvent",
 ]

@@ -1,7 +1,13 @@
-"""A submission: one launch of a campaign stage (launching fills in the rest)."""
+"""A submission: one launch of a campaign stage, its jobs, and its state history.
+
+The submission row is written before its launch command runs (so a crashed worker cannot
+launch twice or lose what it launched); its state changes only through
+app/tracking/states.py, each change leaving a SubmissionEvent row. Job counters live on the
+submission row so pages read one row, never count thousands of jobs.
+"""
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -9,13 +15,119 @@ from app.models.base import utcnow
 
 
 class Submission(db.Model):
+    __table_args__ = (
+        # The dashboard counts an experiment's submissions by state.
+        Index("ix_submission_experiment_state", "experiment_id", "state"),
+        Index("ix_submission_state_tracked", "state", "tracked_at"),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     # RESTRICT: a stage that has launched keeps its history; campaigns that launched
     # cannot be deleted.
     campaign_stage_id: Mapped[int] = mapped_column(
         ForeignKey("campaign_stage.id", ondelete="RESTRICT"), index=True
     )
+    # Copied from the stage's campaign so the dashboard needs no joins.
+    experiment_id: Mapped[int | None] = mapped_column(ForeignKey("experiment.id"))
     state: Mapped[str] = mapped_column(String(32), default="New")
     created = mapped_column(db.DateTime, default=utcnow, nullable=False, index=True)
+    updated = mapped_column(db.DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    launcher_id: Mapped[int | None] = mapped_column(ForeignKey("experimenter.id"))
+    test: Mapped[bool] = mapped_column(default=False)
+    # What asked for it, in words: "web", "command line", "schedule", "parent 12", ...
+    origin: Mapped[str] = mapped_column(String(64), default="")
+    # Recoveries (issue 5): the submission this one re-runs files of, and its position.
+    recovery_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submission.id", ondelete="SET NULL"), index=True
+    )
+    recovery_position: Mapped[int | None] = mapped_column()
+    dataset: Mapped[str] = mapped_column(Text, default="")
+    param_overrides = mapped_column(JSON, nullable=False, default=list)  # extra, per launch
+
+    # What ran, as it was at launch.
+    stage_snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("stage_snapshot.id"))
+    job_type_snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("job_type_snapshot.id"))
+    login_setup_snapshot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("login_setup_snapshot.id")
+    )
+    launcher_kind: Mapped[str] = mapped_column(String(16), default="")
+    engine: Mapped[str] = mapped_column(String(16), default="")
+    command: Mapped[str] = mapped_column(Text, default="")
+    launch_env = mapped_column(JSON, nullable=False, default=dict)
+    input_files = mapped_column(JSON, nullable=True)
+
+    # The launch itself: claimed once (never twice), then run, then recorded.
+    launch_claimed_at = mapped_column(db.DateTime, nullable=True)
+    launch_started_at = mapped_column(db.DateTime, nullable=True)
+    launch_finished_at = mapped_column(db.DateTime, nullable=True)
+    launch_pid: Mapped[int | None] = mapped_column()
+    launch_host: Mapped[str] = mapped_column(String(255), default="")
+    # The machine whose process launch_pid is (the worker's), so only it judges the pid.
+    launch_worker: Mapped[str] = mapped_column(String(255), default="")
+    launch_output: Mapped[str] = mapped_column(Text, default="")  # path of the output file
+    launch_exit_code: Mapped[int | None] = mapped_column()
+    launch_error: Mapped[str] = mapped_column(Text, default="")
+
+    # The batch system's ids: the first one as jobsub names it, and every cluster.
+    batch_id: Mapped[str] = mapped_column(String(255), default="", index=True)
+    batch_ids = mapped_column(JSON, nullable=False, default=list)
+
+    jobs_total: Mapped[int] = mapped_column(default=0)
+    jobs_idle: Mapped[int] = mapped_column(default=0)
+    jobs_running: Mapped[int] = mapped_column(default=0)
+    jobs_held: Mapped[int] = mapped_column(default=0)
+    jobs_done: Mapped[int] = mapped_column(default=0)
+    jobs_failed: Mapped[int] = mapped_column(default=0)
+    jobs_removed: Mapped[int] = mapped_column(default=0)
+    tracked_at = mapped_column(db.DateTime, nullable=True)
 
     stage = relationship("CampaignStage")
+    launcher = relationship("Experimenter")
+    recovery_of = relationship("Submission", remote_side=[id])
+    stage_snapshot = relationship("StageSnapshot")
+    job_type_snapshot = relationship("JobTypeSnapshot")
+    login_setup_snapshot = relationship("LoginSetupSnapshot")
+
+    @property
+    def jobs_finished(self) -> int:
+        return self.jobs_done + self.jobs_failed + self.jobs_removed
+
+    @property
+    def percent_done(self) -> int:
+        return int(100 * self.jobs_done / self.jobs_total) if self.jobs_total else 0
+
+
+class SubmissionEvent(db.Model):
+    """One state change of a submission: when, from what, to what, and why."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), index=True
+    )
+    at = mapped_column(db.DateTime, default=utcnow, nullable=False)
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    cause: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("experimenter.id"))
+
+    actor = relationship("Experimenter")
+
+
+class Job(db.Model):
+    """One batch job of a submission, as the batch engine last reported it."""
+
+    __table_args__ = (
+        UniqueConstraint("submission_id", "batch_job_id"),
+        Index("ix_job_submission_state", "submission_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
+    batch_job_id: Mapped[str] = mapped_column(String(255))  # 12345.0@jobsub01.fnal.gov
+    # Idle, Running, Held, Completed (exit 0), Failed (other exit), Removed
+    state: Mapped[str] = mapped_column(String(16), default="Idle")
+    exit_code: Mapped[int | None] = mapped_column()
+    host: Mapped[str] = mapped_column(String(255), default="")
+    started_at = mapped_column(db.DateTime, nullable=True)
+    ended_at = mapped_column(db.DateTime, nullable=True)
+    updated_at = mapped_column(db.DateTime, default=utcnow, nullable=False)

@@ -1,0 +1,1 @@
+"""Batch engines behind one interface (app/batch/base.py): local (embedded) and jobsub."""

@@ -1,0 +1,112 @@
+"""The batch engine interface every engine implements, and how config picks one.
+
+Batch ids are strings as jobsub writes them: a cluster is named by its first job,
+`12345.0@jobsub01.fnal.gov`, and a job by its own id, `12345.3@jobsub01.fnal.gov`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# Job states an engine reports (HTCondor's words); exit codes tell done from failed.
+IDLE, RUNNING, HELD, COMPLETED, REMOVED = "Idle", "Running", "Held", "Completed", "Removed"
+
+_JOB_ID = re.compile(r"^(?P<cluster>\d+)\.(?P<proc>\d+)@(?P<schedd>[\w.-]+)$")
+
+
+class BatchError(RuntimeError):
+    """The engine did not answer or refused; nothing about job states may be concluded."""
+
+
+@dataclass
+class JobRequest:
+    """What jobsub_submit asks for: N copies of one script with its arguments."""
+
+    executable: str  # a local path (jobsub's file://PATH)
+    arguments: list[str] = field(default_factory=list)
+    count: int = 1
+    env: dict[str, str] = field(default_factory=dict)
+    group: str = ""
+    role: str = ""
+    memory: str = ""
+    lifetime: str = ""
+    dataset: str = ""
+    submission_id: int | None = None
+
+
+@dataclass
+class JobStatus:
+    job_id: str
+    state: str  # IDLE, RUNNING, HELD, COMPLETED, REMOVED
+    exit_code: int | None = None
+    host: str = ""
+    started: datetime | None = None
+    ended: datetime | None = None
+
+
+def split_job_id(job_id: str) -> tuple[int, int, str]:
+    """(cluster, process, schedd) of `12345.0@jobsub01.fnal.gov`; ValueError otherwise."""
+    found = _JOB_ID.match(job_id.strip())
+    if not found:
+        raise ValueError(f"{job_id!r} is not a batch job id like 12345.0@jobsub01.fnal.gov")
+    return int(found["cluster"]), int(found["proc"]), found["schedd"]
+
+
+def cluster_of(job_id: str) -> str:
+    cluster, _proc, schedd = split_job_id(job_id)
+    return f"{cluster}.0@{schedd}"
+
+
+class BatchEngine:
+    """One batch system. Every method takes many ids at once where it can."""
+
+    name = "base"
+    # True when query() reports finished jobs too; otherwise a known job that query() no
+    # longer lists has ended (tracking marks it so).
+    lists_finished_jobs = True
+
+    def submit(self, request: JobRequest) -> str:
+        """Queue the jobs; the cluster's batch id."""
+        raise NotImplementedError
+
+    def query(self, batch_ids: list[str]) -> list[JobStatus]:
+        """Every job of the given clusters, in one question to the engine."""
+        raise NotImplementedError
+
+    def hold(self, batch_ids: list[str]) -> None:
+        raise NotImplementedError
+
+    def release(self, batch_ids: list[str]) -> None:
+        raise NotImplementedError
+
+    def remove(self, batch_ids: list[str]) -> None:
+        raise NotImplementedError
+
+    def fetch_log(self, job_id: str) -> str:
+        raise NotImplementedError
+
+    def clusters_of_submission(self, submission_id: int) -> list[str]:
+        """Clusters the engine knows were submitted for this POMS submission (the crash
+        recovery path: a launch whose worker died still left its jobs behind)."""
+        return []
+
+    def launch_environment(self) -> dict[str, str]:
+        """Extra environment a launch needs to reach this engine."""
+        return {}
+
+
+def engine_from_config(config: dict) -> BatchEngine:
+    name = config.get("POMS_BATCH_ENGINE", "local")
+    if name == "local":
+        from app.batch.local import LocalEngine
+
+        return LocalEngine(
+            config["POMS_BATCH_DIR"], slots=int(config.get("POMS_LOCAL_SLOTS", 4))
+        )
+    if name == "jobsub":
+        from app.batch.jobsub import JobsubEngine
+
+        return JobsubEngine(group=config.get("POMS_JOBSUB_GROUP", ""),
+                            bin_dir=config.get("POMS_JOBSUB_BIN", ""))
+    raise BatchError(f"POMS_BATCH_ENGINE={name!r} is not one of local, jobsub")

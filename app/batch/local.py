@@ -1,0 +1,438 @@
+"""The embedded batch engine: jobs as local processes, under a concurrency cap.
+
+A spool directory holds everything (POMS_BATCH_DIR):
+
+  next_cluster              the cluster counter (flock'd)
+  slots/N.lock              the concurrency cap: a running job holds one slot's flock, so
+                            the cap holds across every cluster and dies with its holder
+  by_submission/SID         the clusters submitted for a POMS submission, one a line
+  clusters/C/cluster.json   the request (executable, arguments, count, environment)
+  clusters/C/status.json    every job's state, written atomically by the cluster's runner
+  clusters/C/control.json   hold/release/remove requests for the runner
+  clusters/C/P/             job P's work directory (work/), stdout and stderr
+
+Each cluster has one runner process (`python -m app.batch.local CLUSTER_DIR`), started
+detached by submit(); it starts jobs as slots free up, records exit codes, applies control
+requests, and is the only writer of status.json. Queries read one file per cluster.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.batch.base import (
+    COMPLETED,
+    HELD,
+    IDLE,
+    REMOVED,
+    RUNNING,
+    BatchEngine,
+    BatchError,
+    JobRequest,
+    JobStatus,
+    split_job_id,
+)
+
+SCHEDD = "local"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TOOLS_DIR = REPO_ROOT / "app" / "launching" / "tools"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f") if text else None
+
+
+def write_json_atomic(path: Path, data) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
+@contextmanager
+def _locked(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield fh
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class LocalEngine(BatchEngine):
+    name = "local"
+
+    def __init__(self, spool: str | Path, slots: int = 4):
+        self.spool = Path(spool)
+        self.slots = max(1, int(slots))
+
+    # --- layout ---------------------------------------------------------------------
+
+    def cluster_dir(self, cluster: int) -> Path:
+        return self.spool / "clusters" / str(cluster)
+
+    def _cluster(self, batch_id: str) -> int:
+        cluster, _proc, schedd = split_job_id(batch_id)
+        if schedd != SCHEDD:
+            raise BatchError(f"{batch_id} does not belong to the local engine")
+        return cluster
+
+    def _next_cluster(self) -> int:
+        with _locked(self.spool / "next_cluster") as fh:
+            fh.seek(0)
+            text = fh.read().strip()
+            number = int(text) + 1 if text else 1
+            fh.seek(0)
+            fh.truncate()
+            fh.write(str(number))
+            fh.flush()
+        return number
+
+    # --- the interface ------------------------------------------------------------------
+
+    def submit(self, request: JobRequest) -> str:
+        if request.count < 1:
+            raise BatchError("-N must be at least 1")
+        source = Path(request.executable)
+        if not source.is_file():
+            raise BatchError(f"file://{request.executable}: no such file")
+        cluster = self._next_cluster()
+        directory = self.cluster_dir(cluster)
+        directory.mkdir(parents=True)
+        # As jobsub does, the script is copied: later edits do not change queued jobs.
+        executable = directory / source.name
+        shutil.copy2(source, executable)
+        executable.chmod(executable.stat().st_mode | 0o755)
+        spec = {
+            "cluster": cluster,
+            "submission_id": request.submission_id,
+            "count": request.count,
+            "executable": str(executable),
+            "arguments": list(request.arguments),
+            "env": dict(request.env),
+            "group": request.group,
+            "role": request.role,
+            "memory": request.memory,
+            "lifetime": request.lifetime,
+            "dataset": request.dataset,
+            "slots_dir": str(self.spool / "slots"),
+            "slots": self.slots,
+            "outputs_dir": str(self.spool / "outputs"),
+            "submitted": _now(),
+        }
+        write_json_atomic(directory / "cluster.json", spec)
+        write_json_atomic(
+            directory / "status.json",
+            {"jobs": {str(p): {"state": IDLE} for p in range(request.count)}, "done": False},
+        )
+        if request.submission_id is not None:
+            with _locked(self.spool / "by_submission" / str(request.submission_id)) as fh:
+                fh.write(f"{cluster}.0@{SCHEDD}\n")
+        self._start_runner(directory)
+        return f"{cluster}.0@{SCHEDD}"
+
+    def _start_runner(self, directory: Path) -> None:
+        log = open(directory / "runner.log", "ab")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(REPO_ROOT) + (
+            os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""
+        )
+        # Detached: the runner outlives the launch that submitted it, as grid jobs outlive
+        # jobsub_submit.
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.batch.local", str(directory)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+            start_new_session=True, close_fds=True,
+        )
+        log.close()
+        (directory / "runner.pid").write_text(str(process.pid))
+
+    def _status(self, cluster: int) -> dict | None:
+        try:
+            return json.loads((self.cluster_dir(cluster) / "status.json").read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    def query(self, batch_ids: list[str]) -> list[JobStatus]:
+        found: list[JobStatus] = []
+        for cluster in sorted({self._cluster(b) for b in batch_ids}):
+            status = self._status(cluster)
+            if status is None:
+                continue
+            for proc, job in status["jobs"].items():
+                found.append(
+                    JobStatus(
+                        job_id=f"{cluster}.{proc}@{SCHEDD}",
+                        state=job["state"],
+                        exit_code=job.get("exit_code"),
+                        host=job.get("host", ""),
+                        started=_parse_time(job.get("started")),
+                        ended=_parse_time(job.get("ended")),
+                    )
+                )
+        return found
+
+    def _control(self, batch_ids: list[str], action: str) -> None:
+        by_cluster: dict[int, list[int] | None] = {}
+        for batch_id in batch_ids:
+            cluster, proc, _ = split_job_id(batch_id)
+            # A cluster id (proc 0 as the first job's id) means the whole cluster, as
+            # jobsub_rm/hold/release take it.
+            by_cluster.setdefault(cluster, None)
+            del proc
+        for cluster in by_cluster:
+            directory = self.cluster_dir(cluster)
+            if not directory.is_dir():
+                raise BatchError(f"no cluster {cluster} in the local engine")
+            with _locked(directory / "control.lock"):
+                path = directory / "control.json"
+                requests = json.loads(path.read_text()) if path.exists() else []
+                requests.append({"action": action, "at": _now()})
+                write_json_atomic(path, requests)
+            self._poke(directory)
+
+    def _poke(self, directory: Path) -> None:
+        # Only a runner that said it listens: SIGUSR1 would end one still starting up.
+        if not (directory / "runner.ready").exists():
+            return
+        try:
+            os.kill(int((directory / "runner.pid").read_text()), signal.SIGUSR1)
+        except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+            pass
+
+    def hold(self, batch_ids: list[str]) -> None:
+        self._control(batch_ids, "hold")
+
+    def release(self, batch_ids: list[str]) -> None:
+        self._control(batch_ids, "release")
+
+    def remove(self, batch_ids: list[str]) -> None:
+        self._control(batch_ids, "remove")
+
+    def fetch_log(self, job_id: str) -> str:
+        cluster, proc, _ = split_job_id(job_id)
+        directory = self.cluster_dir(cluster) / str(proc)
+        parts = []
+        for name in ("stdout", "stderr"):
+            path = directory / name
+            if path.exists():
+                with open(path, "rb") as fh:
+                    fh.seek(max(0, path.stat().st_size - 512 * 1024))
+                    parts.append(f"== {name} ==\n" + fh.read().decode("utf-8", "replace"))
+        if not parts:
+            raise BatchError(f"no log for {job_id}")
+        return "\n".join(parts)
+
+    def clusters_of_submission(self, submission_id: int) -> list[str]:
+        path = self.spool / "by_submission" / str(submission_id)
+        if not path.exists():
+            return []
+        return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+
+    def launch_environment(self) -> dict[str, str]:
+        return {
+            "POMS_TOOLS_DIR": str(TOOLS_DIR),
+            "POMS_BATCH_DIR": str(self.spool),
+            "POMS_LOCAL_SLOTS": str(self.slots),
+            "POMS_PYTHON": sys.executable,
+            "POMS_ROOT": str(REPO_ROOT),
+            # fife_launch looks for a relative -c cfg here too (FIFE_LAUNCH_PATH), so the demo's
+            # examples/mu2e/reco.cfg is found from any work directory.
+            "FIFE_LAUNCH_PATH": str(REPO_ROOT),
+        }
+
+
+# --- the runner: one process per cluster ------------------------------------------------
+
+
+class Runner:
+    POLL_S = 0.05
+    WRITE_EVERY_S = 0.2
+
+    def __init__(self, directory: Path):
+        self.dir = directory
+        self.spec = json.loads((directory / "cluster.json").read_text())
+        self.cluster = self.spec["cluster"]
+        status = json.loads((directory / "status.json").read_text())
+        self.jobs: dict[int, dict] = {int(p): j for p, j in status["jobs"].items()}
+        self.procs: dict[int, subprocess.Popen] = {}
+        self.slot_files: dict[int, object] = {}
+        self.control_seen = 0
+        self.dirty = True
+        self.last_write = 0.0
+        self.poked = False
+        self.host = socket.gethostname()
+        self.held_all = False
+        self.removing: dict[int, float] = {}
+
+    def _on_poke(self, _signum, _frame):
+        self.poked = True
+
+    # slots: a flock per running job, across every runner on the machine
+    def _take_slot(self):
+        slots = Path(self.spec["slots_dir"])
+        slots.mkdir(parents=True, exist_ok=True)
+        for i in range(int(self.spec["slots"])):
+            fh = open(slots / f"{i}.lock", "a")
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fh
+            except BlockingIOError:
+                fh.close()
+        return None
+
+    def _job_env(self, proc: int, work: Path) -> dict[str, str]:
+        env = {
+            k: os.environ[k] for k in ("PATH", "HOME", "USER", "LANG", "LOGNAME", "SHELL")
+            if k in os.environ
+        }
+        env.update(self.spec["env"])
+        outputs = Path(self.spec["outputs_dir"])
+        env.update(
+            PROCESS=str(proc),
+            CLUSTER=str(self.cluster),
+            JOBSUBJOBID=f"{self.cluster}.{proc}@{SCHEDD}",
+            JOBSUBJOBSECTION=str(proc),
+            GRID_USER=os.environ.get("USER", "poms"),
+            EXPERIMENT=self.spec.get("group") or env.get("EXPERIMENT", ""),
+            GROUP=self.spec.get("group") or env.get("GROUP", ""),
+            _CONDOR_SCRATCH_DIR=str(work),
+            TMPDIR=str(work),
+            CONDOR_DIR_INPUT=str(work / "input"),
+            POMS_OUTPUT_DIR=str(outputs),
+        )
+        if self.spec.get("dataset"):
+            env["SAM_DATASET"] = self.spec["dataset"]
+        return env
+
+    def _start(self, proc: int, slot) -> None:
+        job_dir = self.dir / str(proc)
+        work = job_dir / "work"
+        (work / "input").mkdir(parents=True, exist_ok=True)
+        with open(job_dir / "stdout", "ab") as out, open(job_dir / "stderr", "ab") as err:
+            process = subprocess.Popen(
+                [self.spec["executable"], *self.spec["arguments"]],
+                cwd=work, env=self._job_env(proc, work), stdin=subprocess.DEVNULL,
+                stdout=out, stderr=err, start_new_session=True, close_fds=True,
+            )
+        self.procs[proc] = process
+        self.slot_files[proc] = slot
+        self.jobs[proc].update(state=RUNNING, started=_now(), host=self.host, pid=process.pid)
+        self.dirty = True
+
+    def _signal(self, proc: int, sig: int) -> None:
+        process = self.procs.get(proc)
+        if process is not None:
+            try:
+                os.killpg(process.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def _apply_control(self) -> None:
+        path = self.dir / "control.json"
+        if not path.exists():
+            return
+        try:
+            requests = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            return
+        for request in requests[self.control_seen:]:
+            action = request["action"]
+            for proc, job in self.jobs.items():
+                state = job["state"]
+                if action == "hold" and state in (IDLE, RUNNING):
+                    if state == RUNNING:
+                        self._signal(proc, signal.SIGSTOP)
+                    job["state"] = HELD
+                    job["was_running"] = state == RUNNING
+                elif action == "release" and state == HELD:
+                    if job.pop("was_running", False):
+                        self._signal(proc, signal.SIGCONT)
+                        job["state"] = RUNNING
+                    else:
+                        job["state"] = IDLE
+                elif action == "remove" and state in (IDLE, RUNNING, HELD):
+                    if proc in self.procs:
+                        self._signal(proc, signal.SIGCONT)
+                        self._signal(proc, signal.SIGTERM)
+                        self.removing[proc] = time.monotonic()
+                    job["state"] = REMOVED
+                    job["ended"] = _now()
+                self.dirty = True
+        self.control_seen = len(requests)
+
+    def _reap(self) -> None:
+        for proc, process in list(self.procs.items()):
+            code = process.poll()
+            if code is None:
+                started = self.removing.get(proc)
+                if started is not None and time.monotonic() - started > 3:
+                    self._signal(proc, signal.SIGKILL)
+                continue
+            del self.procs[proc]
+            self.removing.pop(proc, None)
+            slot = self.slot_files.pop(proc, None)
+            if slot is not None:
+                slot.close()  # frees the slot's flock
+            job = self.jobs[proc]
+            if job["state"] != REMOVED:
+                job.update(state=COMPLETED, exit_code=code, ended=_now())
+            self.dirty = True
+
+    def _fill_slots(self) -> None:
+        for proc, job in self.jobs.items():
+            if job["state"] != IDLE or proc in self.procs:
+                continue
+            slot = self._take_slot()
+            if slot is None:
+                return
+            self._start(proc, slot)
+
+    def _finished(self) -> bool:
+        ended = (COMPLETED, REMOVED)
+        return not self.procs and all(j["state"] in ended for j in self.jobs.values())
+
+    def _write(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self.dirty or (not force and now - self.last_write < self.WRITE_EVERY_S):
+            return
+        jobs = {
+            str(p): {k: v for k, v in j.items() if k != "was_running"}
+            for p, j in self.jobs.items()
+        }
+        write_json_atomic(self.dir / "status.json", {"jobs": jobs, "done": self._finished()})
+        self.dirty = False
+        self.last_write = now
+
+    def run(self) -> None:
+        signal.signal(signal.SIGUSR1, self._on_poke)
+        (self.dir / "runner.ready").write_text(str(os.getpid()))
+        while True:
+            self._apply_control()
+            self._reap()
+            self._fill_slots()
+            if self._finished():
+                self._write(force=True)
+                return
+            self._write()
+            if not self.poked:
+                time.sleep(self.POLL_S)
+            self.poked = False
+
+
+if __name__ == "__main__":
+    Runner(Path(sys.argv[1])).run()

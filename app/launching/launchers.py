@@ -1,0 +1,126 @@
+"""Launchers: where and as whom a launch script runs. One interface, chosen in config.
+
+  local  a bash here, as the service's user, in the submission's work directory
+  ssh    `ssh account@host bash -s` with the script on standard input, as the original
+         POMS launches through ssh to the login setup's host (production)
+
+Either way the script travels as a file or on stdin, never as a command-line string, and
+the launch's output (stdout and stderr together) goes to one file as it is written, so a
+page can show it live. The launch runs in its own session: a worker that dies does not take
+the launch with it, and the next tracking pass finds what the launch did.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Started:
+    process: subprocess.Popen
+    host: str  # where the launch runs, for the submission page
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def wait(self, timeout: float) -> int:
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(self.process.pid)
+            self.process.wait()
+            return -signal.SIGKILL
+
+
+def kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            if stat.read().rpartition(")")[2].split()[0] in ("Z", "X"):
+                return False
+    except FileNotFoundError:
+        return False
+    except OSError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Launcher:
+    kind = "base"
+
+    def argv(self, account: str, host: str) -> list[str]:
+        raise NotImplementedError
+
+    def where(self, account: str, host: str) -> str:
+        raise NotImplementedError
+
+    def start(self, script: Path, workdir: Path, output: Path, *, account: str = "",
+              host: str = "") -> Started:
+        workdir.mkdir(parents=True, exist_ok=True)
+        with open(script, "rb") as stdin, open(output, "ab") as out:
+            process = subprocess.Popen(
+                self.argv(account, host), cwd=workdir, stdin=stdin, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
+                env=self.environment(),
+            )
+        return Started(process=process, host=self.where(account, host))
+
+    def environment(self) -> dict[str, str]:
+        # The launch script exports everything it needs; keep the service's own secrets
+        # (database URL, secret key) out of it.
+        return {k: v for k, v in os.environ.items()
+                if not k.startswith("POMS_") and k not in ("SECRET_KEY",)}
+
+
+class LocalLauncher(Launcher):
+    kind = "local"
+
+    def argv(self, account: str, host: str) -> list[str]:
+        return ["bash", "-s"]
+
+    def where(self, account: str, host: str) -> str:
+        return socket.gethostname()
+
+
+class SshLauncher(Launcher):
+    kind = "ssh"
+
+    def __init__(self, options: str = ""):
+        self.options = shlex.split(options)
+
+    def argv(self, account: str, host: str) -> list[str]:
+        if not host:
+            raise ValueError("the login setup has no host to ssh to")
+        target = f"{account}@{host}" if account else host
+        # BatchMode: never wait for a password; -T: no terminal, the script is on stdin.
+        return ["ssh", "-T", "-o", "BatchMode=yes", *self.options, target, "bash -s"]
+
+    def where(self, account: str, host: str) -> str:
+        return f"{account}@{host}" if account else host
+
+
+def launcher_from_config(config) -> Launcher:
+    kind = config.get("POMS_LAUNCHER", "local")
+    if kind == "ssh":
+        return SshLauncher(config.get("POMS_SSH_OPTIONS", ""))
+    return LocalLauncher()

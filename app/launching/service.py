@@ -1,0 +1,314 @@
+"""Launching a stage: ask (write the submission row), then run (once), then record.
+
+  preview(stage, ...)        the dry run: exact command, environment, input; writes nothing
+  request_launch(stage, ...) checks the command builds, writes the submission (state New)
+                             and its first history row; the caller commits, then enqueues
+  run_launch(id, config)     in a worker: claims the submission (a guarded UPDATE, so a launch
+                             never runs twice), snapshots the definitions, runs the script
+                             through the launcher, records the output file and batch ids
+
+Plain Python: the caller supplies the app config and commits (run_launch commits at each
+step itself, since a launch is long and each step must survive a crash of the worker).
+"""
+from __future__ import annotations
+
+import logging
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from app.batch.base import engine_from_config
+from app.batch.jobsub import parse_submit_output
+from app.extensions import db
+from app.launching import snapshots
+from app.launching.command import LaunchContext, LaunchError, LaunchPlan, build_plan
+from app.launching.inputs import LaunchInput, choose_input
+from app.launching.launchers import launcher_from_config
+from app.models import (
+    CampaignStage,
+    Experimenter,
+    StageLaunchSettings,
+    Submission,
+)
+from app.models.base import utcnow
+from app.tracking import states
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Preview:
+    plan: LaunchPlan
+    input: LaunchInput
+    launcher: str
+    where: str
+
+
+def stage_settings(stage: CampaignStage, create: bool = False) -> StageLaunchSettings | None:
+    row = db.session.get(StageLaunchSettings, stage.id)
+    if row is None and create:
+        row = StageLaunchSettings(campaign_stage_id=stage.id)
+        db.session.add(row)
+    return row
+
+
+def stage_held(stage: CampaignStage) -> bool:
+    row = stage_settings(stage)
+    return bool(row and row.held)
+
+
+def find_credential(config, experiment, user, poms_role: str) -> tuple[str, str]:
+    """(variable, path) of the credential this launch uses, or ("", "") when none is stored.
+
+    Uses the credentials module (issue 3) when it offers a lookup; without one the
+    variable is left unset and the launch uses whatever its login host provides.
+    """
+    try:
+        from app.credentials import launch_credential  # type: ignore[attr-defined]
+    except ImportError:
+        return "", ""
+    found = launch_credential(config, experiment, user, poms_role)
+    return found if found else ("", "")
+
+
+def _context(stage_data: dict, job_type: dict, login_setup: dict, *, stage: CampaignStage,
+             user: Experimenter, test: bool, dataset: str, submission_id: int | None,
+             parent_id: int | None, extra_overrides, config) -> LaunchContext:
+    campaign = stage.campaign
+    credential_var, credential_path = find_credential(
+        config, campaign.experiment, user, campaign.poms_role
+    )
+    engine = engine_from_config(config)
+    return LaunchContext(
+        experiment=campaign.experiment.name,
+        experimenter=user.username,
+        campaign_id=campaign.id,
+        campaign_name=campaign.name,
+        stage_id=stage.id,
+        stage_name=stage.name,
+        stage_type=stage_data["stage_type"],
+        job_type_id=stage.job_type_id,
+        launch_script=job_type["launch_script"],
+        parameters=job_type["parameters"],
+        setup=login_setup["setup"],
+        host=login_setup["host"],
+        account=login_setup["account"],
+        software_version=stage_data["software_version"],
+        vo_role=stage_data["vo_role"],
+        dataset=dataset,
+        param_overrides=stage_data["param_overrides"],
+        test_param_overrides=stage_data["test_param_overrides"],
+        merge_overrides=stage_data["merge_overrides"],
+        default_param_overrides=stage_data.get("default_param_overrides") or [],
+        extra_overrides=extra_overrides or [],
+        keywords=stage_data.get("keywords") or {},
+        test=test,
+        submission_id=submission_id,
+        parent_submission_id=parent_id,
+        poms_url=config.get("POMS_URL", ""),
+        credential_var=credential_var,
+        credential_path=credential_path,
+        extra_env=engine.launch_environment(),
+    )
+
+
+def _live_definitions(stage: CampaignStage) -> tuple[dict, dict, dict]:
+    from dataclasses import asdict
+
+    from app.campaigns import store
+
+    return (
+        snapshots.stage_data(stage),
+        asdict(store.job_type_spec(stage.job_type)),
+        asdict(store.login_setup_spec(stage.login_setup)),
+    )
+
+
+def preview(stage: CampaignStage, user: Experimenter, *, test: bool, config,
+            dataset_override: str | None = None, extra_overrides=None) -> Preview:
+    """What a launch would run, now. Raises LaunchError; writes nothing."""
+    stage_data, job_type, login_setup = _live_definitions(stage)
+    chosen = choose_input(stage, dataset_override=dataset_override, preview=True)
+    ctx = _context(stage_data, job_type, login_setup, stage=stage, user=user, test=test,
+                   dataset=chosen.dataset, submission_id=None, parent_id=None,
+                   extra_overrides=extra_overrides, config=config)
+    plan = build_plan(ctx)
+    launcher = launcher_from_config(config)
+    where = launcher.where(ctx.account, ctx.host) if launcher.kind == "ssh" else "this machine"
+    return Preview(plan=plan, input=chosen, launcher=launcher.kind, where=where)
+
+
+def request_launch(stage: CampaignStage, user: Experimenter, *, test: bool, origin: str,
+                   config, dataset_override: str | None = None,
+                   recovery_of: Submission | None = None, recovery_position: int | None = None,
+                   extra_overrides=None) -> Submission:
+    """Write the submission (New) after checking its command builds. Caller commits and
+    then enqueues `run_launch` (workers.queues.enqueue_launch)."""
+    preview(stage, user, test=test, config=config, dataset_override=dataset_override,
+            extra_overrides=extra_overrides)  # raises LaunchError before anything is written
+    submission = Submission(
+        campaign_stage_id=stage.id,
+        experiment_id=stage.campaign.experiment_id,
+        state=states.NEW,
+        launcher_id=user.id,
+        test=test,
+        origin=origin,
+        recovery_of_id=recovery_of.id if recovery_of else None,
+        recovery_position=recovery_position,
+        dataset=dataset_override or "",
+        param_overrides=list(extra_overrides or []),
+        created=utcnow(),
+    )
+    db.session.add(submission)
+    db.session.flush()
+    cause = f"{'test ' if test else ''}launch asked by {user.username} ({origin})"
+    if stage_held(stage):
+        cause += "; waiting: the stage is held"
+    states.record_creation(submission, cause, actor_id=user.id)
+    return submission
+
+
+# --- in the worker -----------------------------------------------------------------------
+
+
+def _claim(submission_id: int) -> bool:
+    """Take the launch, once: a second worker (or a retried job) finds it taken."""
+    result = db.session.execute(
+        update(Submission)
+        .where(Submission.id == submission_id, Submission.state == states.NEW,
+               Submission.launch_claimed_at.is_(None))
+        .values(launch_claimed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _fail(submission: Submission, why: str) -> None:
+    submission.launch_error = why
+    states.transition(submission, states.LAUNCH_FAILED, why)
+    db.session.commit()
+
+
+def launch_dir(config, submission_id: int) -> Path:
+    return Path(config["POMS_LAUNCH_DIR"]) / str(submission_id)
+
+
+def run_launch(submission_id: int, config) -> str:
+    """Run one submission's launch. Returns what happened, in words (for the worker log)."""
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        return f"submission {submission_id}: gone"
+    if submission.state != states.NEW:
+        return f"submission {submission_id}: already {submission.state}"
+    stage = submission.stage
+    if stage_held(stage):
+        return f"submission {submission_id}: waits, stage {stage.name} is held"
+    if not _claim(submission_id):
+        return f"submission {submission_id}: already launched by another worker"
+    db.session.refresh(submission)
+    user = submission.launcher or stage.campaign.owner
+
+    if stage.stage_type == "approval":
+        # As the original: nothing runs; a person approves.
+        states.transition(submission, states.AWAITING_APPROVAL,
+                          "approval stage: waits for a person to approve")
+        db.session.commit()
+        return f"submission {submission_id}: awaiting approval"
+
+    try:
+        stage_snap, job_type_snap, login_snap = snapshots.take(stage)
+        submission.stage_snapshot_id = stage_snap.id
+        submission.job_type_snapshot_id = job_type_snap.id
+        submission.login_setup_snapshot_id = login_snap.id
+        chosen = choose_input(stage, dataset_override=submission.dataset or None)
+        ctx = _context(stage_snap.data, job_type_snap.data, login_snap.data, stage=stage,
+                       user=user, test=submission.test, dataset=chosen.dataset,
+                       submission_id=submission.id, parent_id=submission.recovery_of_id,
+                       extra_overrides=submission.param_overrides, config=config)
+        plan = build_plan(ctx)
+        launcher = launcher_from_config(config)
+        launcher.argv(ctx.account, ctx.host)  # a missing ssh host fails here, before running
+    except (LaunchError, ValueError) as err:
+        _fail(submission, f"launch not run: {err}")
+        return f"submission {submission_id}: {err}"
+
+    workdir = launch_dir(config, submission.id)
+    workdir.mkdir(parents=True, exist_ok=True)
+    script = workdir / "launch.sh"
+    script.write_text(plan.script)
+    output = workdir / "output.log"
+    output.touch()
+    submission.dataset = chosen.dataset
+    submission.input_files = chosen.files
+    submission.command = plan.script
+    submission.launch_env = plan.env
+    submission.launcher_kind = launcher.kind
+    submission.engine = config.get("POMS_BATCH_ENGINE", "local")
+    submission.launch_output = str(output)
+    db.session.commit()  # what will run is on record before it runs
+
+    try:
+        started = launcher.start(script, workdir, output, account=ctx.account, host=ctx.host)
+    except OSError as err:
+        _fail(submission, f"the launcher could not start: {err}")
+        return f"submission {submission_id}: launcher failed"
+    submission.launch_pid = started.pid
+    submission.launch_worker = socket.gethostname()
+    submission.launch_host = started.host
+    submission.launch_started_at = utcnow()
+    db.session.commit()
+
+    code = started.wait(timeout=float(config.get("POMS_LAUNCH_TIMEOUT", 1800)))
+    return record_launch_end(submission, code)
+
+
+def record_launch_end(submission: Submission, code: int | None) -> str:
+    """Read the launch's output for batch ids and move the submission on."""
+    submission.launch_finished_at = submission.launch_finished_at or utcnow()
+    submission.launch_exit_code = code
+    text = read_output(submission)
+    ids = parse_submit_output(text)
+    if ids:
+        remember_batch_ids(submission, ids)
+        db.session.commit()
+        states.transition(submission, states.IDLE, f"launched: batch id {ids[0]}")
+        db.session.commit()
+        return f"submission {submission.id}: launched {', '.join(ids)}"
+    why = (f"the launch exited with status {code} and submitted no jobs"
+           if code else "the launch submitted no jobs (no batch id in its output)")
+    _fail(submission, why)
+    return f"submission {submission.id}: {why}"
+
+
+def remember_batch_ids(submission: Submission, ids: list[str]) -> None:
+    known = list(submission.batch_ids or [])
+    for batch_id in ids:
+        if batch_id not in known:
+            known.append(batch_id)
+    submission.batch_ids = known
+    submission.batch_id = submission.batch_id or known[0]
+
+
+def read_output(submission: Submission, limit: int | None = None, offset: int = 0) -> str:
+    if not submission.launch_output:
+        return ""
+    path = Path(submission.launch_output)
+    if not path.exists():
+        return ""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        data = fh.read() if limit is None else fh.read(limit)
+    return data.decode("utf-8", "replace")
+
+
+def waiting_submissions(stage: CampaignStage) -> list[Submission]:
+    """Launches asked for while the stage was held, oldest first."""
+    return list(db.session.scalars(
+        select(Submission).where(
+            Submission.campaign_stage_id == stage.id, Submission.state == states.NEW,
+            Submission.launch_claimed_at.is_(None),
+        ).order_by(Submission.id)
+    ))

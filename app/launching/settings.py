@@ -1,0 +1,69 @@
+"""Launching, batch and tracking settings, from POMS_* environment variables.
+
+app/config.py merges these into the app config; defaults are the embedded service (local
+launcher, local batch engine under instance/).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+LAUNCHERS = ("local", "ssh")
+ENGINES = ("local", "jobsub")
+
+
+def _int(environ, name: str, default: int) -> int:
+    from app.config import ConfigError
+
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not an integer") from None
+
+
+def launch_settings(instance_path: Path, environ=None) -> dict:
+    from app.config import ConfigError
+
+    environ = os.environ if environ is None else environ
+    launcher = environ.get("POMS_LAUNCHER", "local")
+    if launcher not in LAUNCHERS:
+        raise ConfigError(f"POMS_LAUNCHER={launcher!r} is not one of {', '.join(LAUNCHERS)}")
+    engine = environ.get("POMS_BATCH_ENGINE", "local")
+    if engine not in ENGINES:
+        raise ConfigError(f"POMS_BATCH_ENGINE={engine!r} is not one of {', '.join(ENGINES)}")
+    return {
+        # How a launch command runs: "local" (a shell here, as this service's user) or
+        # "ssh" (to the login setup's account@host, as in production).
+        "POMS_LAUNCHER": launcher,
+        # Options for ssh (-i key, -p port, -o ...), shell-split; e.g. "-i /etc/poms/id".
+        "POMS_SSH_OPTIONS": environ.get("POMS_SSH_OPTIONS", ""),
+        # Where each submission's launch work directory and output file go.
+        "POMS_LAUNCH_DIR": environ.get("POMS_LAUNCH_DIR") or str(instance_path / "launches"),
+        # A launch running longer than this is stopped (seconds).
+        "POMS_LAUNCH_TIMEOUT": _int(environ, "POMS_LAUNCH_TIMEOUT", 1800),
+        # A claimed launch with no process and no jobs after this long failed (seconds).
+        "POMS_LAUNCH_GRACE": _int(environ, "POMS_LAUNCH_GRACE", 120),
+        "POMS_BATCH_ENGINE": engine,
+        "POMS_BATCH_DIR": environ.get("POMS_BATCH_DIR") or str(instance_path / "batch"),
+        # How many local-engine jobs run at once on this machine.
+        "POMS_LOCAL_SLOTS": _int(environ, "POMS_LOCAL_SLOTS", max(2, (os.cpu_count() or 2))),
+        "POMS_JOBSUB_GROUP": environ.get("POMS_JOBSUB_GROUP", ""),
+        "POMS_JOBSUB_BIN": environ.get("POMS_JOBSUB_BIN", ""),
+        # How often the worker's scheduler runs a tracking pass (seconds).
+        "POMS_TRACKING_INTERVAL": _int(environ, "POMS_TRACKING_INTERVAL", 10),
+        # Submissions per tracking batch (one engine query per batch).
+        "POMS_TRACKING_BATCH": _int(environ, "POMS_TRACKING_BATCH", 200),
+        # The URL launches are told POMS answers at (POMS_URL in their environment).
+        "POMS_URL": environ.get("POMS_URL", "http://localhost:5000"),
+    }
+
+
+def setting(config, name: str):
+    """A setting from an app config, falling back to the environment's defaults (an app
+    built before these settings were merged into app/config.py still works)."""
+    if name in config:
+        return config[name]
+    return launch_settings(Path(config.get("POMS_INSTANCE_PATH", "instance")))[name]

@@ -1,0 +1,242 @@
+"""The tracking pass: ask the batch engine about active submissions, record what it says.
+
+Submissions are taken in batches (POMS_TRACKING_BATCH); each batch is one engine query for
+all of its clusters, not one per job or per submission. For each submission the job rows are
+brought up to date in bulk (only changed rows are written), its counters are recounted with
+one GROUP BY, and the state machine moves it if the jobs say so. One transaction per
+submission, so a failure in one leaves the others recorded.
+
+Launches whose worker died are resolved here too: their jobs are looked for in the engine
+(and in the launch output); found, the submission carries on as launched; not found once the
+launch process is gone and the grace period is over, it is LaunchFailed. Never relaunched.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import func, insert, or_, select, update
+
+from app.batch.base import (
+    COMPLETED as ENGINE_COMPLETED,
+)
+from app.batch.base import (
+    BatchEngine,
+    BatchError,
+    JobStatus,
+    engine_from_config,
+    split_job_id,
+)
+from app.extensions import db
+from app.launching import service
+from app.launching.launchers import pid_alive
+from app.models import CampaignStage, Job, Submission
+from app.models.base import utcnow
+from app.tracking import states
+
+log = logging.getLogger(__name__)
+
+JOB_FINISHED = ("Completed", "Failed", "Removed")
+_COUNTER_OF = {
+    "Idle": "jobs_idle", "Running": "jobs_running", "Held": "jobs_held",
+    "Completed": "jobs_done", "Failed": "jobs_failed", "Removed": "jobs_removed",
+}
+
+
+@dataclass
+class PassResult:
+    submissions: int = 0
+    job_updates: int = 0
+    transitions: list[tuple[int, str]] = field(default_factory=list)
+    finished_jobs: list[int] = field(default_factory=list)  # job row ids that just ended
+    errors: list[str] = field(default_factory=list)
+
+
+def job_state(status: JobStatus) -> str:
+    """A job row's state from what the engine reports (done and failed told apart)."""
+    if status.state == ENGINE_COMPLETED:
+        return "Failed" if status.exit_code not in (0, None) else "Completed"
+    return status.state
+
+
+def active_submission_ids(limit: int | None = None) -> list[int]:
+    query = (
+        select(Submission.id)
+        .where(or_(
+            Submission.state.in_((states.IDLE, states.RUNNING, states.HELD)),
+            (Submission.state == states.NEW) & Submission.launch_claimed_at.is_not(None),
+        ))
+        .order_by(Submission.tracked_at.is_not(None), Submission.tracked_at, Submission.id)
+    )
+    if limit:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def track_pass(config, engine: BatchEngine | None = None) -> PassResult:
+    engine = engine or engine_from_config(config)
+    result = PassResult()
+    ids = active_submission_ids()
+    size = max(1, int(config.get("POMS_TRACKING_BATCH", 200)))
+    for start in range(0, len(ids), size):
+        track_submissions(ids[start:start + size], config, engine, result)
+    return result
+
+
+def track_submissions(ids: list[int], config, engine: BatchEngine | None = None,
+                      result: PassResult | None = None) -> PassResult:
+    engine = engine or engine_from_config(config)
+    result = result or PassResult()
+    submissions = list(db.session.scalars(select(Submission).where(Submission.id.in_(ids))))
+    for submission in submissions:
+        if submission.state == states.NEW:
+            _resolve_unfinished_launch(submission, config, engine, result)
+    tracked = [s for s in submissions if s.batch_ids and s.state in states.ACTIVE]
+    clusters = [b for s in tracked for b in s.batch_ids]
+    if not clusters:
+        return result
+    try:
+        statuses = engine.query(clusters)
+    except BatchError as err:
+        # The engine did not answer: nothing can be concluded, nothing changes.
+        result.errors.append(str(err))
+        log.warning("tracking: %s", err)
+        return result
+    by_cluster: dict[str, list[JobStatus]] = defaultdict(list)
+    for status in statuses:
+        cluster, _proc, schedd = split_job_id(status.job_id)
+        by_cluster[f"{cluster}.0@{schedd}"].append(status)
+    for submission in tracked:
+        reported = [st for b in submission.batch_ids for st in by_cluster.get(b, [])]
+        try:
+            ingest(submission, reported, engine.lists_finished_jobs, result)
+            db.session.commit()
+        except Exception as err:  # one bad submission must not stop the others
+            db.session.rollback()
+            result.errors.append(f"submission {submission.id}: {err}")
+            log.exception("tracking submission %s", submission.id)
+    return result
+
+
+def ingest(submission: Submission, reported: list[JobStatus], lists_finished: bool,
+           result: PassResult) -> None:
+    """Bring the submission's job rows, counters and state up to date (caller commits)."""
+    now = utcnow()
+    existing = {
+        row.batch_job_id: row
+        for row in db.session.execute(
+            select(Job.id, Job.batch_job_id, Job.state, Job.exit_code)
+            .where(Job.submission_id == submission.id)
+        )
+    }
+    inserts, updates = [], []
+    seen = set()
+    for status in reported:
+        seen.add(status.job_id)
+        state = job_state(status)
+        row = existing.get(status.job_id)
+        if row is None:
+            inserts.append(dict(
+                submission_id=submission.id, batch_job_id=status.job_id, state=state,
+                exit_code=status.exit_code, host=status.host, started_at=status.started,
+                ended_at=status.ended, updated_at=now,
+            ))
+        elif row.state != state or row.exit_code != status.exit_code:
+            if state in JOB_FINISHED and row.state not in JOB_FINISHED:
+                result.finished_jobs.append(row.id)
+            updates.append(dict(
+                id=row.id, state=state, exit_code=status.exit_code, host=status.host,
+                started_at=status.started, ended_at=status.ended, updated_at=now,
+            ))
+    if not lists_finished:
+        for job_id, row in existing.items():
+            if job_id not in seen and row.state not in JOB_FINISHED:
+                result.finished_jobs.append(row.id)
+                updates.append(dict(id=row.id, state="Completed", exit_code=row.exit_code,
+                                    ended_at=now, updated_at=now))
+    if inserts:
+        db.session.execute(insert(Job), inserts)
+    if updates:
+        db.session.execute(update(Job), updates)
+    result.job_updates += len(inserts) + len(updates)
+    result.submissions += 1
+    recount(submission)
+    submission.tracked_at = now
+    counts = states.Counts(
+        total=submission.jobs_total, idle=submission.jobs_idle,
+        running=submission.jobs_running, held=submission.jobs_held,
+        done=submission.jobs_done, failed=submission.jobs_failed,
+        removed=submission.jobs_removed,
+    )
+    pct = db.session.scalar(
+        select(CampaignStage.completion_pct).where(CampaignStage.id == submission.campaign_stage_id)
+    )
+    target = states.state_from_jobs(counts, pct if pct is not None else 100)
+    if target and target != submission.state and states.allowed(submission.state, target):
+        cause = (f"jobs: {counts.done} done, {counts.failed} failed, {counts.running} running, "
+                 f"{counts.idle} idle, {counts.held} held, {counts.removed} removed "
+                 f"of {counts.total}")
+        if states.transition(submission, target, cause):
+            result.transitions.append((submission.id, target))
+
+
+def recount(submission: Submission) -> None:
+    counts = dict(db.session.execute(
+        select(Job.state, func.count()).where(Job.submission_id == submission.id)
+        .group_by(Job.state)
+    ).all())
+    submission.jobs_total = sum(counts.values())
+    for state, column in _COUNTER_OF.items():
+        setattr(submission, column, counts.get(state, 0))
+
+
+def _resolve_unfinished_launch(submission: Submission, config, engine: BatchEngine,
+                               result: PassResult) -> None:
+    """A claimed launch not recorded as finished: still running, or its worker died."""
+    if submission.launch_finished_at is not None or submission.launch_claimed_at is None:
+        return
+    here = submission.launch_worker in ("", socket.gethostname())
+    if not here and utcnow() - submission.launch_claimed_at < timedelta(hours=4):
+        return  # another machine runs it; only it can tell whether its process lives
+    if here and pid_alive(submission.launch_pid):
+        return  # still launching
+    grace = timedelta(seconds=int(config.get("POMS_LAUNCH_GRACE", 120)))
+    try:
+        found = engine.clusters_of_submission(submission.id)
+    except BatchError as err:
+        result.errors.append(str(err))
+        return
+    from app.batch.jobsub import parse_submit_output
+
+    found += [b for b in parse_submit_output(service.read_output(submission)) if b not in found]
+    if found:
+        service.remember_batch_ids(submission, found)
+        submission.launch_finished_at = utcnow()
+        states.transition(submission, states.IDLE,
+                          f"launch found by tracking (its worker stopped): batch id {found[0]}")
+        db.session.commit()
+        result.transitions.append((submission.id, states.IDLE))
+        return
+    process_gone = bool(submission.launch_pid) and not pid_alive(submission.launch_pid)
+    if process_gone or utcnow() - submission.launch_claimed_at > grace:
+        submission.launch_finished_at = utcnow()
+        why = "the launch stopped before submitting any jobs (its worker stopped)"
+        submission.launch_error = why
+        states.transition(submission, states.LAUNCH_FAILED, why)
+        db.session.commit()
+        result.transitions.append((submission.id, states.LAUNCH_FAILED))
+
+
+def stale_unclaimed(config) -> list[int]:
+    """New submissions nobody claimed within the grace period (their queued job was lost,
+    e.g. Redis restarted). Re-enqueueing them is safe: the claim runs a launch once."""
+    grace = timedelta(seconds=int(config.get("POMS_LAUNCH_GRACE", 120)))
+    return list(db.session.scalars(
+        select(Submission.id).where(
+            Submission.state == states.NEW, Submission.launch_claimed_at.is_(None),
+            Submission.created < utcnow() - grace,
+        )
+    ))

@@ -1,0 +1,17 @@
+#!/bin/bash
+# Demo job of stage reco: read one FCL file, write one .art file. The FCL file is the
+# job's input ($CONDOR_DIR_INPUT, or POMS_INPUT_FILE); without one the job fails, as a
+# reconstruction job with no configuration would.
+set -eu
+fcl="${POMS_INPUT_FILE:-}"
+if [ -z "$fcl" ]; then
+  fcl=$(ls "${CONDOR_DIR_INPUT:-.}"/*.fcl 2>/dev/null | head -1 || true)
+fi
+if [ -z "$fcl" ] || [ ! -f "$fcl" ]; then
+  echo "reco: no FCL file to read (dataset: ${DEMO_DATASET:-none})" >&2
+  exit 3
+fi
+sleep "${DEMO_WORK_SECONDS:-2}"
+out="$(basename "${fcl%.fcl}").art"
+{ echo "ART demo output"; echo "config: $(basename "$fcl")"; sha1sum "$fcl"; } > "$out"
+echo "read $fcl, wrote $out"

@@ -1,0 +1,101 @@
+"""Launching from the pages: the dry-run preview, confirm, the submission page, actions."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Submission
+from tests.fixtures.app import csrf_token, signed_in
+from tests.fixtures.launching import wait_for, work
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def stage_id(campaign, name):
+    return next(s.id for s in campaign.stages if s.name == name)
+
+
+def count_submissions() -> int:
+    return db.session.scalar(select(func.count()).select_from(Submission))
+
+
+def test_preview_shows_the_exact_command_and_writes_nothing(client, tutorial):
+    signed_in(client, "alice")
+    sid = stage_id(tutorial, "reco_fcl")
+    page = text(client.get(f"/e/mu2e/stage/{sid}/launch?test=1"))
+    assert "fife_launch -c examples/mu2e/reco.cfg --stage reco_fcl" in page
+    assert "POMS4_CAMPAIGN_STAGE_NAME" in page and "JOBSUB_GROUP" in page
+    assert "setup fife_utils v3_5_0" in page
+    assert 'id="confirm-launch"' in page
+    assert count_submissions() == 0
+
+
+def test_confirm_launches_and_the_submission_page_follows_it(client, tutorial, launch_app):
+    signed_in(client, "alice")
+    sid = stage_id(tutorial, "reco_fcl")
+    token = csrf_token(client, f"/e/mu2e/stage/{sid}/launch?test=0")
+    response = client.post(f"/e/mu2e/stage/{sid}/launch", data={"csrf_token": token, "test": "0"})
+    assert response.status_code == 302
+    submission_id = int(re.search(r"/submission/(\d+)", response.location).group(1))
+    page = text(client.get(response.location))
+    assert "Submission" in page and "New" in page
+    work(launch_app)
+    summary = text(client.get(f"/e/mu2e/submission/{submission_id}/summary"))
+    assert re.search(r"Idle|Running|Completed", summary)
+    assert "@local" in summary
+    jobs = text(client.get(f"/e/mu2e/submission/{submission_id}/jobs"))
+    assert jobs.count("data-job=") == 3
+    output = text(client.get(f"/e/mu2e/submission/{submission_id}/output"))
+    assert "Use job id" in output
+    history = text(client.get(f"/e/mu2e/submission/{submission_id}/history"))
+    assert "launch asked by alice (web)" in history
+    section = text(client.get(f"/e/mu2e/stage/{sid}/submissions"))
+    assert f'data-submission="{submission_id}"' in section
+
+
+def test_launch_without_csrf_token_is_refused(client, tutorial):
+    signed_in(client, "alice")
+    sid = stage_id(tutorial, "reco_fcl")
+    response = client.post(f"/e/mu2e/stage/{sid}/launch", data={"test": "0"})
+    assert response.status_code == 400
+    assert count_submissions() == 0
+
+
+def test_someone_else_may_not_launch_an_analysis_campaign(client, tutorial, member):
+    member("mu2e", "bob", "analysis")
+    signed_in(client, "bob")
+    sid = stage_id(tutorial, "reco_fcl")
+    assert client.get(f"/e/mu2e/stage/{sid}/launch").status_code == 403
+    token = csrf_token(client, f"/e/mu2e/stage/{sid}")
+    response = client.post(f"/e/mu2e/stage/{sid}/launch", data={"csrf_token": token})
+    assert response.status_code == 403
+    assert count_submissions() == 0
+    section = text(client.get(f"/e/mu2e/stage/{sid}/submissions"))
+    assert "Launch…" not in section
+
+
+def test_kill_removes_the_jobs(client, tutorial, launch_app):
+    signed_in(client, "alice")
+    stage = next(s for s in tutorial.stages if s.name == "reco_fcl")
+    # Slow jobs, so there is something to kill.
+    stage.param_overrides = [["--stage ", "reco_fcl"], ["-Oglobal.work_seconds=", "30"]]
+    db.session.commit()
+    token = csrf_token(client, f"/e/mu2e/stage/{stage.id}/launch")
+    response = client.post(f"/e/mu2e/stage/{stage.id}/launch", data={"csrf_token": token})
+    submission_id = int(re.search(r"/submission/(\d+)", response.location).group(1))
+    work(launch_app)
+    response = client.post(f"/e/mu2e/submission/{submission_id}/kill",
+                           data={"csrf_token": token})
+    assert response.status_code == 302
+    submission = db.session.get(Submission, submission_id)
+    assert submission.state == "Removed"
+    assert submission.jobs_removed == 3
+    from app.batch.local import LocalEngine
+
+    engine = LocalEngine(launch_app.config["POMS_BATCH_DIR"])
+    wait_for(lambda: all(j.state == "Removed" for j in engine.query(submission.batch_ids)),
+             what="the local engine to remove the jobs")
