@@ -547,6 +547,8 @@ def _first_literal_line(sig: Signature, literals: list[bytes], chunk: bytes,
 
 # --- the analysis ----------------------------------------------------------------------
 
+_MARKER_TRIGGERS = _triggers({marker for marker, _handler in _MARKERS})
+
 
 def analyze_log(source, *, exit_code: int | None = None,
                 signatures: Sequence[Signature] | None = None) -> LogAnalysis:
@@ -560,7 +562,13 @@ def analyze_log(source, *, exit_code: int | None = None,
     offset = 0
     with _binary(source) as stream:
         for chunk in iter_chunks(stream):
+            present: dict[bytes, bool] = {}
             for marker, handler in _MARKERS:
+                trigger = _MARKER_TRIGGERS[marker]
+                if trigger not in present:
+                    present[trigger] = trigger in chunk
+                if not present[trigger]:
+                    continue
                 pos = chunk.find(marker)
                 if pos < 0:
                     continue
