@@ -45,6 +45,7 @@ csrf.exempt(bp)
 PREFIX = "/api/v1"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 MAX_PER_PAGE = 200
+MAX_ID = 2**31 - 1
 DEFAULT_PER_PAGE = 25
 
 
@@ -350,7 +351,9 @@ def route(rule: str, method: str, *, summary: str, tag: str, description: str = 
           responses: dict | None = None, public: bool = False, examples=None):
     def register(view):
         endpoint = view.__name__
-        bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=[method])
+        # Ids beyond what the databases hold are simply not found (never an overflow).
+        flask_rule = rule.replace("<int:", f"<int(max={MAX_ID}):")
+        bp.add_url_rule(flask_rule, endpoint=endpoint, view_func=view, methods=[method])
         if public:
             PUBLIC_ENDPOINTS.add(f"{bp.name}.{endpoint}")
         OPERATIONS.append(Operation(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from app.api.core import OPERATIONS, PREFIX, Operation, ref
+from app.api.core import MAX_ID, OPERATIONS, PREFIX, Operation, ref
 
 VERSION = "1.0.0"
 
@@ -186,7 +186,7 @@ SCHEMAS: dict[str, dict] = {
     },
 }
 
-_PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+_PATH_PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 _PARAM_DOC = {
     "experiment": "experiment name (mu2e, dune, ...)",
@@ -203,7 +203,7 @@ def openapi_path(rule: str) -> str:
 def _path_params(op: Operation) -> list[dict]:
     out = []
     for converter, name in _PATH_PARAM.findall(op.rule):
-        schema = {"type": "integer", "minimum": 1} if converter == "int" else {
+        schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID} if converter == "int" else {
             "type": "string", "minLength": 1, "pattern": "^[^/]+$"}
         entry = {"name": name, "in": "path", "required": True, "schema": schema,
                  "description": _PARAM_DOC.get(name, name)}
