@@ -44,6 +44,7 @@ What is read (the formats below are the ones these programs print):
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -103,6 +104,16 @@ class LogAnalysis:
         if self.cpu_time_s is None or not self.wall_time_s:
             return None
         return self.cpu_time_s / self.wall_time_s
+
+    def as_dict(self) -> dict:
+        """Plain JSON-able values (what a Job row will keep), read back by from_dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> LogAnalysis:
+        values = dict(values)
+        hit = values.pop("signature", None)
+        return cls(**values, signature=SignatureHit(**hit) if hit else None)
 
     def as_command_json(self) -> dict:
         """What `poms analyze-log --json` prints, in this key order."""

@@ -13,6 +13,7 @@ import pytest
 from app.logs.analysis import (
     MAX_FILES,
     MAX_LINE_BYTES,
+    LogAnalysis,
     analyze_job_log,
     analyze_log,
     try_signature,
@@ -63,6 +64,13 @@ def test_clean_log_gives_exit_times_memory_files_and_no_signature(tmp_path):
         "exit_code": 0, "signal": None, "peak_memory_mb": 1904, "signature": None,
         "category": None, "line": None,
     }
+
+
+def test_an_analysis_round_trips_through_json(tmp_path):
+    text, _fragment = FAILURES["out-of-memory"]
+    result = analyze_job_log(write(tmp_path, text), None, SIGNATURES)
+    again = LogAnalysis.from_dict(json.loads(json.dumps(result.as_dict())))
+    assert again == result and again.signature.key == "out-of-memory"
 
 
 def test_art_alone_gives_its_time_report_and_memory_report(tmp_path):
