@@ -1,0 +1,64 @@
+"""The members page and the credentials page in a real browser: htmx swaps the table in
+place, with the CSRF token base.html hands to every htmx request."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app.auth import members
+from tests.credentials import makers
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, url: str, username: str) -> None:
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", username)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/campaigns")
+
+
+def test_members_inline_add_change_remove(app, member, live_server, page):
+    member("mu2e", "su", "superuser")
+    member("mu2e", "alice", "production")
+    sign_in(page, live_server.url, "su")
+    page.click("text=Members")
+    page.wait_for_url("**/e/mu2e/members")
+
+    page.fill("input[name=principal]", "bob@FNAL.GOV")
+    page.select_option("#members form.inline-form select[name=role]", "production-shifter")
+    page.click("text=Add member")
+    page.locator("#members .flash.ok", has_text="Added bob as production-shifter.").wait_for()
+    assert page.url.endswith("/e/mu2e/members")  # no page load: the table was swapped
+
+    page.select_option("select[aria-label='role of alice']", "analysis")
+    page.locator("#members .flash.ok", has_text="alice is now analysis.").wait_for()
+
+    page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm
+    page.locator("#members tr", has_text="bob").locator("button", has_text="Remove").click()
+    page.locator("#members .flash.ok", has_text="Removed bob from mu2e.").wait_for()
+    assert page.locator("#members tr", has_text="bob").count() == 0
+
+    page.click("text=Audit log")
+    page.wait_for_url("**/e/mu2e/audit")
+    page.select_option("select[name=action]", "role changed")
+    page.locator("#audit-table", has_text="1 entry").wait_for()
+    assert "alice in mu2e" in page.locator("#audit-table").inner_text()
+    assert members.membership(members.find_experiment("mu2e"),
+                              members.find_experimenter("alice")).role == "analysis"
+
+
+def test_credentials_upload_in_the_browser(app, member, live_server, page, tmp_path):
+    app.config["POMS_CREDENTIALS_DIR"] = str(tmp_path / "credentials")
+    member("mu2e", "alice", "analysis")
+    sign_in(page, live_server.url, "alice")
+    page.click("text=Credentials")
+    page.wait_for_url("**/e/mu2e/credentials")
+    page.set_input_files("input[name=credential]", files=[{
+        "name": "x509up_u1000", "mimeType": "application/octet-stream",
+        "buffer": makers.proxy(timedelta(days=5)),
+    }])
+    page.click("#credentials button.primary")
+    page.locator("#credentials .flash.ok", has_text="renew it soon").wait_for()
+    assert "renew soon" in page.locator("#credentials table").inner_text()
