@@ -25,3 +25,18 @@ def as_user(name: str) -> dict:
 def write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def bearer_token_file(seconds_left: float, sub: str = "alice") -> bytes:
+    """A bearer token (a JWT) as htgettoken writes it, expiring `seconds_left` from now
+    (POMS reads `exp` without checking the signature; the grid services do that)."""
+    import base64
+    import json
+    import time
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    payload = {"sub": sub, "iss": "https://cilogon.org/mu2e", "exp": int(time.time()
+               + seconds_left), "scope": "compute.create storage.read:/mu2e"}
+    return (part({"alg": "RS256", "typ": "JWT"}) + "." + part(payload) + ".c2ln").encode()
