@@ -357,3 +357,19 @@ def test_sign_out_ends_the_session(served, alice_ccache):
     assert out.status_code == 200
     assert "Signed out" in out.text
     assert http.get(f"{url}/e/{EXPERIMENT}/campaigns", timeout=10).status_code == 401
+
+
+def test_a_new_ticket_for_someone_else_replaces_the_session(kerberos_app, kdc, alice_ccache):
+    app = kerberos_app()
+    add(app, EXPERIMENT, "carol", "superuser")
+    client = app.test_client()
+    first = client.get("/", headers={"Authorization": negotiate_header(alice_ccache)})
+    assert first.status_code == 302
+    assert '<span class="who">alice</span>' in client.get(
+        f"/e/{EXPERIMENT}/campaigns").get_data(as_text=True)
+    carol = client.get(f"/e/{EXPERIMENT}/members",
+                       headers={"Authorization": negotiate_header(kdc.kinit("carol"))})
+    assert carol.status_code == 200
+    assert '<span class="who">carol</span>' in carol.get_data(as_text=True)
+    # and the session is carol's from now on
+    assert client.get(f"/e/{EXPERIMENT}/members").status_code == 200
