@@ -9,6 +9,7 @@ an audit entry.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from sqlalchemy import func, select, update
@@ -27,6 +28,8 @@ from app.logs.signatures import (
 from app.models import Experiment, Experimenter
 from app.models.base import utcnow
 from app.models.logs import FailureSignature, SignatureSeeding
+
+log = logging.getLogger(__name__)
 
 FIELDS = ("name", "pattern", "category", "action", "exit_codes")
 
@@ -80,7 +83,16 @@ def signatures_for(experiment: Experiment | None) -> list[Signature]:
     """What the analysis of this experiment's jobs uses: its table if it has one, else the
     starting set."""
     rows = experiment_signatures(experiment) if experiment is not None else []
-    return [to_signature(row) for row in rows] if rows else starting_signatures()
+    if not rows:
+        return starting_signatures()
+    usable = []
+    for row in rows:
+        try:
+            usable.append(to_signature(row))
+        except InvalidSignature as err:  # saved before today's rules: skip, say so
+            log.warning("failure signature %s of %s skipped: %s", row.name,
+                        experiment.name, err)
+    return usable
 
 
 def find_signature(experiment: Experiment, signature_id: int) -> FailureSignature | None:

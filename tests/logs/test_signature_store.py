@@ -8,6 +8,7 @@ from app.logs import signatures as signature_module
 from app.logs import store
 from app.logs.analysis import analyze_job_log
 from app.logs.signatures import STARTING_SET
+from app.models.logs import FailureSignature
 from tests.logs.logfiles import FAILURES
 
 
@@ -51,3 +52,14 @@ def test_the_analysis_uses_the_table_and_hits_are_counted(app, tmp_path):
     db.session.commit()
     db.session.refresh(row)
     assert row.hits == 2 and row.last_hit is not None
+
+
+def test_a_stored_pattern_that_fails_todays_rules_is_skipped_not_fatal(app, tmp_path):
+    mu2e = find_or_create_experiment("mu2e")
+    store.ensure_starting_signatures(mu2e)
+    db.session.add(FailureSignature(experiment_id=mu2e.id, name="old", pattern="(a+)+$",
+                                    category="software", position=-1))
+    db.session.commit()
+    signatures = store.signatures_for(mu2e)
+    assert "old" not in [s.name for s in signatures]
+    assert len(signatures) == len(STARTING_SET)
