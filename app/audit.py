@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import AuditEntry, Experiment, Experimenter
@@ -99,7 +100,8 @@ def search(
     query = _filtered(select(AuditEntry), experiment, wanted)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(
-        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        query.options(selectinload(AuditEntry.experimenter), selectinload(AuditEntry.experiment))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .limit(size)
         .offset((page - 1) * size)
     ).all()

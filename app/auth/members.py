@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
 
 from app.audit import audit
 from app.auth import policy
@@ -93,6 +94,7 @@ def members(experiment: Experiment) -> list[Membership]:
         db.session.scalars(
             select(Membership)
             .join(Experimenter)
+            .options(contains_eager(Membership.experimenter))  # one query for the table
             .where(Membership.experiment_id == experiment.id)
             .order_by(Experimenter.username)
         )
