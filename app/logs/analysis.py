@@ -4,6 +4,8 @@ Entry point for the RQ `analysis` job (and the `poms analyze-log` command):
 
     analyze_job_log(path_or_binary_stream, exit_code, signatures) -> LogAnalysis
 
+A path may name a gzip-compressed log (read through gzip, still streaming).
+
 Memory stays bounded whatever the size of the log: the log is read in CHUNK-byte blocks cut
 at line ends; a line longer than MAX_LINE_BYTES keeps its first MAX_LINE_BYTES bytes; file
 lists keep the first MAX_FILES names. Nothing else grows with the log.
@@ -45,6 +47,7 @@ What is read (the formats below are the ones these programs print):
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -134,9 +137,16 @@ class LogAnalysis:
 
 @contextmanager
 def _binary(source):
+    """A binary stream of the log; a gzip-compressed file is read through gzip."""
     if isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as stream:
-            yield stream
+        with open(source, "rb") as raw:
+            if raw.read(2) == b"\x1f\x8b":
+                raw.seek(0)
+                with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
+                    yield stream
+                return
+            raw.seek(0)
+            yield raw
     else:
         yield source
 

@@ -1,6 +1,7 @@
 """Job log analysis on real log files the tests write (tests/logs/logfiles.py)."""
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import subprocess
@@ -164,6 +165,16 @@ def test_a_binary_stream_crlf_and_undecodable_bytes(tmp_path):
     assert result.signature.text == "---- ProductNotFound BEGIN"
     assert result.signature.line == line_of(FAILURES["art-product-not-found"][0],
                                             "ProductNotFound BEGIN") + 1
+
+
+def test_a_gzip_compressed_log_is_read_through_gzip(tmp_path):
+    text = FAILURES["segmentation-fault"][0]
+    path = tmp_path / "job.log.gz"
+    with gzip.open(path, "wt") as out:
+        out.write(text)
+    result = analyze_job_log(path, None, SIGNATURES)
+    assert result == analyze_job_log(write(tmp_path, text), None, SIGNATURES)
+    assert result.signature.key == "segmentation-fault"
 
 
 def test_a_huge_line_is_cut_and_what_follows_is_still_read(tmp_path):
