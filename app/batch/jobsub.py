@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from app.batch.base import (
+from .base import (
     COMPLETED,
     HELD,
     IDLE,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 
-from app.batch.base import BatchError, JobRequest
+from .base import BatchError, JobRequest
 
 # Options taking a value (long names as jobsub spells them; - and _ both accepted).
 _VALUE_OPTIONS = {
@@ -116,7 +116,7 @@ def parse_submit(argv: list[str], environ: dict[str, str]) -> tuple[JobRequest, 
 
 
 def _engine(environ):
-    from app.batch.local import LocalEngine
+    from .local import LocalEngine
 
     spool = environ.get("POMS_BATCH_DIR")
     if not spool:
@@ -192,7 +192,7 @@ def _control_main(action: str, argv: list[str], environ=None) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
-        print("usage: python -m app.batch.jobsub_cli submit|q|rm|hold|release ...",
+        print("usage: python -m batch.jobsub_cli submit|q|rm|hold|release ...",
               file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]

@@ -11,7 +11,7 @@ A spool directory holds everything (POMS_BATCH_DIR):
   clusters/C/control.json   hold/release/remove requests for the runner
   clusters/C/P/             job P's work directory (work/), stdout and stderr
 
-Each cluster has one runner process (`python -m app.batch.local CLUSTER_DIR`), started
+Each cluster has one runner process (`python -m batch.local CLUSTER_DIR`), started
 detached by submit(); it starts jobs as slots free up, records exit codes, applies control
 requests, and is the only writer of status.json. Queries read one file per cluster.
 """
@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.batch.base import (
+from .base import (
     COMPLETED,
     HELD,
     IDLE,
@@ -148,13 +148,15 @@ class LocalEngine(BatchEngine):
     def _start_runner(self, directory: Path) -> None:
         log = open(directory / "runner.log", "ab")
         env = dict(os.environ)
-        env["PYTHONPATH"] = str(REPO_ROOT) + (
+        # The batch modules import nothing of the app: run them as the top-level package
+        # `batch` so a runner starts without importing Flask and SQLAlchemy.
+        env["PYTHONPATH"] = str(REPO_ROOT / "app") + (
             os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""
         )
         # Detached: the runner outlives the launch that submitted it, as grid jobs outlive
         # jobsub_submit.
         process = subprocess.Popen(
-            [sys.executable, "-m", "app.batch.local", str(directory)],
+            [sys.executable, "-m", "batch.local", str(directory)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
             start_new_session=True, close_fds=True,
         )

@@ -1,0 +1,100 @@
+"""The local engine: real processes, a concurrency cap, hold/release/remove, logs, and the
+jobsub_submit / fife_launch stand-ins that drive it."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from app.batch.base import JobRequest
+from app.batch.jobsub_cli import parse_submit
+from app.batch.local import TOOLS_DIR, LocalEngine
+from tests.fixtures.launching import wait_for
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def script(tmp_path: Path, body: str) -> str:
+    path = tmp_path / "job.sh"
+    path.write_text("#!/bin/bash\n" + body)
+    path.chmod(0o755)
+    return str(path)
+
+
+def states(engine, batch_id):
+    return sorted(j.state for j in engine.query([batch_id]))
+
+
+def test_jobs_run_with_the_grid_environment_and_the_cap_holds(tmp_path):
+    engine = LocalEngine(tmp_path / "spool", slots=2)
+    body = ('echo "$PROCESS $CLUSTER $JOBSUBJOBID $POMS_TASK_ID $EXTRA"; '
+            'ls ../../../*/work/running.* 2>/dev/null | wc -l > seen; touch running.$PROCESS; '
+            'sleep 0.5; rm running.$PROCESS; exit $PROCESS')
+    batch_id = engine.submit(JobRequest(executable=script(tmp_path, body), count=4,
+                                        env={"POMS_TASK_ID": "9", "EXTRA": "x y"},
+                                        submission_id=9))
+    assert batch_id == "1.0@local"
+    wait_for(lambda: states(engine, batch_id) == ["Completed"] * 4, what="4 jobs to end")
+    jobs = {j.job_id: j for j in engine.query([batch_id])}
+    assert [jobs[f"1.{p}@local"].exit_code for p in range(4)] == [0, 1, 2, 3]
+    assert "2 1 1.2@local 9 x y" in engine.fetch_log("1.2@local")
+    # Never more than 2 at once (each job counted those running when it started).
+    seen = [int((tmp_path / "spool/clusters/1" / str(p) / "work/seen").read_text())
+            for p in range(4)]
+    assert max(seen) <= 1
+    assert engine.clusters_of_submission(9) == ["1.0@local"]
+
+
+def test_hold_release_and_remove(tmp_path):
+    engine = LocalEngine(tmp_path / "spool", slots=4)
+    batch_id = engine.submit(JobRequest(executable=script(tmp_path, "sleep 1.5\n"), count=2))
+    wait_for(lambda: states(engine, batch_id) == ["Running", "Running"], what="running")
+    engine.hold([batch_id])
+    wait_for(lambda: states(engine, batch_id) == ["Held", "Held"], what="held")
+    engine.release([batch_id])
+    wait_for(lambda: states(engine, batch_id) == ["Completed", "Completed"], timeout=30,
+             what="released jobs to finish")
+    second = engine.submit(JobRequest(executable=script(tmp_path, "sleep 60\n"), count=2))
+    wait_for(lambda: states(engine, second) == ["Running", "Running"], what="running")
+    pids = [json.loads((tmp_path / "spool/clusters/2/status.json").read_text())["jobs"][p]["pid"]
+            for p in ("0", "1")]
+    engine.remove([second])
+    wait_for(lambda: states(engine, second) == ["Removed", "Removed"], what="removed")
+    wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in pids),
+             what="the removed processes to end")
+
+
+def test_jobsub_submit_arguments_are_read_as_jobsub_reads_them():
+    request, warnings = parse_submit(
+        ["-G", "mu2e", "-N", "5", "--role=Analysis", "-e", "SAM_EXPERIMENT", "-e", "X=1",
+         "--memory=2000MB", "--expected-lifetime=3h", "--dataset_definition=defn",
+         "--resource-provides=usage_model=DEDICATED", "file:///path/run.sh", "--opt", "a b"],
+        {"SAM_EXPERIMENT": "mu2e", "POMS4_SUBMISSION_ID": "12", "POMS_TASK_ID": "12"},
+    )
+    assert (request.group, request.count, request.role, request.memory, request.lifetime,
+            request.dataset) == ("mu2e", 5, "Analysis", "2000MB", "3h", "defn")
+    assert request.executable == "/path/run.sh" and request.arguments == ["--opt", "a b"]
+    assert request.env["SAM_EXPERIMENT"] == "mu2e" and request.env["X"] == "1"
+    assert request.env["POMS_TASK_ID"] == "12" and request.submission_id == 12
+    assert any("--resource-provides" in w for w in warnings)
+
+
+def test_fife_launch_reads_the_demo_cfg_and_submits_through_jobsub_submit(tmp_path):
+    env = dict(os.environ, PATH=f"{TOOLS_DIR}:{os.environ['PATH']}",
+               POMS_BATCH_DIR=str(tmp_path / "spool"), FIFE_LAUNCH_PATH=str(REPO),
+               POMS_ROOT=str(REPO), POMS_TASK_ID="3", POMS4_SUBMISSION_ID="3")
+    done = subprocess.run(
+        ["fife_launch", "-c", "examples/mu2e/reco.cfg", "--stage", "reco_fcl",
+         "-Oglobal.work_seconds=0", "-Osubmit.N=2"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Use job id 1.0@local to retrieve output" in done.stdout
+    assert "--stage" not in done.stdout.split("running:")[1].split("\n")[1][:13]
+    engine = LocalEngine(tmp_path / "spool")
+    wait_for(lambda: states(engine, "1.0@local") == ["Completed", "Completed"], timeout=30,
+             what="demo jobs")
+    assert sorted(p.name for p in (tmp_path / "spool/outputs/reco_fcl").iterdir()) == [
+        "mu2e_reco.1_0.fcl", "mu2e_reco.1_1.fcl"]
+    assert "job 0 of cluster 1 for POMS submission 3" in engine.fetch_log("1.0@local")
