@@ -89,6 +89,14 @@ def parse_date(value: str) -> datetime:
     return parsed
 
 
+class IdSet:
+    """A node's files as a SELECT of file ids (snapshots, deliveries, lineage): used as is
+    inside another set operation instead of being wrapped in one more scan of the files."""
+
+    def __init__(self, query):
+        self.query = query
+
+
 class Compiler:
     """Turns a syntax tree into a condition on CatalogFile for one experiment."""
 
@@ -105,9 +113,16 @@ class Compiler:
     # -- entry points --
     def ids(self, node: Node):
         """SELECT catalog_file.id of the files the node selects."""
-        return select(F.id).where(F.experiment == self.experiment, self.condition(node))
+        got = self._compile(node)
+        if isinstance(got, IdSet):
+            return got.query
+        return select(F.id).where(F.experiment == self.experiment, got)
 
     def condition(self, node: Node):
+        got = self._compile(node)
+        return F.id.in_(got.query) if isinstance(got, IdSet) else got
+
+    def _compile(self, node: Node):
         method = getattr(self, "_" + type(node).__name__)
         return method(node)
 
@@ -156,7 +171,7 @@ class Compiler:
             related = select(link.child_id).where(link.parent_id.in_(inner))
         else:
             related = select(link.parent_id).where(link.child_id.in_(inner))
-        return F.id.in_(related)
+        return IdSet(related)
 
     def _Modified(self, node: Modified):
         cond = self.condition(node.node)
@@ -275,7 +290,7 @@ class Compiler:
             ids = [int(v) for v in node.values]
         except ValueError:
             raise DimensionError("snapshot_id needs snapshot numbers") from None
-        return F.id.in_(
+        return IdSet(
             select(CatalogSnapshotFile.file_id).where(CatalogSnapshotFile.snapshot_id.in_(ids))
         )
 
@@ -283,7 +298,7 @@ class Compiler:
         snapshots = select(CatalogProject.snapshot_id).where(
             CatalogProject.experiment == self.experiment, CatalogProject.name.in_(node.values)
         )
-        return F.id.in_(
+        return IdSet(
             select(CatalogSnapshotFile.file_id).where(
                 CatalogSnapshotFile.snapshot_id.in_(snapshots)
             )
@@ -294,27 +309,42 @@ class Compiler:
         project_ids = select(CatalogProject.id).where(
             CatalogProject.experiment == self.experiment, CatalogProject.name.in_(node.values)
         )
-        return F.id.in_(self.delivered_ids(project_ids, consumed, process))
+        return IdSet(self.delivered_ids(project_ids, consumed, process))
 
     def delivered_ids(self, project_ids, consumed=None, process=None):
+        """Files delivered in the projects; with `consumed`, those whose status in the
+        project is one of the given ones. A file's status is its best delivery: consumed
+        over failed over skipped over delivered (SAM keeps one status per file and
+        project). best in S <=> for some s in S: a delivery with s, none ranked above s;
+        no GROUP BY over a million deliveries."""
         D = CatalogDelivery
-        if consumed is None and process is None:
-            return select(D.file_id).where(D.project_id.in_(project_ids))
-        # A file's status in a project is its best delivery: consumed over failed over
-        # skipped over delivered (SAM keeps one status per file and project).
-        rank = func.max(_status_rank(D.status))
-        query = select(D.file_id).where(D.project_id.in_(project_ids))
-        if process is not None:
-            query = query.join(CatalogProcess, CatalogProcess.id == D.process_id).where(
-                self._status_match(CatalogProcess.status, process, PROCESS_STATUSES)
-            )
-        query = query.group_by(D.file_id)
-        if consumed is not None:
-            statuses = _expand_statuses(consumed, FILE_STATUSES)
-            if not statuses:
-                return select(D.file_id).where(false())
-            query = query.having(rank.in_([_RANK[s] for s in statuses]))
-        return query
+
+        def having(statuses=None):
+            query = select(D.file_id).where(D.project_id.in_(project_ids))
+            if statuses is not None:
+                query = query.where(D.status.in_(statuses))
+            if process is not None:
+                query = query.join(CatalogProcess, CatalogProcess.id == D.process_id).where(
+                    self._status_match(CatalogProcess.status, process, PROCESS_STATUSES)
+                )
+            return query
+
+        if consumed is None:
+            return having()
+        statuses = _expand_statuses(consumed, FILE_STATUSES)
+        if not statuses:
+            return select(D.file_id).where(false())
+        tops = [s for s in statuses if not any(r > _RANK[s] for r in _RANK.values())]
+        if tops == statuses:  # only the best status (consumed): no exclusions needed
+            return having(statuses)
+        parts = []
+        for status in statuses:
+            above = [s for s, r in _RANK.items() if r > _RANK[status]]
+            cond = F.id.in_(having([status]))
+            if above:
+                cond = and_(cond, F.id.not_in(having(above)))
+            parts.append(cond)
+        return select(F.id).where(F.experiment == self.experiment, or_(*parts))
 
     def _status_match(self, column, node: Predicate, known):
         statuses = _expand_statuses(node, known)
@@ -323,11 +353,11 @@ class Compiler:
     def _dim_consumed_status(self, node: Predicate):
         # Alone (not beside a project_name): in any project of this experiment.
         projects = select(CatalogProject.id).where(CatalogProject.experiment == self.experiment)
-        return F.id.in_(self.delivered_ids(projects, consumed=node))
+        return IdSet(self.delivered_ids(projects, consumed=node))
 
     def _dim_process_status(self, node: Predicate):
         projects = select(CatalogProject.id).where(CatalogProject.experiment == self.experiment)
-        return F.id.in_(self.delivered_ids(projects, process=node))
+        return IdSet(self.delivered_ids(projects, process=node))
 
     def _project_and(self, node: SetOp):
         """`project_name P and consumed_status X [and process_status Y]` as one condition."""
@@ -350,10 +380,12 @@ class Compiler:
         if len(consumed) > 1 or len(process) > 1:
             raise DimensionError("give consumed_status and process_status once each")
         rest = [t for t in terms if t not in (projects + consumed + process)]
-        cond = self._dim_project_name(
+        got = self._dim_project_name(
             projects[0], consumed[0] if consumed else None, process[0] if process else None
         )
-        return and_(cond, *[self.condition(t) for t in rest])
+        if not rest:
+            return got
+        return and_(F.id.in_(got.query), *[self.condition(t) for t in rest])
 
     def _metadata(self, node: Predicate):
         """Any other dimension: a field of the file's JSON metadata, compared as text

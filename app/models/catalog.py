@@ -38,6 +38,8 @@ class CatalogFile(db.Model):
     __tablename__ = "catalog_file"
     __table_args__ = (
         UniqueConstraint("experiment", "name"),
+        # Listings and `with limit/offset` walk an experiment's files in id order.
+        Index("ix_catalog_file_experiment_id", "experiment", "id"),
         Index("ix_catalog_file_experiment_create_date", "experiment", "create_date"),
         Index("ix_catalog_file_experiment_version", "experiment", "version"),
         Index("ix_catalog_file_experiment_run_number", "experiment", "run_number"),
@@ -144,7 +146,8 @@ class CatalogDelivery(db.Model):
     __tablename__ = "catalog_delivery"
     __table_args__ = (
         UniqueConstraint("process_id", "file_id"),
-        Index("ix_catalog_delivery_project_file", "project_id", "file_id"),
+        Index("ix_catalog_delivery_project_status_file", "project_id", "status", "file_id"),
+        Index("ix_catalog_delivery_file_id", "file_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
