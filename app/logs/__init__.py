@@ -1,0 +1,21 @@
+"""Job log analysis (issue 7): why jobs failed, in plain Python (no Flask).
+
+  analysis.py    analyze_job_log(path_or_stream, exit_code, signatures) -> LogAnalysis: one
+                 streaming pass (bounded memory) for exit code, signal, wall/CPU time, peak
+                 memory, files in and out, site and the failure signature; try_signature()
+                 runs a pattern over past logs ("what would it have matched").
+  signatures.py  what a signature is, the checks a pattern must pass before it is saved
+                 (length, nested repetition, back-references, empty match, a timed probe in
+                 another process), and the starting set.
+  store.py       an experiment's signature table in the database: installed on first use
+                 (idempotent), edited, ordered, hit counts (record_hits), and
+                 signatures_for(experiment) for the analysis.
+  summary.py     summarize(analyses) -> counts by exit code and signature, CPU efficiency,
+                 memory requested against used, and the sentence for the submission page.
+  recovery.py    raised_memory_request(): the memory a recovery of memory failures asks for.
+  cli.py         `poms analyze-log FILE [--exit-code N] [--experiment EXP] [--json]`.
+
+The RQ `analysis` job (one per finished job) is to call analyze_job_log with the job's log,
+the exit code the batch engine reported and store.signatures_for(experiment), keep
+LogAnalysis.as_dict() on the Job row, and store.record_hits([hit.signature_id]).
+"""
