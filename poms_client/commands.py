@@ -6,13 +6,14 @@ A command returns a Result: `payload` for --json (the CLI adds "version" and "ok
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from poms_client.api import Api, ApiFailure
-from poms_client.render import table
+from poms_client.render import bar, table
 
 
 class Usage(Exception):
@@ -257,3 +258,183 @@ def token(api: Api, args) -> Result:
         raise Usage("token revoke takes the token's id (see poms token list)") from None
     t = api.delete(f"/tokens/{token_id}")
     return Result({"token": t}, f"revoked {t['prefix']}… ({t['name']})")
+
+
+# --- launching and following work -------------------------------------------------------
+
+
+def _submission_row(s: dict) -> list:
+    jobs = s["jobs"]
+    return [s["id"], s["campaign"], s["stage"], s["state"] + (" (test)" if s["test"] else ""),
+            bar(jobs["done"], jobs["failed"], jobs["total"]),
+            f"{jobs['done']}/{jobs['total']}", jobs["running"], jobs["failed"]]
+
+
+_SUBMISSION_HEADERS = ["id", "campaign", "stage", "state", "progress", "done", "running",
+                       "failed"]
+
+
+@command("launch", "launch a stage (production, or --test), or show the --dry-run",
+         arg("campaign"), arg("stage"), arg("--test", action="store_true"),
+         arg("--dry-run", action="store_true", help="show the command; launch nothing"))
+def launch(api: Api, args) -> Result:
+    answer = api.post(api.experiment_path("campaigns", args.campaign, "stages", args.stage,
+                                          "launch"),
+                      json={"test": args.test, "dry_run": args.dry_run})
+    if args.dry_run:
+        lines = [f"# would run on {answer['where']} ({answer['launcher']} launcher)"
+                 + (" -- the stage is held" if answer["held"] else ""),
+                 answer["command"], "# environment:"]
+        lines += [f"{k}={v}" for k, v in answer["environment"].items()]
+        lines.append(f"# input: {answer['input']['note']}")
+        lines += answer["input"]["files"] or []
+        return Result(answer, "\n".join(lines))
+    return Result(answer, f"{answer['message']}\n{answer['submission']['id']}")
+
+
+@command("status", "campaign progress: each stage's submissions with progress bars "
+         "(no CAMPAIGN: the experiment's active submissions)",
+         arg("campaign", nargs="?"),
+         arg("--watch", "-w", action="store_true",
+             help="redraw until no submission is active (Ctrl-C stops)"),
+         arg("--interval", type=float, default=5.0, help="seconds between redraws"))
+def status(api: Api, args) -> Result:
+    import time
+
+    while True:
+        if args.campaign:
+            doc = api.get(api.experiment_path("campaigns", args.campaign, "status"))
+            subs = [s for stage in doc["stages"] for s in stage["submissions"]]
+            lines = [f"campaign {doc['campaign']}"]
+            for stage in doc["stages"]:
+                lines.append(f"stage {stage['name']}" + (" (held)" if stage["held"] else ""))
+                rows = [_submission_row(s)[:1] + _submission_row(s)[3:]
+                        for s in stage["submissions"]]
+                lines += ["  " + line for line in table(
+                    ["id", "state", "progress", "done", "running", "failed"], rows).splitlines()]
+            payload = doc
+        else:
+            subs, total = api.pages(api.experiment_path("submissions"), {"active": "1"})
+            lines = [table(_SUBMISSION_HEADERS, [_submission_row(s) for s in subs])]
+            payload = {"submissions": subs, "total": total}
+        active = any(s["active"] for s in subs)
+        text = "\n".join(lines)
+        if not args.watch or not active:
+            return Result(payload, text)
+        if args.json:
+            print(json.dumps({"version": 1, "ok": True, **payload}, sort_keys=True), flush=True)
+        elif sys.stdout.isatty():
+            sys.stdout.write("\x1b[H\x1b[2J" + text + "\n")
+            sys.stdout.flush()
+        else:
+            print(text + "\n", flush=True)
+        time.sleep(max(0.1, args.interval))
+
+
+@command("submissions", "the experiment's submissions, newest first",
+         arg("--campaign"), arg("--stage"), arg("--state"),
+         arg("--active", action="store_true", help="only New, Idle, Running, Held"),
+         arg("--limit", type=int, default=50))
+def submissions(api: Api, args) -> Result:
+    params = {}
+    for name in ("campaign", "stage", "state"):
+        if getattr(args, name):
+            params[name] = getattr(args, name)
+    if args.active:
+        params["active"] = "1"
+    items, total = api.pages(api.experiment_path("submissions"), params, args.limit)
+    return Result({"submissions": items, "total": total},
+                  table(_SUBMISSION_HEADERS, [_submission_row(s) for s in items]))
+
+
+@command("submission", "one submission: state, jobs, what ran, its history",
+         arg("submission", type=int))
+def submission(api: Api, args) -> Result:
+    s = api.get(api.experiment_path("submissions", args.submission))
+    events, _ = api.pages(api.experiment_path("submissions", args.submission, "history"))
+    jobs = s["jobs"]
+    lines = [f"submission {s['id']}: {s['campaign']} / {s['stage']}, {s['state']}"
+             + (" (test)" if s["test"] else ""),
+             f"  jobs {bar(jobs['done'], jobs['failed'], jobs['total'])} {jobs['done']}/"
+             f"{jobs['total']} done, {jobs['running']} running, {jobs['failed']} failed",
+             f"  batch id {s['batch_id'] or '-'}; launched by {s['launcher'] or '-'}"]
+    if s["launch_error"]:
+        lines.append(f"  launch error: {s['launch_error']}")
+    lines += [f"  {e['at']}  {e['from'] or '-'} -> {e['to']}  {e['cause']}" for e in events]
+    return Result({"submission": s, "history": events}, "\n".join(lines))
+
+
+@command("jobs", "a submission's jobs", arg("submission", type=int),
+         arg("--state", choices=["Idle", "Running", "Held", "Completed", "Failed", "Removed"]),
+         arg("--limit", type=int, default=500))
+def jobs(api: Api, args) -> Result:
+    params = {"state": args.state} if args.state else {}
+    items, total = api.pages(api.experiment_path("submissions", args.submission, "jobs"),
+                             params, args.limit)
+    rows = [[j["id"], j["batch_job_id"], j["state"], "" if j["exit_code"] is None
+             else j["exit_code"], j["host"] or ""] for j in items]
+    return Result({"submission": args.submission, "jobs": items, "total": total},
+                  table(["job", "batch id", "state", "exit", "host"], rows))
+
+
+@command("logs", "one job's log (JOB is the id `poms jobs` shows)", arg("job", type=int))
+def logs(api: Api, args) -> Result:
+    text = api.get(api.experiment_path("jobs", args.job, "log"), expect_json=False).text
+    if args.json:
+        return Result({"job": args.job, "log": text})
+    sys.stdout.write(text)
+    return Result({}, "")
+
+
+@command("output", "a submission's launch output", arg("submission", type=int))
+def output(api: Api, args) -> Result:
+    text = api.get(api.experiment_path("submissions", args.submission, "output"),
+                   expect_json=False).text
+    if args.json:
+        return Result({"submission": args.submission, "output": text})
+    sys.stdout.write(text)
+    return Result({}, "")
+
+
+def _act(action: str):
+    def run(api: Api, args) -> Result:
+        answer = api.post(api.experiment_path("submissions", args.submission, action))
+        s = answer["submission"]
+        return Result(answer, f"submission {s['id']}: {answer['done']} (now {s['state']})")
+    return run
+
+
+for _action, _help in (("kill", "kill a submission's jobs (cancel it if not launched yet)"),
+                       ("hold", "hold a submission's jobs"),
+                       ("release", "release a held submission")):
+    command(_action, _help, arg("submission", type=int))(_act(_action))
+
+
+def _stage_hold(hold: bool):
+    def run(api: Api, args) -> Result:
+        answer = api.post(api.experiment_path("campaigns", args.campaign, "stages",
+                                              args.stage, "hold" if hold else "release"))
+        text = f"stage {args.stage} {'held: launches wait' if hold else 'released'}"
+        if answer["released_submissions"]:
+            text += f"; queued {', '.join(map(str, answer['released_submissions']))}"
+        return Result(answer, text)
+    return run
+
+
+command("hold-stage", "hold a stage: its launches wait", arg("campaign"), arg("stage")
+        )(_stage_hold(True))
+command("release-stage", "release a held stage", arg("campaign"), arg("stage")
+        )(_stage_hold(False))
+
+
+@command("split", "preview the next slices of a stage's split type", arg("campaign"),
+         arg("stage"), arg("-n", type=int, default=5, help="how many launches ahead"))
+def split(api: Api, args) -> Result:
+    answer = api.get(api.experiment_path("campaigns", args.campaign, "stages", args.stage,
+                                         "split"), params={"n": args.n})
+    lines = [f"split {answer['split_type']} of {answer['dataset'] or '(no dataset)'}:"]
+    lines += [f"  {i}. {s['dataset']}" + (f"  ({s['description']})" if s["description"] else "")
+              for i, s in enumerate(answer["slices"], 1)]
+    if answer["done"]:
+        lines.append(f"  then: {answer['done']}")
+    return Result(answer, "\n".join(lines))

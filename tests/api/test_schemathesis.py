@@ -1,5 +1,5 @@
 """schemathesis generates requests from /api/v1's OpenAPI document and sends them to a live
-server (real HTTP, dev mode, acting as a superuser with the tutorial campaign loaded): no
+server (real HTTP, dev mode, real Redis, acting as a superuser with the tutorial campaign loaded): no
 request may get a 500, and every answer must match the document (status codes, content
 types, JSON schemas). Bounded: a few examples per operation and no per-example deadline."""
 from __future__ import annotations
@@ -26,9 +26,10 @@ schema = schemathesis.openapi.from_dict(document())
 
 
 @pytest.fixture
-def live_api(app, member, live_server_factory) -> str:
+def live_api(launch_app, member, live_server_factory) -> str:
+    # launch_app: Redis, the local batch engine and launch folders in the test's temp dir.
     member("mu2e", "sue", "superuser")
-    server = live_server_factory(app)
+    server = live_server_factory(launch_app)
     response = requests.post(f"{server.url}{API}/experiments/mu2e/campaigns",
                              data=TUTORIAL.read_bytes(),
                              headers={**as_user("sue"), "Content-Type": "text/plain"},

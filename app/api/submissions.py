@@ -1,0 +1,459 @@
+"""Launching and following work: launch (test, production, dry run), hold and release a
+stage, preview its next split, campaign status, submissions (list, show, jobs, history,
+launch output, kill, hold, release), job logs, and `update_submission` for job wrappers.
+
+The same domain calls as the pages (app/launching/service.py, app/tracking/actions.py,
+app/catalog/split_state.py); launches are queued on RQ after the commit.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Response, current_app, jsonify, request
+from redis.exceptions import RedisError
+from sqlalchemy import select
+
+from app.api.campaigns import EXAMPLES, find_campaign, find_stage
+from app.api.core import (
+    PAGE_PARAMS,
+    ApiError,
+    access,
+    choice_arg,
+    int_arg,
+    iso,
+    json_body,
+    json_of,
+    page_of,
+    paginate,
+    param,
+    ref,
+    refuse,
+    route,
+)
+from app.auth import policy
+from app.auth.session import Access
+from app.batch.base import BatchError, engine_from_config
+from app.extensions import db
+from app.launching import service
+from app.launching.command import LaunchError
+from app.models import Campaign, CampaignStage, Job, Submission, SubmissionEvent
+from app.models.base import utcnow
+from app.tracking import actions, states
+
+SUBMISSION_EXAMPLES = {**EXAMPLES, "submission_id": 1, "job_id": 1}
+JOB_STATES = ("Idle", "Running", "Held", "Completed", "Failed", "Removed")
+OUTPUT_LIMIT = 1024 * 1024
+
+
+# --- answers -------------------------------------------------------------------------------
+
+
+def jobs_json(s: Submission) -> dict:
+    return {"total": s.jobs_total, "idle": s.jobs_idle, "running": s.jobs_running,
+            "held": s.jobs_held, "done": s.jobs_done, "failed": s.jobs_failed,
+            "removed": s.jobs_removed}
+
+
+def submission_json(s: Submission, detail: bool = False) -> dict:
+    out = {
+        "id": s.id, "campaign": s.stage.campaign.name, "stage": s.stage.name,
+        "state": s.state, "test": s.test, "origin": s.origin,
+        "launcher": s.launcher.username if s.launcher else None,
+        "recovery_of": s.recovery_of_id, "created": iso(s.created), "updated": iso(s.updated),
+        "batch_id": s.batch_id or None, "jobs": jobs_json(s), "percent_done": s.percent_done,
+        "active": s.state in states.ACTIVE, "launch_error": s.launch_error or None,
+    }
+    if detail:
+        out.update({
+            "dataset": s.dataset, "batch_ids": list(s.batch_ids or []),
+            "command": s.command, "environment": dict(s.launch_env or {}),
+            "input_files": len(s.input_files) if s.input_files is not None else None,
+            "launch_started": iso(s.launch_started_at),
+            "launch_finished": iso(s.launch_finished_at),
+            "launch_exit_code": s.launch_exit_code, "launch_host": s.launch_host or None,
+            "tracked": iso(s.tracked_at),
+        })
+    return out
+
+
+def job_json(j: Job) -> dict:
+    return {"id": j.id, "submission": j.submission_id, "batch_job_id": j.batch_job_id,
+            "state": j.state, "exit_code": j.exit_code, "host": j.host or None,
+            "started": iso(j.started_at), "ended": iso(j.ended_at),
+            "updated": iso(j.updated_at)}
+
+
+def event_json(e: SubmissionEvent) -> dict:
+    return {"at": iso(e.at), "from": e.from_state, "to": e.to_state, "cause": e.cause,
+            "by": e.actor.username if e.actor else None}
+
+
+# --- permissions and lookups ---------------------------------------------------------------
+
+
+def may_launch(acc: Access, campaign: Campaign) -> bool:
+    return policy.may_launch(acc.role, poms_role=campaign.poms_role, is_owner=acc.owns(campaign))
+
+
+def may_control(acc: Access, campaign: Campaign) -> bool:
+    return policy.may_control_submission(acc.role, poms_role=campaign.poms_role,
+                                         is_owner=acc.owns(campaign))
+
+
+def find_submission(acc: Access, submission_id: int) -> Submission:
+    s = db.session.get(Submission, submission_id)
+    if s is None or s.stage.campaign.experiment_id != acc.experiment.id:
+        raise ApiError(404, f"no submission {submission_id} in {acc.experiment.name}",
+                       "submission_id")
+    return s
+
+
+def _enqueue(ids: list[int]) -> bool:
+    from workers.queues import enqueue_launch
+
+    try:
+        for submission_id in ids:
+            enqueue_launch(current_app.config["POMS_REDIS_URL"], submission_id,
+                           timeout=int(current_app.config.get("POMS_LAUNCH_TIMEOUT", 1800)))
+    except RedisError:
+        return False
+    return True
+
+
+def _bool(body: dict, name: str) -> bool:
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise ApiError(422, f"{name} is true or false", name)
+    return value
+
+
+# --- launching -----------------------------------------------------------------------------
+
+
+@route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/launch", "POST",
+       tag="launching", summary="Launch a stage (test or production), or show the dry run",
+       description="Body {\"test\": bool, \"dry_run\": bool}. A dry run answers 200 with the "
+                   "exact command, environment and input and writes nothing. A launch writes "
+                   "the submission (state New) and queues it: 202. A held stage keeps it "
+                   "waiting until released. 422 when the command cannot be built.",
+       examples=EXAMPLES,
+       body=json_of({"type": "object", "properties": {
+           "test": {"type": "boolean", "default": False},
+           "dry_run": {"type": "boolean", "default": False}}}), body_required=False,
+       responses={200: ("the dry run", json_of({"type": "object", "required": [
+                      "dry_run", "command", "environment"], "properties": {
+                      "dry_run": {"type": "boolean"}, "command": {"type": "string"},
+                      "script": {"type": "string"}, "environment": {"type": "object"},
+                      "input": {"type": "object"}, "launcher": {"type": "string"},
+                      "where": {"type": "string"}, "held": {"type": "boolean"}}})),
+                  202: ("queued", json_of({"type": "object", "required": ["submission"],
+                        "properties": {"submission": ref("Submission"),
+                                       "queued": {"type": "boolean"},
+                                       "held": {"type": "boolean"},
+                                       "message": {"type": "string"}}}))})
+def launch_stage(experiment, campaign, stage):
+    acc = access(experiment)
+    row = find_stage(acc, campaign, stage)
+    body = json_body() if request.get_data() else {}
+    test, dry_run = _bool(body, "test"), _bool(body, "dry_run")
+    if not may_launch(acc, row.campaign):
+        raise refuse(f"acting as {acc.role}, you may not launch {row.campaign.name}")
+    config = current_app.config
+    if dry_run:
+        try:
+            shown = service.preview(row, acc.user, test=test, config=config)
+        except LaunchError as err:
+            raise ApiError(422, f"cannot launch: {err}") from None
+        return jsonify({
+            "dry_run": True, "test": test, "command": shown.plan.command,
+            "script": shown.plan.script, "environment": shown.plan.env,
+            "input": {"dataset": shown.input.dataset, "files": shown.input.files,
+                      "note": shown.input.note},
+            "launcher": shown.launcher, "where": shown.where, "held": service.stage_held(row),
+        })
+    try:
+        submission = service.request_launch(row, acc.user, test=test, origin="api",
+                                            config=config)
+        db.session.commit()
+    except LaunchError as err:
+        raise ApiError(422, f"cannot launch: {err}") from None
+    held = service.stage_held(row)
+    queued = False if held else _enqueue([submission.id])
+    if held:
+        message = f"stage {row.name} is held: submission {submission.id} waits until released"
+    elif queued:
+        message = f"{'test launch' if test else 'launch'} queued as submission {submission.id}"
+    else:
+        message = (f"submission {submission.id} is recorded; the queue is not answering, "
+                   "it starts when the workers are back")
+    return jsonify({"submission": submission_json(submission), "queued": queued,
+                    "held": held, "message": message}), 202
+
+
+def _stage_hold(experiment, campaign, stage, hold: bool):
+    acc = access(experiment)
+    row = find_stage(acc, campaign, stage)
+    if not may_control(acc, row.campaign):
+        raise refuse(f"acting as {acc.role}, you may not hold or release {row.name}")
+    waiting: list[int] = []
+    if hold:
+        actions.hold_stage(row, acc.user)
+    else:
+        waiting = actions.release_stage(row, acc.user)
+    db.session.commit()
+    queued = _enqueue(waiting) if waiting else True
+    return jsonify({"stage": row.name, "held": hold, "released_submissions": waiting,
+                    "queued": queued})
+
+
+_HOLD_ANSWER = {200: ("the stage's hold", json_of({"type": "object", "required": ["held"],
+                "properties": {"stage": {"type": "string"}, "held": {"type": "boolean"},
+                               "released_submissions": {"type": "array",
+                                                        "items": {"type": "integer"}},
+                               "queued": {"type": "boolean"}}}))}
+
+
+@route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/hold", "POST",
+       tag="launching", summary="Hold a stage: its launches wait until it is released",
+       examples=EXAMPLES, responses=_HOLD_ANSWER)
+def hold_stage(experiment, campaign, stage):
+    return _stage_hold(experiment, campaign, stage, True)
+
+
+@route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/release", "POST",
+       tag="launching", summary="Release a held stage; the launches that waited are queued",
+       examples=EXAMPLES, responses=_HOLD_ANSWER)
+def release_stage(experiment, campaign, stage):
+    return _stage_hold(experiment, campaign, stage, False)
+
+
+@route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/split", "GET",
+       tag="launching", summary="Preview the next slices the stage's split type hands out",
+       description="Writes nothing; the stored position of the splitter stays as it is.",
+       examples=EXAMPLES,
+       query=[param("n", {"type": "integer", "minimum": 1, "maximum": 50, "default": 5},
+                    "how many launches ahead")],
+       responses={200: ("the next slices", json_of({"type": "object", "required": ["slices"],
+                   "properties": {"split_type": {"type": "string"},
+                                  "dataset": {"type": "string"},
+                                  "slices": {"type": "array"},
+                                  "done": {"type": ["string", "null"]}}}))})
+def preview_split(experiment, campaign, stage):
+    from app.catalog.base import CatalogError
+    from app.catalog.cache import make_catalog
+    from app.catalog.split_state import preview_stage
+    from app.launching.splits import Done
+
+    acc = access(experiment)
+    row = find_stage(acc, campaign, stage)
+    n = int_arg("n", 5, 1, 50)
+    try:
+        catalog = make_catalog(current_app.config, acc.experiment.name, db.session)
+        got = preview_stage(db.session, row.id, row.cs_split_type, row.dataset_or_split_data,
+                            catalog, utcnow(), n)
+    except CatalogError as err:
+        raise ApiError(502, f"the catalogue did not answer: {err}") from None
+    except ValueError as err:
+        raise ApiError(422, str(err), "cs_split_type") from None
+    finally:
+        db.session.rollback()  # a preview writes nothing
+    slices = [{"dataset": s.dataset, "dimensions": s.dims, "description": s.description}
+              for s in got if not isinstance(s, Done)]
+    done = next((s.reason for s in got if isinstance(s, Done)), None)
+    return jsonify({"split_type": row.cs_split_type or "none",
+                    "dataset": row.dataset_or_split_data, "slices": slices, "done": done})
+
+
+@route("/experiments/<experiment>/campaigns/<campaign>/status", "GET", tag="submissions",
+       summary="Every stage of a campaign with its submissions, states and job counts",
+       examples=EXAMPLES,
+       query=[param("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 20},
+                    "the newest submissions per stage")],
+       responses={200: ("the status", json_of({"type": "object", "required": ["stages"],
+                   "properties": {"campaign": {"type": "string"}, "stages": {
+                       "type": "array", "items": {"type": "object", "properties": {
+                           "name": {"type": "string"}, "held": {"type": "boolean"},
+                           "submissions": {"type": "array", "items": ref("Submission")}}}}}}))})
+def campaign_status(experiment, campaign):
+    acc = access(experiment)
+    row = find_campaign(acc, campaign)
+    limit = int_arg("limit", 20, 1, 200)
+    stages = []
+    for stage in row.stages:
+        newest = db.session.scalars(
+            select(Submission).where(Submission.campaign_stage_id == stage.id)
+            .order_by(Submission.id.desc()).limit(limit)).all()
+        stages.append({"name": stage.name, "held": service.stage_held(stage),
+                       "submissions": [submission_json(s) for s in reversed(newest)]})
+    return jsonify({"campaign": row.name, "stages": stages})
+
+
+# --- submissions ---------------------------------------------------------------------------
+
+
+@route("/experiments/<experiment>/submissions", "GET", tag="submissions",
+       summary="The experiment's submissions, newest first, with filters",
+       examples=EXAMPLES,
+       query=PAGE_PARAMS + [
+           param("campaign", {"type": "string"}, "only this campaign's"),
+           param("stage", {"type": "string"}, "only this stage's (with campaign)"),
+           param("state", {"type": "string", "enum": list(states.STATES)}, "only this state"),
+           param("active", {"type": "string", "enum": ["0", "1"]},
+                 "1: only New, Idle, Running, Held"),
+       ],
+       responses={200: ("a page of submissions", json_of(page_of("Submission")))})
+def list_submissions(experiment):
+    acc = access(experiment)
+    query = (select(Submission).join(CampaignStage, Submission.campaign_stage_id
+                                     == CampaignStage.id)
+             .join(Campaign, CampaignStage.campaign_id == Campaign.id)
+             .where(Campaign.experiment_id == acc.experiment.id))
+    name = request.args.get("campaign")
+    stage = request.args.get("stage")
+    if stage and not name:
+        raise ApiError(400, "stage needs campaign too", "stage")
+    if name:
+        query = query.where(Campaign.id == find_campaign(acc, name).id)
+        if stage:
+            query = query.where(CampaignStage.id == find_stage(acc, name, stage).id)
+    state = request.args.get("state")
+    if state is not None:
+        state = choice_arg("state", states.STATES, "")
+        query = query.where(Submission.state == state)
+    active = request.args.get("active", "")
+    if active not in ("", "0", "1"):
+        raise ApiError(400, "active is 1 or 0", "active")
+    if active == "1":
+        query = query.where(Submission.state.in_(states.ACTIVE))
+    return jsonify(paginate(query.order_by(Submission.id.desc()), submission_json))
+
+
+@route("/experiments/<experiment>/submissions/<int:submission_id>", "GET", tag="submissions",
+       summary="One submission: state, job counts, what ran", examples=SUBMISSION_EXAMPLES,
+       responses={200: ("the submission", json_of(ref("Submission")))})
+def show_submission(experiment, submission_id):
+    acc = access(experiment)
+    return jsonify(submission_json(find_submission(acc, submission_id), detail=True))
+
+
+@route("/experiments/<experiment>/submissions/<int:submission_id>/jobs", "GET",
+       tag="submissions", summary="A submission's jobs, a page at a time",
+       examples=SUBMISSION_EXAMPLES,
+       query=PAGE_PARAMS + [param("state", {"type": "string", "enum": list(JOB_STATES)},
+                                  "only jobs in this state")],
+       responses={200: ("a page of jobs", json_of(page_of("Job")))})
+def list_jobs(experiment, submission_id):
+    acc = access(experiment)
+    s = find_submission(acc, submission_id)
+    query = select(Job).where(Job.submission_id == s.id)
+    if request.args.get("state") is not None:
+        query = query.where(Job.state == choice_arg("state", JOB_STATES, ""))
+    return jsonify(paginate(query.order_by(Job.id), job_json, submission=s.id))
+
+
+@route("/experiments/<experiment>/submissions/<int:submission_id>/history", "GET",
+       tag="submissions", summary="A submission's state changes: when, from, to, why, by whom",
+       examples=SUBMISSION_EXAMPLES, query=PAGE_PARAMS,
+       responses={200: ("a page of changes", json_of(page_of("Event")))})
+def submission_history(experiment, submission_id):
+    acc = access(experiment)
+    s = find_submission(acc, submission_id)
+    query = select(SubmissionEvent).where(SubmissionEvent.submission_id == s.id)
+    return jsonify(paginate(query.order_by(SubmissionEvent.id), event_json))
+
+
+@route("/experiments/<experiment>/submissions/<int:submission_id>/output", "GET",
+       tag="submissions", summary="The launch command's output (the last MiB)",
+       examples=SUBMISSION_EXAMPLES,
+       responses={200: ("the output", {"text/plain": {"type": "string"}})})
+def submission_output(experiment, submission_id):
+    acc = access(experiment)
+    s = find_submission(acc, submission_id)
+    text = ""
+    if s.launch_output:
+        path = Path(s.launch_output)
+        size = path.stat().st_size if path.exists() else 0
+        text = service.read_output(s, offset=max(0, size - OUTPUT_LIMIT))
+    return Response(text, mimetype="text/plain")
+
+
+@route("/experiments/<experiment>/jobs/<int:job_id>/log", "GET", tag="submissions",
+       summary="One job's log, from the batch system", examples=SUBMISSION_EXAMPLES,
+       responses={200: ("the log", {"text/plain": {"type": "string"}})})
+def job_log(experiment, job_id):
+    acc = access(experiment)
+    job = db.session.get(Job, job_id)
+    if job is None or db.session.get(Submission, job.submission_id).stage.campaign \
+            .experiment_id != acc.experiment.id:
+        raise ApiError(404, f"no job {job_id} in {acc.experiment.name}", "job_id")
+    try:
+        text = engine_from_config(current_app.config).fetch_log(job.batch_job_id)
+    except (BatchError, ValueError, OSError) as err:
+        raise ApiError(404, f"no log for job {job.batch_job_id}: {err}", "job_id") from None
+    return Response(text, mimetype="text/plain")
+
+
+def _act(experiment, submission_id, action: str):
+    acc = access(experiment)
+    s = find_submission(acc, submission_id)
+    if not may_control(acc, s.stage.campaign):
+        raise refuse(f"acting as {acc.role}, you may not {action} submission {s.id}")
+    try:
+        said = getattr(actions, action)(s, acc.user, engine_from_config(current_app.config))
+        db.session.commit()
+    except actions.ActionRefused as err:
+        raise ApiError(409, str(err)) from None
+    except BatchError as err:
+        raise ApiError(502, f"the batch system refused: {err}") from None
+    db.session.refresh(s)
+    return jsonify({"submission": submission_json(s), "done": said})
+
+
+_ACT_ANSWER = {200: ("what was done", json_of({"type": "object", "required": ["submission"],
+               "properties": {"submission": ref("Submission"), "done": {"type": "string"}}}))}
+
+
+@route("/experiments/<experiment>/submissions/<int:submission_id>/kill", "POST",
+       tag="submissions", summary="Kill a submission's jobs (or cancel it before it launched)",
+       examples=SUBMISSION_EXAMPLES, responses=_ACT_ANSWER)
+def kill_submission(experiment, submission_id):
+    return _act(experiment, submission_id, "kill")
+
+
+@route("/experiments/<experiment>/submissions/<int:submission_id>/hold", "POST",
+       tag="submissions", summary="Hold a submission's idle and running jobs",
+       examples=SUBMISSION_EXAMPLES, responses=_ACT_ANSWER)
+def hold_submission(experiment, submission_id):
+    return _act(experiment, submission_id, "hold")
+
+
+@route("/experiments/<experiment>/submissions/<int:submission_id>/release", "POST",
+       tag="submissions", summary="Release a held submission", examples=SUBMISSION_EXAMPLES,
+       responses=_ACT_ANSWER)
+def release_submission(experiment, submission_id):
+    return _act(experiment, submission_id, "release")
+
+
+@route("/experiments/<experiment>/submissions/<int:submission_id>/update", "POST",
+       tag="submissions", summary="update_submission: a job wrapper reports the batch id",
+       description="What the original's poms_jobsub_wrapper calls after jobsub_submit: "
+                   "{\"jobsub_job_id\": \"12345.0@jobsub01.fnal.gov\"}. The id is added to "
+                   "the submission's clusters for tracking; states still change only "
+                   "through tracking. The embedded jobsub_submit does this by itself.",
+       examples=SUBMISSION_EXAMPLES,
+       body=json_of({"type": "object", "required": ["jobsub_job_id"], "properties": {
+           "jobsub_job_id": {"type": "string", "minLength": 1, "maxLength": 255}}}),
+       responses={200: ("recorded", json_of(ref("Submission")))})
+def update_submission(experiment, submission_id):
+    acc = access(experiment)
+    s = find_submission(acc, submission_id)
+    if not may_launch(acc, s.stage.campaign):
+        raise refuse(f"acting as {acc.role}, you may not update submission {s.id}")
+    batch_id = json_body().get("jobsub_job_id")
+    if not isinstance(batch_id, str) or not batch_id.strip() or len(batch_id) > 255 \
+            or not batch_id.isprintable() or " " in batch_id.strip():
+        raise ApiError(422, "jobsub_job_id: a batch id like 12345.0@jobsub01.fnal.gov",
+                       "jobsub_job_id")
+    service.remember_batch_ids(s, [batch_id.strip()])
+    db.session.commit()
+    return jsonify(submission_json(s, detail=True))
