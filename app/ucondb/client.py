@@ -256,7 +256,11 @@ class UconDBClient:
         elif tvs is not None:
             body = {"tvs": [float(t) for t in tvs]}
         else:
-            body = {}
+            # Nothing to look up by: the object's versions, through `versions` as the real
+            # client does (the real server's lookup_versions needs one of the above).
+            if object_name is None:
+                raise ValueError("give ids, keys, key_min/key_max or tvs, or an object")
+            return self.versions(folder, object_name, tr=tr)
         response = self._request("POST", "lookup_versions", params=params,
                                  data=json.dumps(body))
         return self._json_records(response)

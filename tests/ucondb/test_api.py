@@ -497,6 +497,8 @@ def test_lookup_versions_by_ids_keys_key_range_and_tvs(ucon, anon, ucondb_server
         (15, v1["id"]), (25, v2["id"]), (35, v3["id"])]
     every = anon.lookup_versions(folder, "run")
     assert {v["id"] for v in every} == {v1["id"], v2["id"], v3["id"]}
+    raw_every = requests.post(f"{ucondb_server.url}/lookup_versions/{folder}/run", data="{}")
+    assert raw_every.content.count(b"\x1e") == 3
     # On the wire: an RFC 7464 JSON text sequence, as the real server sends it.
     raw = requests.post(f"{ucondb_server.url}/lookup_versions",
                         params={"folder": folder, "object": "run"},
