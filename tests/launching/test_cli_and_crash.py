@@ -1,0 +1,156 @@
+"""The operator commands and a real worker process, run as an operator runs them:
+`flask --app wsgi poms launch|status|worker`. Also the crash: a worker killed mid-launch
+leaves a submission the next tracking pass resolves, and nothing launches twice."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.launching import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
+
+
+@pytest.fixture
+def operator(tmp_path, redis_server, redis_conn, migrated_template):
+    db_path = tmp_path / "poms.db"
+    # The migrated schema and the tutorial campaign, made in this process (each `flask`
+    # command costs a second or more; the ones under test run as real commands below).
+    shutil.copy(migrated_template, db_path)
+    from tests.fixtures.app import _app
+    from tests.fixtures.launching import import_tutorial
+
+    setup_app = _app(f"sqlite:///{db_path}")
+    with setup_app.app_context():
+        import_tutorial("alice", quick=False)
+        from app.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+    env = {
+        **os.environ,
+        "POMS_DATABASE_URL": f"sqlite:///{db_path}",
+        "POMS_SECRET_KEY": "cli-test",
+        "POMS_REDIS_URL": redis_server.url,
+        "POMS_BATCH_DIR": str(tmp_path / "batch"),
+        "POMS_LAUNCH_DIR": str(tmp_path / "launches"),
+        "POMS_LAUNCH_GRACE": "3",
+        "POMS_TRACKING_INTERVAL": "1",
+        "POMS_LOCAL_SLOTS": "4",
+    }
+
+    class Operator:
+        def __init__(self):
+            self.env = env
+            self.db = db_path
+            self.workers: list[subprocess.Popen] = []
+
+        def run(self, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+            return subprocess.run([*FLASK, *args], cwd=ROOT, env=env, capture_output=True,
+                                  text=True, timeout=timeout)
+
+        def worker(self) -> subprocess.Popen:
+            process = subprocess.Popen([*FLASK, "poms", "worker"], cwd=ROOT, env=env,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                       start_new_session=True)
+            self.workers.append(process)
+            return process
+
+        def query(self, sql: str, *params):
+            with sqlite3.connect(self.db) as conn:
+                return conn.execute(sql, params).fetchall()
+
+    op = Operator()
+    yield op
+    for process in op.workers:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_launch_from_the_command_line_runs_and_status_reports_it(operator):
+    dry = operator.run("poms", "launch", "mu2e", "srsoleti_tutorial", "reco_fcl", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "fife_launch -c examples/mu2e/reco.cfg --stage reco_fcl" in dry.stdout
+    assert operator.query("SELECT count(*) FROM submission") == [(0,)]  # a dry run writes nothing
+
+    done = operator.run("poms", "launch", "mu2e", "srsoleti_tutorial", "reco_fcl")
+    assert done.returncode == 0, done.stderr
+    submission_id = int(done.stdout.strip().splitlines()[-1])
+    operator.worker()
+    wait_for(lambda: operator.query("SELECT state FROM submission WHERE id=?",
+                                    submission_id) == [("Completed",)],
+             timeout=90, interval=0.3, what="the submission to complete")
+    status = operator.run("poms", "status", "mu2e", "srsoleti_tutorial", "--json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout) == {
+        "campaign": "srsoleti_tutorial",
+        "stages": [
+            {"name": "reco_fcl", "submissions": [
+                {"id": submission_id, "state": "Completed", "recovery_of": None,
+                 "jobs": {"total": 3, "running": 0, "done": 3, "failed": 0}}]},
+            {"name": "reco", "submissions": []},
+        ],
+    }
+
+
+def test_launch_of_an_unknown_stage_exits_1_and_says_so(launch_app, tutorial):
+    result = launch_app.test_cli_runner().invoke(
+        args=["poms", "launch", "mu2e", "srsoleti_tutorial", "nosuchstage"])
+    assert result.exit_code == 1
+    assert "no stage 'nosuchstage'" in result.output
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found += [int(x) for x in text]
+    return found
+
+
+def test_a_worker_killed_mid_launch_never_launches_twice(operator):
+    # A slow login setup: the launch is still running when the worker is killed.
+    operator.query("UPDATE login_setup SET setup = 'sleep 3; ' || setup")
+    done = operator.run("poms", "launch", "mu2e", "srsoleti_tutorial", "reco_fcl")
+    submission_id = int(done.stdout.strip().splitlines()[-1])
+    worker = operator.worker()
+    wait_for(lambda: operator.query("SELECT launch_pid FROM submission WHERE id=?",
+                                    submission_id)[0][0], timeout=60, interval=0.1,
+             what="the launch to start")
+    # Kill the worker and its work horse, hard: no chance to record anything.
+    horses = _children(worker.pid)
+    os.kill(worker.pid, signal.SIGKILL)
+    for pid in horses:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    worker.wait()
+    assert operator.query("SELECT state, launch_finished_at FROM submission WHERE id=?",
+                          submission_id) == [("New", None)]
+
+    # A new worker: its tracking finds what the orphaned launch submitted.
+    operator.worker()
+    wait_for(lambda: operator.query("SELECT state FROM submission WHERE id=?",
+                                    submission_id)[0][0] in ("Idle", "Running", "Completed"),
+             timeout=90, interval=0.3, what="tracking to resolve the launch")
+    (batch_ids,) = operator.query("SELECT batch_ids FROM submission WHERE id=?",
+                                  submission_id)[0]
+    assert json.loads(batch_ids) == ["1.0@local"]
+    # Exactly one cluster exists, and the launch script ran once.
+    assert [p.name for p in (Path(operator.env["POMS_BATCH_DIR"]) / "clusters").iterdir()] == ["1"]
+    output = (Path(operator.env["POMS_LAUNCH_DIR"]) / str(submission_id) / "output.log").read_text()
+    assert output.count("== process_id:") == 1
+    causes = [c for (c,) in operator.query(
+        "SELECT cause FROM submission_event WHERE submission_id=? ORDER BY id", submission_id)]
+    assert any("its worker stopped" in c for c in causes)
