@@ -11,7 +11,9 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.kdc",
     "tests.fixtures.launching",
+    "tests.fixtures.sshd",
     "tests.fixtures.postgres",
+    "tests.fixtures.htcondor_pool",
 ]
 
 # CI machines are slow and shared: no per-example deadline there, and say how to reproduce.
