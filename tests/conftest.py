@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.launching",
     "tests.fixtures.sshd",
     "tests.fixtures.postgres",
+    "tests.fixtures.htcondor_pool",
 ]
 
 # CI machines are slow and shared: no per-example deadline there, and say how to reproduce.

@@ -453,10 +453,14 @@ class HTCondorEngine(BatchEngine):
         kind = {"hold": htcondor.JobAction.Hold, "release": htcondor.JobAction.Release,
                 "remove": htcondor.JobAction.Remove}[action]
         try:
-            schedd.act(kind, self._constraint(clusters), reason)
+            # (The bindings drop a reason given as a plain string: a (text, code) pair it is.)
+            result = schedd.act(kind, self._constraint(clusters), (reason, 0))
         except Exception as err:
             raise BatchError(f"HTCondor schedd {schedd_name} refused {action}: {err}") \
                 from None
+        if result is not None and int(result.get("TotalPermissionDenied", 0) or 0):
+            raise BatchError(f"HTCondor schedd {schedd_name}: permission denied to {action} "
+                             f"{', '.join(batch_ids)}")
 
     def hold(self, batch_ids: list[str]) -> None:
         self._act(batch_ids, "hold", "held by POMS")
