@@ -438,3 +438,118 @@ def split(api: Api, args) -> Result:
     if answer["done"]:
         lines.append(f"  then: {answer['done']}")
     return Result(answer, "\n".join(lines))
+
+
+# --- log analysis ------------------------------------------------------------------------
+
+
+@command("signatures", "the experiment's failure signatures (log analysis), in matching order")
+def signatures(api: Api, args) -> Result:
+    items, total = api.pages(api.experiment_path("signatures"))
+    rows = [[s["id"], s["name"], s["category"], s["exit_codes"], s["hits"],
+             s["pattern"][:40]] for s in items]
+    return Result({"signatures": items, "total": total},
+                  table(["id", "name", "category", "exit codes", "hits", "pattern"], rows))
+
+
+@command("add-signature", "add a failure signature (production or superuser)",
+         arg("name"), arg("--pattern", default=""), arg("--category", required=True),
+         arg("--action", default=""), arg("--exit-codes", default=""))
+def add_signature(api: Api, args) -> Result:
+    s = api.post(api.experiment_path("signatures"), json={
+        "name": args.name, "pattern": args.pattern, "category": args.category,
+        "action": args.action, "exit_codes": args.exit_codes})
+    return Result({"signature": s}, f"added failure signature {s['name']} (id {s['id']})")
+
+
+# --- UconDB (its own API) ------------------------------------------------------------------
+
+
+def _ucondb(api: Api, args) -> str:
+    import os
+
+    url = args.ucondb_url or os.environ.get("POMS_UCONDB_URL")
+    if not url:
+        url = api.get("/ucondb")["url"]
+    return url.rstrip("/")
+
+
+def _ucondb_call(method: str, url: str, *, auth=None, **kwargs):
+    import requests
+
+    try:
+        response = requests.request(method, url, auth=auth, timeout=60, **kwargs)
+    except requests.exceptions.RequestException:
+        raise ApiFailure(f"cannot reach UconDB at {url}") from None
+    if response.status_code >= 400:
+        try:
+            message = response.json().get("error")
+        except ValueError:
+            message = None
+        raise ApiFailure(f"UconDB: {message or response.reason}", response.status_code)
+    return response
+
+
+def _writer():
+    import os
+
+    from requests.auth import HTTPDigestAuth
+
+    user = os.environ.get("POMS_UCONDB_USER")
+    password = os.environ.get("POMS_UCONDB_PASSWORD")
+    if not user or not password:
+        raise ApiFailure("UconDB writes need POMS_UCONDB_USER and POMS_UCONDB_PASSWORD "
+                         "(a UconDB writer's name and password)")
+    return HTTPDigestAuth(user, password)
+
+
+@command("ucondb", "UconDB, where FCL files live: folders | objects FOLDER | "
+         "get FOLDER OBJECT | put FOLDER OBJECT FILE",
+         arg("action", choices=["folders", "objects", "get", "put"]),
+         arg("names", nargs="*", metavar="FOLDER [OBJECT [FILE]]"),
+         arg("--key", help="the version's key (get: that version; put: name it)"),
+         arg("--output", "-o", help="get: write to this file"),
+         arg("--create-folder", action="store_true", help="put: make the folder if missing"),
+         arg("--ucondb-url", help="UconDB API root (env POMS_UCONDB_URL; default: the "
+                                  "server's)"))
+def ucondb(api: Api, args) -> Result:
+    wanted = {"folders": 0, "objects": 1, "get": 2, "put": 3}[args.action]
+    if len(args.names) != wanted:
+        raise Usage(f"ucondb {args.action} takes "
+                    + (["no names", "FOLDER", "FOLDER OBJECT", "FOLDER OBJECT FILE"][wanted]))
+    url = _ucondb(api, args)
+    if args.action == "folders":
+        names = _ucondb_call("GET", f"{url}/folders").json()
+        return Result({"ucondb": url, "folders": names}, "\n".join(names) or "(none)")
+    folder = args.names[0]
+    if args.action == "objects":
+        names = _ucondb_call("GET", f"{url}/objects", params={"folder": folder}).json()
+        return Result({"folder": folder, "objects": names}, "\n".join(names) or "(none)")
+    obj = args.names[1]
+    params = {"folder": folder, "object": obj}
+    if args.action == "get":
+        if args.key:
+            params["key"] = args.key
+        response = _ucondb_call("GET", f"{url}/get", params=params)
+        meta = json.loads(response.headers.get("X-UConDB-metadata", "{}") or "{}")
+        if args.output:
+            Path(args.output).write_bytes(response.content)
+            return Result({"metadata": meta, "file": args.output}, f"wrote {args.output}")
+        if args.json:
+            return Result({"metadata": meta, "data": response.content.decode("utf-8",
+                                                                              "replace")})
+        sys.stdout.buffer.write(response.content)
+        sys.stdout.flush()
+        return Result({}, "")
+    data = _read(args.names[2])
+    auth = _writer()
+    if args.create_folder and folder not in _ucondb_call("GET", f"{url}/folders").json():
+        _ucondb_call("POST", f"{url}/create_folder", params={"folder": folder}, auth=auth)
+    put = {"full_meta": "yes"}
+    if args.key:
+        put["key"] = args.key
+    meta = _ucondb_call("POST", f"{url}/data/{folder}/{obj}", params=put, data=data,
+                        auth=auth).json()
+    return Result({"metadata": meta},
+                  f"stored {folder}/{obj} version {meta.get('id')} ({meta.get('data_size')} "
+                  "bytes)")

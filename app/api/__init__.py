@@ -10,7 +10,13 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """The API blueprint and the API tokens page (called from app/blueprints)."""
-    from app.api import campaigns, credentials, general, submissions  # noqa: F401  (routes)
+    from app.api import (  # noqa: F401  (each registers its routes)
+        campaigns,
+        credentials,
+        general,
+        signatures,
+        submissions,
+    )
     from app.api.core import bp, jsonify_api_answers
     from app.blueprints import tokens
 

@@ -110,3 +110,15 @@ def revoke_token(token_id: int):
     tokens.revoke(row, user)
     db.session.commit()
     return jsonify(token_json(row))
+
+
+@route("/ucondb", "GET", tag="meta",
+       summary="Where this POMS keeps FCL files: the UconDB API root (its own API)",
+       description="UconDB has its own web API (reads need no sign-in; writes use HTTP "
+                   "Digest as a UconDB writer). `poms ucondb ...` talks to it there.",
+       responses={200: ("the UconDB in use", json_of({"type": "object", "required": ["url"],
+                  "properties": {"url": {"type": "string"}}}))})
+def ucondb_location():
+    from flask import current_app
+
+    return jsonify({"url": current_app.config["POMS_UCONDB_URL"]})

@@ -213,6 +213,17 @@ SCHEMAS: dict[str, dict] = {
         "properties": {"at": _TIME, "from": _NULLABLE_STR, "to": {"type": "string"},
                        "cause": {"type": "string"}, "by": _NULLABLE_STR},
     },
+    "Signature": {
+        "type": "object",
+        "required": ["id", "name", "pattern", "category"],
+        "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"},
+            "pattern": {"type": "string"}, "category": {"type": "string"},
+            "action": {"type": "string"}, "exit_codes": {"type": "string"},
+            "position": {"type": "integer"}, "hits": {"type": "integer"},
+            "last_hit": _TIME, "starting": {"type": "boolean"},
+        },
+    },
     "Token": {
         "type": "object",
         "required": ["id", "name", "prefix", "expires", "status"],

@@ -1,7 +1,7 @@
 """schemathesis generates requests from /api/v1's OpenAPI document and sends them to a live
-server (real HTTP, dev mode, real Redis, acting as a superuser with the tutorial campaign loaded): no
-request may get a 500, and every answer must match the document (status codes, content
-types, JSON schemas). Bounded: a few examples per operation and no per-example deadline."""
+server (real HTTP, dev mode, real Redis, acting as a superuser with the tutorial campaign
+loaded): no request may get a 500, and every answer must match the document (status codes,
+content types, JSON schemas). Bounded: a few examples per operation, no deadline."""
 from __future__ import annotations
 
 import pytest

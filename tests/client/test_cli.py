@@ -176,3 +176,46 @@ def test_the_installed_console_script(dev_server, tmp_path):
     usage = subprocess.run([str(poms), "launch-everything"], env=env, capture_output=True,
                            text=True, timeout=120)
     assert usage.returncode == 2 and "invalid choice" in usage.stderr
+
+
+def test_failure_signatures(poms, dev_server):
+    listed = poms("signatures")
+    assert listed.code == 0 and "memory" in listed.out
+    refused = poms("add-signature", "mine", "--category", "site", "--pattern", "boom")
+    assert refused.code == 1 and "may not change failure signatures" in refused.err
+    added = poms("--user", "pat", "--json", "add-signature", "mine", "--category", "site",
+                 "--pattern", "boom", "--exit-codes", "3")
+    assert added.code == 0 and added.json["signature"]["name"] == "mine"
+    assert "mine" in poms("signatures").out
+
+
+def test_ucondb_folders_objects_put_get(poms, dev_server, app, tmp_path):
+    # The server's own embedded UconDB, at the live server's address; alice may write.
+    app.config["POMS_UCONDB_URL"] = f"{dev_server.url}/ucondb/mu2e_ucondb_prod/app"
+    app.config["POMS_UCONDB_WRITERS"] = "alice:s3cret"
+    writer = {"POMS_UCONDB_USER": "alice", "POMS_UCONDB_PASSWORD": "s3cret"}
+    fcl = tmp_path / "job_0001.fcl"
+    fcl.write_text('#include "reco.fcl"\nsource.fileNames: ["a.art"]\n')
+
+    assert poms("ucondb", "folders").out.strip() == "(none)"
+    missing = poms("ucondb", "put", "mu2e_fcl", "job_0001.fcl", fcl, env=writer)
+    assert missing.code == 1 and "UconDB:" in missing.err
+    stored = poms("--json", "ucondb", "put", "mu2e_fcl", "job_0001.fcl", fcl, "--key", "k1",
+                  "--create-folder", env=writer)
+    assert stored.code == 0, stored.err
+    assert stored.json["metadata"]["data_size"] == len(fcl.read_bytes())
+    assert poms("ucondb", "folders").out.strip() == "mu2e_fcl"
+    assert poms("ucondb", "objects", "mu2e_fcl").out.strip() == "job_0001.fcl"
+    got = poms("ucondb", "get", "mu2e_fcl", "job_0001.fcl")
+    assert got.code == 0 and got.out == fcl.read_text()
+    out = tmp_path / "copy.fcl"
+    assert poms("ucondb", "get", "mu2e_fcl", "job_0001.fcl", "--key", "k1", "-o", out).code == 0
+    assert out.read_bytes() == fcl.read_bytes()
+
+    wrong = poms("ucondb", "put", "mu2e_fcl", "x", fcl,
+                 env={"POMS_UCONDB_USER": "alice", "POMS_UCONDB_PASSWORD": "nope"})
+    assert wrong.code == 1 and "authorization failed" in wrong.err
+    nobody = poms("ucondb", "put", "mu2e_fcl", "x", fcl, env={"POMS_UCONDB_USER": ""})
+    assert nobody.code == 1 and "POMS_UCONDB_PASSWORD" in nobody.err
+    assert poms("ucondb", "get", "mu2e_fcl", "nothing").code == 1
+    assert poms("ucondb", "objects").code == 2
