@@ -99,3 +99,20 @@ def test_kill_removes_the_jobs(client, tutorial, launch_app):
     engine = LocalEngine(launch_app.config["POMS_BATCH_DIR"])
     wait_for(lambda: all(j.state == "Removed" for j in engine.query(submission.batch_ids)),
              what="the local engine to remove the jobs")
+
+
+def test_dashboard_counts_submissions_by_state_and_polls_itself(client, tutorial, launch_app):
+    from app.launching import service
+
+    stage = next(s for s in tutorial.stages if s.name == "reco_fcl")
+    for _ in range(2):
+        service.request_launch(stage, tutorial.owner, test=False, origin="test",
+                               config=launch_app.config)
+    db.session.commit()
+    signed_in(client, "alice")
+    page = text(client.get("/e/mu2e/dashboard"))
+    assert 'hx-trigger="every 2s"' in page
+    live = text(client.get("/e/mu2e/dashboard/live"))
+    assert re.search(r'data-state="New">.*?<strong class="count">2</strong>', live, re.S)
+    assert re.search(r'data-state="Running">.*?<strong class="count">0</strong>', live, re.S)
+    assert live.count("/e/mu2e/submission/") == 2
