@@ -492,23 +492,31 @@ class EmbeddedCatalog(Catalog):
         proj = self._project(project)
         out = {n: Delivery(n, "not delivered") for n in names}
         for chunk in _chunks(list(names)):
-            rows = self.session.execute(
+            # By file first (the names' index), then their deliveries (the file_id index):
+            # a project may hold a million deliveries, the chunk only 500 files.
+            ids = dict(
+                self.session.execute(
+                    select(CatalogFile.id, CatalogFile.name).where(
+                        CatalogFile.experiment == self.experiment, CatalogFile.name.in_(chunk)
+                    )
+                ).all()
+            )
+            if not ids:
+                continue
+            found = self.session.execute(
                 select(
-                    CatalogFile.name,
+                    CatalogDelivery.file_id,
                     CatalogDelivery.status,
                     CatalogProcess.description,
                     CatalogProcess.status,
                     CatalogDelivery.id,
                 )
-                .join(CatalogDelivery, CatalogDelivery.file_id == CatalogFile.id)
                 .join(CatalogProcess, CatalogProcess.id == CatalogDelivery.process_id)
-                .where(
-                    CatalogDelivery.project_id == proj.id,
-                    CatalogFile.experiment == self.experiment,
-                    CatalogFile.name.in_(chunk),
-                )
+                .where(CatalogDelivery.file_id.in_(list(ids)))
+                .where(CatalogDelivery.project_id + 0 == proj.id)  # + 0: use the file index
                 .order_by(CatalogDelivery.id)
             ).all()
+            rows = [(ids[file_id], *rest) for file_id, *rest in found]
             for name, status, process, pstatus, _ in rows:
                 current = out[name]
                 if current.status == "not delivered" or _RANK[status] >= _RANK.get(

@@ -66,6 +66,21 @@ def sam_like(pattern: str) -> str:
     return "".join(out)
 
 
+def sam_glob(pattern: str) -> str:
+    """SAM's wildcards as a (case-sensitive) SQLite GLOB pattern."""
+    out = []
+    for ch in pattern:
+        if ch in "%*":
+            out.append("*")
+        elif ch == "?":
+            out.append("?")
+        elif ch == "[":
+            out.append("[[]")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def _has_wildcard(value: str) -> bool:
     return any(ch in value for ch in "%?*")
 
@@ -106,6 +121,14 @@ class Compiler:
         self.text = text
         self._depth = 0
         self._definitions: dict[str, Node] = {}
+        bind = session.get_bind() if session is not None else None
+        self.dialect = bind.dialect.name if bind is not None else ""
+
+    def like(self, column, pattern: str):
+        """SAM's `like`: case-sensitive on every database (SQLite's LIKE is not: GLOB is)."""
+        if self.dialect == "sqlite":
+            return column.op("GLOB", is_comparison=True)(sam_glob(pattern))
+        return column.like(sam_like(pattern), escape="\\")
 
     def error(self, message: str) -> DimensionError:
         return DimensionError(message)
@@ -225,12 +248,19 @@ class Compiler:
                 parts.append(column.in_(exact))
             for value in values:
                 if _has_wildcard(value):
-                    parts.append(column.like(sam_like(value), escape="\\"))
+                    parts.append(self.like(column, value))
             cond = or_(*parts) if len(parts) > 1 else parts[0]
             return cond if positive else and_(column.is_not(None), not_(cond))
         if len(values) != 1:
             raise DimensionError(f"'{node.dimension} {op}' takes one value")
-        return _compare(column, op, values[0])
+        return self._compare(column, op, values[0])
+
+    def _compare(self, column, op: str, value):
+        if op == "like":
+            return self.like(column, str(value))
+        if op == "not like":
+            return not_(self.like(column, str(value)))
+        return _compare(column, op, value)
 
     def _dim_file_name(self, node):
         return self._strings(F.name, node)
@@ -397,7 +427,7 @@ class Compiler:
             try:
                 number = float(value)
             except ValueError:
-                return _compare(text, node.op, value)
+                return self._compare(text, node.op, value)
             return _compare(field.as_float(), node.op, number)
         return self._strings(text, node)
 
@@ -432,6 +462,8 @@ def _number(value: str, kind: str):
 
 
 def _compare(column, op: str, value):
+    if op in ("like", "not like"):
+        raise DimensionError(f"'{op}' compares text, not numbers or dates")
     return {
         "=": lambda: column == value,
         "!=": lambda: column != value,
@@ -439,8 +471,6 @@ def _compare(column, op: str, value):
         ">": lambda: column > value,
         "<=": lambda: column <= value,
         ">=": lambda: column >= value,
-        "like": lambda: column.like(sam_like(str(value)), escape="\\"),
-        "not like": lambda: not_(column.like(sam_like(str(value)), escape="\\")),
         "in": lambda: column == value,
         "not in": lambda: column != value,
     }[op]()

@@ -110,3 +110,29 @@ def test_bad_dimensions_say_what_and_where(text, message, position):
 def test_quote():
     assert quote("a b") == "'a b'"
     assert quote("it's") == '"it\'s"'
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_ALPHABET = st.sampled_from(list("ab_%?() ,:'\"=<>!.-") + ["and", "or", "minus", "with",
+                                                           "limit", "defname", "version",
+                                                           "ischildof:", "not", "like", "1"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ALPHABET, max_size=12).map(" ".join))
+def test_any_text_reads_or_is_refused_with_a_position(text):
+    try:
+        parse(text)
+    except DimensionError as err:
+        assert err.message
+        if err.position is not None:
+            assert 0 <= err.position <= len(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1,
+               max_size=30).filter(lambda s: not ("'" in s and '"' in s)))
+def test_any_quoted_value_reads_back(value):
+    assert parse(f"file_name {quote(value)}") == Predicate("file_name", "=", (value,))

@@ -129,3 +129,35 @@ def test_experiments_do_not_mix(catalog, raw_files, app):
     assert other.count_files("data_tier raw") == 1
     with pytest.raises(DimensionError, match="no definition named 'raw' in dune"):
         other.count_files("defname: raw")
+
+
+# --- SAM wildcards, checked against a reference on random names and patterns ---
+import re  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_NAME = st.text(alphabet="aAb_.\\[]-", min_size=1, max_size=6)
+
+
+def _reference(pattern: str, name: str) -> bool:
+    regex = "".join(".*" if c == "%" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, name, flags=re.S) is not None
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(_NAME, min_size=1, max_size=8, unique=True),
+       pattern=st.text(alphabet="aAb_.%?\\[]", min_size=1, max_size=6))
+def test_file_name_like_matches_sam_wildcards(app, names, pattern):
+    from app.catalog.dimensions import quote
+    from app.catalog.embedded import EmbeddedCatalog
+    from app.extensions import db
+
+    catalog = EmbeddedCatalog(db.session, f"w{abs(hash((tuple(names), pattern)))}")
+    catalog.declare_files([{"name": n} for n in names])
+    if "'" in pattern:
+        return
+    got = set(catalog.list_files(f"file_name like {quote(pattern)}"))
+    assert got == {n for n in names if _reference(pattern, n)}
+    db.session.rollback()
