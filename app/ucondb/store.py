@@ -15,8 +15,9 @@ Semantics follow Fermilab's UconDB (ivmfnal/ucondb):
 - keys are unique per object; a put with a key that exists is refused unless override=yes,
   which moves the key to the new version.
 Where the real server is silent or fails with a 500, this one answers precisely:
-- same key and same content again: no new version, the existing version's metadata (the
-  re-put of an upload is harmless); same key, other content, no override: 409;
+- same key and same content again: no new version, the existing version's metadata, the
+  version left as it was (its tv and tags too), so the re-put of an upload is harmless;
+  same key, other content, no override: 409;
 - unknown folder, object or version: 404; bad names, keys or parameters: 400.
 """
 from __future__ import annotations
