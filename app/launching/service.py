@@ -60,17 +60,22 @@ def stage_held(stage: CampaignStage) -> bool:
 
 
 def find_credential(config, experiment, user, poms_role: str) -> tuple[str, str]:
-    """(variable, path) of the credential this launch uses, or ("", "") when none is stored.
+    """(variable, path) of the credential this launch uses, or ("", "") when none is usable.
 
-    Uses the credentials module (issue 3) when it offers a lookup; without one the
-    variable is left unset and the launch uses whatever its login host provides.
+    The uploaded credential (app/credentials) of the launching person for this kind of
+    work: a bearer token (BEARER_TOKEN_FILE) first, else an X.509 proxy (X509_USER_PROXY).
+    Without one the variable is left unset and the launch uses whatever its login host
+    provides, as launches from a login host with its own credentials do.
     """
+    from app.credentials.store import CredentialError, credential_for
+
     try:
-        from app.credentials import launch_credential  # type: ignore[attr-defined]
-    except ImportError:
+        row, path = credential_for(experiment, user, poms_role,
+                                   directory=config["POMS_CREDENTIALS_DIR"])
+    except CredentialError as err:
+        log.info("launch without a stored credential: %s", err)
         return "", ""
-    found = launch_credential(config, experiment, user, poms_role)
-    return found if found else ("", "")
+    return ("BEARER_TOKEN_FILE" if row.kind == "token" else "X509_USER_PROXY"), str(path)
 
 
 def _context(stage_data: dict, job_type: dict, login_setup: dict, *, stage: CampaignStage,

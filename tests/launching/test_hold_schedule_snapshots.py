@@ -141,3 +141,20 @@ def test_an_unknown_placeholder_refuses_the_launch_and_writes_nothing(launch_app
                                config=launch_app.config)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
+
+
+def test_the_launcher_s_uploaded_token_is_handed_to_the_launch(launch_app, tutorial, tmp_path):
+    from app.credentials.store import save_credential
+    from tests.credentials import makers
+
+    launch_app.config["POMS_CREDENTIALS_DIR"] = str(tmp_path / "creds")
+    stage = reco_fcl(tutorial)
+    shown = service.preview(stage, tutorial.owner, test=False, config=launch_app.config)
+    assert "BEARER_TOKEN_FILE" not in shown.plan.env  # none stored: left unset
+    _row, _parsed = save_credential(
+        tutorial.experiment, tutorial.owner, "analysis", makers.token().encode(),
+        acting_role="analysis", directory=launch_app.config["POMS_CREDENTIALS_DIR"])
+    db.session.commit()
+    shown = service.preview(stage, tutorial.owner, test=False, config=launch_app.config)
+    path = shown.plan.env["BEARER_TOKEN_FILE"]
+    assert path.startswith(str(tmp_path / "creds")) and "X509_USER_PROXY" not in shown.plan.env
