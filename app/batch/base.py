@@ -110,7 +110,7 @@ def engine_from_config(config: dict) -> BatchEngine:
         return JobsubEngine(group=config.get("POMS_JOBSUB_GROUP", ""),
                             bin_dir=config.get("POMS_JOBSUB_BIN", ""))
     if name == "htcondor":
-        from app.batch.htcondor import HTCondorEngine
+        from .htcondor import HTCondorEngine
 
         return HTCondorEngine.from_config(config)
     raise BatchError(f"POMS_BATCH_ENGINE={name!r} is not one of local, jobsub, htcondor")

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.batch.base import (
+from .base import (
     COMPLETED,
     HELD,
     IDLE,
@@ -69,22 +69,25 @@ STATE_OF_CODE = {
     CONDOR_SUSPENDED: RUNNING,
 }
 
-# HoldReasonCode values worth naming (HTCondor's manual, "Job ClassAd attributes").
+# HoldReasonCode values (HTCondor's manual, "Job ClassAd attributes"): every hold is the
+# Held state; the code says who or what held the job, and whether a release can help.
 HOLD_USER = 1  # condor_hold / jobsub_hold / POMS hold
 HOLD_PERIODIC = 3  # the job's periodic_hold expression (here: expected lifetime exceeded)
+HOLD_TRANSFER_OUTPUT = 12  # the output could not be received or written
+HOLD_TRANSFER_INPUT = 13  # the input (the executable too) could not be read or sent
 HOLD_REASONS = {
-    1: "held by a user",
-    3: "periodic hold (job policy)",
-    6: "could not start the executable",
-    7: "could not open the output or error file",
-    12: "could not transfer files to the job",
-    13: "could not transfer the job's output",
-    21: "held by the job's own policy at submit",
-    26: "memory usage exceeded the request",
-    34: "memory usage exceeded the request",
-    46: "job's lifetime exceeded",
+    HOLD_USER: "held by a user",
+    HOLD_PERIODIC: "held by the job's policy",
+    6: "the executable could not be started",
+    7: "the output or error file could not be opened",
+    HOLD_TRANSFER_OUTPUT: "the job's output could not be transferred",
+    HOLD_TRANSFER_INPUT: "the job's input could not be transferred",
+    15: "submitted on hold",
+    16: "waiting for input files to be spooled",
+    26: "held by the pool's policy",
+    34: "the job used more resources (memory) than it asked for",
 }
-# Holds a release cannot fix by itself (the request or the files are wrong).
+# The subcode our periodic_hold gives a job that outlives its --expected-lifetime.
 LIFETIME_SUBCODE = 46
 
 _PROJECTION = [
@@ -109,6 +112,16 @@ class CondorJobStatus(JobStatus):
     hold_reason: str = ""
     hold_reason_code: int | None = None
     hold_reason_subcode: int | None = None
+
+    @property
+    def hold_kind(self) -> str:
+        """HoldReasonCode in words ("" when not held)."""
+        if self.hold_reason_code is None:
+            return ""
+        if self.hold_reason_code == HOLD_PERIODIC and \
+                self.hold_reason_subcode == LIFETIME_SUBCODE:
+            return "the job ran longer than its expected lifetime"
+        return HOLD_REASONS.get(self.hold_reason_code, f"hold code {self.hold_reason_code}")
 
 
 def parse_memory_mb(text: str) -> int | None:
@@ -236,12 +249,15 @@ class HTCondorEngine(BatchEngine):
         htcondor = self._bindings()
         try:
             if self.schedd_address:
-                ad = {"MyAddress": self.schedd_address, "Name": self.schedd_name or "schedd"}
                 import classad2
 
-                ad = classad2.ClassAd(ad)
-                ad["MyType"] = "Scheduler"
-                return htcondor.Schedd(ad), self.schedd_name or self._name_of(ad)
+                ad = classad2.ClassAd({
+                    "MyType": "Scheduler", "MyAddress": self.schedd_address,
+                    "Name": self.schedd_name or "schedd",
+                    # Unknown without the collector: the bindings' own version stands in.
+                    "CondorVersion": htcondor.version(),
+                })
+                return htcondor.Schedd(ad), str(ad["Name"])
             collector = htcondor.Collector()
             if self.schedd_name:
                 ad = collector.locate(htcondor.DaemonType.Schedd, self.schedd_name)
@@ -255,11 +271,9 @@ class HTCondorEngine(BatchEngine):
             raise
         except Exception as err:  # the bindings raise HTCondorException, ValueError, ...
             raise BatchError(f"HTCondor collector did not answer: {err}") from None
+        if ad is None:
+            raise BatchError(f"the collector knows no schedd named {self.schedd_name!r}")
         return htcondor.Schedd(ad), str(ad["Name"])
-
-    @staticmethod
-    def _name_of(ad) -> str:
-        return str(ad.get("Name", "schedd"))
 
     def _check_name(self, name: str) -> str:
         if not re.fullmatch(r"[\w.-]+", name):
@@ -313,11 +327,15 @@ class HTCondorEngine(BatchEngine):
         if request.arguments:
             description["arguments"] = quote_arguments(request.arguments)
         if request.group:
-            description["accounting_group"] = _literal(request.group)
-            description["+AccountingGroup"] = '"' + _literal(request.group) + '"'
-            description["+Jobsub_Group"] = '"' + _literal(request.group) + '"'
+            if not re.fullmatch(r"[\w.-]+", request.group):
+                raise BatchError(f"-G {request.group!r} is not a group name")
+            # As jobsub names it: the pool's fair share goes by group_EXPERIMENT.
+            description["accounting_group"] = f"group_{request.group}"
+            description["+Jobsub_Group"] = f'"{request.group}"'
         if request.role:
-            description["+Jobsub_Role"] = '"' + _literal(request.role) + '"'
+            if not re.fullmatch(r"[\w.-]+", request.role):
+                raise BatchError(f"--role {request.role!r} is not a role name")
+            description["+Jobsub_Role"] = f'"{request.role}"'
         memory = parse_memory_mb(request.memory)
         if memory:
             description["request_memory"] = str(memory)

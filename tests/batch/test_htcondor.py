@@ -27,6 +27,7 @@ from app.batch.base import (
 )
 from app.batch.htcondor import (
     HOLD_PERIODIC,
+    HOLD_TRANSFER_INPUT,
     HOLD_USER,
     LIFETIME_SUBCODE,
     HTCondorEngine,
@@ -162,6 +163,7 @@ def test_cluster_of_n_jobs_completes_with_exit_codes_and_history(htcondor_pool, 
     assert {int(a["JOB_EXPECTED_MAX_LIFETIME"]) for a in ads} == {3600}
     assert {a["Owner"] for a in ads} == {"poms"}  # never root
     assert {int(a["PomsSubmissionId"]) for a in ads} == {41}
+    assert {a["AcctGroup"] for a in ads} == {"group_mu2e"}
     log = engine.fetch_log(f"{cluster}.2@{schedd}")
     assert f"job 2 of {cluster} ({cluster}.2@{schedd}) mu2e [two words] " \
            "[$(not a macro); rm -rf ~]" in log
@@ -215,6 +217,7 @@ def test_hold_release_remove(htcondor_pool, tmp_path):
     engine.hold([batch_id])
     held = wait_states(engine, [batch_id], all_in(HELD), what="jobs to be held")
     assert {s.hold_reason_code for s in held} == {HOLD_USER}
+    assert {s.hold_kind for s in held} == {"held by a user"}
     assert all(s.hold_reason.startswith("held by POMS") for s in held)
     engine.release([batch_id])
     wait_states(engine, [batch_id], all_in(IDLE, RUNNING), what="jobs to be released")
@@ -235,11 +238,27 @@ def test_job_running_past_its_lifetime_is_held_with_the_reason(htcondor_pool, tm
     assert held[0].hold_reason_code == HOLD_PERIODIC
     assert held[0].hold_reason_subcode == LIFETIME_SUBCODE
     assert "expected lifetime" in held[0].hold_reason
+    assert held[0].hold_kind == "the job ran longer than its expected lifetime"
     engine.remove([batch_id])
 
 
 @pool_test
-def test_fetch_log_of_a_running_and_a_failed_job(htcondor_pool, tmp_path):
+def test_job_whose_input_is_gone_is_held_by_the_system(htcondor_pool, tmp_path):
+    """A hold the pool makes itself: the script's copy vanished before the job started."""
+    engine = htcondor_pool.engine()
+    batch_id = engine.submit(JobRequest(executable=str(script(tmp_path, "exit 0\n"))))
+    cluster_dir = next(p.parent for p in htcondor_pool.jobs.glob("none/*/cluster")
+                       if p.read_text().strip() == batch_id)
+    (cluster_dir / "job.sh").unlink()
+    [held] = wait_states(engine, [batch_id], all_in(HELD), what="the job to be held")
+    assert held.hold_reason_code == HOLD_TRANSFER_INPUT
+    assert held.hold_kind == "the job's input could not be transferred"
+    assert held.hold_reason
+    engine.remove([batch_id])
+
+
+@pool_test
+def test_fetch_log_of_a_failed_job(htcondor_pool, tmp_path):
     engine = htcondor_pool.engine()
     job = script(tmp_path, 'echo "out of $PROCESS"; echo "err of $PROCESS" >&2; exit 7\n')
     batch_id = engine.submit(JobRequest(executable=str(job)))
@@ -302,6 +321,22 @@ def test_schedd_that_does_not_answer_changes_nothing(htcondor_pool, launch_app, 
     assert (sub.jobs_done, sub.jobs_failed) == (2, 0)
 
 
+@pool_test
+def test_hung_schedd_is_a_batch_error_after_a_bounded_wait(htcondor_pool, tmp_path):
+    """A schedd that accepts connections but answers nothing (SIGSTOP): the bindings give up
+    after their 20 s security-session timeout, and the engine says BatchError."""
+    engine = htcondor_pool.engine()
+    batch_id = engine.submit(JobRequest(executable=str(script(tmp_path, "exit 0\n"))))
+    with htcondor_pool.schedd_frozen() as pids:
+        assert pids
+        started = time.monotonic()
+        with pytest.raises(BatchError, match="did not answer"):
+            engine.query([batch_id])
+        assert time.monotonic() - started < 45
+    assert [s.job_id for s in engine.query([batch_id])] == [batch_id]
+    engine.remove([batch_id])
+
+
 def _cli_picks_the_engine() -> bool:
     from app.batch import jobsub_cli
 
@@ -348,3 +383,34 @@ def test_jobsub_submit_command_runs_the_same_script_locally_and_on_the_pool(
         assert engine.clusters_of_submission(77) == [batch_id]
     assert "hello big world from job 1 of C, task 77" in logs["local"]
     assert logs["htcondor"].split("== stderr ==")[0] == logs["local"].split("== stderr ==")[0]
+
+
+@pool_test
+def test_schedd_by_name_or_by_address(htcondor_pool, tmp_path):
+    """POMS_CONDOR_SCHEDD picks the schedd by name; POMS_CONDOR_SCHEDD_ADDRESS skips the
+    collector; an address where nothing answers is a BatchError, quickly."""
+    from tests.fixtures.htcondor_pool import free_port
+
+    engine = htcondor_pool.engine()
+    batch_id = engine.submit(JobRequest(executable=str(script(tmp_path, "exit 0\n"))))
+    name = batch_id.split("@")[1]
+    import htcondor2
+
+    address = htcondor2.Collector().locate(htcondor2.DaemonType.Schedd, name)["MyAddress"]
+    config = htcondor_pool.engine_config()
+    by_name = engine_from_config({**config, "POMS_CONDOR_SCHEDD": name})
+    by_address = engine_from_config({**config, "POMS_CONDOR_SCHEDD": name,
+                                     "POMS_CONDOR_SCHEDD_ADDRESS": address})
+    for other in (by_name, by_address):
+        assert [s.job_id for s in other.query([batch_id])] == [batch_id]
+    wrong = engine_from_config({**config, "POMS_CONDOR_SCHEDD": "no-such-schedd"})
+    with pytest.raises(BatchError):
+        wrong.query([batch_id])
+    dead = engine_from_config({**config, "POMS_CONDOR_SCHEDD": name,
+                               "POMS_CONDOR_SCHEDD_ADDRESS": f"<127.0.0.1:{free_port()}>"})
+    started = time.monotonic()
+    with pytest.raises(BatchError):
+        dead.query([batch_id])
+    assert time.monotonic() - started < 30
+    with pytest.raises(BatchError):  # ids of another schedd are refused, not misread
+        engine.query([batch_id.split("@")[0] + "@elsewhere.example"])
