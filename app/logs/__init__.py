@@ -16,6 +16,6 @@
   cli.py         `poms analyze-log FILE [--exit-code N] [--experiment EXP] [--json]`.
 
 The RQ `analysis` job (one per finished job) is to call analyze_job_log with the job's log,
-the exit code the batch engine reported and store.signatures_for(experiment), keep
+the exit code the batch engine reported and store.analysis_signatures(experiment), keep
 LogAnalysis.as_dict() on the Job row, and store.record_hits([hit.signature_id]).
 """

@@ -95,6 +95,13 @@ def signatures_for(experiment: Experiment | None) -> list[Signature]:
     return usable
 
 
+def analysis_signatures(experiment: Experiment) -> list[Signature]:
+    """For the RQ analysis job: the experiment's table, installing the starting set on its
+    first use so every hit has a row to count on."""
+    ensure_starting_signatures(experiment)
+    return signatures_for(experiment)
+
+
 def find_signature(experiment: Experiment, signature_id: int) -> FailureSignature | None:
     row = db.session.get(FailureSignature, signature_id)
     return row if row is not None and row.experiment_id == experiment.id else None
