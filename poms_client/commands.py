@@ -553,3 +553,10 @@ def ucondb(api: Api, args) -> Result:
     return Result({"metadata": meta},
                   f"stored {folder}/{obj} version {meta.get('id')} ({meta.get('data_size')} "
                   "bytes)")
+
+
+@command("files", "the input files a submission was launched with", arg("submission", type=int))
+def files(api: Api, args) -> Result:
+    items, total = api.pages(api.experiment_path("submissions", args.submission, "files"))
+    return Result({"submission": args.submission, "files": items, "total": total},
+                  "\n".join(f["name"] for f in items) or "(no file list)")

@@ -167,7 +167,7 @@ def list_campaigns(experiment):
     role = choice_arg("poms_role", ("analysis", "production", "all"), "all")
     query = select(Campaign).where(Campaign.experiment_id == acc.experiment.id)
     if q:
-        query = query.where(Campaign.name.contains(q, autoescape=True))
+        query = query.where(Campaign.name.icontains(q, autoescape=True))
     if tag:
         query = query.where(
             Campaign.id.in_(select(CampaignTag.campaign_id).where(CampaignTag.tag == tag)))

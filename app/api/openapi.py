@@ -207,6 +207,12 @@ SCHEMAS: dict[str, dict] = {
             "updated": _TIME,
         },
     },
+    "File": {
+        "type": "object",
+        "required": ["name", "kind"],
+        "properties": {"name": {"type": "string"}, "kind": {"type": "string",
+                                                            "enum": ["input", "output"]}},
+    },
     "Event": {
         "type": "object",
         "required": ["at", "to"],

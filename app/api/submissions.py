@@ -25,6 +25,7 @@ from app.api.core import (
     json_of,
     page_of,
     paginate,
+    paginate_list,
     param,
     ref,
     refuse,
@@ -360,6 +361,20 @@ def submission_history(experiment, submission_id):
     s = find_submission(acc, submission_id)
     query = select(SubmissionEvent).where(SubmissionEvent.submission_id == s.id)
     return jsonify(paginate(query.order_by(SubmissionEvent.id), event_json))
+
+
+@route("/experiments/<experiment>/submissions/<int:submission_id>/files", "GET",
+       tag="submissions", summary="The input files the submission was launched with",
+       description="The file list the launch chose (its split slice, a dependency's outputs "
+                   "or a recovery's files); empty when the catalogue was not asked.",
+       examples=SUBMISSION_EXAMPLES, query=PAGE_PARAMS,
+       responses={200: ("a page of files", json_of(page_of("File")))})
+def submission_files(experiment, submission_id):
+    acc = access(experiment)
+    s = find_submission(acc, submission_id)
+    names = list(s.input_files or [])
+    return jsonify(paginate_list(names, lambda name: {"name": name, "kind": "input"},
+                                 submission=s.id, dataset=s.dataset))
 
 
 @route("/experiments/<experiment>/submissions/<int:submission_id>/output", "GET",

@@ -19,7 +19,7 @@ from app import create_app
 from app.api.openapi import document
 from tests.api.support import API, TUTORIAL, as_user
 
-EXAMPLES_PER_OPERATION = 20
+EXAMPLES_PER_OPERATION = 12
 
 create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})  # registers the routes
 schema = schemathesis.openapi.from_dict(document())

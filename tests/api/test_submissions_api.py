@@ -171,3 +171,17 @@ def test_campaign_status(api, launch_app):
     assert doc["stages"][0]["submissions"][0]["state"] == "New"
     assert client.get(f"{EXP}/campaigns/{name}/status?limit=0",
                       headers=as_user("bob")).status_code == 400
+
+
+def test_files_lists_the_launch_input_a_page_at_a_time(api):
+    client, name = api
+    sid = client.post(f"{EXP}/campaigns/{name}/stages/reco_fcl/launch", json={},
+                      headers=as_user("alice")).get_json()["submission"]["id"]
+    url = f"{EXP}/submissions/{sid}/files"
+    assert client.get(url, headers=as_user("bob")).get_json()["total"] == 0
+    submission = db.session.get(Submission, sid)
+    submission.input_files = [f"f{i}.art" for i in range(5)]  # as a launch records them
+    db.session.commit()
+    page = client.get(f"{url}?per_page=2&page=3", headers=as_user("bob")).get_json()
+    assert page["total"] == 5 and page["pages"] == 3
+    assert page["items"] == [{"name": "f4.art", "kind": "input"}]

@@ -77,6 +77,7 @@ def test_launch_follow_and_read_the_logs(poms, shell, launch_app):
     log = poms("logs", jobs["jobs"][0]["id"])
     assert log.code == 0 and log.out
     assert poms("output", sid).out.count("jobsub_submit") >= 1
+    assert poms("--json", "files", sid).json["submission"] == sid
     assert poms("logs", 999999).code == 1
 
     # bob may not launch alice's analysis campaign.
