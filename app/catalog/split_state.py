@@ -8,6 +8,7 @@ stage page.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -72,3 +73,39 @@ def reset_stage(session, stage_id: int) -> None:
     if row is not None:
         session.delete(row)
         session.flush()
+
+
+@dataclass
+class StageInput:
+    """What the next launch of a stage reads (the shape issue 4's choose_input returns)."""
+
+    dataset: str  # what %(dataset)s becomes ('' when the stage reads none, or when done)
+    files: list[str] | None  # the slice's files; None when the catalogue was not asked
+    note: str  # in words, for the dry run and the launch record
+    done: Done | None = None  # the splits ran out: launch nothing
+
+
+def _no_dataset(dataset: str | None) -> bool:
+    return not dataset or dataset.strip().lower() == "none"
+
+
+def stage_input(session, stage_id: int, split_type: str, dataset: str, catalog,
+                now: datetime, *, preview_only: bool = False) -> StageInput:
+    """The next launch's input of a stage through its split type; preview_only changes
+    nothing (dry run), otherwise the splitter advances (commit with the launch)."""
+    split = parse_split_type(split_type)
+    if split.is_none and _no_dataset(dataset):
+        return StageInput("", None, "this stage reads no dataset")
+    if preview_only:
+        state = load_state(session, stage_id, split_type)
+        got = next_slice(split, dataset, state, catalog, now, commit=False)
+    else:
+        got = advance(session, stage_id, split_type, dataset, catalog, now)
+    if isinstance(got, Done):
+        return StageInput("", None, f"{split}: {got.reason}", got)
+    files = None
+    if got.dims:
+        files = catalog.list_files(got.dims if preview_only else f"defname: {got.dataset}")
+    note = f"{split} of {dataset.strip()}: {got.description}" if not split.is_none else (
+        f"the stage's dataset {got.dataset}")
+    return StageInput(got.dataset, files, note)

@@ -5,7 +5,13 @@ import pytest
 
 from app.catalog.cache import CachedCatalog, make_catalog
 from app.catalog.samweb import SamwebCatalog
-from app.catalog.split_state import advance, load_state, preview_stage, reset_stage
+from app.catalog.split_state import (
+    advance,
+    load_state,
+    preview_stage,
+    reset_stage,
+    stage_input,
+)
 from app.launching.splits import Done
 
 NOW = datetime(2026, 3, 1)
@@ -74,3 +80,23 @@ def test_the_stage_position_is_kept_and_reset(app, catalog, raw_files, stage):
     reset_stage(db.session, stage.id)
     assert advance(db.session, stage.id, "nfiles(8)", "raw", catalog, NOW).dataset == (
         "raw_slice0_files8")
+
+
+def test_stage_input_for_the_launcher(app, catalog, raw_files, stage):
+    from app.extensions import db
+
+    none = stage_input(db.session, stage.id, "", "none", catalog, NOW)
+    assert (none.dataset, none.files, none.note) == ("", None, "this stage reads no dataset")
+    whole = stage_input(db.session, stage.id, "none", "raw", catalog, NOW)
+    assert whole.dataset == "raw" and whole.files is None
+    dry = stage_input(db.session, stage.id, "nfiles(8)", "raw", catalog, NOW, preview_only=True)
+    assert dry.dataset == "raw_slice0_files8" and dry.files == raw_files[:8]
+    assert "nfiles(8) of raw: files 1 to 8" == dry.note
+    assert catalog.definitions() == [("raw", "data_tier raw")]  # the dry run wrote nothing
+    for k in range(3):
+        got = stage_input(db.session, stage.id, "nfiles(8)", "raw", catalog, NOW)
+        assert got.dataset == f"raw_slice{k}_files8"
+    assert got.files == raw_files[16:]
+    done = stage_input(db.session, stage.id, "nfiles(8)", "raw", catalog, NOW)
+    assert done.done is not None and done.dataset == ""
+    assert "all handed out" in done.note
