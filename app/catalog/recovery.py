@@ -162,9 +162,17 @@ DIMENSIONS = {
 # --- why each file is included -----------------------------------------------------------
 
 
-def _delivery_reason(d: Delivery | None, project: str) -> str:
+_GENERIC = {  # when the catalogue cannot say per file (SAM)
+    "consumed_status": "not marked consumed in project {p}",
+    "process_status": "not consumed by a process of project {p} that completed",
+    "proj_status": "not consumed by a process of project {p} that completed",
+    "delivered_not_consumed": "delivered in project {p} but not consumed",
+}
+
+
+def _delivery_reason(d: Delivery | None, project: str, rtype: str) -> str:
     if d is None:
-        return f"not consumed in project {project}"
+        return _GENERIC[rtype].format(p=project)
     if d.status == "not delivered":
         return f"never delivered in project {project}"
     if d.status == "consumed":
@@ -188,7 +196,7 @@ def _reasons(rtype: str, facts: SubmissionFacts, catalog: Catalog, names: list[s
             for n in names
         }
     deliveries = catalog.deliveries(facts.project, names) if names else {}
-    return {n: _delivery_reason(deliveries.get(n), facts.project) for n in names}
+    return {n: _delivery_reason(deliveries.get(n), facts.project, rtype) for n in names}
 
 
 # --- entry points ------------------------------------------------------------------------

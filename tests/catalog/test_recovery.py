@@ -151,3 +151,4 @@ def test_unknown_type(catalog, facts):
     with pytest.raises(ValueError, match="unknown recovery type 'redo'; known types are"):
         recover("redo", facts, catalog)
     assert "pending_files" in RECOVERY_TYPES
+

@@ -166,3 +166,16 @@ def test_connection_refused_is_a_catalog_error():
     dead = SamwebCatalog("http://127.0.0.1:9", "mu2e", retries=1, backoff=0.01, timeout=2)
     with pytest.raises(CatalogError, match="failed after 2 tries: ConnectionError"):
         dead.count_files("defname: x")
+
+
+def test_a_recovery_through_sam(sam):
+    from app.catalog.recovery import SubmissionFacts, recover
+
+    rec = recover("proj_status", SubmissionFacts(project="p1"), sam)
+    assert rec.dims == "project_name p1 and consumed_status != consumed"
+    assert rec.names == ["a.art", "b.art"]
+    # SAM does not say per file what became of it: the reason is the type's
+    assert {f.reason for f in rec.files} == {
+        "not consumed by a process of project p1 that completed"}
+    listed = sam.calls[-1]
+    assert listed["path"].endswith("/files/list") and listed["query"]["dims"] == [rec.dims]
