@@ -560,3 +560,21 @@ def files(api: Api, args) -> Result:
     items, total = api.pages(api.experiment_path("submissions", args.submission, "files"))
     return Result({"submission": args.submission, "files": items, "total": total},
                   "\n".join(f["name"] for f in items) or "(no file list)")
+
+
+for _action, _help in (("approve", "approve a submission of an approval stage"),
+                       ("refuse", "refuse a submission of an approval stage")):
+    command(_action, _help, arg("submission", type=int))(_act(_action))
+
+
+@command("schedule", "set a stage's cron schedule of launches ('' clears it)",
+         arg("campaign"), arg("stage"), arg("cron", help="e.g. '0 */6 * * *'"),
+         arg("--test", action="store_true", help="scheduled launches are test launches"))
+def schedule(api: Api, args) -> Result:
+    answer = api.request("PUT", api.experiment_path("campaigns", args.campaign, "stages",
+                                                    args.stage, "schedule"),
+                         json={"schedule": args.cron, "test": args.test})
+    if not answer["schedule"]:
+        return Result(answer, f"stage {args.stage}: no scheduled launches")
+    return Result(answer, f"stage {args.stage}: launches on '{answer['schedule']}', next at "
+                          f"{answer['next']}")

@@ -414,7 +414,10 @@ def _act(experiment, submission_id, action: str):
     if not may_control(acc, s.stage.campaign):
         raise refuse(f"acting as {acc.role}, you may not {action} submission {s.id}")
     try:
-        said = getattr(actions, action)(s, acc.user, engine_from_config(current_app.config))
+        if action in ("approve", "refuse"):
+            said = actions.approve(s, acc.user, action == "approve")
+        else:
+            said = getattr(actions, action)(s, acc.user, engine_from_config(current_app.config))
         db.session.commit()
     except actions.ActionRefused as err:
         raise ApiError(409, str(err)) from None
@@ -447,6 +450,53 @@ def hold_submission(experiment, submission_id):
        responses=_ACT_ANSWER)
 def release_submission(experiment, submission_id):
     return _act(experiment, submission_id, "release")
+
+
+@route("/experiments/<experiment>/submissions/<int:submission_id>/approve", "POST",
+       tag="submissions", summary="Approve a submission of an approval stage (it completes)",
+       examples=SUBMISSION_EXAMPLES, responses=_ACT_ANSWER)
+def approve_submission(experiment, submission_id):
+    return _act(experiment, submission_id, "approve")
+
+
+@route("/experiments/<experiment>/submissions/<int:submission_id>/refuse", "POST",
+       tag="submissions", summary="Refuse a submission of an approval stage (it is cancelled)",
+       examples=SUBMISSION_EXAMPLES, responses=_ACT_ANSWER)
+def refuse_submission(experiment, submission_id):
+    return _act(experiment, submission_id, "refuse")
+
+
+@route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/schedule", "PUT",
+       tag="launching", summary="Set (or clear, with \"\") a stage's cron schedule of launches",
+       description="Body {\"schedule\": \"0 */6 * * *\", \"test\": false}. Scheduled "
+                   "launches act as the person who set the schedule.",
+       examples=EXAMPLES,
+       body=json_of({"type": "object", "required": ["schedule"], "properties": {
+           "schedule": {"type": "string"}, "test": {"type": "boolean", "default": False}}}),
+       responses={200: ("the schedule", json_of({"type": "object", "properties": {
+           "stage": {"type": "string"}, "schedule": {"type": "string"},
+           "test": {"type": "boolean"}, "next": {"type": ["string", "null"]}}}))})
+def schedule_stage(experiment, campaign, stage):
+    from app.launching import schedule
+
+    acc = access(experiment)
+    row = find_stage(acc, campaign, stage)
+    body = json_body()
+    expression = body.get("schedule")
+    if not isinstance(expression, str):
+        raise ApiError(422, "schedule: a cron expression, or \"\" for none", "schedule")
+    test = _bool(body, "test")
+    if not may_launch(acc, row.campaign):
+        raise refuse(f"acting as {acc.role}, you may not schedule {row.name}")
+    try:
+        schedule.set_schedule(row, expression, acc.user, test=test)
+        db.session.commit()
+    except ValueError as err:  # ScheduleError, or croniter's bad date ("0 0 30 2 *")
+        raise ApiError(422, f"schedule: {err}", "schedule") from None
+    settings = service.stage_settings(row)
+    return jsonify({"stage": row.name, "schedule": settings.schedule if settings else "",
+                    "test": bool(settings and settings.schedule_test),
+                    "next": iso(settings.schedule_next_at) if settings else None})
 
 
 @route("/experiments/<experiment>/submissions/<int:submission_id>/update", "POST",

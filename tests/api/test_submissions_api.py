@@ -185,3 +185,27 @@ def test_files_lists_the_launch_input_a_page_at_a_time(api):
     page = client.get(f"{url}?per_page=2&page=3", headers=as_user("bob")).get_json()
     assert page["total"] == 5 and page["pages"] == 3
     assert page["items"] == [{"name": "f4.art", "kind": "input"}]
+
+
+def test_schedule_a_stage(api):
+    client, name = api
+    url = f"{EXP}/campaigns/{name}/stages/reco_fcl/schedule"
+    set_ = client.put(url, json={"schedule": "0 */6 * * *"}, headers=as_user("alice"))
+    assert set_.status_code == 200 and set_.get_json()["next"].endswith(":00:00Z")
+    for bad in ("every day", "0 0 30 2 *"):
+        response = client.put(url, json={"schedule": bad}, headers=as_user("alice"))
+        assert response.status_code == 422 and response.get_json()["field"] == "schedule"
+    assert client.put(url, json={"schedule": 5}, headers=as_user("alice")).status_code == 422
+    assert client.put(url, json={"schedule": ""}, headers=as_user("bob")).status_code == 403
+    cleared = client.put(url, json={"schedule": ""}, headers=as_user("alice")).get_json()
+    assert cleared["schedule"] == "" and cleared["next"] is None
+
+
+def test_approve_and_refuse_only_awaiting_approval(api):
+    client, name = api
+    sid = client.post(f"{EXP}/campaigns/{name}/stages/reco_fcl/launch", json={},
+                      headers=as_user("alice")).get_json()["submission"]["id"]
+    response = client.post(f"{EXP}/submissions/{sid}/approve", headers=as_user("alice"))
+    assert response.status_code == 409 and "not Awaiting Approval" in response.get_json()["error"]
+    assert client.post(f"{EXP}/submissions/{sid}/refuse",
+                       headers=as_user("bob")).status_code == 403

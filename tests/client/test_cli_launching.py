@@ -126,3 +126,21 @@ def test_split_preview(poms, shell):
     assert shown.code == 0, shown.err
     assert "1. a" in shown.out and "3. c" in shown.out
     assert poms("--json", "split", name, "reco_fcl").json["slices"][0]["dataset"] == "a"
+
+
+def test_approval_stage_and_schedule(poms, shell, launch_app):
+    name = shell.name
+    assert poms("edit-stage", name, "reco", "stage_type=approval").code == 0
+    sid = poms("--json", "launch", name, "reco").json["submission"]["id"]
+    work(launch_app)
+    assert "Awaiting Approval" in poms("submission", sid).out
+    assert poms("--user", "bob", "approve", sid).code == 1
+    approved = poms("approve", sid)
+    assert approved.code == 0 and "approved (now Completed)" in approved.out
+    assert poms("refuse", sid).code == 1
+
+    scheduled = poms("schedule", name, "reco_fcl", "30 2 * * *")
+    assert scheduled.code == 0 and "launches on '30 2 * * *', next at" in scheduled.out
+    assert "no scheduled launches" in poms("schedule", name, "reco_fcl", "").out
+    bad = poms("schedule", name, "reco_fcl", "whenever")
+    assert bad.code == 1 and "[schedule]" in bad.err
