@@ -273,11 +273,11 @@ def _count(catalog, name: str, dims: str, commit: bool) -> int:
 
 
 def _split_none(split, dataset, state, catalog, now, commit):
-    return Slice(dataset, state, description="the whole dataset")
+    return Slice(dataset.strip(), state, description="the whole dataset")
 
 
 def _split_draining(split, dataset, state, catalog, now, commit):
-    return Slice(dataset, state, description="the same (draining) dataset every time")
+    return Slice(dataset.strip(), state, description="the same (draining) dataset every time")
 
 
 def _split_list(split, dataset, state, catalog, now, commit):
