@@ -578,3 +578,18 @@ def schedule(api: Api, args) -> Result:
         return Result(answer, f"stage {args.stage}: no scheduled launches")
     return Result(answer, f"stage {args.stage}: launches on '{answer['schedule']}', next at "
                           f"{answer['next']}")
+
+
+@command("definitions", "the experiment's job types or login setups (one NAME: its fields)",
+         arg("kind", choices=["job_types", "login_setups"]), arg("name", nargs="?"))
+def definitions(api: Api, args) -> Result:
+    if args.name:
+        d = api.get(api.experiment_path(args.kind, args.name))
+        width = max(len(k) for k in d["ini"])
+        lines = [f"{args.kind[:-1].replace('_', ' ')} {d['name']}"]
+        lines += [f"  {k.ljust(width)} = {v}" for k, v in d["ini"].items()]
+        return Result({"definition": d}, "\n".join(lines))
+    items, total = api.pages(api.experiment_path(args.kind))
+    return Result({args.kind: items, "total": total},
+                  table(["name", "creator", "updated"],
+                        [[d["name"], d["creator"] or "", d["updated"]] for d in items]))

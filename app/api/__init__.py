@@ -13,6 +13,7 @@ def register(app: Flask) -> None:
     from app.api import (  # noqa: F401  (each registers its routes)
         campaigns,
         credentials,
+        definitions,
         general,
         signatures,
         submissions,

@@ -230,6 +230,15 @@ SCHEMAS: dict[str, dict] = {
             "last_hit": _TIME, "starting": {"type": "boolean"},
         },
     },
+    "Definition": {
+        "type": "object",
+        "required": ["id", "name", "ini"],
+        "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"},
+            "creator": _NULLABLE_STR, "updated": _TIME,
+            "ini": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    },
     "Token": {
         "type": "object",
         "required": ["id", "name", "prefix", "expires", "status"],

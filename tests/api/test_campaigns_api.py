@@ -264,3 +264,19 @@ def test_every_change_is_audited_with_the_api_user(client, tutorial):
     assert actions[-1] == "campaign updated"
     entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert entry.experimenter.username == "alice"
+
+
+def test_job_types_and_login_setups_read_as_ini(client, tutorial):
+    listed = client.get(f"{API}/experiments/mu2e/job_types", headers=as_user("bob")).get_json()
+    assert [d["name"] for d in listed["items"]] == [
+        "generate_fcl_reco_srsoleti_jobtype", "mu2e_reco_srsoleti_jobtype"]
+    one = client.get(f"{API}/experiments/mu2e/job_types/mu2e_reco_srsoleti_jobtype",
+                     headers=as_user("bob")).get_json()
+    assert one["ini"]["launch_script"] == "fife_launch" and one["creator"] == "alice"
+    login = client.get(f"{API}/experiments/mu2e/login_setups/srsoleti_poms_login",
+                       headers=as_user("bob")).get_json()
+    assert login["ini"]["account"] == "poms_launcher"
+    missing = client.get(f"{API}/experiments/mu2e/login_setups/nope", headers=as_user("bob"))
+    assert missing.status_code == 404 and missing.get_json()["field"] == "name"
+    assert client.get(f"{API}/experiments/dune/job_types",
+                      headers=as_user("alice")).status_code == 403

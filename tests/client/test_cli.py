@@ -72,6 +72,10 @@ def test_list_show_export_round_trip_clone_edit_delete(poms, dev_server, tmp_pat
     bad = poms("edit-stage", "copy", "reco_fcl", "completion_pct=175")
     assert bad.code == 1 and "[completion_pct]" in bad.err
 
+    assert "mu2e_reco_srsoleti_jobtype" in poms("definitions", "job_types").out
+    login = poms("definitions", "login_setups", "srsoleti_poms_login")
+    assert "account" in login.out and "poms_launcher" in login.out
+
     assert poms("delete-campaign", "copy").out.strip() == "deleted campaign copy"
     gone = poms("campaign", "copy")
     assert gone.code == 1 and "no campaign 'copy' in mu2e" in gone.err
