@@ -60,6 +60,7 @@ def main() -> int:
     if built:
         print(f"htcondor image built in {built:.1f} s")
     base = Path(tempfile.mkdtemp(prefix="poms-condor-", dir="/tmp"))
+    (base / "owner.pid").write_text(str(os.getpid()))
     work = Path(tempfile.mkdtemp(prefix="poms-bench-condor-"))
     pool = CondorPool(image, base)
     try:
