@@ -157,6 +157,7 @@ def test_list_pages_and_filters(client, tutorial):
 
     assert names("state=Inactive") == ["copy0"]
     assert names("state=all&q=copy") == ["copy0", "copy1", "copy2", "copy3"]
+    assert names("state=all&q=COPY") == names("state=all&q=copy")  # as the page searches
     assert names("tag=keep") == ["copy1"]
     assert names("poms_role=production") == []
 
