@@ -577,3 +577,20 @@ def test_another_digest_client_is_understood_too(ucondb_server, anon):
         method="POST"), timeout=20)
     assert json.loads(stored.read())["data_key"] == hashlib.sha256(FCL).hexdigest()
     assert anon.get_data("by_urllib", "x.fcl") == FCL
+
+
+def test_the_folder_page_pages_and_filters_by_prefix(ucon, ucondb_server, folder, monkeypatch):
+    from app.blueprints import ucondb as pages
+
+    monkeypatch.setattr(pages, "PAGE", 2)
+    for name in ("a_1.fcl", "a_2.fcl", "ab.fcl", "b.fcl"):
+        ucon.put_data(folder, name, name.encode())
+    url = f"{ucondb_server.url}/UI/folder"
+    first = requests.get(url, params={"folder": folder}).text
+    assert ">a_1.fcl</a>" in first and ">a_2.fcl</a>" in first and ">ab.fcl</a>" not in first
+    assert "next &gt;" in first and "previous" not in first
+    second = requests.get(url, params={"folder": folder, "page": 1}).text
+    assert ">ab.fcl</a>" in second and ">b.fcl</a>" in second and "&lt; previous" in second
+    # `_` is a letter here, not SQL's one-character wildcard.
+    prefixed = requests.get(url, params={"folder": folder, "begins_with": "a_"}).text
+    assert ">a_1.fcl</a>" in prefixed and ">ab.fcl</a>" not in prefixed
