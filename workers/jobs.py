@@ -42,7 +42,18 @@ def launch(submission_id: int) -> str:
         # Show the jobs at once rather than at the next tracking pass.
         result = track_submissions([submission_id], flask_app.config)
         enqueue_analysis(flask_app.config["POMS_REDIS_URL"], result.finished_jobs)
+        _chain(flask_app.config)
         return outcome
+
+
+def _chain(config) -> str:
+    """Completion, recoveries and dependent stages after tracking (app/chaining)."""
+    from app.chaining.hooks import after_tracking, enqueue
+
+    chained = after_tracking(config)
+    enqueue(config, chained.launched)
+    return (f"; {chained.recorded_jobs} jobs' files recorded, {len(chained.located)} located, "
+            f"{len(chained.launched)} launched by chaining")
 
 
 def track(submission_ids: list[int] | None = None) -> str:
@@ -56,8 +67,10 @@ def track(submission_ids: list[int] | None = None) -> str:
         else:
             result = track_submissions(submission_ids, flask_app.config)
         enqueue_analysis(flask_app.config["POMS_REDIS_URL"], result.finished_jobs)
+        chained = _chain(flask_app.config)
         return (f"tracked {result.submissions} submissions, {result.job_updates} job updates, "
-                f"{len(result.transitions)} state changes, {len(result.errors)} errors")
+                f"{len(result.transitions)} state changes, {len(result.errors)} errors"
+                + chained)
 
 
 def analyse(job_row_ids: list[int]) -> str:

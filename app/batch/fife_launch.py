@@ -26,6 +26,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from . import job_files
+
 
 class CfgError(ValueError):
     pass
@@ -158,6 +160,28 @@ def build(cfg: configparser.ConfigParser, environ) -> tuple[list[str], dict[str,
     return argv, env
 
 
+def with_inputs(cfg: configparser.ConfigParser, argv: list[str], environ) -> list[str]:
+    """Hand the launch's input list (job_files.py) to the jobs; with [submit]
+    n_files_per_job the number of jobs follows the file count, as fife_launch computes it
+    from `samweb count-files` of the dataset."""
+    listed = job_files.find_input_list(environ)
+    if listed is None:
+        return argv
+    count = len(job_files.read_input_list(listed))
+    argv = list(argv)
+    njobs = int(argv[argv.index("-N") + 1]) if "-N" in argv else 1
+    if cfg.has_option("submit", "n_files_per_job"):
+        variables = {k: _get(cfg, "global", k, {}) for k, _ in cfg.items("global", raw=True)}
+        per = int(_get(cfg, "submit", "n_files_per_job", variables) or 1)
+        njobs = max(1, -(-count // max(1, per)))
+        if "-N" in argv:
+            argv[argv.index("-N") + 1] = str(njobs)
+        else:
+            argv[1:1] = ["-N", str(njobs)]
+    argv[1:1] = ["-e", f"POMS_INPUT_LIST={listed}", "-e", f"POMS_NJOBS={njobs}"]
+    return argv
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fife_launch", description=__doc__.split("\n")[0])
     parser.add_argument("-c", "--config", required=True)
@@ -171,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = load(find_cfg(args.config, environ), args.stage, args.override)
         command, env = build(cfg, environ)
-    except CfgError as err:
+        command = with_inputs(cfg, command, environ)
+    except (CfgError, ValueError) as err:
         print(f"fife_launch: {err}", file=sys.stderr)
         return 1
     environ.update(env)

@@ -18,6 +18,8 @@ import sys
 import urllib.parse
 from pathlib import Path
 
+from . import job_files
+
 _VALUE = ("export", "source", "setup", "prescript", "postscript", "exe", "addoutput", "dest",
           "rename", "exe_stdout", "exe_stderr", "metadata_extractor", "self_destruct_timer",
           "limit", "appvers", "appname", "appfamily", "inputfile", "ifdh_art")
@@ -102,10 +104,27 @@ def main(argv: list[str] | None = None) -> int:
     options, exe_args = parse(list(sys.argv[1:] if argv is None else argv))
     script = script_for(options, exe_args)
     print(f"fife_wrap: running in {os.getcwd()}", flush=True)
-    status = subprocess.call(["bash", "-c", script])
+    # The launch's input files (POMS_INPUT_LIST): this job's share is fetched first, and
+    # the job reports what it was given, its status and its outputs (job_files.py).
+    workdir = Path.cwd()
+    report = job_files.manifest_path(workdir)
+    inputs, input_env, error = job_files.take_inputs(dict(os.environ), workdir)
+    job_files.write_json_atomic(report, {"job": os.environ.get("JOBSUBJOBID", ""),
+                                         "inputs": inputs, "status": None, "outputs": []})
+    if error:
+        print(f"fife_wrap: {error}", file=sys.stderr, flush=True)
+        status = 1
+    else:
+        status = subprocess.call(["bash", "-c", script], env={**os.environ, **input_env})
+    copied = []
     if status == 0:
-        for path in copy_outputs(options, Path.cwd()):
+        copied = copy_outputs(options, workdir)
+        for path in copied:
             print(f"fife_wrap: output {path}", flush=True)
+    job_files.write_json_atomic(report, {
+        "job": os.environ.get("JOBSUBJOBID", ""), "inputs": inputs, "status": status,
+        "error": error, "outputs": job_files.describe_outputs(copied),
+    })
     print(f"fife_wrap: exit status {status}", flush=True)
     return status
 

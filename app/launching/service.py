@@ -246,6 +246,11 @@ def run_launch(submission_id: int, config) -> str:
     script.write_text(plan.script)
     output = workdir / "output.log"
     output.touch()
+    # The input files for the jobs and the catalogue project that records what they
+    # consume (app/chaining/delivery.py).
+    from app.chaining.delivery import prepare_inputs
+
+    chosen.files = prepare_inputs(submission, chosen.dataset, chosen.files, workdir, config)
     submission.dataset = chosen.dataset
     submission.input_files = chosen.files
     submission.command = plan.script

@@ -10,6 +10,7 @@ from app.models.campaign import (
     StageDependency,
 )
 from app.models.catalog import StageSplitState  # noqa: F401  (and the catalogue tables)
+from app.models.chaining import ChainJobRecord, ChainStep, ReprocessMark  # noqa: F401
 from app.models.credential import Credential
 from app.models.experiment import ROLES, Experiment, Experimenter, Membership
 from app.models.launching import (

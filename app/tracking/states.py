@@ -132,14 +132,16 @@ class Counts:
 def state_from_jobs(counts: Counts, completion_pct: int) -> str | None:
     """The submission state its jobs say, or None when they say nothing yet.
 
-    As the original: Completed once at least completion_pct percent of the jobs are done
-    (even while stragglers run); when every job has ended short of that, Failed; every job
-    removed, Removed; otherwise Running if any runs, Held if all waiting jobs are held,
-    else Idle.
+    As the original: Completed once at least completion_pct percent of the jobs are done,
+    a job being done when it ran to its end whatever its exit code (the original's
+    "Completed" jobs; what their failures left unprocessed is what recoveries re-run, after
+    Located: app/chaining), even while stragglers run, provided one job succeeded; when
+    every job has ended short of that, Failed; every job removed, Removed; otherwise
+    Running if any runs, Held if all waiting jobs are held, else Idle.
     """
     if counts.total == 0:
         return None
-    pct = 100 * counts.done / counts.total
+    pct = 100 * (counts.done + counts.failed) / counts.total
     if counts.done and pct >= completion_pct:
         return COMPLETED
     if counts.finished == counts.total:

@@ -12,6 +12,19 @@ if [ -z "$fcl" ] || [ ! -f "$fcl" ]; then
   exit 3
 fi
 sleep "${DEMO_WORK_SECONDS:-2}"
+# Test knob: a job whose PROCESS is listed in DEMO_FAIL_PROCESSES fails, once per FCL file
+# (a marker beside the outputs remembers it), so its recovery succeeds.
+case ",${DEMO_FAIL_PROCESSES:-}," in
+  *",${PROCESS:-x},"*)
+    marks="${POMS_OUTPUT_DIR:-.}/demo_failed_once"
+    mkdir -p "$marks"
+    if [ ! -e "$marks/$(basename "$fcl")" ]; then
+      touch "$marks/$(basename "$fcl")"
+      echo "reco: failing on purpose for $(basename "$fcl") (DEMO_FAIL_PROCESSES)" >&2
+      exit 7
+    fi
+    ;;
+esac
 out="$(basename "${fcl%.fcl}").art"
 { echo "ART demo output"; echo "config: $(basename "$fcl")"; sha1sum "$fcl"; } > "$out"
 echo "read $fcl, wrote $out"

@@ -27,7 +27,11 @@ def test_final_states_allow_nothing_and_every_target_is_a_state():
     (Counts(total=3, held=3), 100, "Held"),
     (Counts(total=3, done=3), 100, "Completed"),
     (Counts(total=4, done=3, running=1), 75, "Completed"),
-    (Counts(total=4, done=3, failed=1), 100, "Failed"),
+    # Failed jobs ran to their end: the submission completes, recoveries re-run their files.
+    (Counts(total=4, done=3, failed=1), 100, "Completed"),
+    (Counts(total=4, done=2, failed=1, running=1), 75, "Completed"),
+    (Counts(total=4, done=1, removed=3), 100, "Failed"),
+    (Counts(total=2, failed=2), 100, "Failed"),
     (Counts(total=2, removed=2), 100, "Removed"),
 ])
 def test_the_jobs_say_the_submission_state(counts, pct, expected):

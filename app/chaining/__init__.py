@@ -1,0 +1,18 @@
+"""Completion, stage chaining and recoveries (issue 5): plain Python, no Flask.
+
+  delivery.py    a launch's input files for the jobs (poms_inputs.json, the catalogue
+                 project poms_<submission>); finished jobs' reports into the catalogue
+                 (deliveries, consumption, outputs with their inputs as parents)
+  completion.py  Completed -> Located: at once for `complete` stages; for `located` ones
+                 when located outputs cover completion_pct of the consumed input, after
+                 the grace period (POMS_LOCATED_GRACE_S), or when an operator forces it
+  chain.py       at Located: the next recovery on exactly the unprocessed files, else
+                 each dependent stage on the family's outputs matching its file patterns;
+                 each decision once (a unique chain_step row), whoever sees it first
+  ledger.py      a stage's input = processed + in flight + failed + skipped
+  operator.py    recovery preview (files and why), recover now, reprocess (audited)
+  hooks.py       after_tracking(config): what the tracking worker calls after a pass
+
+Nothing here imports Flask; the CLI (cli.py) and pages (app/blueprints/chaining.py) are
+thin callers.
+"""

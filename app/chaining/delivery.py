@@ -1,0 +1,215 @@
+"""A submission's files in the embedded catalogue: what its jobs were given, what they
+consumed, what they made.
+
+At launch (`prepare_inputs`, called by run_launch before the command runs): the input
+files are resolved (the launch's slice, else its dataset definition), a catalogue project
+`poms_<submission>` is started over exactly those files (its snapshot is the submission's
+input), and `poms_inputs.json` is written in the launch directory with each file's
+location, for fife_launch and the job wrapper (app/batch/job_files.py).
+
+After jobs end (`record_finished_jobs`, called after each tracking pass): each finished
+job's report (poms_job.json in its work directory on the local engine) is read once; its
+inputs are recorded as delivered to the job's process and consumed (exit 0) or failed, the
+process is ended completed or bad, and its outputs matching the job type's
+output_file_patterns are declared with the inputs as parents, the stage's software version
+and `poms_task_id` (the submission) in their metadata, at their location. A job that left
+no report consumed nothing. With SAM (POMS_CATALOG=samweb) the jobs report to SAM
+themselves and nothing is recorded here.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from pathlib import Path
+
+from sqlalchemy import exists, select
+
+from app.batch.base import split_job_id
+from app.batch.job_files import INPUT_LIST, read_manifest, write_json_atomic
+from app.catalog.base import CatalogError
+from app.catalog.cache import make_catalog
+from app.catalog.dimensions import DimensionError
+from app.catalog.outputs import declare_outputs
+from app.extensions import db
+from app.models import Job, Submission
+from app.models.catalog import CatalogFile, CatalogProject
+from app.models.chaining import ChainJobRecord, ChainStep
+
+log = logging.getLogger(__name__)
+
+JOB_FINISHED = ("Completed", "Failed", "Removed")
+
+
+def project_name(submission_id: int) -> str:
+    """The catalogue project of a submission's jobs."""
+    return f"poms_{submission_id}"
+
+
+def experiment_of(submission: Submission) -> str:
+    return submission.stage.campaign.experiment.name
+
+
+def catalog_for(submission: Submission, config):
+    return make_catalog(config, experiment_of(submission), db.session)
+
+
+def job_type_data(submission: Submission) -> dict:
+    if submission.job_type_snapshot is not None:
+        return dict(submission.job_type_snapshot.data)
+    jt = submission.stage.job_type
+    return {"output_file_patterns": jt.output_file_patterns, "recoveries": jt.recoveries}
+
+
+def stage_data(submission: Submission) -> dict:
+    if submission.stage_snapshot is not None:
+        return dict(submission.stage_snapshot.data)
+    stage = submission.stage
+    return {"software_version": stage.software_version,
+            "output_ancestor_depth": stage.output_ancestor_depth,
+            "completion_type": stage.completion_type, "completion_pct": stage.completion_pct}
+
+
+# --- at launch -----------------------------------------------------------------------------
+
+
+def prepare_inputs(submission: Submission, dataset: str, files: list[str] | None,
+                   workdir: Path, config) -> list[str] | None:
+    """Start the submission's project over its input and write the jobs' input list.
+
+    Returns the input files (None when the catalogue was not asked). Works in the caller's
+    transaction; never raises for a dataset the catalogue does not know (the launch then
+    runs without an input list, as before).
+    """
+    if not dataset and not files:
+        return files
+    catalog = catalog_for(submission, config)
+    if catalog.kind != "embedded":
+        return files
+    try:
+        if files is None:
+            files = catalog.list_files(f"defname: {dataset}")
+            defname = dataset
+        else:
+            defname = None
+        if not files:
+            return files
+        if defname is None:
+            defname = f"poms_input_{submission.id}"
+            catalog.create_list_definition(defname, files)
+        project = project_name(submission.id)
+        known = db.session.scalar(select(CatalogProject.id).where(
+            CatalogProject.experiment == catalog.experiment, CatalogProject.name == project))
+        if known is None:
+            catalog.start_project(project, defname)
+        entries = []
+        for name in files:
+            locations = catalog.locate(name)
+            entries.append({"name": name, "location": locations[0] if locations else ""})
+    except (CatalogError, DimensionError, ValueError) as err:
+        log.warning("submission %s: no input list: %s", submission.id, err)
+        return files
+    workdir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(workdir / INPUT_LIST, {
+        "submission": submission.id, "project": project, "dataset": defname, "files": entries,
+    })
+    return files
+
+
+# --- after jobs end ------------------------------------------------------------------------
+
+
+def _report_path(config, batch_job_id: str) -> Path | None:
+    try:
+        cluster, proc, schedd = split_job_id(batch_job_id)
+    except ValueError:
+        return None
+    if schedd != "local":
+        return None
+    return Path(config["POMS_BATCH_DIR"]) / "clusters" / str(cluster) / str(proc) / "work" \
+        / "poms_job.json"
+
+
+def unrecorded_jobs(submission_ids: list[int] | None = None) -> dict[int, list]:
+    """Finished jobs of unsettled submissions whose files are not recorded yet."""
+    settled = exists().where(ChainStep.parent_submission_id == Job.submission_id,
+                             ChainStep.kind == "settled")
+    query = (
+        select(Job.id, Job.submission_id, Job.batch_job_id, Job.state, Job.exit_code)
+        .outerjoin(ChainJobRecord, ChainJobRecord.job_id == Job.id)
+        .where(ChainJobRecord.job_id.is_(None), Job.state.in_(JOB_FINISHED), ~settled)
+        .order_by(Job.id)
+    )
+    if submission_ids is not None:
+        query = query.where(Job.submission_id.in_(submission_ids))
+    found: dict[int, list] = defaultdict(list)
+    for row in db.session.execute(query):
+        found[row.submission_id].append(row)
+    return found
+
+
+def record_finished_jobs(config, submission_ids: list[int] | None = None) -> int:
+    """Record every finished, unrecorded job's files; one transaction per submission.
+    Returns how many jobs were recorded."""
+    done = 0
+    for submission_id, rows in unrecorded_jobs(submission_ids).items():
+        submission = db.session.get(Submission, submission_id)
+        try:
+            for row in rows:
+                record_job(submission, row, config)
+            db.session.commit()
+            done += len(rows)
+        except Exception:  # one bad report must not stop the others
+            db.session.rollback()
+            log.exception("recording the files of submission %s", submission_id)
+    return done
+
+
+def _existing(experiment: str, names: list[str]) -> set[str]:
+    if not names:
+        return set()
+    return set(db.session.scalars(select(CatalogFile.name).where(
+        CatalogFile.experiment == experiment, CatalogFile.name.in_(names))))
+
+
+def record_job(submission: Submission, row, config) -> ChainJobRecord:
+    """One finished job's report into the catalogue (caller commits)."""
+    record = ChainJobRecord(job_id=row.id, submission_id=submission.id)
+    db.session.add(record)
+    catalog = catalog_for(submission, config)
+    if catalog.kind != "embedded":
+        record.note = "the jobs report to SAM themselves"
+        return record
+    path = _report_path(config, row.batch_job_id)
+    report = read_manifest(path) if path else None
+    if report is None:
+        record.note = "the job left no report of its files"
+        return record
+    inputs = [str(n) for n in report.get("inputs") or []]
+    ok = report.get("status") == 0 and row.state == "Completed"
+    project = project_name(submission.id)
+    record.inputs = len(inputs)
+    if inputs:
+        has_project = db.session.scalar(select(CatalogProject.id).where(
+            CatalogProject.experiment == catalog.experiment, CatalogProject.name == project))
+        if has_project is None:
+            record.note = f"no catalogue project {project}: consumption not recorded"
+        else:
+            for name in inputs:
+                catalog.deliver(project, row.batch_job_id, name)
+                catalog.set_file_status(project, row.batch_job_id, name,
+                                        "consumed" if ok else "failed")
+            catalog.end_process(project, row.batch_job_id, "completed" if ok else "bad")
+            record.consumed = len(inputs) if ok else 0
+    if ok:
+        outputs = [o for o in report.get("outputs") or [] if o.get("name")]
+        already = _existing(catalog.experiment, [o["name"] for o in outputs])
+        fresh = [o for o in outputs if o["name"] not in already]
+        if already:
+            record.note = f"already declared, not again: {', '.join(sorted(already)[:5])}"
+        declared = declare_outputs(
+            catalog, fresh, inputs, job_type_data(submission).get("output_file_patterns"),
+            stage_data(submission).get("software_version") or "",
+            metadata={"poms_task_id": str(submission.id), "poms_job_id": row.batch_job_id},
+        )
+        record.outputs = len(declared)
+    return record

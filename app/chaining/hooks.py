@@ -1,0 +1,69 @@
+"""What the tracking worker calls after each pass (workers/jobs.py), and what it returns.
+
+    launched = after_tracking(config)   # then enqueue each id on the launches queue
+
+In order, each step in its own transactions: the files of jobs that ended are recorded in
+the catalogue; Completed submissions are moved to Located when their stage's rule says
+so; Located (or otherwise ended) submissions not settled yet are chained (recoveries
+first, then dependent stages). Safe to run in several workers at once: the state changes
+are guarded updates and each chaining decision is a unique row.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from app.chaining import chain
+from app.chaining.completion import check_located
+from app.chaining.delivery import record_finished_jobs
+from app.extensions import db
+from app.models import Submission
+from app.tracking import states
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ChainResult:
+    recorded_jobs: int = 0
+    located: list[int] = field(default_factory=list)
+    launched: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def after_tracking(config, result: ChainResult | None = None) -> ChainResult:
+    result = result or ChainResult()
+    result.recorded_jobs += record_finished_jobs(config)
+    completed = list(db.session.scalars(
+        select(Submission).where(Submission.state == states.COMPLETED).order_by(Submission.id)))
+    for submission in completed:
+        try:
+            if check_located(submission, config):
+                result.located.append(submission.id)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("locating submission %s", submission.id)
+    for submission_id in chain.unsettled_ended():
+        submission = db.session.get(Submission, submission_id)
+        try:
+            got = chain.settle(submission, config)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("chaining after submission %s", submission_id)
+            continue
+        result.launched += got.launched
+        result.notes += got.notes
+    return result
+
+
+def enqueue(config, launched: list[int]) -> None:
+    """Queue the launches chaining asked for (after their rows were committed)."""
+    from workers.queues import enqueue_launch
+
+    for submission_id in launched:
+        enqueue_launch(config["POMS_REDIS_URL"], submission_id,
+                       timeout=int(config.get("POMS_LAUNCH_TIMEOUT", 1800)))
