@@ -1,6 +1,8 @@
 """The RQ worker process: one worker on every POMS queue, plus the scheduler.
 
-The scheduler is a thread in each worker process. Every POMS_TRACKING_INTERVAL seconds it
+The scheduler is a process forked by each worker before it starts (a thread would be
+copied into every forked work horse holding whatever locks it held at that moment, and
+the horse could hang on them). Every POMS_TRACKING_INTERVAL seconds it
 takes a short Redis lock (so several workers tick once between them, not once each), then
 enqueues a tracking pass, launches scheduled stages that are due, and re-enqueues launches
 whose queued job was lost. With --burst it ticks once, then the worker empties the queues
@@ -9,7 +11,9 @@ and stops.
 from __future__ import annotations
 
 import logging
-import threading
+import os
+import signal
+import time
 
 from redis import Redis
 from rq import Queue, Worker
@@ -41,15 +45,40 @@ def tick(flask_app, connection: Redis, *, force: bool = False) -> list[str]:
     return done
 
 
-def _scheduler_loop(flask_app, connection: Redis, stop: threading.Event) -> None:
+def _scheduler_loop(flask_app, redis_url: str, parent: int) -> None:
+    """Tick until the worker that forked us is gone."""
+    from app.extensions import db
+
+    with flask_app.app_context():
+        db.engine.dispose(close=False)  # the worker's connections are not ours
+    connection = Redis.from_url(redis_url)
     interval = max(1, int(flask_app.config.get("POMS_TRACKING_INTERVAL", 10)))
-    while not stop.is_set():
+    while os.getppid() == parent:
         try:
             for line in tick(flask_app, connection):
                 log.info("scheduler: %s", line)
         except Exception:  # a bad tick must not end the scheduler
             log.exception("scheduler tick failed")
-        stop.wait(interval)
+        deadline = time.monotonic() + interval
+        while time.monotonic() < deadline and os.getppid() == parent:
+            time.sleep(0.2)
+
+
+def _start_scheduler(flask_app, redis_url: str) -> int:
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the worker, which stops us
+        _scheduler_loop(flask_app, redis_url, parent)
+    except BaseException:
+        log.exception("scheduler stopped")
+        code = 1
+    finally:
+        os._exit(code)
 
 
 def run_worker(redis_url: str, *, burst: bool = False, flask_app=None) -> bool:
@@ -58,19 +87,19 @@ def run_worker(redis_url: str, *, burst: bool = False, flask_app=None) -> bool:
     if flask_app is not None:
         jobs.use_app(flask_app)
     flask_app = jobs.app()
+    # Fork the scheduler first, while this process has no connections and no threads.
+    scheduler = None if burst else _start_scheduler(flask_app, redis_url)
     connection = Redis.from_url(redis_url)
     queues = [Queue(name, connection=connection) for name in QUEUES]
     worker = Worker(queues, connection=connection)
     if burst:
         tick(flask_app, connection, force=True)
         return worker.work(burst=True)
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=_scheduler_loop, args=(flask_app, connection, stop), name="poms-scheduler",
-        daemon=True,
-    )
-    thread.start()
     try:
         return worker.work()
     finally:
-        stop.set()
+        try:
+            os.kill(scheduler, signal.SIGTERM)
+            os.waitpid(scheduler, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass

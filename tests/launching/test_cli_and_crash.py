@@ -59,9 +59,11 @@ def operator(tmp_path, redis_server, redis_conn, migrated_template):
                                   text=True, timeout=timeout)
 
         def worker(self) -> subprocess.Popen:
+            log = open(db_path.parent / f"worker-{len(self.workers)}.log", "wb")
             process = subprocess.Popen([*FLASK, "poms", "worker"], cwd=ROOT, env=env,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                       stdout=log, stderr=subprocess.STDOUT,
                                        start_new_session=True)
+            log.close()
             self.workers.append(process)
             return process
 
@@ -87,20 +89,26 @@ def test_launch_from_the_command_line_runs_and_status_reports_it(operator):
     assert done.returncode == 0, done.stderr
     submission_id = int(done.stdout.strip().splitlines()[-1])
     operator.worker()
+    # Completed; the chaining of issue 5 may move it on to Located and launch `reco`.
     wait_for(lambda: operator.query("SELECT state FROM submission WHERE id=?",
-                                    submission_id) == [("Completed",)],
+                                    submission_id)[0][0] in ("Completed", "Located"),
              timeout=90, interval=0.3, what="the submission to complete")
     status = operator.run("poms", "status", "mu2e", "srsoleti_tutorial", "--json")
     assert status.returncode == 0, status.stderr
-    assert json.loads(status.stdout) == {
-        "campaign": "srsoleti_tutorial",
-        "stages": [
-            {"name": "reco_fcl", "submissions": [
-                {"id": submission_id, "state": "Completed", "recovery_of": None,
-                 "jobs": {"total": 3, "running": 0, "done": 3, "failed": 0}}]},
-            {"name": "reco", "submissions": []},
-        ],
+    document = json.loads(status.stdout)
+    assert document["campaign"] == "srsoleti_tutorial"
+    assert [stage["name"] for stage in document["stages"]] == ["reco_fcl", "reco"]
+    first = document["stages"][0]["submissions"]
+    assert len(first) == 1
+    assert first[0]["state"] in ("Completed", "Located")
+    assert {k: v for k, v in first[0].items() if k != "state"} == {
+        "id": submission_id, "recovery_of": None,
+        "jobs": {"total": 3, "running": 0, "done": 3, "failed": 0},
     }
+    for stage in document["stages"]:
+        for entry in stage["submissions"]:
+            assert set(entry) == {"id", "state", "recovery_of", "jobs"}
+            assert set(entry["jobs"]) == {"total", "running", "done", "failed"}
 
 
 def test_launch_of_an_unknown_stage_exits_1_and_says_so(launch_app, tutorial):
@@ -147,8 +155,9 @@ def test_a_worker_killed_mid_launch_never_launches_twice(operator):
     (batch_ids,) = operator.query("SELECT batch_ids FROM submission WHERE id=?",
                                   submission_id)[0]
     assert json.loads(batch_ids) == ["1.0@local"]
-    # Exactly one cluster exists, and the launch script ran once.
-    assert [p.name for p in (Path(operator.env["POMS_BATCH_DIR"]) / "clusters").iterdir()] == ["1"]
+    # Exactly one cluster was submitted for it, and the launch script ran once.
+    by_submission = Path(operator.env["POMS_BATCH_DIR"]) / "by_submission" / str(submission_id)
+    assert by_submission.read_text().split() == ["1.0@local"]
     output = (Path(operator.env["POMS_LAUNCH_DIR"]) / str(submission_id) / "output.log").read_text()
     assert output.count("== process_id:") == 1
     causes = [c for (c,) in operator.query(
