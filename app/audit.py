@@ -79,7 +79,7 @@ def _filtered(query, experiment: Experiment | None, wanted: AuditFilter):
                 )
             )
     if wanted.subject:
-        query = query.where(AuditEntry.subject.contains(wanted.subject, autoescape=True))
+        query = query.where(AuditEntry.subject.icontains(wanted.subject, autoescape=True))
     if wanted.since:
         query = query.where(AuditEntry.at >= datetime.combine(wanted.since, time.min))
     if wanted.until:

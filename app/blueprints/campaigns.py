@@ -82,7 +82,7 @@ def index(experiment):
         page = 1
     query = select(Campaign).where(Campaign.experiment_id == access.experiment.id)
     if q:
-        query = query.where(Campaign.name.contains(q, autoescape=True))
+        query = query.where(Campaign.name.icontains(q, autoescape=True))
     if tag:
         query = query.where(
             Campaign.id.in_(select(CampaignTag.campaign_id).where(CampaignTag.tag == tag))

@@ -56,6 +56,7 @@ from typing import Any
 from app.campaigns.spec import (
     CAMPAIGN_STATES,
     COMPLETION_TYPES,
+    MAX_LENGTHS,
     ROLES,
     STAGE_KEYS,
     STAGE_TYPES,
@@ -479,6 +480,7 @@ def parse_ini(text: str, filename: str = "<upload>") -> tuple[CampaignSpec, list
     _read_dependencies(spec, named["dependencies"], out)
     if positions_section is not None:
         _read_positions(spec, positions_section, out)
+    _check_lengths(spec, campaign, defaults_section, named, out)
 
     def where(problem: Problem):
         return (problem.line is None, problem.line or 0)
@@ -488,6 +490,48 @@ def parse_ini(text: str, filename: str = "<upload>") -> tuple[CampaignSpec, list
     if problems:
         raise InvalidCampaign(problems, warnings)
     return spec, warnings
+
+
+def _check_lengths(spec: CampaignSpec, campaign: _Section | None,
+                   defaults: _Section | None, named: dict[str, dict[str, _Section]],
+                   out: _Collector) -> None:
+    """Every name and value longer than its database column is a problem (see MAX_LENGTHS)."""
+
+    def check(section: _Section | None, header: str, key: str | None, value, limit: str,
+              what: str | None = None) -> None:
+        if not isinstance(value, str) or len(value) <= MAX_LENGTHS[limit]:
+            return
+        line = section.lines.get(key, section.line) if section and key else (
+            section.line if section else None)
+        what = what or ("the value" if key else "the name")
+        out.problem(header, key, f"{what} is {len(value)} characters long; at most "
+                    f"{MAX_LENGTHS[limit]} fit", line)
+
+    check(campaign, "campaign", "name", spec.name, "campaign")
+    check(campaign, "campaign", "experiment", spec.experiment, "experiment")
+    for tag in spec.tags:
+        check(campaign, "campaign", "tags", tag, "tag", f"tag '{tag[:20]}...'")
+    stage_keys = ("vo_role", "software_version", "cs_split_type")
+    for key in stage_keys:
+        check(defaults, "campaign_defaults", key, spec.defaults.get(key), key)
+    for stage in spec.stages:
+        header = f"campaign_stage {stage.name}"
+        section = named["campaign_stage"].get(stage.name)
+        check(section, header, None, stage.name, "stage")
+        for key in stage_keys:
+            value = getattr(stage, key)
+            if value != spec.defaults.get(key):  # a default's problem is told once, above
+                check(section, header, key, value, key)
+    for name, setup in spec.login_setups.items():
+        section = named["login_setup"].get(name)
+        check(section, f"login_setup {name}", None, name, "login_setup")
+        check(section, f"login_setup {name}", "host", setup.host, "host")
+        check(section, f"login_setup {name}", "account", setup.account, "account")
+    for name in spec.job_types:
+        check(named["job_type"].get(name), f"job_type {name}", None, name, "job_type")
+    for dep in spec.dependencies:
+        check(named["dependencies"].get(dep.child), f"dependencies {dep.child}",
+              f"file_pattern_{dep.position}", dep.file_pattern, "file_pattern")
 
 
 def _read_campaign(spec: CampaignSpec, section: _Section | None,

@@ -14,6 +14,24 @@ Parameters = list[list[str]]
 # A recovery list: [[recovery_type, parameters], ...], tried in order.
 Recoveries = list[list]
 
+# The most characters each text field holds: the lengths of its database columns
+# (app/models/campaign.py, experiment.py). PostgreSQL refuses a longer value where SQLite
+# would keep it, so the importer refuses it first, with the reason.
+MAX_LENGTHS = {
+    "experiment": 64,
+    "campaign": 255,
+    "tag": 64,
+    "stage": 255,
+    "vo_role": 64,
+    "software_version": 255,
+    "cs_split_type": 255,
+    "job_type": 255,
+    "login_setup": 255,
+    "host": 255,
+    "account": 255,
+    "file_pattern": 512,
+}
+
 STAGE_TYPES = ("regular", "test", "generator", "approval", "datatransfer")
 COMPLETION_TYPES = ("complete", "located")
 CAMPAIGN_STATES = ("Active", "Inactive")
