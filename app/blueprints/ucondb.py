@@ -376,12 +376,18 @@ def tag(database):
 
 
 @ui.errorhandler(store.StoreError)
-def _page_error(err: store.StoreError):
+@ui.errorhandler(HTTPException)
+def _page_error(err):
+    """Pages answer errors as pages (the API's handlers above answer JSON)."""
     from werkzeug.http import HTTP_STATUS_CODES
 
-    return render_template("error.html", code=err.status,
-                           name=HTTP_STATUS_CODES.get(err.status, "Error"),
-                           description=err.message), err.status
+    if isinstance(err, HTTPException):
+        status, message = err.code or 500, err.description or err.name
+    else:
+        status, message = err.status, err.message
+    return render_template("error.html", code=status,
+                           name=HTTP_STATUS_CODES.get(status, "Error"),
+                           description=message), status
 
 
 def _page_number() -> int:

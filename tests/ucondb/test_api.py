@@ -559,6 +559,17 @@ def test_pages_for_unknown_things_are_404_pages(ucondb_server):
     assert response.status_code == 404
     assert response.headers["Content-Type"].startswith("text/html")
     assert "folder nope not found" in response.text
+    wrong_method = requests.post(f"{ucondb_server.url}/UI/index")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["Content-Type"].startswith("text/html")
+
+
+def test_a_bad_page_number_is_a_400_page(ucon, ucondb_server, folder):
+    response = requests.get(f"{ucondb_server.url}/UI/folder",
+                            params={"folder": folder, "page": "x"})
+    assert response.status_code == 400
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "page= must be a number" in response.text
 
 
 def test_another_digest_client_is_understood_too(ucondb_server, anon):
