@@ -250,7 +250,9 @@ def launch_dependents(root: Submission, config) -> Settled:
     catalog = catalog_for(root, config)
     campaign = root.stage.campaign
     analysis_user = campaign.owner.username if campaign.poms_role == "analysis" else None
-    for child_id, links in dependent_links(root.stage).items():
+    # As the original numbers them: the N of poms_depends_<submission>_<N> counts this
+    # stage's dependents, so each child gets its own definition.
+    for number, (child_id, links) in enumerate(dependent_links(root.stage).items(), 1):
         child = db.session.get(CampaignStage, child_id)
         step = claim_step(root.id, child.id, "dependent", links[0].position)
         if step is None:
@@ -266,7 +268,7 @@ def launch_dependents(root: Submission, config) -> Settled:
             step.note = f"no outputs of {root.id} match {', '.join(patterns)}"
             out.notes.append(f"{child.name}: {step.note}")
             continue
-        defname = dependency_definition_name(root.id, links[0].position, analysis_user)
+        defname = dependency_definition_name(root.id, number, analysis_user)
         step.definition, step.file_count = defname, len(names)
         try:
             catalog.create_list_definition(defname, names)
