@@ -149,8 +149,9 @@ def test_a_worker_killed_mid_launch_never_launches_twice(operator):
 
     # A new worker: its tracking finds what the orphaned launch submitted.
     operator.worker()
+    launched = ("Idle", "Running", "Completed", "Located")
     wait_for(lambda: operator.query("SELECT state FROM submission WHERE id=?",
-                                    submission_id)[0][0] in ("Idle", "Running", "Completed"),
+                                    submission_id)[0][0] in launched,
              timeout=90, interval=0.3, what="tracking to resolve the launch")
     (batch_ids,) = operator.query("SELECT batch_ids FROM submission WHERE id=?",
                                   submission_id)[0]

@@ -23,7 +23,8 @@ def test_tutorial_first_stage_launches_runs_and_completes(launch_app, tutorial):
     work(launch_app)
 
     submission = db.session.get(Submission, submission.id)
-    assert submission.state in ("Idle", "Running", "Completed"), submission.launch_error
+    assert submission.state in ("Idle", "Running", "Completed", "Located"), \
+        submission.launch_error
     assert submission.batch_id.endswith(".0@local")
     assert submission.jobs_total == 3  # the demo cfg's reco_fcl stage runs 3 jobs
     output = Path(submission.launch_output).read_text()
@@ -32,7 +33,8 @@ def test_tutorial_first_stage_launches_runs_and_completes(launch_app, tutorial):
     def completed():
         track_pass(launch_app.config)
         db.session.expire_all()
-        return db.session.get(Submission, submission.id).state == "Completed"
+        # Completed; chaining (issue 5) may already have moved it on to Located.
+        return db.session.get(Submission, submission.id).state in ("Completed", "Located")
 
     wait_for(completed, what="the submission to complete")
     submission = db.session.get(Submission, submission.id)
@@ -42,7 +44,7 @@ def test_tutorial_first_stage_launches_runs_and_completes(launch_app, tutorial):
     assert all(j.exit_code == 0 for j in jobs)
     history = [e.to_state for e in db.session.query(SubmissionEvent)
                .filter_by(submission_id=submission.id).order_by(SubmissionEvent.id)]
-    assert history[0] == "New" and history[-1] == "Completed" and "Idle" in history
+    assert history[0] == "New" and "Completed" in history and "Idle" in history
     # Each job wrote one FCL file, copied to the stage's output directory.
     outputs = Path(launch_app.config["POMS_BATCH_DIR"]) / "outputs" / "reco_fcl"
     assert len(list(outputs.glob("*.fcl"))) == 3

@@ -60,7 +60,8 @@ def test_a_held_stage_keeps_launches_waiting_until_released(launch_app, tutorial
     for submission_id in ids:
         enqueue_launch(launch_app.config["POMS_REDIS_URL"], submission_id)
     work(launch_app)
-    assert db.session.get(Submission, waiting.id).state in ("Idle", "Running", "Completed")
+    assert db.session.get(Submission, waiting.id).state in ("Idle", "Running", "Completed",
+                                                          "Located")
 
 
 def test_a_due_schedule_launches_once_even_if_two_schedulers_tick(launch_app, tutorial):
@@ -110,7 +111,7 @@ def test_hold_and_release_a_running_submission(launch_app, tutorial):
     def completed():
         track_pass(launch_app.config)
         db.session.expire_all()
-        return db.session.get(Submission, submission.id).state == "Completed"
+        return db.session.get(Submission, submission.id).state in ("Completed", "Located")
 
     wait_for(completed, timeout=30, what="released jobs to complete")
 

@@ -2,6 +2,7 @@
 and watch the job count rise on the submission page as tracking follows the jobs."""
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -44,7 +45,7 @@ def test_launch_from_the_stage_page_and_see_the_job_count_rise(app, live_server,
         time.sleep(0.3)
     assert seen[-1] == "3/3", seen
     assert len(seen) >= 2 and seen[0] != "3/3", f"the page never showed the count rise: {seen}"
-    page.locator("#submission-state", has_text="Completed").wait_for()
+    page.locator("#submission-state", has_text=re.compile("Completed|Located")).wait_for()
     # The job table lists the three jobs, each with a log link.
     page.locator("#submission-jobs-table tr[data-job]").nth(2).wait_for()
     assert page.locator("#submission-jobs-table tr[data-job]").count() == 3

@@ -38,7 +38,8 @@ def test_a_stage_launches_over_ssh_and_its_jobs_are_found(launch_app, tutorial, 
     submission = db.session.get(Submission, submission.id)
     output = service.read_output(submission)
     assert "launching via 127.0.0.1" in output
-    assert submission.state in ("Idle", "Running", "Completed"), submission.launch_error
+    assert submission.state in ("Idle", "Running", "Completed", "Located"), \
+        submission.launch_error
     assert submission.launcher_kind == "ssh"
     assert submission.launch_host == f"{sshd.account}@127.0.0.1"
     assert submission.jobs_total == 3
