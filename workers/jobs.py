@@ -81,4 +81,4 @@ def analyse(job_row_ids: list[int]) -> str:
         return f"{len(job_row_ids)} finished jobs: no log analysis installed"
     flask_app = app()
     with flask_app.app_context():
-        return str(analyse_jobs(job_row_ids))
+        return str(analyse_jobs(job_row_ids, config=flask_app.config))
