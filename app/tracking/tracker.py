@@ -32,7 +32,7 @@ from app.batch.base import (
 from app.extensions import db
 from app.launching import service
 from app.launching.launchers import pid_alive
-from app.models import CampaignStage, Job, Submission
+from app.models import CampaignStage, Job, StageLaunchSettings, Submission
 from app.models.base import utcnow
 from app.tracking import states
 
@@ -254,9 +254,11 @@ def stale_unclaimed(config) -> list[int]:
     """New submissions nobody claimed within the grace period (their queued job was lost,
     e.g. Redis restarted). Re-enqueueing them is safe: the claim runs a launch once."""
     grace = timedelta(seconds=int(config.get("POMS_LAUNCH_GRACE", 120)))
+    held = select(StageLaunchSettings.campaign_stage_id).where(StageLaunchSettings.held)
     return list(db.session.scalars(
         select(Submission.id).where(
             Submission.state == states.NEW, Submission.launch_claimed_at.is_(None),
             Submission.created < utcnow() - grace,
+            Submission.campaign_stage_id.not_in(held),  # those wait for their stage
         )
     ))

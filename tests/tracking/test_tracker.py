@@ -64,3 +64,22 @@ def test_an_engine_that_does_not_answer_changes_nothing(launch_app, tutorial, tm
     db.session.expire_all()
     again = db.session.get(Submission, submission.id)
     assert (again.state, again.jobs_running, again.jobs_total) == ("Running", 2, 2)
+
+
+def test_lost_launches_are_queued_again_but_not_those_waiting_for_a_held_stage(launch_app,
+                                                                              tutorial):
+    from datetime import timedelta
+
+    from app.tracking import actions
+    from app.tracking.tracker import stale_unclaimed
+
+    first, second = tutorial.stages
+    lost = service.request_launch(first, tutorial.owner, test=False, origin="test",
+                                  config=launch_app.config)
+    waiting = service.request_launch(second, tutorial.owner, test=False, origin="test",
+                                     config=launch_app.config)
+    actions.hold_stage(second, tutorial.owner)
+    for submission in (lost, waiting):
+        submission.created = utcnow() - timedelta(minutes=10)
+    db.session.commit()
+    assert stale_unclaimed(launch_app.config) == [lost.id]
