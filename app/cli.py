@@ -22,6 +22,7 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "examples" / "mu2e"
 
 def register_cli(app: Flask) -> None:
     from app.auth import cli as _member_commands  # noqa: F401  (add-member, remove-member)
+    from app.chaining import cli as _chaining_commands  # noqa: F401  (force-located, recover)
     from app.launching import cli as _launch_commands  # noqa: F401  (launch, status)
     from app.logs import cli as _log_commands  # noqa: F401  (analyze-log)
     from app.ucondb import cli as _ucondb_commands  # noqa: F401  (poms ucondb ...)

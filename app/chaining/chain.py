@@ -300,7 +300,10 @@ def settle(submission: Submission, config) -> Settled:
             out.waiting = True
             return out
         position, rtype, overrides, files = next_recovery(submission, config)
-        if files:
+        if has_recovery(submission.id):
+            # Recovered already (an operator's "recover now"): its recovery chains on.
+            out.notes.append(f"{submission.id} was recovered already")
+        elif files:
             step = launch_recovery(submission, position, rtype, overrides, files, config)
             if step is not None and step.submission_id:
                 out.launched.append(step.submission_id)
@@ -316,6 +319,12 @@ def settle(submission: Submission, config) -> Settled:
         claim_step(submission.id, submission.campaign_stage_id, "settled",
                    note=f"{submission.state}: nothing chained")
     return out
+
+
+def has_recovery(submission_id: int) -> bool:
+    return db.session.scalar(select(ChainStep.id).where(
+        ChainStep.parent_submission_id == submission_id, ChainStep.kind == "recovery")
+    ) is not None
 
 
 def unsettled_ended(limit: int = 500) -> list[int]:

@@ -35,7 +35,9 @@ class NotCompleted(Exception):
 
 
 def located_grace(config) -> timedelta:
-    raw = config.get("POMS_LOCATED_GRACE_S") or os.environ.get("POMS_LOCATED_GRACE_S")
+    raw = config.get("POMS_LOCATED_GRACE_S")
+    if raw in (None, ""):
+        raw = os.environ.get("POMS_LOCATED_GRACE_S")
     return timedelta(seconds=int(raw) if raw not in (None, "") else DEFAULT_GRACE_S)
 
 

@@ -1,0 +1,290 @@
+"""Completion, recoveries and dependent stages, driven through the domain functions the
+tracking worker calls (app/chaining/hooks.after_tracking) on the demo tutorial campaign.
+
+What the jobs would report is put in the embedded catalogue through its own interface
+(projects, deliveries, consumption, outputs), as the job reports do in the end-to-end
+proofs (tests/e2e/)."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from app.catalog.embedded import EmbeddedCatalog
+from app.chaining import chain, delivery, operator
+from app.chaining.hooks import after_tracking
+from app.chaining.ledger import stage_ledger
+from app.extensions import db
+from app.launching import service
+from app.models import AuditEntry, Submission, SubmissionEvent
+from app.models.chaining import ChainStep
+from app.tracking import states
+from tests.fixtures.launching import import_tutorial
+
+
+@pytest.fixture
+def tutorial(launch_app):
+    return import_tutorial()
+
+
+def stage(campaign, name):
+    return next(s for s in campaign.stages if s.name == name)
+
+
+def finished(campaign, name, app, *, dataset=None, recovery_of=None, position=None,
+             tmp_path=None):
+    """A submission of `name` whose jobs have all ended (state Completed), with its
+    catalogue project started over `dataset` when it reads one."""
+    sub = service.request_launch(stage(campaign, name), campaign.owner, test=False,
+                                 origin="test", config=app.config, dataset_override=dataset,
+                                 recovery_of=recovery_of, recovery_position=position)
+    db.session.flush()
+    if dataset:
+        delivery.prepare_inputs(sub, dataset, None, tmp_path / str(sub.id), app.config)
+    states.transition(sub, states.IDLE, "launched")
+    states.transition(sub, states.COMPLETED, "jobs: all ended")
+    db.session.commit()
+    return sub
+
+
+def report(catalog, sub, job, consumed=(), failed=(), outputs=(), location="/data/out"):
+    """What a finished job reports: its inputs consumed or failed, its outputs."""
+    project = delivery.project_name(sub.id)
+    for name in consumed:
+        catalog.deliver(project, job, name)
+        catalog.set_file_status(project, job, name, "consumed")
+    for name in failed:
+        catalog.deliver(project, job, name)
+        catalog.set_file_status(project, job, name, "failed")
+    if consumed or failed:
+        catalog.end_process(project, job, "bad" if failed else "completed")
+    for name in outputs:
+        catalog.declare_file(name, metadata={"poms_task_id": str(sub.id), "version": "MDC2020t"},
+                             parents=list(consumed))
+        if location:
+            catalog.add_location(name, location)
+    db.session.commit()
+
+
+def fcl_done(tutorial, app, n=4):
+    catalog = EmbeddedCatalog(db.session, "mu2e")
+    sub = finished(tutorial, "reco_fcl", app)
+    names = [f"mu2e_reco.{sub.id}_{i}.fcl" for i in range(n)]
+    report(catalog, sub, f"{sub.id}.0@local", outputs=names + [f"log_{sub.id}.txt"])
+    return sub, names
+
+
+def launched_from(parent):
+    return list(db.session.scalars(select(Submission).where(
+        Submission.origin == f"parent {parent.id}")))
+
+
+def test_complete_stage_is_located_at_once_and_its_dependent_launches_once(launch_app,
+                                                                          tutorial):
+    fcl, names = fcl_done(tutorial, launch_app)
+    result = after_tracking(launch_app.config)
+    db.session.expire_all()
+    assert db.session.get(Submission, fcl.id).state == "Located"
+    events = db.session.scalars(select(SubmissionEvent.cause).where(
+        SubmissionEvent.submission_id == fcl.id, SubmissionEvent.to_state == "Located"))
+    assert list(events) == ["completion type complete: located at once"]
+    (reco,) = launched_from(fcl)
+    assert result.launched == [reco.id]
+    assert reco.stage.name == "reco" and reco.state == "New"
+    assert reco.dataset == f"poms_alice_depends_{fcl.id}_1"
+    catalog = EmbeddedCatalog(db.session, "mu2e")
+    # Only the outputs matching the dependency's file_pattern_1 (%.fcl), not the log.
+    assert sorted(catalog.list_files(f"defname: {reco.dataset}")) == sorted(names)
+    # Another pass, or another worker, finds it done.
+    assert after_tracking(launch_app.config).launched == []
+    assert len(launched_from(fcl)) == 1
+
+
+def test_two_workers_seeing_the_completion_at_once_launch_the_dependent_once(launch_app,
+                                                                            tutorial):
+    fcl, _names = fcl_done(tutorial, launch_app)
+    states.transition(fcl, states.LOCATED, "test")
+    db.session.commit()
+    barrier = threading.Barrier(2)
+    outcomes, errors = [], []
+
+    def worker():
+        # Each thread: its own app context, so its own database session and connection.
+        with launch_app.app_context():
+            try:
+                submission = db.session.get(Submission, fcl.id)
+                barrier.wait(timeout=10)
+                got = chain.settle(submission, launch_app.config)
+                db.session.commit()
+                outcomes.append(got.launched)
+            except Exception as err:  # pragma: no cover - reported below
+                errors.append(repr(err))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == []
+    db.session.expire_all()
+    assert sorted(len(o) for o in outcomes) == [0, 1]
+    assert len(launched_from(fcl)) == 1
+    assert db.session.scalar(select(func.count()).select_from(ChainStep).where(
+        ChainStep.parent_submission_id == fcl.id, ChainStep.kind == "dependent")) == 1
+
+
+def test_recovery_then_recovery_of_recovery_on_exactly_the_unprocessed_files(
+        launch_app, tutorial, tmp_path):
+    from app.campaigns import store
+
+    reco_stage = stage(tutorial, "reco")
+    spec = store.spec_from_campaign(tutorial)
+    spec.job_types[reco_stage.job_type.name].recoveries = [
+        ["proj_status", [["-Osubmit.dataset=", "%(dataset)s"]]], ["consumed_status", []]]
+    store.save_campaign(tutorial.experiment, spec, tutorial.owner)
+    db.session.commit()
+    fcl, names = fcl_done(tutorial, launch_app)
+    after_tracking(launch_app.config)
+    (reco,) = launched_from(fcl)
+    catalog = EmbeddedCatalog(db.session, "mu2e")
+    # The reco launch itself (its project over its dataset), jobs end: two files fail.
+    delivery.prepare_inputs(reco, reco.dataset, None, tmp_path / "r", launch_app.config)
+    states.transition(reco, states.IDLE, "launched")
+    db.session.commit()
+    report(catalog, reco, "1.0@local", consumed=names[:2], outputs=["a0.art", "a1.art"])
+    report(catalog, reco, "1.2@local", failed=[names[2]])
+    report(catalog, reco, "1.3@local", failed=[names[3]])
+    ledger = stage_ledger(reco.stage)
+    assert (ledger.input, ledger.processed, ledger.in_flight) == (4, 2, 2) and ledger.adds_up
+
+    # Preview before it launches: the files and why.
+    states.transition(reco, states.COMPLETED, "jobs ended")
+    states.transition(reco, states.LOCATED, "test")
+    db.session.commit()
+    shown = operator.recovery_preview(reco, launch_app.config)
+    assert (shown.position, shown.type) == (1, "proj_status")
+    assert sorted(f.name for f in shown.files) == names[2:]
+    assert all("failed in 1." in f.reason for f in shown.files)
+
+    result = after_tracking(launch_app.config)
+    db.session.expire_all()
+    (r1,) = db.session.scalars(select(Submission).where(Submission.recovery_of_id == reco.id))
+    assert result.launched == [r1.id]
+    assert (r1.recovery_position, r1.dataset) == (1, f"poms_recover_{reco.id}_1")
+    assert r1.param_overrides == [["-Osubmit.dataset=", "%(dataset)s"]]
+    assert sorted(catalog.list_files(f"defname: {r1.dataset}")) == names[2:]
+    assert stage_ledger(reco.stage).in_flight == 2
+
+    # The recovery runs: one more file fails; a recovery of the recovery, position 2.
+    delivery.prepare_inputs(r1, r1.dataset, None, tmp_path / "r1", launch_app.config)
+    states.transition(r1, states.IDLE, "launched")
+    states.transition(r1, states.COMPLETED, "jobs ended")
+    db.session.commit()
+    report(catalog, r1, "2.0@local", consumed=[names[2]], outputs=["a2.art"])
+    report(catalog, r1, "2.1@local", failed=[names[3]])
+    after_tracking(launch_app.config)
+    db.session.expire_all()
+    (r2,) = db.session.scalars(select(Submission).where(Submission.recovery_of_id == r1.id))
+    assert r2.recovery_position == 2 and r2.param_overrides == []
+    assert catalog.list_files(f"defname: {r2.dataset}") == [names[3]]
+
+    # The last one fails for good: the list is used up, the ledger says failed.
+    delivery.prepare_inputs(r2, r2.dataset, None, tmp_path / "r2", launch_app.config)
+    states.transition(r2, states.IDLE, "launched")
+    states.transition(r2, states.COMPLETED, "jobs ended")
+    db.session.commit()
+    report(catalog, r2, "3.0@local", failed=[names[3]])
+    after_tracking(launch_app.config)
+    db.session.expire_all()
+    assert db.session.scalar(select(Submission.id).where(Submission.recovery_of_id == r2.id)) \
+        is None
+    assert chain.is_settled(r2.id)
+    ledger = stage_ledger(reco.stage)
+    assert (ledger.input, ledger.processed, ledger.in_flight, ledger.failed,
+            ledger.skipped) == (4, 3, 0, 1, 0)
+
+    # An operator marks the failed file (audited) and it is recovered at once, from the CLI.
+    runner = launch_app.test_cli_runner()
+    out = runner.invoke(args=["poms", "reprocess", str(reco.id), "nope.fcl"])
+    assert out.exit_code == 1 and "not input files" in out.output
+    out = runner.invoke(args=["poms", "reprocess", str(reco.id), names[3],
+                              "--reason", "disk fixed"])
+    assert out.exit_code == 0, out.output
+    db.session.expire_all()
+    r3 = db.session.get(Submission, int(out.output.strip().splitlines()[-1]))
+    assert r3.recovery_of_id == r2.id and r3.origin.startswith("recover now by alice")
+    assert catalog.list_files(f"defname: {r3.dataset}") == [names[3]]
+    audit = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "files marked to process again")).all()
+    assert len(audit) == 1 and audit[0].after["files"] == [names[3]]
+
+
+def test_located_completion_waits_for_located_outputs_grace_or_an_operator(
+        launch_app, tutorial, tmp_path):
+    reco_stage = stage(tutorial, "reco")
+    reco_stage.completion_type, reco_stage.completion_pct = "located", 100
+    db.session.commit()
+    fcl, names = fcl_done(tutorial, launch_app, n=2)
+    catalog = EmbeddedCatalog(db.session, "mu2e")
+    catalog.create_list_definition("two_fcl", names)
+    db.session.commit()
+    reco = finished(tutorial, "reco", launch_app, dataset="two_fcl", tmp_path=tmp_path)
+    report(catalog, reco, "5.0@local", consumed=[names[0]], outputs=["b0.art"], location=None)
+    report(catalog, reco, "5.1@local", consumed=[names[1]], outputs=["b1.art"])
+    after_tracking(launch_app.config)
+    db.session.expire_all()
+    assert db.session.get(Submission, reco.id).state == "Completed"  # half located
+    catalog.add_location("b0.art", "/data/out")
+    db.session.commit()
+    after_tracking(launch_app.config)
+    db.session.expire_all()
+    assert db.session.get(Submission, reco.id).state == "Located"
+    cause = db.session.scalar(select(SubmissionEvent.cause).where(
+        SubmissionEvent.submission_id == reco.id, SubmissionEvent.to_state == "Located"))
+    assert cause.startswith("outputs located for 2 of 2 files")
+
+    # Grace period over: Located without locations.
+    other = finished(tutorial, "reco", launch_app)
+    launch_app.config["POMS_LOCATED_GRACE_S"] = 0
+    after_tracking(launch_app.config)
+    db.session.expire_all()
+    assert db.session.get(Submission, other.id).state == "Located"
+
+    # An operator forces it (CLI); only a Completed submission can be.
+    launch_app.config["POMS_LOCATED_GRACE_S"] = 3600
+    forced = finished(tutorial, "reco", launch_app)
+    after_tracking(launch_app.config)
+    runner = launch_app.test_cli_runner()
+    out = runner.invoke(args=["poms", "force-located", str(forced.id)])
+    assert out.exit_code == 0, out.output
+    db.session.expire_all()
+    assert db.session.get(Submission, forced.id).state == "Located"
+    out = runner.invoke(args=["poms", "force-located", str(forced.id)])
+    assert out.exit_code == 1 and "only a Completed submission" in out.output
+
+
+def test_recover_dry_run_lists_files_and_reasons(launch_app, tutorial, tmp_path):
+    fcl, names = fcl_done(tutorial, launch_app, n=3)
+    catalog = EmbeddedCatalog(db.session, "mu2e")
+    catalog.create_list_definition("three_fcl", names)
+    db.session.commit()
+    reco = finished(tutorial, "reco", launch_app, dataset="three_fcl", tmp_path=tmp_path)
+    report(catalog, reco, "7.0@local", consumed=[names[0]], outputs=["c0.art"])
+    report(catalog, reco, "7.1@local", failed=[names[1]])
+    runner = launch_app.test_cli_runner()
+    out = runner.invoke(args=["poms", "recover", str(reco.id), "--dry-run"])
+    assert out.exit_code == 0, out.output
+    lines = out.output.strip().splitlines()
+    assert lines[0] == f"# recovery 1 (proj_status) of submission {reco.id}: 2 files"
+    assert lines[1] == f"# submission {reco.id} is Completed: recoveries wait until it ends"
+    reasons = dict(line.split("\t") for line in lines[2:])
+    assert reasons == {
+        names[1]: "failed in 7.1@local (process bad), never consumed",
+        names[2]: f"never delivered in project poms_{reco.id}",
+    }
+    out = runner.invoke(args=["poms", "ledger", "mu2e", tutorial.name, "reco"])
+    assert out.output.strip() == ("input 3 = processed 1 + in flight 2 + failed 0 "
+                                  "+ skipped 0")
