@@ -14,8 +14,15 @@
                  memory requested against used, and the sentence for the submission page.
   recovery.py    raised_memory_request(): the memory a recovery of memory failures asks for.
   cli.py         `poms analyze-log FILE [--exit-code N] [--experiment EXP] [--json]`.
-
-The RQ `analysis` job (one per finished job) is to call analyze_job_log with the job's log,
-the exit code the batch engine reported and store.analysis_signatures(experiment), keep
-LogAnalysis.as_dict() on the Job row, and store.record_hits([hit.signature_id]).
+  joblog.py      a finished job's log as one stream (stdout, then stderr), and a window of
+                 lines around a line number for the log page.
+  jobs.py        the RQ `analysis` job: analyse_jobs(job_row_ids) analyses each finished
+                 job's log once into a JobAnalysis row and counts its signature's hit.
 """
+
+
+def analyse_jobs(job_row_ids, config=None):
+    """What workers/jobs.py `analyse` calls (app/logs/jobs.py)."""
+    from app.logs.jobs import analyse_jobs as run
+
+    return run(job_row_ids, config)

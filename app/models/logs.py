@@ -1,7 +1,8 @@
-"""Failure signatures per experiment (app/logs/signatures.py says what they mean)."""
+"""Failure signatures per experiment (app/logs/signatures.py says what they mean), and each
+finished job's log analysis (app/logs/jobs.py)."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -39,4 +40,59 @@ class SignatureSeeding(db.Model):
 
     experiment_id: Mapped[int] = mapped_column(ForeignKey("experiment.id"), primary_key=True)
     installed = mapped_column(JSON, nullable=False, default=list)
+    updated = mapped_column(db.DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class JobAnalysis(db.Model):
+    """One finished job's log, analysed once (app/logs/jobs.py writes it).
+
+    The columns pages aggregate over (GROUP BY in SQL, never a Python loop over every job);
+    `data` keeps the whole LogAnalysis (LogAnalysis.from_dict reads it back).
+    """
+
+    __tablename__ = "job_analysis"
+    __table_args__ = (
+        Index("ix_job_analysis_submission_exit", "submission_id", "exit_code"),
+        Index("ix_job_analysis_submission_signature", "submission_id", "signature"),
+    )
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
+    campaign_stage_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign_stage.id", ondelete="CASCADE"), index=True
+    )
+    analysed_at = mapped_column(db.DateTime, default=utcnow, nullable=False)
+    log_found: Mapped[bool] = mapped_column(default=True)
+    failed: Mapped[bool] = mapped_column(default=False)
+    exit_code: Mapped[int | None] = mapped_column()
+    signal: Mapped[int | None] = mapped_column()
+    wall_time_s: Mapped[float | None] = mapped_column(Float)
+    cpu_time_s: Mapped[float | None] = mapped_column(Float)
+    efficiency: Mapped[float | None] = mapped_column(Float)  # CPU / wall
+    peak_memory_mb: Mapped[float | None] = mapped_column(Float)
+    memory_requested_mb: Mapped[float | None] = mapped_column(Float)
+    site: Mapped[str | None] = mapped_column(String(128))
+    signature: Mapped[str | None] = mapped_column(String(128))
+    category: Mapped[str | None] = mapped_column(String(16))
+    signature_id: Mapped[int | None] = mapped_column(
+        ForeignKey("failure_signature.id", ondelete="SET NULL")
+    )
+    line: Mapped[int | None] = mapped_column()  # the matched line, 1-based
+    input_files: Mapped[int] = mapped_column(default=0)
+    output_files: Mapped[int] = mapped_column(default=0)
+    log_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    data = mapped_column(JSON, nullable=False, default=dict)
+
+
+class JobTypeMemoryPolicy(db.Model):
+    """How a recovery of memory failures raises a job type's memory request
+    (app/logs/recovery.py): by `factor`, never above `cap_mb`."""
+
+    __tablename__ = "job_type_memory_policy"
+
+    job_type_id: Mapped[int] = mapped_column(ForeignKey("job_type.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    factor: Mapped[float] = mapped_column(Float, default=1.5)
+    cap_mb: Mapped[int] = mapped_column(default=8000)
     updated = mapped_column(db.DateTime, default=utcnow, onupdate=utcnow, nullable=False)

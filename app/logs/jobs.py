@@ -1,0 +1,138 @@
+"""The RQ `analysis` job: each finished job's log analysed once, kept on a JobAnalysis row.
+
+    analyse_jobs(job_row_ids, config=None) -> AnalysisRun
+
+Tracking enqueues the ids of jobs it has just seen finish (workers/jobs.py `analyse`).
+For each job: already analysed -> skipped (never parsed twice); otherwise its log is
+streamed through analyze_job_log with the experiment's signatures, and the JobAnalysis
+row and the signature's hit count are written in one transaction. A crash mid-way leaves
+nothing behind, so a re-run starts that job cleanly; two workers on the same job write one
+row (the primary key), and the loser's hit is rolled back with it.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from io import BytesIO
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.logs.analysis import LogAnalysis, analyze_job_log
+from app.logs.joblog import open_job_log, requested_memory_mb
+from app.logs.store import analysis_signatures, record_hits
+from app.models import Job, Submission
+from app.models.logs import JobAnalysis
+
+log = logging.getLogger(__name__)
+
+FINISHED = ("Completed", "Failed", "Removed")
+
+
+@dataclass
+class AnalysisRun:
+    analysed: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)  # already analysed, or not finished
+    errors: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (f"{len(self.analysed)} job logs analysed, {len(self.skipped)} skipped, "
+                f"{len(self.errors)} errors")
+
+
+def _config(config):
+    if config is not None:
+        return config
+    from flask import current_app
+
+    return current_app.config
+
+
+def analyse_jobs(job_row_ids: list[int], config=None) -> AnalysisRun:
+    config = _config(config)
+    run = AnalysisRun()
+    fetch = _engine_fetch(config)
+    for job_id in job_row_ids:
+        try:
+            done = analyse_job(job_id, config, fetch)
+        except Exception as err:  # one bad log must not stop the others
+            db.session.rollback()
+            run.errors.append(f"job {job_id}: {err}")
+            log.exception("analysing the log of job %s", job_id)
+            continue
+        (run.analysed if done else run.skipped).append(job_id)
+    return run
+
+
+def _engine_fetch(config):
+    from app.batch.base import engine_from_config
+
+    try:
+        return engine_from_config(config).fetch_log
+    except Exception:  # no engine configured here: only kept logs can be read
+        return None
+
+
+def analyse_job(job_id: int, config, fetch=None) -> bool:
+    """Analyse one job's log and commit; False when there was nothing to do."""
+    if db.session.get(JobAnalysis, job_id) is not None:
+        return False
+    job = db.session.get(Job, job_id)
+    if job is None or job.state not in FINISHED:
+        return False
+    submission = db.session.get(Submission, job.submission_id)
+    experiment = submission.stage.campaign.experiment
+    signatures = analysis_signatures(experiment)
+    exit_code = job.exit_code
+    with open_job_log(config, job.batch_job_id, fetch) as stream:
+        if stream is None:
+            result, found = LogAnalysis(exit_code=exit_code), False
+            if job.state == "Failed" and exit_code is not None:
+                # No log, still the exit code can name a signature (137: out of memory).
+                result = analyze_job_log(BytesIO(b""), exit_code, signatures)
+        else:
+            result, found = analyze_job_log(stream, exit_code, signatures), True
+    if result.memory_requested_mb is None:
+        result.memory_requested_mb = requested_memory_mb(config, job.batch_job_id)
+    row = row_for(job, submission, result, found)
+    db.session.add(row)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        db.session.rollback()  # another worker analysed it meanwhile
+        return False
+    record_hits([result.signature.signature_id] if result.signature else [])
+    db.session.commit()
+    return True
+
+
+def row_for(job: Job, submission: Submission, result: LogAnalysis, found: bool) -> JobAnalysis:
+    hit = result.signature
+    return JobAnalysis(
+        job_id=job.id, submission_id=submission.id,
+        campaign_stage_id=submission.campaign_stage_id, log_found=found,
+        failed=result.failed or job.state == "Failed",
+        exit_code=result.exit_code, signal=result.signal,
+        wall_time_s=result.wall_time_s, cpu_time_s=result.cpu_time_s,
+        efficiency=result.cpu_efficiency, peak_memory_mb=result.peak_memory_mb,
+        memory_requested_mb=result.memory_requested_mb,
+        site=(result.site or None) and result.site[:128],
+        signature=hit.name[:128] if hit else None, category=hit.category if hit else None,
+        signature_id=hit.signature_id if hit else None, line=hit.line if hit else None,
+        input_files=len(result.input_files), output_files=len(result.output_files),
+        log_bytes=result.bytes, data=result.as_dict(),
+    )
+
+
+def unanalysed_jobs(submission_ids: list[int] | None = None, limit: int = 1000) -> list[int]:
+    """Finished jobs with no analysis yet (a lost queue entry): for a catch-up pass."""
+    query = (
+        select(Job.id).outerjoin(JobAnalysis, JobAnalysis.job_id == Job.id)
+        .where(JobAnalysis.job_id.is_(None), Job.state.in_(FINISHED))
+        .order_by(Job.id).limit(limit)
+    )
+    if submission_ids is not None:
+        query = query.where(Job.submission_id.in_(submission_ids))
+    return list(db.session.scalars(query))
