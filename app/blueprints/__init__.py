@@ -16,4 +16,6 @@ def register_blueprints(app: Flask) -> None:
     from app.api import register as register_api  # /api/v1 and the API tokens page
     register_api(app)
     app.register_blueprint(submissions.bp)
+    from app.blueprints.chaining import bp as chaining_bp  # ledger, recoveries (issue 5)
+    app.register_blueprint(chaining_bp)
     from app.blueprints.results import bp as results_bp; app.register_blueprint(results_bp)  # noqa: E702,I001  issue 7

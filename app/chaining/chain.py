@@ -202,6 +202,10 @@ def launch_recovery(submission: Submission, position: int, rtype: str, overrides
     catalog = catalog_for(submission, config)
     defname = f"poms_recover_{submission.id}_{position}"
     step.definition, step.file_count = defname, len(names)
+    from app.results.memory import memory_recovery_overrides  # issue 7: memory failures
+
+    more_memory, memory_raise = memory_recovery_overrides(submission)
+    overrides = list(overrides) + more_memory
     try:
         catalog.create_list_definition(defname, names)
         launched = service.request_launch(
@@ -215,6 +219,8 @@ def launch_recovery(submission: Submission, position: int, rtype: str, overrides
         return step
     step.submission_id = launched.id
     step.note = f"{rtype}: {len(names)} files"
+    if memory_raise is not None:
+        step.note += f"; memory: {memory_raise.reason}"
     family_ids = [s.id for s in family_of(root_of(submission))]
     for mark in open_marks(family_ids):
         if mark.file_name in names:
@@ -319,6 +325,11 @@ def settle(submission: Submission, config) -> Settled:
         claim_step(submission.id, submission.campaign_stage_id, "settled",
                    note=f"{submission.state}: nothing chained")
     return out
+
+
+def steps_of(submission_id: int) -> list[ChainStep]:
+    return list(db.session.scalars(select(ChainStep).where(
+        ChainStep.parent_submission_id == submission_id).order_by(ChainStep.id)))
 
 
 def has_recovery(submission_id: int) -> bool:
