@@ -291,7 +291,7 @@ def test_schedd_that_does_not_answer_changes_nothing(htcondor_pool, launch_app, 
     config = {**launch_app.config, **htcondor_pool.engine_config()}
 
     def tracked_state():
-        track_submissions([submission.id], config, engine)
+        track_submissions([submission.id], config)  # engine from config alone
         db.session.expire_all()
         return db.session.get(Submission, submission.id).state
 
@@ -311,7 +311,7 @@ def test_schedd_that_does_not_answer_changes_nothing(htcondor_pool, launch_app, 
         with pytest.raises(BatchError):
             engine.query([batch_id])
         time.sleep(5)  # the jobs would have finished by now
-        result = track_submissions([submission.id], config, engine)
+        result = track_submissions([submission.id], config)
         assert result.errors and not result.transitions and result.job_updates == 0
         assert snapshot() == before
     finally:
@@ -335,6 +335,55 @@ def test_hung_schedd_is_a_batch_error_after_a_bounded_wait(htcondor_pool, tmp_pa
         assert time.monotonic() - started < 45
     assert [s.job_id for s in engine.query([batch_id])] == [batch_id]
     engine.remove([batch_id])
+
+
+@pool_test
+def test_hold_release_remove_move_the_submission(htcondor_pool, launch_app, tutorial,
+                                                tmp_path):
+    """HTCondor's states through tracking onto the submission state machine."""
+    from app.extensions import db
+    from app.models import Submission, SubmissionEvent
+    from app.tracking.tracker import track_submissions
+
+    engine = htcondor_pool.engine()
+    batch_id = engine.submit(JobRequest(executable=str(script(tmp_path, "sleep 120\n")),
+                                        count=2))
+    submission = Submission(campaign_stage_id=tutorial.stages[0].id,
+                            experiment_id=tutorial.experiment_id, state="Idle",
+                            engine="htcondor", batch_id=batch_id, batch_ids=[batch_id])
+    db.session.add(submission)
+    db.session.commit()
+    config = {**launch_app.config, **htcondor_pool.engine_config()}
+
+    seen = []
+
+    def becomes(*wanted):
+        state = " or ".join(wanted)
+
+        def check():
+            track_submissions([submission.id], config)
+            db.session.expire_all()
+            seen.append(db.session.get(Submission, submission.id).state)
+            return seen[-1] in wanted
+        try:
+            wait_for(check, timeout=60, interval=0.5, what=state)
+        except AssertionError:
+            raise AssertionError(f"never {state}: {seen[-5:]} {engine.query([batch_id])}") \
+                from None
+
+    becomes("Running")
+    engine.hold([batch_id])
+    becomes("Held")
+    assert db.session.get(Submission, submission.id).jobs_held == 2
+    engine.release([batch_id])
+    # Released jobs are Idle until the pool matches them again.
+    becomes("Idle", "Running")
+    engine.remove([batch_id])
+    becomes("Removed")
+    history = [e.to_state for e in db.session.query(SubmissionEvent)
+               .filter_by(submission_id=submission.id).order_by(SubmissionEvent.id)]
+    assert history[-4:-2] == ["Running", "Held"]
+    assert history[-2] in ("Idle", "Running") and history[-1] == "Removed"
 
 
 def _cli_picks_the_engine() -> bool:
