@@ -20,6 +20,7 @@ from flask import (
 from flask_login import login_required
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.auth import policy
 from app.auth.session import Access, experiment_access
@@ -105,6 +106,7 @@ def _dashboard_context(access: Access) -> dict:
         select(Submission)
         .where(Submission.experiment_id == access.experiment.id,
                Submission.state.in_(states.ACTIVE))
+        .options(joinedload(Submission.stage).joinedload(CampaignStage.campaign))
         .order_by(Submission.id.desc()).limit(50)
     ).all()
     counts = _state_counts(access.experiment.id)
@@ -132,6 +134,7 @@ def dashboard_live(experiment):
 def _stage_context(access: Access, stage: CampaignStage) -> dict:
     rows = db.session.scalars(
         select(Submission).where(Submission.campaign_stage_id == stage.id)
+        .options(joinedload(Submission.launcher))
         .order_by(Submission.id.desc()).limit(25)
     ).all()
     settings = service.stage_settings(stage)
@@ -237,11 +240,15 @@ def stage_schedule(experiment, stage_id):
 
 
 def _submission_context(access: Access, submission: Submission) -> dict:
+    from app.ucondb.jobs import upload_summary
+
+    uploads = upload_summary([submission.id])  # an FCL stage's files to UconDB
     return dict(access=access, submission=submission, stage=submission.stage,
                 campaign=submission.stage.campaign,
                 may_control=may_control(access, submission.stage.campaign),
+                uploads=uploads,
                 live=submission.state in states.ACTIVE
-                or (submission.state == states.NEW))
+                or (submission.state == states.NEW) or bool(uploads.pending))
 
 
 @bp.get("/submission/<int:submission_id>")
