@@ -306,6 +306,11 @@ def settle(submission: Submission, config) -> Settled:
             out.waiting = True
             return out
         position, rtype, overrides, files = next_recovery(submission, config)
+        if files and analyses_pending(submission, config):
+            # Its failed jobs' logs are being analysed: a recovery of memory failures asks
+            # for more memory (app/results/memory.py), so it waits for them, a while.
+            out.waiting = True
+            return out
         if has_recovery(submission.id):
             # Recovered already (an operator's "recover now"): its recovery chains on.
             out.notes.append(f"{submission.id} was recovered already")
@@ -325,6 +330,28 @@ def settle(submission: Submission, config) -> Settled:
         claim_step(submission.id, submission.campaign_stage_id, "settled",
                    note=f"{submission.state}: nothing chained")
     return out
+
+
+def analyses_pending(submission: Submission, config) -> bool:
+    """Failed jobs of the submission whose logs are not analysed yet, while it has been
+    Located for less than POMS_RECOVERY_ANALYSIS_WAIT_S seconds (60)."""
+    from datetime import timedelta
+
+    from sqlalchemy import exists, func
+
+    from app.models import Job, SubmissionEvent
+    from app.models.base import utcnow
+    from app.models.logs import JobAnalysis
+
+    wait = int(config.get("POMS_RECOVERY_ANALYSIS_WAIT_S", 60))
+    located = db.session.scalar(select(func.max(SubmissionEvent.at)).where(
+        SubmissionEvent.submission_id == submission.id,
+        SubmissionEvent.to_state == states.LOCATED))
+    if wait <= 0 or located is None or utcnow() - located > timedelta(seconds=wait):
+        return False
+    return db.session.scalar(select(Job.id).where(
+        Job.submission_id == submission.id, Job.state == "Failed",
+        ~exists().where(JobAnalysis.job_id == Job.id)).limit(1)) is not None
 
 
 def steps_of(submission_id: int) -> list[ChainStep]:
