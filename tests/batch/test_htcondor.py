@@ -153,7 +153,9 @@ def test_cluster_of_n_jobs_completes_with_exit_codes_and_history(htcondor_pool, 
     import htcondor2
 
     live = htcondor2.Schedd(htcondor2.Collector().locate(htcondor2.DaemonType.Schedd, schedd))
-    assert live.query(f"ClusterId == {cluster}", projection=["ProcId"]) == []
+    wait_for(lambda: live.query(f"ClusterId == {cluster}", projection=["ProcId"]) == [],
+             timeout=30, what="the jobs to leave the queue")
+    assert [s.exit_code for s in engine.query([batch_id])] == [0, 1, 2, 3]  # from history
     # The submission's resources and group reached the job ad.
     ads = list(live.history(f"ClusterId == {cluster}", projection=[
         "RequestMemory", "JOB_EXPECTED_MAX_LIFETIME", "AcctGroup", "Owner",
