@@ -116,3 +116,63 @@ def test_dashboard_counts_submissions_by_state_and_polls_itself(client, tutorial
     assert re.search(r'data-state="New">.*?<strong class="count">2</strong>', live, re.S)
     assert re.search(r'data-state="Running">.*?<strong class="count">0</strong>', live, re.S)
     assert live.count("/e/mu2e/submission/") == 2
+
+
+def test_the_job_table_pages_and_filters_by_state(client, tutorial):
+    from sqlalchemy import insert
+
+    from app.models import Job
+    from app.tracking.tracker import recount
+
+    stage = tutorial.stages[0]
+    submission = Submission(campaign_stage_id=stage.id, experiment_id=tutorial.experiment_id,
+                            state="Running", batch_id="4.0@local", batch_ids=["4.0@local"])
+    db.session.add(submission)
+    db.session.flush()
+    db.session.execute(insert(Job), [
+        dict(submission_id=submission.id, batch_job_id=f"4.{p}@local",
+             state="Failed" if p % 10 == 0 else "Running", exit_code=1 if p % 10 == 0 else None)
+        for p in range(120)
+    ])
+    recount(submission)
+    db.session.commit()
+    signed_in(client, "alice")
+    base = f"/e/mu2e/submission/{submission.id}/jobs"
+    first = text(client.get(base))
+    assert first.count("data-job=") == 50 and "page 1 of 3" in first
+    last = text(client.get(f"{base}?page=3"))
+    assert last.count("data-job=") == 20
+    failed = text(client.get(f"{base}?state=Failed"))
+    assert failed.count("data-job=") == 12 and "12 job(s) Failed" in failed
+    assert 'data-job="4.10@local"' in failed and 'data-job="4.11@local"' not in failed
+
+
+def test_the_launch_output_shows_while_the_launch_runs(client, tutorial, launch_app):
+    import threading
+
+    from app.launching import service
+
+    stage = next(s for s in tutorial.stages if s.name == "reco_fcl")
+    stage.login_setup.setup = 'echo "preparing the launch"; sleep 4; ' + stage.login_setup.setup
+    db.session.commit()
+    submission = service.request_launch(stage, tutorial.owner, test=False, origin="test",
+                                        config=launch_app.config)
+    db.session.commit()
+    submission_id = submission.id
+
+    def run():
+        with launch_app.app_context():
+            service.run_launch(submission_id, launch_app.config)
+
+    launching = threading.Thread(target=run)
+    launching.start()
+    signed_in(client, "alice")
+    try:
+        url = f"/e/mu2e/submission/{submission_id}/output"
+        shown = wait_for(lambda: (lambda t: t if "preparing the launch" in t else None)(
+            text(client.get(url))), what="the first lines of the launch output")
+        assert "The launch is running" in shown and "Use job id" not in shown
+        assert 'hx-trigger="every 1s"' in shown
+    finally:
+        launching.join()
+    assert "Use job id" in text(client.get(url))
