@@ -90,6 +90,13 @@ def load_config(instance_path: Path, environ=None) -> dict:
         "POMS_UCONDB_MAX_BLOB_BYTES": _int(
             environ, "POMS_UCONDB_MAX_BLOB_BYTES", ucondb.DEFAULT_MAX_BLOB_BYTES
         ),
+        "POMS_UCONDB_FCL_UPLOADS": ucondb.fcl_uploads(environ),
+        "POMS_UCONDB_UPLOAD_RETRIES": _int(
+            environ, "POMS_UCONDB_UPLOAD_RETRIES", ucondb.DEFAULT_UPLOAD_RETRIES
+        ),
+        "POMS_UCONDB_UPLOAD_BACKOFF": _int(
+            environ, "POMS_UCONDB_UPLOAD_BACKOFF", ucondb.DEFAULT_UPLOAD_BACKOFF
+        ),
     }
 
 

@@ -49,11 +49,13 @@ def launch(submission_id: int) -> str:
 def _chain(config) -> str:
     """Completion, recoveries and dependent stages after tracking (app/chaining)."""
     from app.chaining.hooks import after_tracking, enqueue
+    from app.ucondb.jobs import enqueue_uploads
 
     chained = after_tracking(config)
     enqueue(config, chained.launched)
+    uploads = enqueue_uploads(config)  # FCL stages' files to UconDB (RQ queue `uploads`)
     return (f"; {chained.recorded_jobs} jobs' files recorded, {len(chained.located)} located, "
-            f"{len(chained.launched)} launched by chaining")
+            f"{len(chained.launched)} launched by chaining" + uploads)
 
 
 def track(submission_ids: list[int] | None = None) -> str:

@@ -94,9 +94,10 @@ def run_worker(redis_url: str, *, burst: bool = False, flask_app=None) -> bool:
     worker = Worker(queues, connection=connection)
     if burst:
         tick(flask_app, connection, force=True)
-        return worker.work(burst=True)
+        return worker.work(burst=True, with_scheduler=True)
     try:
-        return worker.work()
+        # The scheduler runs retries that wait (the `uploads` jobs' backoff).
+        return worker.work(with_scheduler=True)
     finally:
         try:
             os.kill(scheduler, signal.SIGTERM)

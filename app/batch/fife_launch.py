@@ -179,6 +179,8 @@ def with_inputs(cfg: configparser.ConfigParser, argv: list[str], environ) -> lis
         else:
             argv[1:1] = ["-N", str(njobs)]
     argv[1:1] = ["-e", f"POMS_INPUT_LIST={listed}", "-e", f"POMS_NJOBS={njobs}"]
+    if environ.get("POMS_UCONDB_URL"):  # inputs whose location is UconDB's come from there
+        argv[1:1] = ["-e", f"POMS_UCONDB_URL={environ['POMS_UCONDB_URL']}"]
     return argv
 
 

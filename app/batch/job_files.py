@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import urllib.parse
 import urllib.request
 import zlib
 from pathlib import Path
@@ -65,11 +66,32 @@ def adler32(path: Path) -> str:
     return f"adler32:{value & 0xffffffff:08x}"
 
 
-def fetch(entry: dict, directory: Path) -> Path:
-    """Copy one input file from its location into `directory` (as ifdh cp would)."""
+def ucondb_file_url(location: str, name: str, base_url: str | None) -> str | None:
+    """The URL of a file whose catalogue location is a UconDB folder, `HOST:/<database>/app/
+    data/<folder>`, on the UconDB server at base_url (POMS_UCONDB_URL); None when the
+    location is not on that server. (app/ucondb/fcl.py file_url, without the app.)"""
+    host, sep, path = location.partition(":")
+    if not base_url or not sep or not path.startswith("/") or "/" in host:
+        return None
+    base = urllib.parse.urlsplit(base_url)
+    if host != base.hostname:
+        return None
+    return f"{base.scheme}://{base.netloc}{path}/{urllib.parse.quote(name, safe='')}"
+
+
+def fetch(entry: dict, directory: Path, ucondb_url: str | None = None) -> Path:
+    """Copy one input file from its location into `directory` (as ifdh cp would); a
+    UconDB location is read over HTTP from the server at ucondb_url."""
     name, location = entry["name"], (entry.get("location") or "")
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / name
+    from_ucondb = ucondb_file_url(location, name, ucondb_url)
+    if from_ucondb:
+        with urllib.request.urlopen(from_ucondb, timeout=60) as answer, \
+                open(target, "wb") as out:
+            shutil.copyfileobj(answer, out)
+        print(f"fetched {name} from {from_ucondb}", flush=True)
+        return target
     if location.startswith(("http://", "https://")):
         url = location.rstrip("/") + "/" + name
         with urllib.request.urlopen(url, timeout=30) as answer, open(target, "wb") as out:
@@ -107,7 +129,7 @@ def take_inputs(environ: dict, workdir: Path) -> tuple[list[str], dict[str, str]
     fetched = []
     for entry in mine:
         try:
-            fetched.append(str(fetch(entry, directory)))
+            fetched.append(str(fetch(entry, directory, environ.get("POMS_UCONDB_URL"))))
         except (OSError, ValueError) as err:
             return names, {}, f"cannot fetch {entry['name']}: {err}"
     env = {"POMS_INPUT_FILES": " ".join(fetched)}

@@ -320,6 +320,13 @@ def settle(submission: Submission, config) -> Settled:
                 out.launched.append(step.submission_id)
                 out.notes.append(f"recovery {rtype} of {submission.id}: {len(files)} files")
         else:
+            from app.ucondb.jobs import uploads_holding
+
+            held = uploads_holding(submission, config)  # FCL files not in UconDB yet
+            if held:
+                out.waiting = True
+                out.notes.append(held)
+                return out
             got = launch_dependents(root_of(submission), config)
             out.launched += got.launched
             out.notes += got.notes

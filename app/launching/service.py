@@ -115,7 +115,9 @@ def _context(stage_data: dict, job_type: dict, login_setup: dict, *, stage: Camp
         poms_url=config.get("POMS_URL", ""),
         credential_var=credential_var,
         credential_path=credential_path,
-        extra_env=engine.launch_environment(),
+        # POMS_UCONDB_URL: where jobs fetch FCL files whose location is UconDB's (job_files.py)
+        extra_env={**engine.launch_environment(),
+                   "POMS_UCONDB_URL": config.get("POMS_UCONDB_URL", "")},
     )
 
 

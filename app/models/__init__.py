@@ -21,7 +21,14 @@ from app.models.launching import (
 )
 from app.models.logs import FailureSignature, SignatureSeeding  # noqa: F401
 from app.models.submission import Job, Submission, SubmissionEvent
-from app.models.ucondb import UconBlob, UconFolder, UconObject, UconTag, UconVersion  # noqa: F401
+from app.models.ucondb import (  # noqa: F401
+    FclUpload,
+    UconBlob,
+    UconFolder,
+    UconObject,
+    UconTag,
+    UconVersion,
+)
 
 __all__ = [
     "ROLES",

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -87,3 +97,27 @@ class UconTag(db.Model):
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
 
     version: Mapped[UconVersion] = relationship(back_populates="tags")
+
+
+class FclUpload(db.Model):
+    """One finished job of an FCL stage whose FCL files go to UconDB (app/ucondb/jobs.py).
+
+    state: queued (an RQ `uploads` job is on its way), retrying (an attempt failed, RQ tries
+    again), done (every file stored and its catalogue location recorded), failed (the last
+    attempt failed: the dependent stages wait until an operator uploads again).
+    """
+
+    __tablename__ = "fcl_upload"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    # [{"name": "a.fcl", "path": "/dir/a.fcl", "dataset": "a.fcl"}, ...]
+    files = mapped_column(JSON, nullable=False, default=list)
+    locations = mapped_column(JSON, nullable=False, default=list)  # one per stored file
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created = mapped_column(db.DateTime, default=utcnow, nullable=False)
+    updated = mapped_column(db.DateTime, default=utcnow, onupdate=utcnow, nullable=False)

@@ -6,6 +6,7 @@
     poms ucondb versions DATABASE FOLDER OBJECT
     poms ucondb put DATABASE FOLDER OBJECT FILE [--key K] [--tag T ...] [--tv T] [--override]
     poms ucondb get DATABASE FOLDER OBJECT [--key K | --id N | --tag T | --tv T] [-o FILE]
+    poms ucondb retry-uploads SUBMISSION   an FCL stage's failed uploads, queued again
 
 They go through the same client as the uploads job, to the server POMS_UCONDB_URL names,
 with DATABASE put in place of its database (`https://host:9443/<DATABASE>/app`; by default
@@ -164,3 +165,17 @@ def get_command(database, folder, object_name, key, version_id, tag, tv, meta, o
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
+
+
+@ucondb.command("retry-uploads")
+@click.argument("submission_id", type=int)
+def retry_uploads_command(submission_id: int) -> None:
+    """Queue a submission's failed FCL uploads again (after the cause is fixed); the stages
+    that depend on it launch once they are done."""
+    from app.extensions import db
+    from app.ucondb.jobs import enqueue, retry_failed
+
+    ids = retry_failed(submission_id)
+    db.session.commit()
+    enqueue(current_app.config, ids)
+    click.echo(f"{len(ids)} failed FCL uploads of submission {submission_id} queued again")

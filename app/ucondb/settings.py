@@ -10,6 +10,9 @@
   POMS_UCONDB_WRITERS   `user:password,...` the embedded server accepts for writes (default:
                         poms with the generated secret, so the defaults work together)
   POMS_UCONDB_MAX_BLOB_BYTES  the largest version the embedded server stores (default 16 MiB)
+  POMS_UCONDB_FCL_UPLOADS     yes (default) / no: FCL stages' files go to UconDB (jobs.py)
+  POMS_UCONDB_UPLOAD_RETRIES  how often a failed upload is tried again (default 5)
+  POMS_UCONDB_UPLOAD_BACKOFF  seconds before the first retry, doubled each time (default 30)
 """
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ from pathlib import Path
 DEFAULT_DATABASE = "mu2e_ucondb_prod"
 DEFAULT_USER = "poms"
 DEFAULT_MAX_BLOB_BYTES = 16 * 1024 * 1024
+DEFAULT_UPLOAD_RETRIES = 5
+DEFAULT_UPLOAD_BACKOFF = 30
 _WILDCARDS = ("", "0.0.0.0", "::", "[::]")
 
 
@@ -75,3 +80,8 @@ def writers(environ, instance_path: Path) -> str:
     if configured is not None:
         return configured
     return f"{DEFAULT_USER}:{_generated_password(instance_path)}"
+
+
+def fcl_uploads(environ) -> bool:
+    return (environ.get("POMS_UCONDB_FCL_UPLOADS") or "yes").strip().lower() not in (
+        "no", "false", "0", "off")

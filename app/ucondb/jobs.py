@@ -1,0 +1,350 @@
+"""FCL stages' files into UconDB: the RQ `uploads` job, and what holds the next stage.
+
+A stage whose job type's output_file_patterns has an FCL pattern (`%.fcl`) is an FCL stage.
+After each tracking pass (workers/jobs.py), `enqueue_uploads(config)` finds its finished
+jobs whose outputs the catalogue has recorded (app/chaining/delivery.py) and gives each an
+FclUpload row and an RQ job on the `uploads` queue (`upload(job_row_id)`), retried with
+backoff (POMS_UCONDB_UPLOAD_RETRIES, POMS_UCONDB_UPLOAD_BACKOFF seconds, doubled each time).
+
+The job stores each FCL file in the folder of its dataset (`fcl_dataset`: the file name
+without its sequencer, as Mu2e names datasets; folder = dataset with `.` -> `_`), as an
+object named and keyed by its file name (app/ucondb/fcl.py: storing the same bytes again
+makes no new version, so a retry is harmless), and makes the file's catalogue location the
+UconDB one, `HOST:/<database>/app/data/<folder>` (what `samweb locate-file` answers for
+Mu2e's FCL files); the next stage's jobs fetch the file from there (app/batch/job_files.py).
+
+`uploads_holding(submission)` is what chaining asks before it launches the stages that
+depend on an FCL stage (app/chaining/chain.py): a sentence while an upload of the family is
+missing, queued, retrying or failed; None when all are done. A failed upload shows on the
+submission page (`upload_summary`) and waits for an operator (`retry_failed`).
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import delete, exists, select
+
+from app.catalog.outputs import matches, split_patterns
+from app.extensions import db
+from app.models import Job, StageDependency, Submission
+from app.models.catalog import CatalogFile, CatalogLocation
+from app.models.chaining import ChainJobRecord, ChainStep
+from app.models.ucondb import FclUpload
+from app.ucondb.client import UconDBClient
+from app.ucondb.fcl import store_fcl_files
+
+log = logging.getLogger(__name__)
+
+QUEUE = "uploads"
+QUEUED, RETRYING, DONE, FAILED = "queued", "retrying", "done", "failed"
+UNFINISHED = (QUEUED, RETRYING)
+
+
+# --- which stages, which files, which folder -----------------------------------------------
+
+
+def fcl_patterns(patterns) -> list[str]:
+    """The FCL file patterns among a job type's output_file_patterns."""
+    return [p for p in split_patterns(patterns) if " " not in p and p.lower().endswith(".fcl")]
+
+
+def _job_type_data(submission: Submission) -> dict:
+    from app.chaining.delivery import job_type_data
+
+    return job_type_data(submission)
+
+
+def is_fcl_submission(submission: Submission) -> bool:
+    return bool(fcl_patterns(_job_type_data(submission).get("output_file_patterns")))
+
+
+def fcl_dataset(file_name: str) -> str:
+    """The dataset an FCL file belongs to: its name without the sequencer, the field before
+    the extension (Mu2e: cnf.mu2e.tutorial.v0.001000_00000042.fcl -> cnf.mu2e.tutorial.v0.fcl;
+    the demo's mu2e_reco.12_3.fcl -> mu2e_reco.fcl)."""
+    parts = file_name.split(".")
+    if len(parts) >= 3:
+        del parts[-2]
+    return ".".join(parts)
+
+
+def enabled(config) -> bool:
+    return bool(config.get("POMS_UCONDB_FCL_UPLOADS", True))
+
+
+# --- after a tracking pass: new uploads onto the queue -------------------------------------
+
+
+def _job_fcl_files(submission: Submission, job: Job, patterns: list[str]) -> list[dict]:
+    """The job's declared outputs matching the FCL patterns, each with the path it is at."""
+    experiment = submission.stage.campaign.experiment.name
+    rows = db.session.execute(
+        select(CatalogFile.id, CatalogFile.name).where(
+            CatalogFile.experiment == experiment,
+            CatalogFile.file_metadata["poms_task_id"].as_string() == str(submission.id),
+            CatalogFile.file_metadata["poms_job_id"].as_string() == job.batch_job_id,
+        ).order_by(CatalogFile.name)
+    ).all()
+    files = []
+    for file_id, name in rows:
+        if not any(matches(name, p) for p in patterns):
+            continue
+        places = list(db.session.scalars(
+            select(CatalogLocation.location).where(CatalogLocation.file_id == file_id)
+            .order_by(CatalogLocation.id)))
+        local = [p for p in places if p.startswith("/") or p.startswith("file://")]
+        directory = local[0].removeprefix("file://") if local else ""
+        files.append({"name": name, "path": str(Path(directory) / name) if directory else "",
+                      "dataset": fcl_dataset(name)})
+    return files
+
+
+def new_uploads(config) -> list[int]:
+    """FclUpload rows for FCL stages' finished jobs whose files are recorded and that have
+    none yet (committed); the ids of those with files to upload."""
+    if not enabled(config):
+        return []
+    settled = exists().where(ChainStep.parent_submission_id == Job.submission_id,
+                             ChainStep.kind == "settled")
+    has_row = exists().where(FclUpload.job_id == Job.id)
+    candidates = db.session.scalars(
+        select(Job).join(ChainJobRecord, ChainJobRecord.job_id == Job.id)
+        .where(Job.state == "Completed", ChainJobRecord.outputs > 0, ~has_row, ~settled)
+        .order_by(Job.id)
+    ).all()
+    queued = []
+    patterns_of: dict[int, list[str]] = {}
+    for job in candidates:
+        submission = db.session.get(Submission, job.submission_id)
+        if submission.id not in patterns_of:
+            patterns_of[submission.id] = fcl_patterns(
+                _job_type_data(submission).get("output_file_patterns"))
+        patterns = patterns_of[submission.id]
+        if not patterns:
+            continue
+        files = _job_fcl_files(submission, job, patterns)
+        row = FclUpload(job_id=job.id, submission_id=submission.id, files=files,
+                        locations=[], state=QUEUED if files else DONE,
+                        error="" if files else "no FCL files among the job's outputs")
+        db.session.add(row)
+        if files:
+            queued.append(job.id)
+    db.session.commit()
+    return queued
+
+
+def _rq_job_id(job_row_id: int) -> str:
+    return f"fcl-upload-{job_row_id}"
+
+
+def _retry(config):
+    from rq import Retry
+
+    retries = max(0, int(config.get("POMS_UCONDB_UPLOAD_RETRIES", 5)))
+    if not retries:
+        return None
+    backoff = max(0, int(config.get("POMS_UCONDB_UPLOAD_BACKOFF", 30)))
+    return Retry(max=retries, interval=[backoff * 2 ** i for i in range(retries)])
+
+
+def enqueue(config, job_row_ids: list[int]) -> int:
+    """Queue one `uploads` job per job row (unless one is queued, running or scheduled)."""
+    from rq import Queue
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job as RQJob
+
+    from workers.queues import connection
+
+    if not job_row_ids:
+        return 0
+    conn = connection(config["POMS_REDIS_URL"])
+    queue = Queue(QUEUE, connection=conn)
+    done = 0
+    for job_row_id in job_row_ids:
+        rq_id = _rq_job_id(job_row_id)
+        try:
+            status = RQJob.fetch(rq_id, connection=conn).get_status(refresh=True)
+        except NoSuchJobError:
+            status = None
+        if status in ("queued", "started", "deferred", "scheduled"):
+            continue
+        queue.enqueue("app.ucondb.jobs.upload", job_row_id, job_id=rq_id,
+                      retry=_retry(config), job_timeout=600, result_ttl=3600,
+                      failure_ttl=7 * 24 * 3600)
+        done += 1
+    return done
+
+
+def enqueue_uploads(config) -> str:
+    """What workers/jobs.py calls after each tracking pass: new uploads, and unfinished
+    ones whose queued job was lost (Redis restarted), onto the `uploads` queue."""
+    if not enabled(config):
+        return ""
+    fresh = new_uploads(config)
+    unfinished = list(db.session.scalars(
+        select(FclUpload.job_id).where(FclUpload.state.in_(UNFINISHED))))
+    queued = enqueue(config, list(dict.fromkeys(fresh + unfinished)))
+    return f"; {queued} FCL uploads queued" if queued else ""
+
+
+# --- the RQ job ----------------------------------------------------------------------------
+
+
+def upload(job_row_id: int) -> str:
+    """The RQ `uploads` job (thin): one finished job's FCL files into UconDB."""
+    from rq import get_current_job
+
+    from workers.jobs import app
+
+    current = get_current_job()
+    final = current is None or not current.retries_left
+    flask_app = app()
+    with flask_app.app_context():
+        outcome = run_upload(job_row_id, flask_app.config, final=final)
+        if outcome.startswith("stored"):
+            from workers.queues import enqueue_tracking
+
+            # Chaining waits for this upload: let it look again now, not at the next tick.
+            enqueue_tracking(flask_app.config["POMS_REDIS_URL"])
+        return outcome
+
+
+def _client(config) -> UconDBClient:
+    return UconDBClient.from_config(config)
+
+
+def set_location(catalog, name: str, location: str) -> None:
+    """Make `location` the file's location (the embedded catalogue forgets the job's output
+    directory, as SAM knows Mu2e's FCL files only in UconDB)."""
+    catalog.add_location(name, location)
+    if catalog.kind == "embedded":
+        file_id = db.session.scalar(select(CatalogFile.id).where(
+            CatalogFile.experiment == catalog.experiment, CatalogFile.name == name))
+        db.session.execute(delete(CatalogLocation).where(
+            CatalogLocation.file_id == file_id, CatalogLocation.location != location))
+
+
+def run_upload(job_row_id: int, config, *, final: bool = True) -> str:
+    """Store one job's FCL files and record their locations. Raises when the attempt failed
+    (recorded as retrying, or failed when `final`), so RQ tries again."""
+    from app.chaining.delivery import catalog_for
+
+    row = db.session.get(FclUpload, job_row_id)
+    if row is None:
+        return f"job {job_row_id}: no FCL upload"
+    if row.state == DONE:
+        return f"job {job_row_id}: FCL files uploaded already"
+    attempts = row.attempts + 1
+    try:
+        submission = db.session.get(Submission, row.submission_id)
+        catalog = catalog_for(submission, config)
+        client = _client(config)
+        by_dataset: dict[str, list[dict]] = defaultdict(list)
+        for entry in row.files:
+            by_dataset[entry["dataset"]].append(entry)
+        locations = []
+        for dataset, entries in by_dataset.items():
+            missing = [e["name"] for e in entries if not e["path"] or not Path(e["path"]).is_file()]
+            if missing:
+                raise FileNotFoundError(f"not found where the job left them: {', '.join(missing)}")
+            stored = store_fcl_files(client, dataset, [Path(e["path"]) for e in entries])
+            for entry, location in zip(entries, stored, strict=True):
+                set_location(catalog, entry["name"], location)
+                locations.append({"name": entry["name"], "location": location})
+        row.attempts, row.state, row.error, row.locations = attempts, DONE, "", locations
+        db.session.commit()
+    except Exception as err:
+        db.session.rollback()
+        row = db.session.get(FclUpload, job_row_id)
+        row.attempts = attempts
+        row.state = FAILED if final else RETRYING
+        row.error = str(err)[:2000]
+        db.session.commit()
+        log.warning("FCL upload of job %s, attempt %s%s: %s", job_row_id, attempts,
+                    " (the last)" if final else "", err)
+        raise
+    return f"stored {len(locations)} FCL files of job {job_row_id} in UconDB"
+
+
+# --- what holds the next stage, what the page shows ----------------------------------------
+
+
+def _family_ids(submission: Submission) -> list[int]:
+    from app.chaining.chain import family_of, root_of
+
+    return [s.id for s in family_of(root_of(submission))]
+
+
+@dataclass
+class UploadSummary:
+    jobs: int = 0  # finished jobs with FCL files to upload
+    done: int = 0
+    pending: int = 0  # queued or retrying
+    failed: int = 0
+    files: int = 0  # files stored
+    error: str = ""  # the last failure's message
+    folders: tuple[str, ...] = ()
+
+    @property
+    def holding(self) -> bool:
+        return bool(self.pending or self.failed)
+
+
+def upload_summary(submission_ids: list[int]) -> UploadSummary:
+    rows = db.session.scalars(select(FclUpload).where(
+        FclUpload.submission_id.in_(submission_ids)).order_by(FclUpload.updated)
+    ) if submission_ids else []
+    out = UploadSummary()
+    folders = []
+    for row in rows:
+        if not row.files:
+            continue
+        out.jobs += 1
+        if row.state == DONE:
+            out.done += 1
+            out.files += len(row.locations)
+            folders += [loc["location"].rsplit("/", 1)[-1] for loc in row.locations]
+        elif row.state == FAILED:
+            out.failed += 1
+            out.error = row.error
+        else:
+            out.pending += 1
+            out.error = out.error or row.error
+    out.folders = tuple(dict.fromkeys(folders))
+    return out
+
+
+def uploads_holding(submission: Submission, config) -> str | None:
+    """Why the stages depending on this FCL submission's family must wait, or None."""
+    if not enabled(config) or not is_fcl_submission(submission):
+        return None
+    has_dependents = db.session.scalar(select(StageDependency.id).where(
+        StageDependency.parent_id == submission.campaign_stage_id).limit(1))
+    if has_dependents is None:
+        return None
+    family = _family_ids(submission)
+    has_row = exists().where(FclUpload.job_id == Job.id)
+    not_queued = db.session.scalar(
+        select(Job.id).join(ChainJobRecord, ChainJobRecord.job_id == Job.id)
+        .where(Job.submission_id.in_(family), Job.state == "Completed",
+               ChainJobRecord.outputs > 0, ~has_row).limit(1))
+    summary = upload_summary(family)
+    if summary.failed:
+        return (f"FCL uploads failed for {summary.failed} jobs (last: {summary.error}): "
+                "dependent stages wait until they are uploaded")
+    if summary.pending or not_queued is not None:
+        return f"FCL uploads pending for {summary.pending or 'some'} jobs"
+    return None
+
+
+def retry_failed(submission_id: int) -> list[int]:
+    """An operator's "upload again": the failed uploads of a submission are queued again
+    (after commit, by the caller: enqueue(config, ids)). Returns the ids."""
+    rows = list(db.session.scalars(select(FclUpload).where(
+        FclUpload.submission_id == submission_id, FclUpload.state == FAILED)))
+    for row in rows:
+        row.state, row.error = QUEUED, ""
+    return [row.job_id for row in rows]

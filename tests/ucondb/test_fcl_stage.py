@@ -1,0 +1,124 @@
+"""FCL stages: the `uploads` jobs (app/ucondb/jobs.py) on the demo tutorial, for real.
+
+Real Redis and RQ workers, the local batch engine's jobs, and this POMS served live with its
+embedded UconDB (tests/e2e/test_tutorial_ucondb.py proves the whole tutorial through it).
+Here: a UconDB that refuses the writes (wrong password) makes each upload retry, then fail;
+the failure shows on the submission page and reco does not launch; once the password is
+right, `poms ucondb retry-uploads` uploads them and reco launches. Uploading again stores
+no new version.
+"""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from app.batch.job_files import ucondb_file_url
+from app.catalog.embedded import EmbeddedCatalog
+from app.extensions import db
+from app.launching import service
+from app.models import FclUpload
+from app.ucondb.client import UconDBClient
+from app.ucondb.fcl import file_url
+from app.ucondb.jobs import DONE, FAILED, fcl_dataset, fcl_patterns, run_upload
+from tests.e2e.support import change_through_store, drive
+from tests.e2e.support import submissions as subs_of
+from tests.e2e.test_tutorial_ucondb import DATABASE, quick, serve_ucondb
+from tests.fixtures.app import signed_in
+from tests.fixtures.launching import import_tutorial
+from workers.queues import enqueue_launch
+
+pytestmark = pytest.mark.e2e
+
+N = 2
+
+
+def test_fcl_dataset_drops_the_sequencer_as_mu2e_names_datasets():
+    assert fcl_dataset("cnf.mu2e.tutorial.v0.001000_00000042.fcl") == "cnf.mu2e.tutorial.v0.fcl"
+    assert fcl_dataset("mu2e_reco.12_3.fcl") == "mu2e_reco.fcl"
+    assert fcl_dataset("alone.fcl") == "alone.fcl"
+    assert fcl_patterns("%.art, %.fcl, dh.dataset x") == ["%.fcl"]
+    assert fcl_patterns("%.art") == []
+
+
+def test_a_job_finds_the_same_url_as_the_app():
+    base = "https://dbdata0vm.fnal.gov:9443/mu2e_ucondb_prod/app"
+    location = "dbdata0vm.fnal.gov:/mu2e_ucondb_prod/app/data/cnf_mu2e_tutorial_v0_fcl"
+    name = "cnf.mu2e.tutorial.v0.001000_00000042.fcl"
+    assert ucondb_file_url(location, name, base) == file_url(location, name, base)
+    assert ucondb_file_url(location, name, "https://other.fnal.gov/x/app") is None
+    assert ucondb_file_url("/pnfs/mu2e/scratch", name, base) is None
+    assert ucondb_file_url(location, name, None) is None
+
+
+def _launch_fcl_stage(app):
+    campaign = import_tutorial()
+    change_through_store(campaign, quick(N))
+    fcl_stage = next(s for s in campaign.stages if s.name == "reco_fcl")
+    first = service.request_launch(fcl_stage, campaign.owner, test=False, origin="test",
+                                   config=app.config)
+    db.session.commit()
+    enqueue_launch(app.config["POMS_REDIS_URL"], first.id)
+    return campaign, first
+
+
+def _uploads(submission_id):
+    db.session.expire_all()
+    return list(db.session.scalars(select(FclUpload).where(
+        FclUpload.submission_id == submission_id).order_by(FclUpload.job_id)))
+
+
+def test_a_refused_upload_is_retried_then_shown_failed_and_holds_reco(launch_app,
+                                                                      live_server_factory):
+    app = launch_app
+    serve_ucondb(app, live_server_factory, password="wrong")
+    campaign, first = _launch_fcl_stage(app)
+
+    def all_failed():
+        rows = _uploads(first.id)
+        return len(rows) == N and all(r.state == FAILED for r in rows)
+
+    drive(app, all_failed, timeout=90, what="the refused uploads to fail")
+    for row in _uploads(first.id):
+        assert row.attempts == 3  # the first try and POMS_UCONDB_UPLOAD_RETRIES=2 more
+        assert "401" in row.error and "mu2e_reco_fcl" in row.error
+    # reco_fcl is done, but reco waits for its FCL files.
+    drive(app, lambda: db.session.get(type(first), first.id).state == "Located", timeout=30)
+    drive(app, lambda: True)  # one more pass: chaining looks again and holds
+    assert subs_of(campaign, "reco") == []
+
+    client = signed_in(app.test_client(), "alice")
+    page = client.get(f"/e/mu2e/submission/{first.id}").get_data(as_text=True)
+    assert "FCL uploads" in page
+    assert f"0 of {N} jobs" in page and f"{N} failed" in page and "401" in page
+    assert "The dependent stages wait until they are uploaded." in page
+
+    # The operator fixes the password and uploads again: reco launches on the FCL files.
+    app.config["POMS_UCONDB_PASSWORD"] = "s3cret"
+    result = CliRunner().invoke(app.cli, ["poms", "ucondb", "retry-uploads", str(first.id)],
+                                catch_exceptions=False)
+    assert f"{N} failed FCL uploads of submission {first.id} queued again" in result.output
+
+    def reco_launched():
+        return subs_of(campaign, "reco")
+
+    (reco,) = drive(app, reco_launched, timeout=90, what="reco to launch")
+    rows = _uploads(first.id)
+    assert [r.state for r in rows] == [DONE] * N and all(r.error == "" for r in rows)
+    catalog = EmbeddedCatalog(db.session, "mu2e")
+    names = sorted(catalog.list_files(f"defname: {reco.dataset}"))
+    assert len(names) == N
+    ucon = UconDBClient.from_config(app.config)
+    location = f"{ucon.host}:/ucondb/{DATABASE}/app/data/mu2e_reco_fcl"
+    assert all(catalog.locate(name) == [location] for name in names)
+    page = client.get(f"/e/mu2e/submission/{first.id}").get_data(as_text=True)
+    assert f"{N} of {N} jobs" in page and "failed" not in page.split("FCL uploads")[1][:300]
+
+    # Uploading again is harmless: the same bytes under the same key make no new version.
+    before = {n: ucon.versions("mu2e_reco_fcl", n) for n in names}
+    row = rows[0]
+    row.state = "queued"
+    db.session.commit()
+    assert run_upload(row.job_id, app.config).startswith("stored")
+    assert {n: ucon.versions("mu2e_reco_fcl", n) for n in names} == before
+    assert all(catalog.locate(name) == [location] for name in names)
