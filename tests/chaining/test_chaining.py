@@ -229,3 +229,69 @@ def test_recover_dry_run_lists_files_and_reasons(launch_app, tutorial, tmp_path)
     out = runner.invoke(args=["poms", "ledger", "mu2e", tutorial.name, "reco"])
     assert out.output.strip() == ("input 3 = processed 1 + in flight 2 + failed 0 "
                                   "+ skipped 0")
+
+
+MULTI_PARENT = """
+[campaign]
+experiment = mu2e
+poms_role = analysis
+name = two_parents
+campaign_stage_list = sim, digi, mix
+
+[campaign_defaults]
+vo_role = Analysis
+software_version = v1
+dataset_or_split_data = None
+cs_split_type = None
+completion_type = complete
+completion_pct = 100
+param_overrides = []
+test_param_overrides = []
+login_setup = demo_login
+job_type = demo_job
+
+[login_setup demo_login]
+host = localhost
+account = poms
+setup = true
+
+[job_type demo_job]
+launch_script = fife_launch
+parameters = [["-c ", "examples/mu2e/reco.cfg"]]
+output_file_patterns = %.art,%.root
+
+[campaign_stage sim]
+[campaign_stage digi]
+[campaign_stage mix]
+dataset_or_split_data = from_parent
+
+[dependencies mix]
+campaign_stage_1 = sim
+file_pattern_1 = %.art
+campaign_stage_2 = digi
+file_pattern_2 = %.root
+"""
+
+
+def test_a_stage_with_two_parents_launches_on_each_parents_matching_files(launch_app,
+                                                                       tutorial):
+    from app.auth.members import find_or_create_experiment
+    from app.campaigns import store
+    from app.campaigns.ini import parse_ini
+
+    spec, _ = parse_ini(MULTI_PARENT, "two_parents.ini")
+    owner = tutorial.owner  # alice, an analysis member of mu2e
+    campaign = store.save_campaign(find_or_create_experiment("mu2e"), spec, owner)
+    db.session.commit()
+    catalog = EmbeddedCatalog(db.session, "mu2e")
+    sim = finished(campaign, "sim", launch_app)
+    report(catalog, sim, "1.0@local", outputs=["s1.art", "s2.art", "s1.root"])
+    digi = finished(campaign, "digi", launch_app)
+    report(catalog, digi, "2.0@local", outputs=["d1.root", "d2.art"])
+    after_tracking(launch_app.config)
+    (from_sim,) = launched_from(sim)
+    (from_digi,) = launched_from(digi)
+    assert from_sim.stage.name == from_digi.stage.name == "mix"
+    assert sorted(catalog.list_files(f"defname: {from_sim.dataset}")) == ["s1.art", "s2.art"]
+    assert catalog.list_files(f"defname: {from_digi.dataset}") == ["d1.root"]
+    assert after_tracking(launch_app.config).launched == []
