@@ -150,7 +150,7 @@ def ingest(submission: Submission, reported: list[JobStatus], lists_finished: bo
             (submission.id,),
         ).fetchall()
     }
-    inserts, updates, finished_updates = [], [], []
+    inserts, updates, finished_updates, inserted_finished = [], [], [], []
     seen = set()
     for status in reported:
         seen.add(status.job_id)
@@ -159,6 +159,8 @@ def ingest(submission: Submission, reported: list[JobStatus], lists_finished: bo
         if row is None:
             inserts.append((submission.id, status.job_id, state, status.exit_code, status.host,
                             _sql_time(status.started), _sql_time(status.ended), now))
+            if state in JOB_FINISHED:  # first seen already ended: still one to analyse
+                inserted_finished.append(status.job_id)
         elif row[1] != state or row[2] != status.exit_code:
             if state in JOB_FINISHED and row[1] not in JOB_FINISHED:
                 result.finished_jobs.append(row[0])
@@ -173,6 +175,11 @@ def ingest(submission: Submission, reported: list[JobStatus], lists_finished: bo
         connection.exec_driver_sql(_raw(
             "INSERT INTO job (submission_id, batch_job_id, state, exit_code, host, started_at, "
             "ended_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"), inserts)
+        if inserted_finished:
+            ids = dict(connection.exec_driver_sql(_raw(
+                "SELECT batch_job_id, id FROM job WHERE submission_id = ?"), (submission.id,)
+            ).fetchall())
+            result.finished_jobs.extend(ids[b] for b in inserted_finished)
     if updates:
         connection.exec_driver_sql(_raw(
             "UPDATE job SET state = ?, exit_code = ?, host = ?, started_at = ?, ended_at = ?, "

@@ -68,3 +68,39 @@ def test_a_crash_mid_way_leaves_nothing_and_the_rerun_is_clean(launch_app, ran_s
     assert db.session.get(JobAnalysis, job_id).signature == "Out of memory"
     assert db.session.scalar(select(FailureSignature.hits).where(
         FailureSignature.name == "Out of memory")) == 1
+
+
+def test_jobs_first_seen_already_ended_are_still_analysed(launch_app, tutorial_campaign,
+                                                          tmp_path):
+    """A fast job can end between two tracking passes: its row is written already finished,
+    and it must still reach the analysis queue."""
+    from app.batch.base import JobRequest
+    from app.batch.local import LocalEngine
+    from app.models import Submission
+    from app.models.base import utcnow
+    from app.tracking import states
+    from app.tracking.tracker import track_submissions
+    from tests.fixtures.launching import wait_for
+    from tests.results.conftest import SCRIPT, stage_named
+
+    script = tmp_path / "job.sh"
+    script.write_text(SCRIPT)
+    engine = LocalEngine(launch_app.config["POMS_BATCH_DIR"])
+    stage = stage_named(tutorial_campaign)
+    submission = Submission(campaign_stage_id=stage.id, experiment_id=stage.campaign.experiment_id,
+                            launch_claimed_at=utcnow(), launch_finished_at=utcnow())
+    db.session.add(submission)
+    db.session.flush()
+    batch_id = engine.submit(JobRequest(executable=str(script), count=2,
+                                        env={"BEHAVIOURS": "oom,ok90"},
+                                        submission_id=submission.id))
+    submission.batch_id, submission.batch_ids = batch_id, [batch_id]
+    states.transition(submission, states.IDLE, "test launch")
+    db.session.commit()
+    wait_for(lambda: all(s.state == "Completed" for s in engine.query([batch_id])),
+             what="both jobs to end before any tracking pass")
+    result = track_submissions([submission.id], launch_app.config)
+    ids = list(db.session.scalars(select(Job.id).where(Job.submission_id == submission.id)))
+    assert sorted(result.finished_jobs) == sorted(ids) and len(ids) == 2
+    run = analyse_jobs(result.finished_jobs, launch_app.config)
+    assert sorted(run.analysed) == sorted(ids)
