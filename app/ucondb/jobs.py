@@ -110,21 +110,23 @@ def new_uploads(config) -> list[int]:
     settled = exists().where(ChainStep.parent_submission_id == Job.submission_id,
                              ChainStep.kind == "settled")
     has_row = exists().where(FclUpload.job_id == Job.id)
-    candidates = db.session.scalars(
-        select(Job).join(ChainJobRecord, ChainJobRecord.job_id == Job.id)
-        .where(Job.state == "Completed", ChainJobRecord.outputs > 0, ~has_row, ~settled)
-        .order_by(Job.id)
-    ).all()
+    waiting = (select(Job).join(ChainJobRecord, ChainJobRecord.job_id == Job.id)
+               .where(Job.state == "Completed", ChainJobRecord.outputs > 0, ~has_row,
+                      ~settled))
+    # Per submission first: the jobs of stages that make no FCL files are not read.
+    patterns_of = {}
+    for submission_id in db.session.scalars(
+            waiting.with_only_columns(Job.submission_id).distinct()):
+        submission = db.session.get(Submission, submission_id)
+        patterns = fcl_patterns(_job_type_data(submission).get("output_file_patterns"))
+        if patterns:
+            patterns_of[submission_id] = (submission, patterns)
+    if not patterns_of:
+        return []
     queued = []
-    patterns_of: dict[int, list[str]] = {}
-    for job in candidates:
-        submission = db.session.get(Submission, job.submission_id)
-        if submission.id not in patterns_of:
-            patterns_of[submission.id] = fcl_patterns(
-                _job_type_data(submission).get("output_file_patterns"))
-        patterns = patterns_of[submission.id]
-        if not patterns:
-            continue
+    for job in db.session.scalars(
+            waiting.where(Job.submission_id.in_(list(patterns_of))).order_by(Job.id)):
+        submission, patterns = patterns_of[job.submission_id]
         files = _job_fcl_files(submission, job, patterns)
         row = FclUpload(job_id=job.id, submission_id=submission.id, files=files,
                         locations=[], state=QUEUED if files else DONE,
