@@ -176,3 +176,33 @@ def test_the_launch_output_shows_while_the_launch_runs(client, tutorial, launch_
     finally:
         launching.join()
     assert "Use job id" in text(client.get(url))
+
+
+def test_hold_a_stage_launch_waits_release_queues_it(client, tutorial, launch_app):
+    signed_in(client, "alice")
+    sid = stage_id(tutorial, "reco_fcl")
+    token = csrf_token(client, f"/e/mu2e/stage/{sid}")
+    assert client.post(f"/e/mu2e/stage/{sid}/hold", data={"csrf_token": token}).status_code == 302
+    assert "Stage held by alice" in text(client.get(f"/e/mu2e/stage/{sid}/submissions"))
+    response = client.post(f"/e/mu2e/stage/{sid}/launch", data={"csrf_token": token})
+    submission_id = int(re.search(r"/submission/(\d+)", response.location).group(1))
+    assert "waits until it is released" in text(client.get(response.location))
+    work(launch_app)
+    assert db.session.get(Submission, submission_id).state == "New"
+    client.post(f"/e/mu2e/stage/{sid}/release", data={"csrf_token": token})
+    work(launch_app)
+    assert db.session.get(Submission, submission_id).batch_id.endswith("@local")
+
+
+def test_a_schedule_is_saved_and_a_bad_one_refused(client, tutorial):
+    signed_in(client, "alice")
+    sid = stage_id(tutorial, "reco_fcl")
+    token = csrf_token(client, f"/e/mu2e/stage/{sid}")
+    client.post(f"/e/mu2e/stage/{sid}/schedule", data={"csrf_token": token,
+                                                       "schedule": "0 */6 * * *"})
+    section = text(client.get(f"/e/mu2e/stage/{sid}/submissions"))
+    assert 'value="0 */6 * * *"' in section and "next launch" in section
+    client.post(f"/e/mu2e/stage/{sid}/schedule", data={"csrf_token": token,
+                                                       "schedule": "sometimes"})
+    page = text(client.get(f"/e/mu2e/stage/{sid}"))
+    assert "Schedule not saved" in page and "not a cron expression" in page
