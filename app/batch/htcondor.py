@@ -21,8 +21,15 @@ Settings (from the app config, falling back to the environment):
   POMS_CONDOR_OWNER           user[:group] to own the submit directories when POMS runs as
                               root (test pools, where root claims to be this user)
 
+Jobs get the grid job environment the local engine gives (PROCESS, CLUSTER, JOBSUBJOBID,
+JOBSUBJOBSECTION, GROUP/EXPERIMENT, SAM_DATASET) plus the request's; --memory becomes
+request_memory, --expected-lifetime +JOB_EXPECTED_MAX_LIFETIME and a periodic_hold (subcode
+LIFETIME_SUBCODE) for a job that runs longer, -G the accounting group group_EXPERIMENT, and
+the POMS submission id the job attribute PomsSubmissionId (clusters_of_submission reads it).
+
 A failed call to the collector or the schedd raises BatchError: tracking then records the
-poll as failed and changes no job state.
+poll as failed and changes no job state. A schedd that is down fails at once; one that
+accepts connections but answers nothing fails after the bindings' 20 s session timeout.
 """
 from __future__ import annotations
 
