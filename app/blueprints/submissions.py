@@ -347,6 +347,29 @@ def job_log(experiment, submission_id, job_id):
                            job=job, text=text)
 
 
+@bp.post("/submission/<int:submission_id>/retry-uploads")
+@login_required
+def retry_uploads(experiment, submission_id):
+    """An FCL stage's failed uploads to UconDB, queued again (app/ucondb/jobs.py)."""
+    from app.ucondb.jobs import enqueue, retry_failed
+
+    access = experiment_access(experiment)
+    submission = _submission(access, submission_id)
+    if not may_control(access, submission.stage.campaign):
+        abort(403, f"acting as {access.role}, you may not upload the FCL files of "
+                   f"submission {submission.id} again")
+    ids = retry_failed(submission.id)
+    db.session.commit()
+    try:
+        enqueue(current_app.config, ids)
+        flash(f"Submission {submission.id}: {len(ids)} failed FCL uploads queued again.", "ok")
+    except RedisError:  # the rows say queued: the next tracking pass queues them
+        flash("The queue is not answering: the uploads will start when the workers are "
+              "back.", "error")
+    return redirect(url_for("submissions.show", experiment=experiment,
+                            submission_id=submission_id))
+
+
 @bp.post("/submission/<int:submission_id>/<any(kill, hold, release, approve, refuse):action>")
 @login_required
 def act(experiment, submission_id, action):

@@ -24,7 +24,7 @@ from app.ucondb.jobs import DONE, FAILED, fcl_dataset, fcl_patterns, run_upload
 from tests.e2e.support import change_through_store, drive
 from tests.e2e.support import submissions as subs_of
 from tests.e2e.test_tutorial_ucondb import DATABASE, quick, serve_ucondb
-from tests.fixtures.app import signed_in
+from tests.fixtures.app import csrf_token, signed_in
 from tests.fixtures.launching import import_tutorial
 from workers.queues import enqueue_launch
 
@@ -93,11 +93,15 @@ def test_a_refused_upload_is_retried_then_shown_failed_and_holds_reco(launch_app
     assert f"0 of {N} jobs" in page and f"{N} failed" in page and "401" in page
     assert "The dependent stages wait until they are uploaded." in page
 
-    # The operator fixes the password and uploads again: reco launches on the FCL files.
+    # The operator fixes the password and presses "Upload FCL files again": reco launches
+    # on the FCL files.
+    assert "Upload FCL files again" in page
     app.config["POMS_UCONDB_PASSWORD"] = "s3cret"
-    result = CliRunner().invoke(app.cli, ["poms", "ucondb", "retry-uploads", str(first.id)],
-                                catch_exceptions=False)
-    assert f"{N} failed FCL uploads of submission {first.id} queued again" in result.output
+    token = csrf_token(client, f"/e/mu2e/submission/{first.id}")
+    answer = client.post(f"/e/mu2e/submission/{first.id}/retry-uploads",
+                         data={"csrf_token": token}, follow_redirects=True)
+    assert f"Submission {first.id}: {N} failed FCL uploads queued again." in \
+        answer.get_data(as_text=True)
 
     def reco_launched():
         return subs_of(campaign, "reco")
@@ -113,6 +117,11 @@ def test_a_refused_upload_is_retried_then_shown_failed_and_holds_reco(launch_app
     assert all(catalog.locate(name) == [location] for name in names)
     page = client.get(f"/e/mu2e/submission/{first.id}").get_data(as_text=True)
     assert f"{N} of {N} jobs" in page and "failed" not in page.split("FCL uploads")[1][:300]
+
+    # Nothing failed any more: the operators' command finds nothing to upload again.
+    result = CliRunner().invoke(app.cli, ["poms", "ucondb", "retry-uploads", str(first.id)],
+                                catch_exceptions=False)
+    assert f"0 failed FCL uploads of submission {first.id} queued again" in result.output
 
     # Uploading again is harmless: the same bytes under the same key make no new version.
     before = {n: ucon.versions("mu2e_reco_fcl", n) for n in names}
