@@ -72,6 +72,15 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_chain_job_record_submission_id'), ['submission_id'], unique=False)
 
     # ### end Alembic commands ###
+    # Work that ended before chaining existed stays as it is: nothing is chained after it
+    # (without this, upgrading would launch recoveries and dependents for old submissions).
+    op.execute(
+        "INSERT INTO chain_step (parent_submission_id, child_stage_id, kind, position, "
+        "definition, file_count, note, created) "
+        "SELECT id, campaign_stage_id, 'settled', 0, '', 0, "
+        "'ended before chaining existed', CURRENT_TIMESTAMP FROM submission "
+        "WHERE state IN ('Located', 'Failed', 'Removed', 'Cancelled')"
+    )
 
 
 def downgrade():
