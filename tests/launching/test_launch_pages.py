@@ -55,6 +55,14 @@ def test_confirm_launches_and_the_submission_page_follows_it(client, tutorial, l
     assert "launch asked by alice (web)" in history
     section = text(client.get(f"/e/mu2e/stage/{sid}/submissions"))
     assert f'data-submission="{submission_id}"' in section
+    # Each job's log is one click away: what the demo job printed, through the engine.
+    from app.models import Job
+
+    job = db.session.query(Job).filter_by(submission_id=submission_id).order_by(Job.id).first()
+    log_url = f"/e/mu2e/submission/{submission_id}/job/{job.id}/log"
+    wait_for(lambda: "fife_wrap: exit status 0" in text(client.get(log_url)),
+             what="the first job's log to show its end")
+    assert "wrote mu2e_reco." in text(client.get(log_url))
 
 
 def test_launch_without_csrf_token_is_refused(client, tutorial):
