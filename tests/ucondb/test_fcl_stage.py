@@ -28,8 +28,6 @@ from tests.fixtures.app import csrf_token, signed_in
 from tests.fixtures.launching import import_tutorial
 from workers.queues import enqueue_launch
 
-pytestmark = pytest.mark.e2e
-
 N = 2
 
 
@@ -68,6 +66,7 @@ def _uploads(submission_id):
         FclUpload.submission_id == submission_id).order_by(FclUpload.job_id)))
 
 
+@pytest.mark.e2e
 def test_a_refused_upload_is_retried_then_shown_failed_and_holds_reco(launch_app,
                                                                       live_server_factory):
     app = launch_app
