@@ -64,7 +64,7 @@ def test_a_held_stage_keeps_launches_waiting_until_released(launch_app, tutorial
                                                           "Located")
 
 
-def test_a_due_schedule_launches_once_even_if_two_schedulers_tick(launch_app, tutorial):
+def test_a_due_schedule_launches_once_and_waits_for_its_next_time(launch_app, tutorial):
     stage, user = reco_fcl(tutorial), tutorial.owner
     schedule.set_schedule(stage, "*/5 * * * *", user)
     db.session.commit()
