@@ -30,6 +30,7 @@ from sqlalchemy import delete, exists, select
 from app.catalog.outputs import matches, split_patterns
 from app.extensions import db
 from app.models import Job, StageDependency, Submission
+from app.models.base import utcnow
 from app.models.catalog import CatalogFile, CatalogLocation
 from app.models.chaining import ChainJobRecord, ChainStep
 from app.models.ucondb import FclUpload
@@ -123,17 +124,28 @@ def new_uploads(config) -> list[int]:
             patterns_of[submission_id] = (submission, patterns)
     if not patterns_of:
         return []
-    queued = []
+    made = []
     for job in db.session.scalars(
-            waiting.where(Job.submission_id.in_(list(patterns_of))).order_by(Job.id)):
+            waiting.where(Job.submission_id.in_(list(patterns_of))).order_by(Job.id)).all():
         submission, patterns = patterns_of[job.submission_id]
-        files = _job_fcl_files(submission, job, patterns)
-        row = FclUpload(job_id=job.id, submission_id=submission.id, files=files,
-                        locations=[], state=QUEUED if files else DONE,
-                        error="" if files else "no FCL files among the job's outputs")
-        db.session.add(row)
-        if files:
-            queued.append(job.id)
+        made.append((job.id, submission.id, _job_fcl_files(submission, job, patterns)))
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    queued = []
+    now = utcnow()
+    for job_id, submission_id, files in made:
+        # Another worker may make the same row at once: only the one that wrote it queues it.
+        written = db.session.execute(
+            insert(FclUpload).values(
+                job_id=job_id, submission_id=submission_id, files=files, locations=[],
+                state=QUEUED if files else DONE, attempts=0, created=now, updated=now,
+                error="" if files else "no FCL files among the job's outputs")
+            .on_conflict_do_nothing(index_elements=["job_id"]).returning(FclUpload.job_id)
+        ).scalar()
+        if written is not None and files:
+            queued.append(job_id)
     db.session.commit()
     return queued
 
@@ -185,10 +197,15 @@ def enqueue_uploads(config) -> str:
     ones whose queued job was lost (Redis restarted), onto the `uploads` queue."""
     if not enabled(config):
         return ""
-    fresh = new_uploads(config)
-    unfinished = list(db.session.scalars(
-        select(FclUpload.job_id).where(FclUpload.state.in_(UNFINISHED))))
-    queued = enqueue(config, list(dict.fromkeys(fresh + unfinished)))
+    try:
+        fresh = new_uploads(config)
+        unfinished = list(db.session.scalars(
+            select(FclUpload.job_id).where(FclUpload.state.in_(UNFINISHED))))
+        queued = enqueue(config, list(dict.fromkeys(fresh + unfinished)))
+    except Exception as err:  # the tracking job that calls this must not fail for it
+        db.session.rollback()
+        log.exception("queueing FCL uploads")
+        return f"; FCL uploads not queued ({err}): the next pass tries again"
     return f"; {queued} FCL uploads queued" if queued else ""
 
 

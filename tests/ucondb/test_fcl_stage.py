@@ -130,3 +130,88 @@ def test_a_refused_upload_is_retried_then_shown_failed_and_holds_reco(launch_app
     assert run_upload(row.job_id, app.config).startswith("stored")
     assert {n: ucon.versions("mu2e_reco_fcl", n) for n in names} == before
     assert all(catalog.locate(name) == [location] for name in names)
+
+
+def _recorded_fcl_jobs(app, tmp_path, n=3):
+    """A Completed reco_fcl submission whose n jobs each made one FCL file (on disk under
+    tmp_path), recorded in the catalogue as the chaining records a job's report."""
+    from app.models import Job
+    from app.models.chaining import ChainJobRecord
+    from tests.chaining.support import finished
+
+    campaign = import_tutorial()
+    sub = finished(campaign, "reco_fcl", app)
+    catalog = EmbeddedCatalog(db.session, "mu2e")
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    for i in range(n):
+        batch_id = f"{900 + sub.id}.{i}@local"
+        job = Job(submission_id=sub.id, batch_job_id=batch_id, state="Completed", exit_code=0)
+        db.session.add(job)
+        db.session.flush()
+        name = f"mu2e_reco.{sub.id}_{i}.fcl"
+        (outdir / name).write_text(f"# FCL {i}\nsource.firstSubRun : {i}\n")
+        catalog.declare_file(name, metadata={"poms_task_id": str(sub.id),
+                                             "poms_job_id": batch_id})
+        catalog.add_location(name, str(outdir))
+        db.session.add(ChainJobRecord(job_id=job.id, submission_id=sub.id, outputs=1))
+    db.session.commit()
+    return campaign, sub
+
+
+def test_two_workers_finding_the_same_finished_jobs_make_each_upload_once(
+        launch_app, tmp_path):
+    import threading
+
+    from app.ucondb.jobs import new_uploads
+
+    app = launch_app
+    app.config["POMS_UCONDB_FCL_UPLOADS"] = True
+    _campaign, sub = _recorded_fcl_jobs(app, tmp_path)
+    barrier = threading.Barrier(2)
+    found, errors = [], []
+
+    def worker():
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                found.append(new_uploads(app.config))
+            except Exception as err:  # noqa: BLE001 - the test reports it
+                errors.append(err)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == []
+    rows = _uploads(sub.id)
+    assert len(rows) == 3 and all(r.state == "queued" for r in rows)
+    assert sorted(j for ids in found for j in ids) == [r.job_id for r in rows]
+
+
+def test_reco_waits_for_the_uploads_then_launches_on_the_ucondb_locations(
+        launch_app, tmp_path, live_server_factory):
+    from app.chaining.hooks import after_tracking
+    from app.ucondb.jobs import enqueue_uploads
+
+    app = launch_app
+    serve_ucondb(app, live_server_factory)
+    campaign, sub = _recorded_fcl_jobs(app, tmp_path)
+    after_tracking(app.config)
+    db.session.expire_all()
+    assert db.session.get(type(sub), sub.id).state == "Located"
+    assert subs_of(campaign, "reco") == []  # held: nothing uploaded yet
+    assert enqueue_uploads(app.config) == "; 3 FCL uploads queued"
+    assert subs_of(campaign, "reco") == []
+    for row in _uploads(sub.id):
+        assert run_upload(row.job_id, app.config).startswith("stored 1 FCL files")
+    after_tracking(app.config)
+    (reco,) = subs_of(campaign, "reco")
+    catalog = EmbeddedCatalog(db.session, "mu2e")
+    ucon = UconDBClient.from_config(app.config)
+    for name in catalog.list_files(f"defname: {reco.dataset}"):
+        assert catalog.locate(name) == [f"{ucon.host}:/ucondb/{DATABASE}/app/data/mu2e_reco_fcl"]
+        assert ucon.get_data("mu2e_reco_fcl", name) == (tmp_path / "out" / name).read_bytes()
