@@ -65,6 +65,8 @@ def main() -> None:
             POMS_REDIS_URL=f"redis://127.0.0.1:{port}/0",
             POMS_BATCH_DIR=str(tmp / "batch"), POMS_LAUNCH_DIR=str(tmp / "launches"),
             POMS_TRACKING_INTERVAL=INTERVAL, POMS_SECRET_KEY="bench", POMS_LOCAL_SLOTS="4",
+            # No POMS web process serves the embedded UconDB here: FCL files stay local.
+            POMS_UCONDB_FCL_UPLOADS="no",
         )
         os.environ.update(env)
         app = create_app({"SQLALCHEMY_DATABASE_URI": env["POMS_DATABASE_URL"],
