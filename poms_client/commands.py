@@ -593,3 +593,21 @@ def definitions(api: Api, args) -> Result:
     return Result({args.kind: items, "total": total},
                   table(["name", "creator", "updated"],
                         [[d["name"], d["creator"] or "", d["updated"]] for d in items]))
+
+
+@command("recover", "recover a submission now: re-run the files it did not process",
+         arg("submission", type=int), arg("--type", help="a recovery type (default: the job "
+                                                         "type's next one)"),
+         arg("--dry-run", action="store_true", help="list the files and why; launch nothing"))
+def recover(api: Api, args) -> Result:
+    answer = api.post(api.experiment_path("submissions", args.submission, "recover"),
+                      json={"type": args.type, "dry_run": args.dry_run})
+    if args.dry_run:
+        lines = [f"# recovery {answer['position']} ({answer['type'] or 'none'}) of submission "
+                 f"{answer['recovers']}: {answer['file_count']} files"]
+        if answer["note"]:
+            lines.append(f"# {answer['note']}")
+        lines += [f"{f['name']}\t{f['reason']}" for f in answer["files"]]
+        return Result(answer, "\n".join(lines))
+    s = answer["submission"]
+    return Result(answer, f"recovery of submission {s['recovery_of']} queued\n{s['id']}")

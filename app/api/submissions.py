@@ -499,6 +499,58 @@ def schedule_stage(experiment, campaign, stage):
                     "next": iso(settings.schedule_next_at) if settings else None})
 
 
+@route("/experiments/<experiment>/submissions/<int:submission_id>/recover", "POST",
+       tag="submissions", summary="Recover a submission now (or show the files a recovery "
+       "would re-run, with why)",
+       description="Body {\"type\": recovery type or null (the job type's next one), "
+                   "\"dry_run\": bool}. The recovery is of the submission's family's last "
+                   "submission, once it has ended; 409 when there is nothing to recover or "
+                   "it is too early. A launch answers 202 with the new submission.",
+       examples=SUBMISSION_EXAMPLES,
+       body=json_of({"type": "object", "properties": {
+           "type": {"type": ["string", "null"]},
+           "dry_run": {"type": "boolean", "default": False}}}), body_required=False,
+       responses={200: ("the dry run", json_of({"type": "object", "required": ["files"],
+                  "properties": {"dry_run": {"type": "boolean"},
+                                 "recovers": {"type": "integer"},
+                                 "position": {"type": "integer"},
+                                 "type": {"type": "string"},
+                                 "file_count": {"type": "integer"},
+                                 "files": {"type": "array"},
+                                 "note": {"type": "string"}}})),
+                  202: ("queued", json_of({"type": "object", "required": ["submission"],
+                        "properties": {"submission": ref("Submission"),
+                                       "queued": {"type": "boolean"}}}))})
+def recover_submission(experiment, submission_id):
+    from app.chaining import operator
+
+    acc = access(experiment)
+    s = find_submission(acc, submission_id)
+    body = json_body() if request.get_data() else {}
+    dry_run = _bool(body, "dry_run")
+    rtype = body.get("type")
+    if rtype is not None and (not isinstance(rtype, str) or not rtype.strip()):
+        raise ApiError(422, "type: a recovery type name, or null", "type")
+    if not may_launch(acc, s.stage.campaign):
+        raise refuse(f"acting as {acc.role}, you may not recover submission {s.id}")
+    config = current_app.config
+    if dry_run:
+        shown = operator.recovery_preview(s, config, rtype)
+        db.session.rollback()  # a preview writes nothing
+        return jsonify({
+            "dry_run": True, "recovers": shown.submission_id, "position": shown.position,
+            "type": shown.type, "file_count": len(shown.files), "note": shown.note,
+            "files": [{"name": f.name, "reason": f.reason} for f in shown.files[:1000]],
+        })
+    try:
+        launched = operator.recover_now(s, acc.user, config, rtype)
+        db.session.commit()
+    except operator.RecoveryRefused as err:
+        raise ApiError(409, f"no recovery: {err}") from None
+    queued = _enqueue([launched.id])
+    return jsonify({"submission": submission_json(launched), "queued": queued}), 202
+
+
 @route("/experiments/<experiment>/submissions/<int:submission_id>/update", "POST",
        tag="submissions", summary="update_submission: a job wrapper reports the batch id",
        description="What the original's poms_jobsub_wrapper calls after jobsub_submit: "

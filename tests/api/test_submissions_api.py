@@ -209,3 +209,22 @@ def test_approve_and_refuse_only_awaiting_approval(api):
     assert response.status_code == 409 and "not Awaiting Approval" in response.get_json()["error"]
     assert client.post(f"{EXP}/submissions/{sid}/refuse",
                        headers=as_user("bob")).status_code == 403
+
+
+def test_recover_waits_for_the_end_and_says_when_nothing_is_left(api, launch_app):
+    client, name = api
+    sid = client.post(f"{EXP}/campaigns/{name}/stages/reco_fcl/launch", json={},
+                      headers=as_user("alice")).get_json()["submission"]["id"]
+    url = f"{EXP}/submissions/{sid}/recover"
+    dry = client.post(url, json={"dry_run": True}, headers=as_user("alice")).get_json()
+    assert dry["recovers"] == sid and dry["file_count"] == 0
+    assert "recoveries wait until it ends" in dry["note"]
+    early = client.post(url, headers=as_user("alice"))
+    assert early.status_code == 409 and "waits until it ends" in early.get_json()["error"]
+    assert client.post(url, json={}, headers=as_user("bob")).status_code == 403
+    assert client.post(url, json={"type": 3}, headers=as_user("alice")).status_code == 422
+
+    client.post(f"{EXP}/submissions/{sid}/kill", headers=as_user("alice"))  # now Cancelled
+    work(launch_app)
+    after = client.post(url, json={}, headers=as_user("alice"))
+    assert after.status_code == 409 and after.get_json()["error"].startswith("no recovery:")

@@ -107,6 +107,11 @@ def test_kill_hold_release_and_stage_hold(poms, shell, launch_app):
     killed = poms("--json", "kill", sid)
     assert killed.json["submission"]["state"] == "Removed"
     assert poms("--json", "jobs", sid, "--state", "Removed").json["total"] == 3
+    # Removed has ended: a recovery may run, but the stage read no input files to re-run.
+    shown = poms("recover", sid, "--dry-run")
+    assert shown.code == 0 and f"of submission {sid}: 0 files" in shown.out
+    nothing = poms("recover", sid)
+    assert nothing.code == 1 and "no recovery:" in nothing.err
 
     assert "held: launches wait" in poms("hold-stage", name, "reco_fcl").out
     assert "(held)" in poms("stage", name, "reco_fcl").out
