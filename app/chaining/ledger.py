@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal_column, select
 
 from app.chaining.delivery import project_name
 from app.extensions import db
@@ -66,6 +66,14 @@ def _families(stage: CampaignStage) -> tuple[dict[int, int], dict[int, bool]]:
     return root_of, settled
 
 
+def _literal_case(column, mapping: dict[int, int]):
+    """CASE column WHEN id THEN root ... with the (integer) ids written inline: grouped by,
+    the expression must read the same in SELECT and GROUP BY (PostgreSQL compares the
+    text, and bound parameters would be numbered differently)."""
+    return case(*[(column == literal_column(str(int(k))), literal_column(str(int(v))))
+                  for k, v in mapping.items()], else_=literal_column("0"))
+
+
 def stage_ledger(stage: CampaignStage) -> Ledger:
     root_of, settled = _families(stage)
     ledger = Ledger()
@@ -81,13 +89,13 @@ def stage_ledger(stage: CampaignStage) -> Ledger:
                      if pid == projects.get(project_name(root))]
     if not root_projects:
         return ledger
-    fam = case(family_of_project, value=CatalogDelivery.project_id)
+    fam = _literal_case(CatalogDelivery.project_id, family_of_project)
     rank = case(_RANK, value=CatalogDelivery.status, else_=0)
     best = (select(CatalogDelivery.file_id, fam.label("root"), func.max(rank).label("rank"))
             .where(CatalogDelivery.project_id.in_(list(family_of_project)))
             .group_by(CatalogDelivery.file_id, fam).subquery())
-    root_case = case({pid: family_of_project[pid] for pid in root_projects},
-                     value=CatalogProject.id)
+    root_case = _literal_case(CatalogProject.id,
+                              {pid: family_of_project[pid] for pid in root_projects})
     inputs = (select(CatalogSnapshotFile.file_id, root_case.label("root"))
               .join(CatalogProject, CatalogProject.snapshot_id == CatalogSnapshotFile.snapshot_id)
               .where(CatalogProject.id.in_(root_projects)).subquery())
