@@ -39,6 +39,14 @@ def test_fcl_dataset_drops_the_sequencer_as_mu2e_names_datasets():
     assert fcl_patterns("%.art") == []
 
 
+def test_uploads_retry_with_doubling_backoff():
+    from app.ucondb.jobs import _retry
+
+    retry = _retry({"POMS_UCONDB_UPLOAD_RETRIES": 5, "POMS_UCONDB_UPLOAD_BACKOFF": 30})
+    assert (retry.max, retry.intervals) == (5, [30, 60, 120, 240, 480])
+    assert _retry({"POMS_UCONDB_UPLOAD_RETRIES": 0}) is None
+
+
 def test_a_job_finds_the_same_url_as_the_app():
     base = "https://dbdata0vm.fnal.gov:9443/mu2e_ucondb_prod/app"
     location = "dbdata0vm.fnal.gov:/mu2e_ucondb_prod/app/data/cnf_mu2e_tutorial_v0_fcl"
