@@ -167,13 +167,38 @@ def _recorded_fcl_jobs(app, tmp_path, n=3):
     return campaign, sub
 
 
+@pytest.fixture
+def pg_app(postgres_server, postgres_template, tmp_path, redis_server):
+    """The app on a real PostgreSQL (the JSON metadata query, ON CONFLICT DO NOTHING)."""
+    from tests.fixtures.app import _app
+
+    name = f"fcl_{abs(hash(str(tmp_path))) % 10**8}"
+    postgres_server.drop_database(name)
+    url = postgres_server.create_database(name, template=postgres_template)
+    app = _app(url, POMS_REDIS_URL=redis_server.url, POMS_BATCH_DIR=str(tmp_path / "batch"),
+               POMS_LAUNCH_DIR=str(tmp_path / "launches"), POMS_URL="http://localhost:5000")
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    postgres_server.drop_database(name)
+
+
 def test_two_workers_finding_the_same_finished_jobs_make_each_upload_once(
         launch_app, tmp_path):
+    _two_workers_at_once(launch_app, tmp_path)
+
+
+@pytest.mark.postgres
+def test_two_workers_at_once_on_postgresql(pg_app, tmp_path):
+    _two_workers_at_once(pg_app, tmp_path)
+
+
+def _two_workers_at_once(app, tmp_path):
     import threading
 
     from app.ucondb.jobs import new_uploads
 
-    app = launch_app
     app.config["POMS_UCONDB_FCL_UPLOADS"] = True
     _campaign, sub = _recorded_fcl_jobs(app, tmp_path)
     barrier = threading.Barrier(2)
