@@ -378,7 +378,8 @@ def test_hold_release_remove_move_the_submission(htcondor_pool, launch_app, tuto
     becomes("Held")
     assert db.session.get(Submission, submission.id).jobs_held == 2
     engine.release([batch_id])
-    # Released jobs are Idle until the pool matches them again.
+    # Released jobs are Idle until the pool matches them again. (The test pool, HTCondor
+    # 23.9, does not always rematch jobs held while running: POMS's part ends at Idle.)
     becomes("Idle", "Running")
     engine.remove([batch_id])
     becomes("Removed")
