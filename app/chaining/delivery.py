@@ -182,6 +182,10 @@ def record_finished_jobs(config, submission_ids: list[int] | None = None) -> int
     return done
 
 
+def _declarable(name: str) -> bool:
+    return bool(name) and "/" not in name and len(name) <= 255
+
+
 def _existing(experiment: str, names: list[str]) -> set[str]:
     if not names:
         return set()
@@ -212,14 +216,23 @@ def record_job(submission: Submission, row, config) -> ChainJobRecord:
         if has_project is None:
             record.note = f"no catalogue project {project}: consumption not recorded"
         else:
+            refused = []
             for name in inputs:
-                catalog.deliver(project, row.batch_job_id, name)
-                catalog.set_file_status(project, row.batch_job_id, name,
-                                        "consumed" if ok else "failed")
+                try:
+                    catalog.deliver(project, row.batch_job_id, name)
+                    catalog.set_file_status(project, row.batch_job_id, name,
+                                            "consumed" if ok else "failed")
+                except CatalogError as err:  # not in the project: said, not fatal
+                    refused.append(f"{name}: {err}")
             catalog.end_process(project, row.batch_job_id, "completed" if ok else "bad")
-            record.consumed = len(inputs) if ok else 0
+            record.consumed = len(inputs) - len(refused) if ok else 0
+            if refused:
+                record.note = "; ".join(refused)[:2000]
     if ok:
-        outputs = [o for o in report.get("outputs") or [] if o.get("name")]
+        # What the catalogue would refuse (and so refuse the whole report) is left out.
+        outputs = list({o["name"]: o for o in report.get("outputs") or []
+                        if isinstance(o, dict) and _declarable(str(o.get("name") or ""))
+                        }.values())
         already = _existing(catalog.experiment, [o["name"] for o in outputs])
         fresh = [o for o in outputs if o["name"] not in already]
         if already:
