@@ -1,7 +1,9 @@
 #!/bin/bash
 # Demo job of stage reco: read one FCL file, write one .art file. The FCL file is the
-# job's input ($CONDOR_DIR_INPUT, or POMS_INPUT_FILE); without one the job fails, as a
-# reconstruction job with no configuration would.
+# job's input ($CONDOR_DIR_INPUT, or POMS_INPUT_FILE), fetched by the job wrapper from its
+# catalogue location: UconDB's once reco_fcl's uploads stored it there (app/ucondb/jobs.py,
+# app/batch/job_files.py). Without one the job fails, as a reconstruction job with no
+# configuration would.
 set -eu
 fcl="${POMS_INPUT_FILE:-}"
 if [ -z "$fcl" ]; then
