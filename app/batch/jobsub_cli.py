@@ -116,6 +116,11 @@ def parse_submit(argv: list[str], environ: dict[str, str]) -> tuple[JobRequest, 
 
 
 def _engine(environ):
+    """The engine the launch was told to use: the same script runs on any of them."""
+    if environ.get("POMS_BATCH_ENGINE", "local") != "local":
+        from .base import engine_from_config
+
+        return engine_from_config(environ)
     from .local import LocalEngine
 
     spool = environ.get("POMS_BATCH_DIR")

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 LAUNCHERS = ("local", "ssh")
-ENGINES = ("local", "jobsub")
+ENGINES = ("local", "jobsub", "htcondor")
 
 
 def _int(environ, name: str, default: int) -> int:
