@@ -47,6 +47,7 @@ What is read (the formats below are the ones these programs print):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gzip
 import os
 import re
@@ -451,7 +452,8 @@ class _SignatureScan:
         self.signatures = list(signatures)
         self.hits: dict[int, tuple[int, str]] = {}  # index -> (line number, text)
         self.best = len(self.signatures)  # signatures at or after this cannot win
-        self.trigger = _triggers({lit for sig in self.signatures for lit in sig.literals or ()})
+        self.trigger = _cached_triggers(
+            frozenset(lit for sig in self.signatures for lit in sig.literals or ()))
 
     def active(self) -> list[int]:
         return [i for i in range(self.best)
@@ -519,6 +521,13 @@ class _SignatureScan:
 def _hit_of(sig: Signature, line: int | None, text: str) -> SignatureHit:
     return SignatureHit(name=sig.name, category=sig.category, action=sig.action, line=line,
                         text=text, signature_id=sig.id, key=sig.key)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_triggers(literals: frozenset[bytes]) -> dict[bytes, bytes]:
+    """_triggers for a set of literals seen before (the same signatures, log after log):
+    working them out costs more than scanning a small log."""
+    return _triggers(set(literals))
 
 
 def _triggers(literals: set[bytes]) -> dict[bytes, bytes]:

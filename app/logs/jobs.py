@@ -4,10 +4,12 @@
 
 Tracking enqueues the ids of jobs it has just seen finish (workers/jobs.py `analyse`).
 For each job: already analysed -> skipped (never parsed twice); otherwise its log is
-streamed through analyze_job_log with the experiment's signatures, and the JobAnalysis
-row and the signature's hit count are written in one transaction. A crash mid-way leaves
-nothing behind, so a re-run starts that job cleanly; two workers on the same job write one
-row (the primary key), and the loser's hit is rolled back with it.
+streamed through analyze_job_log with the experiment's signatures, and the JobAnalysis row
+and the signature's hit count are written together, in the job's own savepoint. Jobs are
+committed BATCH at a time (a commit per job costs more than parsing a typical log). A crash
+mid-way leaves nothing of the unfinished batch behind, so a re-run starts those jobs
+cleanly; two workers on the same job write one row (the primary key), and the loser's hit
+is rolled back with it.
 """
 from __future__ import annotations
 
@@ -49,19 +51,27 @@ def _config(config):
     return current_app.config
 
 
+BATCH = 50  # jobs per commit (each in its own savepoint)
+
+
 def analyse_jobs(job_row_ids: list[int], config=None) -> AnalysisRun:
     config = _config(config)
     run = AnalysisRun()
     fetch = _engine_fetch(config)
-    for job_id in job_row_ids:
-        try:
-            done = analyse_job(job_id, config, fetch)
-        except Exception as err:  # one bad log must not stop the others
-            db.session.rollback()
-            run.errors.append(f"job {job_id}: {err}")
-            log.exception("analysing the log of job %s", job_id)
-            continue
-        (run.analysed if done else run.skipped).append(job_id)
+    signatures: dict[int, list] = {}  # per experiment, for this run
+    for start in range(0, len(job_row_ids), BATCH):
+        for job_id in job_row_ids[start:start + BATCH]:
+            try:
+                with db.session.begin_nested():
+                    done = analyse_job(job_id, config, fetch, signatures)
+            except IntegrityError:
+                done = False  # another worker analysed it meanwhile: its row stands
+            except Exception as err:  # one bad log must not stop the others
+                run.errors.append(f"job {job_id}: {err}")
+                log.exception("analysing the log of job %s", job_id)
+                continue
+            (run.analysed if done else run.skipped).append(job_id)
+        db.session.commit()
     return run
 
 
@@ -74,8 +84,9 @@ def _engine_fetch(config):
         return None
 
 
-def analyse_job(job_id: int, config, fetch=None) -> bool:
-    """Analyse one job's log and commit; False when there was nothing to do."""
+def analyse_job(job_id: int, config, fetch=None, cache: dict | None = None) -> bool:
+    """Analyse one job's log in the caller's transaction (the caller commits); False when
+    there was nothing to do."""
     if db.session.get(JobAnalysis, job_id) is not None:
         return False
     job = db.session.get(Job, job_id)
@@ -83,7 +94,10 @@ def analyse_job(job_id: int, config, fetch=None) -> bool:
         return False
     submission = db.session.get(Submission, job.submission_id)
     experiment = submission.stage.campaign.experiment
-    signatures = analysis_signatures(experiment)
+    cache = {} if cache is None else cache
+    if experiment.id not in cache:
+        cache[experiment.id] = analysis_signatures(experiment)
+    signatures = cache[experiment.id]
     exit_code = job.exit_code
     with open_job_log(config, job.batch_job_id, fetch) as stream:
         if stream is None:
@@ -95,16 +109,9 @@ def analyse_job(job_id: int, config, fetch=None) -> bool:
             result, found = analyze_job_log(stream, exit_code, signatures), True
     if result.memory_requested_mb is None:
         result.memory_requested_mb = requested_memory_mb(config, job.batch_job_id)
-    row = row_for(job, submission, result, found)
-    db.session.add(row)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError:
-        db.session.rollback()  # another worker analysed it meanwhile
-        return False
+    db.session.add(row_for(job, submission, result, found))
+    db.session.flush()  # a second row for the job fails here, before any hit is counted
     record_hits([result.signature.signature_id] if result.signature else [])
-    db.session.commit()
     return True
 
 

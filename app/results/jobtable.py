@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from app.extensions import db
 from app.models import Job
@@ -93,8 +94,14 @@ def _filtered(query, submission_id: int, flt: JobFilter):
     return query
 
 
+def _rows():
+    # The whole analysis (`data`) is for the job's own page, not for tables.
+    return (select(Job, JobAnalysis).outerjoin(JobAnalysis, JobAnalysis.job_id == Job.id)
+            .options(defer(JobAnalysis.data)))
+
+
 def job_page(submission_id: int, flt: JobFilter, page_size: int = PAGE_SIZE) -> JobPage:
-    base = select(Job, JobAnalysis).outerjoin(JobAnalysis, JobAnalysis.job_id == Job.id)
+    base = _rows()
     query = _filtered(base, submission_id, flt)
     total = db.session.scalar(_filtered(
         select(func.count()).select_from(Job).outerjoin(JobAnalysis,
@@ -114,7 +121,7 @@ def job_page(submission_id: int, flt: JobFilter, page_size: int = PAGE_SIZE) -> 
 def iter_jobs(submission_id: int, flt: JobFilter, batch: int = 1000):
     """Every job the filter selects (for exports), a batch at a time, in job order."""
     last = 0
-    base = select(Job, JobAnalysis).outerjoin(JobAnalysis, JobAnalysis.job_id == Job.id)
+    base = _rows()
     while True:
         rows = db.session.execute(
             _filtered(base, submission_id, flt).where(Job.id > last).order_by(Job.id)

@@ -1,0 +1,156 @@
+"""Results pages at scale: one 10,000-job submission (POMS_BENCH_JOBS), every job analysed.
+
+Prints `BENCH <name> <value> <unit>` lines:
+  results_page_p50_ms / _p99_ms     the submission's results page (summary, counts, plots)
+  summary_fragment_p50_ms / _p99_ms the summary fragment the submission page loads
+  job_table_p50_ms / _p99_ms        a page of 100 jobs: unfiltered, by signature, by
+                                    efficiency bin, sorted by memory (rotating)
+  stage_page_p50_ms / _p99_ms       the stage's results page
+  jobs_csv_s                        the whole job table as CSV
+  analyse_jobs_per_s                the RQ analysis job over 1,000 real local-engine logs
+
+Request timings go through Flask's test client in this process (no network). SQLite, in a
+temporary directory.
+"""
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+JOBS = int(os.environ.get("POMS_BENCH_JOBS", "10000"))
+REQUESTS = int(os.environ.get("POMS_BENCH_REQUESTS", "40"))
+
+
+def bench(name: str, value: float, unit: str) -> None:
+    print(f"BENCH {name} {value:.4g} {unit}", flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def timed(client, urls: list[str], name: str) -> None:
+    times = []
+    for n in range(REQUESTS):
+        start = time.perf_counter()
+        response = client.get(urls[n % len(urls)])
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (urls[n % len(urls)], response.status_code)
+    bench(f"{name}_p50_ms", statistics.median(times), "ms")
+    bench(f"{name}_p99_ms", percentile(times, 99), "ms")
+
+
+def main() -> None:
+    import flask_migrate
+
+    from app import create_app
+    from app.extensions import db
+
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        app = create_app({
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'poms.db'}",
+            "SECRET_KEY": "bench", "TESTING": True, "POMS_AUTH": "dev",
+            "POMS_BATCH_DIR": str(tmp / "batch"), "WTF_CSRF_ENABLED": False,
+        })
+        with app.app_context():
+            flask_migrate.upgrade(directory=str(ROOT / "migrations"))
+            submission_id, stage_id = fill(db)
+            client = app.test_client()
+            client.post("/login", data={"username": "alice"})
+            base = f"/e/mu2e/results/submission/{submission_id}"
+            timed(client, [base], "results_page")
+            timed(client, [f"{base}/summary"], "summary_fragment")
+            timed(client, [f"{base}/jobs", f"{base}/jobs?signature=Out+of+memory",
+                           f"{base}/jobs?bin=3", f"{base}/jobs?sort=memory&desc=1&page=50"],
+                  "job_table")
+            timed(client, [f"/e/mu2e/results/stage/{stage_id}"], "stage_page")
+            start = time.perf_counter()
+            response = client.get(f"{base}/jobs.csv")
+            assert response.get_data(as_text=True).count("\n") == JOBS + 1
+            bench("jobs_csv_s", time.perf_counter() - start, "s")
+            analyse_rate(app, db, tmp, stage_id)
+
+
+def fill(db):
+    """The tutorial campaign and one submission of JOBS analysed jobs (Core inserts)."""
+    from app.logs.analysis import LogAnalysis, SignatureHit
+    from app.logs.jobs import row_for
+    from app.models import Job, Submission
+    from app.models.logs import JobAnalysis
+    from tests.fixtures.launching import import_tutorial
+
+    campaign = import_tutorial()
+    stage = campaign.stages[1]
+    submission = Submission(campaign_stage_id=stage.id, experiment_id=campaign.experiment_id,
+                            state="Completed", jobs_total=JOBS)
+    db.session.add(submission)
+    db.session.flush()
+    rng = random.Random(7)
+    db.session.execute(Job.__table__.insert(), [
+        {"submission_id": submission.id, "batch_job_id": f"9.{n}@local", "state": "Completed",
+         "exit_code": 0, "host": "", "updated_at": submission.created} for n in range(JOBS)])
+    ids = [row[0] for row in db.session.execute(
+        db.select(Job.id).where(Job.submission_id == submission.id).order_by(Job.id))]
+    rows = []
+    for n, job_id in enumerate(ids):
+        failed = n % 25 == 0
+        result = LogAnalysis(
+            exit_code=137 if failed else 0, wall_time_s=3600.0,
+            cpu_time_s=3600.0 * (0.35 if failed else rng.uniform(0.5, 1.0)),
+            peak_memory_mb=2150.0 if failed else rng.uniform(900, 1900),
+            memory_requested_mb=2000.0, site=rng.choice(["FermiGrid", "UCSD", "MIT"]),
+            signature=SignatureHit("Out of memory", "memory", "", 12, "std::bad_alloc")
+            if failed else None)
+        job = Job(id=job_id, batch_job_id=f"9.{n}@local",
+                  state="Failed" if failed else "Completed")
+        row = row_for(job, submission, result, True)
+        rows.append({c.name: getattr(row, c.name) for c in JobAnalysis.__table__.columns
+                     if c.name != "analysed_at"} | {"analysed_at": submission.created})
+    db.session.execute(JobAnalysis.__table__.insert(), rows)
+    db.session.commit()
+    return submission.id, stage.id
+
+
+def analyse_rate(app, db, tmp: Path, stage_id: int) -> None:
+    """The analysis job over real logs in the local engine's layout."""
+    from app.logs.jobs import analyse_jobs
+    from app.models import CampaignStage, Job, Submission
+    from tests.logs.logfiles import FAILURES, clean_log
+
+    count = min(1000, JOBS)
+    stage = db.session.get(CampaignStage, stage_id)
+    submission = Submission(campaign_stage_id=stage.id,
+                            experiment_id=stage.campaign.experiment_id, state="Completed")
+    db.session.add(submission)
+    db.session.flush()
+    texts = [clean_log(), FAILURES["art-input-unreadable"][0]]
+    jobs = []
+    for n in range(count):
+        directory = tmp / "batch" / "clusters" / "500" / str(n)
+        directory.mkdir(parents=True)
+        (directory / "stdout").write_text(texts[n % 2])
+        job = Job(submission_id=submission.id, batch_job_id=f"500.{n}@local",
+                  state="Completed" if n % 2 == 0 else "Failed",
+                  exit_code=0 if n % 2 == 0 else 65)
+        db.session.add(job)
+        jobs.append(job)
+    db.session.commit()
+    start = time.perf_counter()
+    run = analyse_jobs([j.id for j in jobs], app.config)
+    elapsed = time.perf_counter() - start
+    assert len(run.analysed) == count, run
+    bench("analyse_jobs_per_s", count / elapsed, "jobs/s")
+
+
+if __name__ == "__main__":
+    main()
