@@ -108,7 +108,7 @@ def summary(experiment, submission_id):
     access = experiment_access(experiment)
     row = _submission(access, submission_id)
     return render_template("results/_summary.html", access=access, submission=row,
-                           results=results_for(submission_ids=[row.id]))
+                           results=results_for(submission_ids=[row.id], plots=False))
 
 
 @bp.get("/submission/<int:submission_id>/summary.<any(json, csv):fmt>")
@@ -295,6 +295,37 @@ def stage_export(experiment, stage_id, fmt):
         return _json(data, f"stage-{row.id}-summary")
     return _csv(f"stage-{row.id}-summary", ["submission", "state", "jobs_total",
                                             "jobs_analysed", "failed"], data["submissions"])
+
+
+def _stage_files(access: Access, stage: CampaignStage, limit: int) -> list:
+    catalog = _catalog(access)
+    return [(s, submission_files(s, catalog, limit=limit))
+            for s, _n, _failed in _stage_rows(stage, limit=50)]
+
+
+@bp.get("/stage/<int:stage_id>/files")
+@login_required
+def stage_files(experiment, stage_id):
+    """Per submission of the stage (the latest 50): input, consumed, not processed,
+    produced; the totals."""
+    access = experiment_access(experiment)
+    row = _stage(access, stage_id)
+    per_submission = _stage_files(access, row, limit=0)
+    totals = {key: sum(getattr(f, key) for _s, f in per_submission)
+              for key in ("input", "consumed_count", "not_processed_count", "produced_count")}
+    fmt = request.args.get("format", "")
+    records = [{"submission": s.id, "state": s.state, "input": f.input,
+                "consumed": f.consumed_count, "not_processed": f.not_processed_count,
+                "produced": f.produced_count} for s, f in per_submission]
+    if fmt == "json":
+        return _json({"stage": row.name, "totals": totals, "submissions": records},
+                     f"stage-{row.id}-files")
+    if fmt == "csv":
+        return _csv(f"stage-{row.id}-files", list(records[0]) if records else ["submission"],
+                    records)
+    return render_template("results/stage_files.html", access=access, stage=row,
+                           campaign=row.campaign, per_submission=per_submission,
+                           totals=totals)
 
 
 def _may_edit_job_type(access: Access, job_type: JobType) -> bool:

@@ -78,7 +78,9 @@ def _scope(submission_ids: list[int] | None, stage_id: int | None):
 
 
 def results_for(*, submission_ids: list[int] | None = None,
-                stage_id: int | None = None) -> Results:
+                stage_id: int | None = None, plots: bool = True) -> Results:
+    """Everything pages show; plots=False leaves out the histogram and memory points (the
+    summary fragment the submission page polls needs neither)."""
     where = _scope(submission_ids, stage_id)
     ja = JobAnalysis
     session = db.session
@@ -145,12 +147,13 @@ def results_for(*, submission_ids: list[int] | None = None,
     results = Results(summary=summary, analysed=jobs, cpu_time_s=cpu or 0.0,
                       wall_time_s=wall or 0.0, memory_used_max_mb=mem_max,
                       memory_used_avg_mb=mem_avg)
-    for index, n in session.execute(
-        select(efficiency_bin(), func.count()).where(where, ja.efficiency.is_not(None))
-        .group_by(efficiency_bin())
-    ):
-        results.histogram[int(index)] = n
-    results.no_efficiency = jobs - sum(results.histogram)
+    if plots:
+        for index, n in session.execute(
+            select(efficiency_bin(), func.count()).where(where, ja.efficiency.is_not(None))
+            .group_by(efficiency_bin())
+        ):
+            results.histogram[int(index)] = n
+        results.no_efficiency = jobs - sum(results.histogram)
     results.memory_requested_mb = [
         r for r in session.scalars(
             select(ja.memory_requested_mb).distinct()
@@ -160,7 +163,8 @@ def results_for(*, submission_ids: list[int] | None = None,
     if len(results.memory_requested_mb) == 1:
         summary.memory_requested_mb = results.memory_requested_mb[0]
     summary.memory_used_max_mb = mem_max
-    results.memory_points = memory_points(where)
+    if plots:
+        results.memory_points = memory_points(where)
     return results
 
 

@@ -80,6 +80,15 @@ def test_files_consumed_produced_and_not_processed_from_the_catalogue(launch_app
     assert sorted((r["kind"], r["name"]) for r in rows) == [
         ("consumed", "in.0.art"), ("not processed", "in.1.art"),
         ("not processed", "in.2.art"), ("produced", "out.0.art")]
+    # Per stage: each submission's counts and the totals.
+    stage_files = f"/e/mu2e/results/stage/{submission.campaign_stage_id}/files"
+    page = text(alice.get(stage_files))
+    assert re.search(r'id="stage-files-total"><th>Total</th><th></th><td class="n">3</td>'
+                     r'<td class="n">1</td><td class="n">2</td><td class="n">1</td>', page)
+    data = json.loads(text(alice.get(f"{stage_files}?format=json")))
+    assert data["submissions"] == [{"submission": submission.id, "state": submission.state,
+                                    "input": 3, "consumed": 1, "not_processed": 2,
+                                    "produced": 1}]
 
 
 def test_campaign_time_bars_and_calendar(launch_app, ran_submission):
