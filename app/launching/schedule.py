@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from sqlalchemy import select, update
 
 from app.extensions import db
@@ -24,7 +24,11 @@ class ScheduleError(ValueError):
 def next_time(expression: str, after: datetime) -> datetime:
     if not croniter.is_valid(expression):
         raise ScheduleError(f"{expression!r} is not a cron expression (e.g. '0 */6 * * *')")
-    return croniter(expression, after).get_next(datetime)
+    try:
+        return croniter(expression, after).get_next(datetime)
+    except CroniterBadDateError:
+        # Valid syntax that names no real day, such as the 30th of February.
+        raise ScheduleError(f"{expression!r} never comes: no date matches it") from None
 
 
 def set_schedule(stage: CampaignStage, expression: str, user, *, test: bool = False) -> None:

@@ -159,3 +159,15 @@ def test_the_launcher_s_uploaded_token_is_handed_to_the_launch(launch_app, tutor
     shown = service.preview(stage, tutorial.owner, test=False, config=launch_app.config)
     path = shown.plan.env["BEARER_TOKEN_FILE"]
     assert path.startswith(str(tmp_path / "creds")) and "X509_USER_PROXY" not in shown.plan.env
+
+
+def test_a_schedule_that_names_no_real_day_is_refused_with_a_reason():
+    from datetime import datetime
+
+    import pytest
+
+    from app.launching.schedule import ScheduleError, next_time
+
+    with pytest.raises(ScheduleError, match="never comes"):
+        next_time("0 0 30 2 *", datetime(2026, 1, 1))
+    assert next_time("0 6 * * *", datetime(2026, 1, 1, 7)) == datetime(2026, 1, 2, 6)
