@@ -1,4 +1,5 @@
-"""`flask --app wsgi poms analyze-log FILE [--exit-code N] [--experiment EXP] [--json]`."""
+"""`flask --app wsgi poms analyze-log FILE [--exit-code N] [--experiment EXP] [--json]`, and
+`poms analyse-pending [--submission N]`: finished jobs whose log was never analysed."""
 from __future__ import annotations
 
 import json
@@ -58,3 +59,21 @@ def _show(value, unit: str = "") -> str:
     if isinstance(value, float):
         return f"{value:.0f}{unit}"
     return f"{value}{unit}"
+
+
+@poms.command("analyse-pending")
+@click.option("--submission", "submission_ids", type=int, multiple=True,
+              help="Only this submission's jobs (repeatable).")
+@click.option("--limit", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True)
+def analyse_pending_command(submission_ids: tuple[int, ...], limit: int) -> None:
+    """Analyse finished jobs whose log was never analysed (a lost queue entry, a restored
+    database); each log once, as the RQ analysis job does."""
+    from flask import current_app
+
+    from app.logs.jobs import analyse_jobs, unanalysed_jobs
+
+    ids = unanalysed_jobs(list(submission_ids) or None, limit=limit)
+    run = analyse_jobs(ids, current_app.config)
+    click.echo(str(run))
+    for error in run.errors:
+        click.echo(f"error: {error}", err=True)

@@ -104,3 +104,18 @@ def test_jobs_first_seen_already_ended_are_still_analysed(launch_app, tutorial_c
     assert sorted(result.finished_jobs) == sorted(ids) and len(ids) == 2
     run = analyse_jobs(result.finished_jobs, launch_app.config)
     assert sorted(run.analysed) == sorted(ids)
+
+
+def test_analyse_pending_catches_up_jobs_whose_queue_entry_was_lost(launch_app,
+                                                                    ran_submission):
+    submission = ran_submission(["oom", "ok90", "stagein"])
+    db.session.execute(JobAnalysis.__table__.delete())
+    db.session.commit()
+    runner = launch_app.test_cli_runner()
+    result = runner.invoke(args=["poms", "analyse-pending", "--submission", str(submission.id)])
+    assert result.exit_code == 0, result.output
+    assert "3 job logs analysed, 0 skipped, 0 errors" in result.output
+    assert sorted(a.signature or "" for a in analyses(submission.id).values()) == [
+        "", "Input file could not be read", "Out of memory"]
+    again = runner.invoke(args=["poms", "analyse-pending"])
+    assert "0 job logs analysed" in again.output
