@@ -295,3 +295,33 @@ def test_a_stage_with_two_parents_launches_on_each_parents_matching_files(launch
     assert sorted(catalog.list_files(f"defname: {from_sim.dataset}")) == ["s1.art", "s2.art"]
     assert catalog.list_files(f"defname: {from_digi.dataset}") == ["d1.root"]
     assert after_tracking(launch_app.config).launched == []
+
+
+def test_recover_command_refuses_until_the_family_has_ended(launch_app, tutorial, tmp_path):
+    fcl, names = fcl_done(tutorial, launch_app, n=2)
+    catalog = EmbeddedCatalog(db.session, "mu2e")
+    catalog.create_list_definition("two_more", names)
+    db.session.commit()
+    reco = finished(tutorial, "reco", launch_app, dataset="two_more", tmp_path=tmp_path)
+    report(catalog, reco, "8.0@local", failed=names)
+    runner = launch_app.test_cli_runner()
+    out = runner.invoke(args=["poms", "recover", str(reco.id)])
+    assert out.exit_code == 1
+    assert f"submission {reco.id} is Completed: a recovery waits until it ends" in out.output
+    states.transition(reco, states.LOCATED, "test")
+    db.session.commit()
+    out = runner.invoke(args=["poms", "recover", str(reco.id)])
+    assert out.exit_code == 0, out.output
+    db.session.expire_all()
+    recovery = db.session.get(Submission, int(out.output.strip().splitlines()[-1]))
+    assert recovery.recovery_of_id == reco.id and recovery.recovery_position == 1
+    assert sorted(catalog.list_files(f"defname: {recovery.dataset}")) == sorted(names)
+    # The automatic pass finds it recovered: no other recovery is launched (what it does
+    # launch is reco_fcl's dependent).
+    launched = after_tracking(launch_app.config).launched
+    db.session.expire_all()
+    assert [db.session.get(Submission, i).origin for i in launched] == [f"parent {fcl.id}"]
+    assert db.session.scalars(select(Submission.id).where(
+        Submission.recovery_of_id.is_not(None))).all() == [recovery.id]
+    out = runner.invoke(args=["poms", "recover", str(reco.id)])
+    assert out.exit_code == 1 and f"submission {recovery.id} is New" in out.output
