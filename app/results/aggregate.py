@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, distinct, func, literal_column, select
 
 from app.extensions import db
 from app.logs.summary import SignatureCount, Summary, _sentence
@@ -21,9 +21,16 @@ from app.models.logs import JobAnalysis
 BINS = 10
 
 
+def _inline(number) -> literal_column:
+    """A constant written into the SQL: an expression in both SELECT and GROUP BY must read
+    the same there, and PostgreSQL sees two bound parameters as two expressions."""
+    return literal_column(repr(number))
+
+
 def efficiency_bin():
     eff = JobAnalysis.efficiency
-    return case(*[(eff < (i + 1) / BINS, i) for i in range(BINS - 1)], else_=BINS - 1)
+    return case(*[(eff < _inline((i + 1) / BINS), _inline(i)) for i in range(BINS - 1)],
+                else_=_inline(BINS - 1))
 
 
 def bin_bounds(index: int) -> tuple[float, float | None]:
@@ -179,11 +186,12 @@ def memory_points(where) -> list[tuple[float, float, int]]:
     if not top:
         return []
     step = max(1.0, top / MEMORY_BUCKETS)
-    bucket = func.round(ja.peak_memory_mb / step)
+    bucket = func.round(ja.peak_memory_mb / _inline(step))
+    requested = func.coalesce(ja.memory_requested_mb, _inline(0.0))
     rows = db.session.execute(
-        select(func.coalesce(ja.memory_requested_mb, 0.0), bucket, func.count())
+        select(requested, bucket, func.count())
         .where(where, ja.peak_memory_mb.is_not(None))
-        .group_by(func.coalesce(ja.memory_requested_mb, 0.0), bucket)
+        .group_by(requested, bucket)
         .limit(2000)
     ).all()
     return [(float(req), float(b) * step, n) for req, b, n in rows]
