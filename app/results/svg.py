@@ -146,7 +146,8 @@ def memory_plot(points: Sequence[tuple[float, float, int]], requested: Sequence[
         x = left + plot_w * i / 4
         svg.add(svg.text(x, top + plot_h + 14, f"{_num(value)}", text_anchor="middle",
                          font_size=10))
-    step = max(1.0, min((b for b in by_used if b > 0), default=top_x / 20))
+    # The buckets are a twentieth of the largest peak (app/results/aggregate.py).
+    step = max([*by_used, 20.0]) / 20
     bar_w = max(3.0, plot_w * step / top_x * 0.8)
     for used, n in sorted(by_used.items()):
         x = left + plot_w * used / top_x - bar_w / 2
@@ -192,12 +193,13 @@ def time_bars(bars: Sequence[Bar], title: str = "Submissions over time") -> str:
     def x_of(when: datetime) -> float:
         return left + plot_w * (when - start).total_seconds() / span
 
+    stamp = "%H:%M:%S" if span < 3600 else "%m-%d %H:%M"
     for i in range(5):
         when = start + timedelta(seconds=span * i / 4)
         x = left + plot_w * i / 4
         svg.add(svg.line(x, top - 4, x, height - 26, stroke="#ddd"),
-                svg.text(x, height - 12, when.strftime("%m-%d %H:%M"), font_size=10,
-                         text_anchor="middle"))
+                svg.text(x, height - 12, when.strftime(stamp), font_size=10,
+                         text_anchor="end" if i == 4 else "middle"))
     for n, bar in enumerate(bars):
         y = top + n * row_h
         x1, x2 = x_of(bar.start), x_of(bar.end)
