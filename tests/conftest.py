@@ -20,3 +20,18 @@ pytest_plugins = [
 settings.register_profile("ci", deadline=None, print_blob=True)
 if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
     settings.load_profile("ci")
+
+
+def pytest_collection_modifyitems(config, items):
+    """On the PostgreSQL run (POMS_TEST_DATABASE=postgresql) keep the tests that touch the
+    app's database, or PostgreSQL itself; the others (browser-only, batch engines, parsers)
+    would only repeat the SQLite run, word for word, and double CI's time."""
+    if os.environ.get("POMS_TEST_DATABASE") != "postgresql":
+        return
+    kept, skipped = [], []
+    for item in items:
+        uses_db = "new_database" in getattr(item, "fixturenames", ())
+        (kept if uses_db or item.get_closest_marker("postgres") else skipped).append(item)
+    if skipped:
+        config.hook.pytest_deselected(items=skipped)
+        items[:] = kept
