@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.launching import service
 from app.launching.command import LaunchError
+from app.launching.inputs import SplitsExhausted
 from app.models import CampaignStage, StageLaunchSettings
 from app.models.base import utcnow
 
@@ -75,6 +76,15 @@ def due_launches(config, now: datetime | None = None) -> tuple[list[int], list[s
             )
             db.session.commit()
             launched.append(submission.id)
+        except SplitsExhausted as err:
+            # As the original: a schedule whose splits ran out is cleared, unless the stage
+            # says to keep it (default_clear_cronjob = False), and then only logged.
+            if stage.default_clear_cronjob:
+                settings.schedule, settings.schedule_next_at = "", None
+                problems.append(f"stage {stage.name}: {err}; its schedule is cleared")
+            else:
+                problems.append(f"stage {stage.name}: {err}; its schedule is kept")
+            db.session.commit()
         except LaunchError as err:
             db.session.commit()  # the schedule moved on; the problem is reported
             problems.append(f"stage {stage.name}: scheduled launch not made: {err}")

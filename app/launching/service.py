@@ -137,7 +137,7 @@ def preview(stage: CampaignStage, user: Experimenter, *, test: bool, config,
             dataset_override: str | None = None, extra_overrides=None) -> Preview:
     """What a launch would run, now. Raises LaunchError; writes nothing."""
     stage_data, job_type, login_setup = _live_definitions(stage)
-    chosen = choose_input(stage, dataset_override=dataset_override, preview=True)
+    chosen = choose_input(stage, dataset_override=dataset_override, preview=True, config=config)
     ctx = _context(stage_data, job_type, login_setup, stage=stage, user=user, test=test,
                    dataset=chosen.dataset, submission_id=None, parent_id=None,
                    extra_overrides=extra_overrides, config=config)
@@ -230,7 +230,8 @@ def run_launch(submission_id: int, config) -> str:
         submission.stage_snapshot_id = stage_snap.id
         submission.job_type_snapshot_id = job_type_snap.id
         submission.login_setup_snapshot_id = login_snap.id
-        chosen = choose_input(stage, dataset_override=submission.dataset or None)
+        chosen = choose_input(stage, dataset_override=submission.dataset or None,
+                              config=config)
         ctx = _context(stage_snap.data, job_type_snap.data, login_snap.data, stage=stage,
                        user=user, test=submission.test, dataset=chosen.dataset,
                        submission_id=submission.id, parent_id=submission.recovery_of_id,

@@ -1,0 +1,72 @@
+"""A stage's split type decides each launch's input: the next slice, then nothing."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app.catalog.embedded import EmbeddedCatalog
+from app.extensions import db
+from app.launching import schedule, service
+from app.launching.inputs import SplitsExhausted, choose_input
+from app.models.base import utcnow
+from workers.main import tick
+from workers.queues import connection
+
+FILES = [f"raw.{i:03d}.art" for i in range(5)]
+
+
+@pytest.fixture
+def split_stage(launch_app, tutorial):
+    catalog = EmbeddedCatalog(db.session, "mu2e")
+    catalog.declare_files([{"name": name, "size": 10} for name in FILES])
+    catalog.create_list_definition("raw_files", FILES)
+    stage = next(s for s in tutorial.stages if s.name == "reco_fcl")
+    stage.dataset_or_split_data = "raw_files"
+    stage.cs_split_type = "nfiles(2)"
+    db.session.commit()
+    return stage
+
+
+def files_of(chosen) -> list[str]:
+    return sorted(chosen.files or [])
+
+
+def test_each_launch_takes_the_next_slice_and_a_dry_run_takes_none(launch_app, split_stage):
+    config = launch_app.config
+    peek = choose_input(split_stage, preview=True, config=config)
+    assert files_of(peek) == FILES[:2]
+    assert files_of(choose_input(split_stage, preview=True, config=config)) == FILES[:2]
+
+    taken = []
+    for _ in range(3):
+        taken.append(files_of(choose_input(split_stage, config=config)))
+        db.session.commit()
+    assert taken == [FILES[:2], FILES[2:4], FILES[4:]]
+    with pytest.raises(SplitsExhausted, match="nfiles"):
+        choose_input(split_stage, preview=True, config=config)
+
+
+def exhaust(stage, config) -> None:
+    for _ in range(3):
+        choose_input(stage, config=config)
+    db.session.commit()
+
+
+@pytest.mark.parametrize("clear", [True, False])
+def test_a_schedule_whose_splits_ran_out_is_cleared_unless_the_stage_keeps_it(
+        launch_app, split_stage, clear):
+    config = launch_app.config
+    split_stage.default_clear_cronjob = clear
+    schedule.set_schedule(split_stage, "*/5 * * * *", split_stage.campaign.owner)
+    db.session.commit()
+    exhaust(split_stage, config)
+    service.stage_settings(split_stage).schedule_next_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+
+    tick(launch_app, connection(config["POMS_REDIS_URL"]), force=True)
+    db.session.expire_all()
+    settings = service.stage_settings(split_stage)
+    assert (settings.schedule == "") is clear
+    if not clear:
+        assert settings.schedule == "*/5 * * * *"
