@@ -38,7 +38,6 @@ from app.extensions import db
 from app.launching import service
 from app.launching.command import LaunchError
 from app.models import Campaign, CampaignStage, Job, Submission, SubmissionEvent
-from app.models.base import utcnow
 from app.tracking import actions, states
 
 SUBMISSION_EXAMPLES = {**EXAMPLES, "submission_id": 1, "job_id": 1}
@@ -241,26 +240,20 @@ def release_stage(experiment, campaign, stage):
                                   "done": {"type": ["string", "null"]}}}))})
 def preview_split(experiment, campaign, stage):
     from app.catalog.base import CatalogError
-    from app.catalog.cache import make_catalog
-    from app.catalog.split_state import preview_stage
-    from app.launching.splits import Done
+    from app.launching.inputs import preview_slices
 
     acc = access(experiment)
     row = find_stage(acc, campaign, stage)
     n = int_arg("n", 5, 1, 50)
     try:
-        catalog = make_catalog(current_app.config, acc.experiment.name, db.session)
-        got = preview_stage(db.session, row.id, row.cs_split_type, row.dataset_or_split_data,
-                            catalog, utcnow(), n)
+        got = preview_slices(row, current_app.config, n)
     except CatalogError as err:
         raise ApiError(502, f"the catalogue did not answer: {err}") from None
     except ValueError as err:
         raise ApiError(422, str(err), "cs_split_type") from None
-    finally:
-        db.session.rollback()  # a preview writes nothing
     slices = [{"dataset": s.dataset, "dimensions": s.dims, "description": s.description}
-              for s in got if not isinstance(s, Done)]
-    done = next((s.reason for s in got if isinstance(s, Done)), None)
+              for s in got.slices]
+    done = got.done
     return jsonify({"split_type": row.cs_split_type or "none",
                     "dataset": row.dataset_or_split_data, "slices": slices, "done": done})
 

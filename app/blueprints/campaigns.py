@@ -24,7 +24,9 @@ from app.campaigns import editing, store
 from app.campaigns.graph import Edge, GraphError, Node, campaign_svg
 from app.campaigns.ini import export_ini, parse_ini
 from app.campaigns.spec import STAGE_KEYS, CampaignSpec, InvalidCampaign, Problem
+from app.catalog.base import CatalogError
 from app.extensions import db
+from app.launching import inputs
 from app.models import Campaign, CampaignStage, CampaignTag
 
 bp = Blueprint("campaigns", __name__, url_prefix="/e/<experiment>")
@@ -335,6 +337,47 @@ def stage_field(experiment, stage_id, key):
         ),
         endpoint=url_for("campaigns.stage_field", experiment=experiment,
                          stage_id=stage_id, key=key),
+    )
+
+
+@bp.get("/stage/<int:stage_id>/splits")
+@login_required
+def stage_splits(experiment, stage_id):
+    """The next slices the stage's split type will launch, and a reset."""
+    access = experiment_access(experiment)
+    stage = _stage(access, stage_id)
+    return _splits_fragment(access, stage)
+
+
+@bp.post("/stage/<int:stage_id>/splits/reset")
+@login_required
+def reset_stage_splits(experiment, stage_id):
+    access = experiment_access(experiment)
+    stage = _stage(access, stage_id)
+    if not _may_launch(access, stage.campaign):
+        abort(403, f"acting as {access.role}, you may not reset the splits of {stage.name}")
+    inputs.reset_splits(stage)
+    store.audit(access.experiment, access.user, "splits reset",
+                f"{stage.campaign.name} / {stage.name}", None, {"split": stage.cs_split_type})
+    db.session.commit()
+    return _splits_fragment(access, stage, message="The splits start again from the first.")
+
+
+def _may_launch(access: Access, campaign: Campaign) -> bool:
+    return policy.may_launch(access.role, poms_role=campaign.poms_role,
+                             is_owner=access.owns(campaign))
+
+
+def _splits_fragment(access: Access, stage: CampaignStage, message: str | None = None):
+    preview, error = None, None
+    if (stage.cs_split_type or "").strip().lower() not in ("", "none"):
+        try:
+            preview = inputs.preview_slices(stage, current_app.config)
+        except (CatalogError, ValueError) as err:
+            error = str(err)
+    return render_template(
+        "campaigns/_splits.html", access=access, stage=stage, preview=preview, error=error,
+        message=message, may_reset=_may_launch(access, stage.campaign),
     )
 
 

@@ -62,3 +62,38 @@ def _next_slice(stage, dataset: str, preview: bool, config) -> LaunchInput:
     if got.done is not None:
         raise SplitsExhausted(f"stage {stage.name}: {got.note}")
     return LaunchInput(dataset=got.dataset, files=got.files, note=got.note)
+
+
+@dataclass
+class SlicePreview:
+    slices: list  # the next Slice objects, in launch order
+    done: str | None  # why the splits end there, if they do
+
+
+def preview_slices(stage, config, n: int = 5) -> SlicePreview:
+    """The stage's next `n` slices, as the next launches would take them; writes nothing
+    (CatalogError and ValueError reach the caller)."""
+    from app.catalog.cache import make_catalog
+    from app.catalog.split_state import preview_stage
+    from app.extensions import db
+    from app.launching.splits import Done
+    from app.models.base import utcnow
+
+    try:
+        catalog = make_catalog(config, stage.campaign.experiment.name, db.session)
+        got = preview_stage(db.session, stage.id, stage.cs_split_type or "none",
+                            stage.dataset_or_split_data or "", catalog, utcnow(), n)
+    finally:
+        db.session.rollback()  # a preview writes nothing
+    return SlicePreview(
+        slices=[s for s in got if not isinstance(s, Done)],
+        done=next((s.reason for s in got if isinstance(s, Done)), None),
+    )
+
+
+def reset_splits(stage) -> None:
+    """Start the stage's split type again from its first slice (caller commits)."""
+    from app.catalog.split_state import reset_stage
+    from app.extensions import db
+
+    reset_stage(db.session, stage.id)

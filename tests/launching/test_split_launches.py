@@ -70,3 +70,30 @@ def test_a_schedule_whose_splits_ran_out_is_cleared_unless_the_stage_keeps_it(
     assert (settings.schedule == "") is clear
     if not clear:
         assert settings.schedule == "*/5 * * * *"
+
+
+def test_the_stage_page_previews_the_next_slices_and_resets_the_splitter(
+        launch_app, split_stage, member):
+    from tests.fixtures.app import csrf_token, signed_in
+
+    client = signed_in(launch_app.test_client(), "alice")
+    url = f"/e/mu2e/stage/{split_stage.id}/splits"
+    page = client.get(url).get_data(as_text=True)
+    assert "nfiles(2)" in page and page.count("<li>") == 3  # 2 + 2 + 1 files
+    assert "Then no more" in page
+
+    for _ in range(2):
+        choose_input(split_stage, config=launch_app.config)
+    db.session.commit()
+    assert client.get(url).get_data(as_text=True).count("<li>") == 1
+
+    member("mu2e", "bob", "analysis")  # not the campaign's owner
+    other = signed_in(launch_app.test_client(), "bob")
+    token = csrf_token(other, f"/e/mu2e/stage/{split_stage.id}")
+    assert "Reset the splitter" not in other.get(url).get_data(as_text=True)
+    refused = other.post(f"{url}/reset", data={"csrf_token": token})
+    assert refused.status_code == 403
+    reset = client.post(f"{url}/reset", data={"csrf_token": csrf_token(client, url)})
+    assert "start again" in reset.get_data(as_text=True)
+    assert reset.get_data(as_text=True).count("<li>") == 3
+    assert files_of(choose_input(split_stage, preview=True, config=launch_app.config)) == FILES[:2]
