@@ -1,0 +1,198 @@
+"""The production layout of the Procfile, started for real: PostgreSQL migrated by
+`flask db upgrade`, one Redis, gunicorn with several workers, two `poms worker`
+processes; one tutorial campaign driven through it (import, sign-in over HTTP, launch,
+tracking, chaining), each FCL file processed once."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures import require
+from tests.fixtures.launching import wait_for
+from tests.fixtures.redis_server import free_port
+
+pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
+
+ROOT = Path(__file__).resolve().parents[1]
+FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
+
+
+def test_procfile_names_the_production_processes():
+    lines = [line for line in (ROOT / "Procfile").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    kinds = dict(line.split(":", 1) for line in lines)
+    assert "gunicorn" in kinds["web"] and "wsgi:app" in kinds["web"]
+    assert sum("poms worker" in cmd for cmd in kinds.values()) >= 2
+
+
+class Layout:
+    def __init__(self, tmp_path: Path, env: dict):
+        self.tmp = tmp_path
+        self.env = env
+        self.processes: list[subprocess.Popen] = []
+
+    def run(self, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+        done = subprocess.run([*FLASK, *args], cwd=ROOT, env=self.env, capture_output=True,
+                              text=True, timeout=timeout)
+        assert done.returncode == 0, f"flask {' '.join(args)}: {done.stdout}{done.stderr}"
+        return done
+
+    def start(self, name: str, command: list[str]) -> subprocess.Popen:
+        log = open(self.tmp / f"{name}.log", "wb")
+        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        self.processes.append(process)
+        return process
+
+    def logs(self) -> str:
+        return "\n".join(f"== {p.name}\n{p.read_text()[-3000:]}"
+                         for p in sorted(self.tmp.glob("*.log")))
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in self.processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            # The worker's forked children (scheduler, work horse) share its group.
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+@pytest.fixture
+def layout(tmp_path, postgres_server, redis_server):
+    gunicorn = require(str(Path(sys.executable).parent / "gunicorn"),
+                       "gunicorn is pinned in requirements.txt: make venv")
+    name = f"poms_layout_{uuid.uuid4().hex[:8]}"
+    url = postgres_server.create_database(name)
+    port = free_port()
+    # The session's Redis, empty (as redis_conn leaves it): no other test's queued jobs.
+    redis_server.client().flushall()
+    env = {
+        **os.environ,
+        "POMS_DATABASE_URL": url,
+        "POMS_REDIS_URL": redis_server.url,
+        "POMS_SECRET_KEY": "production-layout-test",
+        "POMS_AUTH": "dev",
+        "POMS_BATCH_DIR": str(tmp_path / "batch"),
+        "POMS_LAUNCH_DIR": str(tmp_path / "launches"),
+        "POMS_TRACKING_INTERVAL": "1",
+        "POMS_LAUNCH_GRACE": "3",
+        "POMS_LOCAL_SLOTS": "4",
+        "POMS_UCONDB_FCL_UPLOADS": "no",
+        "POMS_URL": f"http://127.0.0.1:{port}",
+    }
+    env.pop("POMS_INSTANCE_PATH", None)
+    running = Layout(tmp_path, env)
+    running.port = port
+    running.url = url
+    running.run("db", "upgrade", timeout=180)
+    running.start("web", [gunicorn, "--workers", "3", "--bind", f"127.0.0.1:{port}",
+                          "--timeout", "120", "wsgi:app"])
+    running.start("worker-1", [*FLASK, "poms", "worker"])
+    running.start("worker-2", [*FLASK, "poms", "worker"])
+    try:
+        yield running
+    finally:
+        running.stop()
+        redis_server.client().flushall()  # our workers' registrations and queues
+        postgres_server.drop_database(name)
+
+
+def _status(layout: Layout) -> dict:
+    return json.loads(layout.run("poms", "status", "mu2e", "srsoleti_tutorial", "--json").stdout)
+
+
+def test_one_campaign_through_gunicorn_postgresql_redis_and_two_workers(layout):
+    import requests
+
+    layout.run("poms", "import-ini", "examples/mu2e/tutorial.ini", "--user", "alice")
+
+    base = f"http://127.0.0.1:{layout.port}"
+
+    def up():
+        try:
+            return requests.get(f"{base}/login", timeout=5).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    try:
+        wait_for(up, timeout=60, interval=0.3, what="gunicorn to answer")
+    except AssertionError:
+        pytest.fail(f"gunicorn did not start:\n{layout.logs()}")
+    # Sign in over HTTP; the session cookie is good on every gunicorn worker.
+    http = requests.Session()
+    html = http.get(f"{base}/login", timeout=30).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    signed = http.post(f"{base}/login", data={"username": "alice", "csrf_token": token},
+                       allow_redirects=False, timeout=30)
+    assert signed.status_code == 302, signed.text
+    for _ in range(6):  # several requests: they land on different gunicorn workers
+        page = http.get(f"{base}/", timeout=30)
+        assert page.status_code == 200 and "alice" in page.text
+
+    launched = layout.run("poms", "launch", "mu2e", "srsoleti_tutorial", "reco_fcl")
+    fcl_id = int(launched.stdout.strip().splitlines()[-1])
+
+    def reco_finished():
+        document = _status(layout)
+        fcl, reco = document["stages"]
+        return (fcl["submissions"] and fcl["submissions"][0]["state"] == "Located"
+                and reco["submissions"]
+                and all(s["state"] in ("Completed", "Located") for s in reco["submissions"])
+                and document)
+
+    try:
+        document = wait_for(reco_finished, timeout=240, interval=1.5,
+                            what="reco_fcl Located and reco finished")
+    except AssertionError:
+        pytest.fail(f"campaign did not finish: {_status(layout)}\n{layout.logs()}")
+    fcl, reco = document["stages"]
+    assert [s["id"] for s in fcl["submissions"]] == [fcl_id]
+    assert fcl["submissions"][0]["jobs"]["failed"] == 0
+    # reco launched by itself, once, and processed every FCL file exactly once.
+    assert len(reco["submissions"]) == 1, reco
+    jobs = reco["submissions"][0]["jobs"]
+    assert jobs["failed"] == 0 and jobs["done"] == jobs["total"] > 0, jobs
+    # The catalogue: every FCL file reco_fcl declared was delivered to reco and consumed
+    # exactly once, in reco's project alone.
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(layout.url)
+    try:
+        with engine.connect() as conn:
+            fcl_files = conn.execute(text(
+                "SELECT name FROM catalog_file WHERE experiment = 'mu2e' AND name LIKE '%.fcl'"
+            )).scalars().all()
+            consumed = conn.execute(text(
+                "SELECT f.name, p.name FROM catalog_delivery d"
+                " JOIN catalog_file f ON f.id = d.file_id"
+                " JOIN catalog_project p ON p.id = d.project_id"
+                " WHERE f.name LIKE '%.fcl' AND d.status = 'consumed'"
+            )).all()
+    finally:
+        engine.dispose()
+    assert fcl_files, "reco_fcl declared no FCL files"
+    assert sorted(name for name, _ in consumed) == sorted(fcl_files)
+    assert {project for _, project in consumed} == {f"poms_{reco['submissions'][0]['id']}"}
+    assert layout.processes[0].poll() is None, layout.logs()
+    print("status:", json.dumps(document))
