@@ -19,6 +19,14 @@ def sign_in(page, url: str, username: str) -> None:
     page.wait_for_url("**/campaigns")
 
 
+def settled(page) -> None:
+    """htmx has swapped and settled the last answer, so the new controls are live (a change
+    made to a control still being swapped in is lost, and the test would wait forever)."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
+
+
 def test_members_inline_add_change_remove(app, member, live_server, page):
     member("mu2e", "su", "superuser")
     member("mu2e", "alice", "production")
@@ -31,9 +39,11 @@ def test_members_inline_add_change_remove(app, member, live_server, page):
     page.click("text=Add member")
     page.locator("#members .flash.ok", has_text="Added bob as production-shifter.").wait_for()
     assert page.url.endswith("/e/mu2e/members")  # no page load: the table was swapped
+    settled(page)
 
     page.select_option("select[aria-label='role of alice']", "analysis")
     page.locator("#members .flash.ok", has_text="alice is now analysis.").wait_for()
+    settled(page)
 
     page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm
     page.locator("#members tr", has_text="bob").locator("button", has_text="Remove").click()
