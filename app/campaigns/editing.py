@@ -33,8 +33,7 @@ def _edited(spec: CampaignSpec, section: str, key: str, raw: str, source: str) -
     parser = _parser(export_ini(spec))
     if not parser.has_section(section):
         parser.add_section(section)
-    # configparser would write an empty first line and lose the value's own line breaks
-    # in the wrong place; it keeps continuation lines when each is indented.
+    # A browser's textarea sends CRLF line ends; the importer reads LF.
     parser.set(section, key, raw.replace("\r\n", "\n").strip())
     out = io.StringIO()
     parser.write(out)

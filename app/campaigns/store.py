@@ -10,6 +10,7 @@ from dataclasses import asdict
 
 from sqlalchemy import select
 
+from app.audit import audit  # noqa: F401  (views record their edits through store.audit)
 from app.campaigns.ini import diff_campaigns
 from app.campaigns.spec import (
     STAGE_KEYS,
@@ -21,7 +22,6 @@ from app.campaigns.spec import (
 )
 from app.extensions import db
 from app.models import (
-    AuditEntry,
     Campaign,
     CampaignStage,
     CampaignTag,
@@ -166,26 +166,6 @@ _SHARED_KINDS = ("job type changed", "login setup changed")
 
 
 # --- writing -------------------------------------------------------------------------
-
-
-def audit(
-    experiment: Experiment | None,
-    who: Experimenter | None,
-    action: str,
-    subject: str,
-    before=None,
-    after=None,
-) -> None:
-    db.session.add(
-        AuditEntry(
-            experiment=experiment,
-            experimenter=who,
-            action=action,
-            subject=subject,
-            before=before,
-            after=after,
-        )
-    )
 
 
 def _put_job_type(experiment: Experiment, spec: JobTypeSpec, who: Experimenter) -> JobType:
