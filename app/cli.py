@@ -14,6 +14,7 @@ from app.campaigns.ini import export_ini, parse_ini
 from app.campaigns.spec import InvalidCampaign, Problem
 from app.extensions import db
 from app.models import Campaign, Experiment
+from workers.queues import QUEUES
 
 poms = click.Group("poms", help="POMS operator commands.")
 
@@ -126,8 +127,10 @@ def demo_command(username: str) -> None:
 
 @poms.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-def worker_command(burst: bool) -> None:
-    """An RQ worker on every POMS queue."""
+@click.option("--queue", "queues", multiple=True, type=click.Choice(QUEUES),
+              help="Serve only this queue (repeatable); every queue when not given.")
+def worker_command(burst: bool, queues: tuple[str, ...]) -> None:
+    """An RQ worker on the POMS queues, with the scheduler."""
     from workers.main import run_worker
 
-    run_worker(current_app.config["POMS_REDIS_URL"], burst=burst)
+    run_worker(current_app.config["POMS_REDIS_URL"], burst=burst, queues=queues or QUEUES)

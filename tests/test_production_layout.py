@@ -1,12 +1,13 @@
 """The production layout of the Procfile, started for real: PostgreSQL migrated by
-`flask db upgrade`, one Redis, gunicorn with several workers, two `poms worker`
-processes; one tutorial campaign driven through it (import, sign-in over HTTP, launch,
+`flask db upgrade`, one Redis, gunicorn with several workers, `poms worker` processes
+split by queue; one tutorial campaign driven through it (import, sign-in over HTTP, launch,
 tracking, chaining), each FCL file processed once."""
 from __future__ import annotations
 
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -26,12 +27,25 @@ ROOT = Path(__file__).resolve().parents[1]
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
 
 
-def test_procfile_names_the_production_processes():
+def procfile() -> dict[str, list[str]]:
+    """The Procfile's processes as argv lists (`${VAR:-default}` left for the caller)."""
     lines = [line for line in (ROOT / "Procfile").read_text().splitlines()
              if line.strip() and not line.startswith("#")]
-    kinds = dict(line.split(":", 1) for line in lines)
-    assert "gunicorn" in kinds["web"] and "wsgi:app" in kinds["web"]
-    assert sum("poms worker" in cmd for cmd in kinds.values()) >= 2
+    return {name.strip(): shlex.split(command) for name, command in
+            (line.split(":", 1) for line in lines)}
+
+
+def test_procfile_serves_every_queue_with_workers_split_by_queue():
+    from workers.queues import QUEUES
+
+    kinds = procfile()
+    assert kinds["web"][0] == "gunicorn" and "wsgi:app" in kinds["web"]
+    workers = {name: argv for name, argv in kinds.items()
+               if argv[:5] == ["flask", "--app", "wsgi", "poms", "worker"]}
+    assert len(workers) >= 2, kinds
+    served = [argv[i + 1] for argv in workers.values() for i, arg in enumerate(argv)
+              if arg == "--queue"]
+    assert sorted(served) == sorted(QUEUES), "each queue served by exactly one kind of worker"
 
 
 class Layout:
@@ -106,10 +120,15 @@ def layout(tmp_path, postgres_server, redis_server):
     running.port = port
     running.url = url
     running.run("db", "upgrade", timeout=180)
-    running.start("web", [gunicorn, "--workers", "3", "--bind", f"127.0.0.1:{port}",
-                          "--timeout", "120", "wsgi:app"])
-    running.start("worker-1", [*FLASK, "poms", "worker"])
-    running.start("worker-2", [*FLASK, "poms", "worker"])
+    # Every process of the Procfile, as it is written there (the web on a free port).
+    for kind, argv in procfile().items():
+        if argv[0] == "gunicorn":
+            argv = [gunicorn, *[f"127.0.0.1:{port}" if "POMS_BIND" in arg else arg
+                                for arg in argv[1:]], "--timeout", "120"]
+        else:
+            assert argv[:3] == ["flask", "--app", "wsgi"], argv
+            argv = [*FLASK, *argv[3:]]
+        running.start(kind, argv)
     try:
         yield running
     finally:
@@ -122,7 +141,7 @@ def _status(layout: Layout) -> dict:
     return json.loads(layout.run("poms", "status", "mu2e", "srsoleti_tutorial", "--json").stdout)
 
 
-def test_one_campaign_through_gunicorn_postgresql_redis_and_two_workers(layout):
+def test_one_campaign_through_gunicorn_postgresql_redis_and_queue_workers(layout):
     import requests
 
     layout.run("poms", "import-ini", "examples/mu2e/tutorial.ini", "--user", "alice")

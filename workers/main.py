@@ -81,17 +81,26 @@ def _start_scheduler(flask_app, redis_url: str) -> int:
         os._exit(code)
 
 
-def run_worker(redis_url: str, *, burst: bool = False, flask_app=None) -> bool:
+def run_worker(redis_url: str, *, burst: bool = False, flask_app=None,
+               queues: tuple[str, ...] | list[str] = QUEUES) -> bool:
+    """Serve `queues` (every POMS queue by default) until stopped, or until empty with burst.
+
+    Splitting workers by queue keeps tracking and analysis moving while slow launches (up
+    to POMS_LAUNCH_TIMEOUT each) hold the launch workers."""
     from workers import jobs
 
+    unknown = [name for name in queues if name not in QUEUES]
+    if unknown or not queues:
+        raise ValueError(f"unknown queue {', '.join(unknown) or '(none given)'}: "
+                         f"the POMS queues are {', '.join(QUEUES)}")
     if flask_app is not None:
         jobs.use_app(flask_app)
     flask_app = jobs.app()
     # Fork the scheduler first, while this process has no connections and no threads.
     scheduler = None if burst else _start_scheduler(flask_app, redis_url)
     connection = Redis.from_url(redis_url)
-    queues = [Queue(name, connection=connection) for name in QUEUES]
-    worker = Worker(queues, connection=connection)
+    worker = Worker([Queue(name, connection=connection) for name in queues],
+                    connection=connection)
     if burst:
         tick(flask_app, connection, force=True)
         return worker.work(burst=True, with_scheduler=True)

@@ -58,9 +58,10 @@ def operator(tmp_path, redis_server, redis_conn, migrated_template):
             return subprocess.run([*FLASK, *args], cwd=ROOT, env=env, capture_output=True,
                                   text=True, timeout=timeout)
 
-        def worker(self) -> subprocess.Popen:
+        def worker(self, *queues: str) -> subprocess.Popen:
             log = open(db_path.parent / f"worker-{len(self.workers)}.log", "wb")
-            process = subprocess.Popen([*FLASK, "poms", "worker"], cwd=ROOT, env=env,
+            options = [arg for name in queues for arg in ("--queue", name)]
+            process = subprocess.Popen([*FLASK, "poms", "worker", *options], cwd=ROOT, env=env,
                                        stdout=log, stderr=subprocess.STDOUT,
                                        start_new_session=True)
             log.close()
@@ -104,6 +105,31 @@ def test_launch_from_the_command_line_runs_and_status_reports_it(operator):
         for entry in stage["submissions"]:
             assert set(entry) == {"id", "state", "recovery_of", "jobs"}
             assert set(entry["jobs"]) == {"total", "running", "done", "failed"}
+
+
+def test_workers_split_by_queue_each_serve_only_their_own(operator, redis_conn):
+    from rq import Queue
+
+    done = operator.run("poms", "launch", "mu2e", "srsoleti_tutorial", "reco_fcl")
+    assert done.returncode == 0, done.stderr
+    submission_id = int(done.stdout.strip().splitlines()[-1])
+    operator.worker("tracking", "analysis", "uploads")
+    # Its scheduler ticks and its tracking passes run, but the launch is not its job.
+    wait_for(lambda: Queue("tracking", connection=redis_conn).finished_job_registry.count > 0,
+             timeout=30, interval=0.2, what="a tracking pass by the tracking worker")
+    assert Queue("launches", connection=redis_conn).count == 1
+    assert operator.query("SELECT state, batch_id FROM submission WHERE id=?",
+                          submission_id) == [("New", "")]
+    operator.worker("launches")
+    wait_for(lambda: operator.query("SELECT state FROM submission WHERE id=?",
+                                    submission_id)[0][0] in ("Completed", "Located"),
+             timeout=90, interval=0.3, what="the submission to complete")
+
+
+def test_a_worker_on_an_unknown_queue_is_refused_with_the_queue_names(operator):
+    done = operator.run("poms", "worker", "--queue", "launch")
+    assert done.returncode == 2
+    assert "'launch' is not one of 'launches', 'tracking', 'analysis', 'uploads'" in done.stderr
 
 
 def test_dry_run_shows_the_command_and_writes_nothing(launch_app, tutorial):
