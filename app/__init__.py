@@ -32,6 +32,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(Path(app.instance_path)))
     if config:
         app.config.update(config)
+        if "POMS_AUTH" in config and "SESSION_COOKIE_SECURE" not in config:
+            # The sign-in mode decides it, whichever way the mode was given.
+            app.config["SESSION_COOKIE_SECURE"] = config["POMS_AUTH"] != "dev"
     app.config["MAX_CONTENT_LENGTH"] = app.config["POMS_MAX_UPLOAD_BYTES"]
     _refuse_open_dev_mode(app)
 

@@ -310,13 +310,16 @@ def test_unreadable_keytab_is_503(kerberos_app, live_server_factory, alice_ccach
 # --- the session ------------------------------------------------------------------------
 
 
-def test_session_cookie_is_secure_and_httponly_by_default(kerberos_app, alice_ccache, tmp_path):
+def test_session_cookie_is_secure_and_httponly_by_default(make_app, kdc, alice_ccache,
+                                                          tmp_path):
     from app.config import load_config
 
     production = load_config(tmp_path, {"POMS_AUTH": "kerberos", "POMS_SECRET_KEY": "x"})
     assert production["SESSION_COOKIE_SECURE"] is True
     assert production["SESSION_COOKIE_HTTPONLY"] is True
-    app = kerberos_app(SESSION_COOKIE_SECURE=True)
+    # The mode given to create_app (not only through the environment) makes it Secure too.
+    app = make_app(POMS_AUTH="kerberos", POMS_KEYTAB=kdc.keytab, POMS_REALMS=[kdc.realm])
+    add(app, EXPERIMENT, "alice", "production")
     client = app.test_client()
     response = client.get(
         f"/e/{EXPERIMENT}/campaigns", headers={"Authorization": negotiate_header(alice_ccache)}
