@@ -96,6 +96,30 @@ class BatchEngine:
         return {}
 
 
+def job_environment(request_env: dict[str, str], group: str, dataset: str) -> dict[str, str]:
+    """What every job of a request sees, on any engine that runs jobs itself: the request's
+    variables, GROUP and EXPERIMENT from -G, SAM_DATASET from --dataset."""
+    env = dict(request_env)
+    # -G wins over a GROUP/EXPERIMENT the launch passed on; both are always set, so a job
+    # script running under `set -u` may read them.
+    env["GROUP"] = group or env.get("GROUP", "")
+    env["EXPERIMENT"] = group or env.get("EXPERIMENT", "")
+    if dataset:
+        env["SAM_DATASET"] = dataset
+    return env
+
+
+def job_identity(process: str, cluster: str, schedd: str) -> dict[str, str]:
+    """Which job this is, as jobsub tells a job. Strings, not numbers: HTCondor fills them in
+    per job from submit macros ($(Process)), the local engine from its own counters."""
+    return {
+        "PROCESS": process,
+        "CLUSTER": cluster,
+        "JOBSUBJOBID": f"{cluster}.{process}@{schedd}",
+        "JOBSUBJOBSECTION": process,
+    }
+
+
 def engine_from_config(config: dict) -> BatchEngine:
     name = config.get("POMS_BATCH_ENGINE", "local")
     if name == "local":

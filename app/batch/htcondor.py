@@ -55,6 +55,8 @@ from .base import (
     BatchError,
     JobRequest,
     JobStatus,
+    job_environment,
+    job_identity,
     split_job_id,
 )
 
@@ -306,18 +308,8 @@ class HTCondorEngine(BatchEngine):
 
     def submit_description(self, request: JobRequest, directory: Path, executable: Path,
                            schedd_name: str) -> dict[str, str]:
-        env = dict(request.env)
-        macros = dict(
-            PROCESS="$(Process)",
-            CLUSTER="$(Cluster)",
-            JOBSUBJOBID=f"$(Cluster).$(Process)@{schedd_name}",
-            JOBSUBJOBSECTION="$(Process)",
-        )
-        if request.group:
-            env.setdefault("GROUP", request.group)
-            env.setdefault("EXPERIMENT", request.group)
-        if request.dataset:
-            env["SAM_DATASET"] = request.dataset
+        env = job_environment(request.env, request.group, request.dataset)
+        macros = job_identity("$(Process)", "$(Cluster)", schedd_name)
         description = {
             "universe": "vanilla",
             "executable": str(executable),

@@ -40,6 +40,8 @@ from .base import (
     BatchError,
     JobRequest,
     JobStatus,
+    job_environment,
+    job_identity,
     split_job_id,
 )
 
@@ -303,23 +305,16 @@ class Runner:
             k: os.environ[k] for k in ("PATH", "HOME", "USER", "LANG", "LOGNAME", "SHELL")
             if k in os.environ
         }
-        env.update(self.spec["env"])
-        outputs = Path(self.spec["outputs_dir"])
+        env.update(job_environment(self.spec["env"], self.spec.get("group") or "",
+                                   self.spec.get("dataset") or ""))
+        env.update(job_identity(str(proc), str(self.cluster), SCHEDD))
         env.update(
-            PROCESS=str(proc),
-            CLUSTER=str(self.cluster),
-            JOBSUBJOBID=f"{self.cluster}.{proc}@{SCHEDD}",
-            JOBSUBJOBSECTION=str(proc),
             GRID_USER=os.environ.get("USER", "poms"),
-            EXPERIMENT=self.spec.get("group") or env.get("EXPERIMENT", ""),
-            GROUP=self.spec.get("group") or env.get("GROUP", ""),
             _CONDOR_SCRATCH_DIR=str(work),
             TMPDIR=str(work),
             CONDOR_DIR_INPUT=str(work / "input"),
-            POMS_OUTPUT_DIR=str(outputs),
+            POMS_OUTPUT_DIR=str(self.spec["outputs_dir"]),
         )
-        if self.spec.get("dataset"):
-            env["SAM_DATASET"] = self.spec["dataset"]
         return env
 
     def _start(self, proc: int, slot) -> None:

@@ -98,6 +98,20 @@ def test_submit_language_quoting():
         quote_environment({"BAD NAME": "x"})
 
 
+def test_jobs_get_the_grid_environment_the_local_engine_gives(tmp_path):
+    """One rule for both engines (base.job_environment): -G wins over the launch's
+    EXPERIMENT, the job's identity comes from submit macros, request values stay literal."""
+    engine = engine_from_config({"POMS_BATCH_ENGINE": "htcondor",
+                                 "POMS_CONDOR_SUBMIT_DIR": str(tmp_path)})
+    request = JobRequest(executable="/x/job.sh", group="mu2e", dataset="ds$1",
+                         env={"EXPERIMENT": "other", "X": "1"})
+    description = engine.submit_description(request, tmp_path, tmp_path / "job.sh", "s1")
+    assert description["environment"] == (
+        "\"EXPERIMENT='mu2e' X='1' GROUP='mu2e' SAM_DATASET='ds$(DOLLAR)1' "
+        "PROCESS='$(Process)' CLUSTER='$(Cluster)' JOBSUBJOBID='$(Cluster).$(Process)@s1' "
+        "JOBSUBJOBSECTION='$(Process)'\"")
+
+
 def test_engine_from_config_names_htcondor(tmp_path):
     engine = engine_from_config({"POMS_BATCH_ENGINE": "htcondor",
                                  "POMS_CONDOR_SUBMIT_DIR": str(tmp_path)})
