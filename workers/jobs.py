@@ -76,11 +76,18 @@ def track(submission_ids: list[int] | None = None) -> str:
 
 
 def analyse(job_row_ids: list[int]) -> str:
-    """Finished jobs for log analysis (app/logs, its own issue) when it is there."""
-    try:
-        from app.logs import analyse_jobs  # type: ignore[attr-defined]
-    except ImportError:
-        return f"{len(job_row_ids)} finished jobs: no log analysis installed"
+    """Parse the logs of finished jobs (app/logs)."""
+    from app.logs.jobs import analyse_jobs
+
     flask_app = app()
     with flask_app.app_context():
         return str(analyse_jobs(job_row_ids, config=flask_app.config))
+
+
+def analyse_lost() -> str:
+    """The scheduler's periodic catch-up of analyses whose queue entry was lost."""
+    from app.logs.jobs import analyse_lost
+
+    flask_app = app()
+    with flask_app.app_context():
+        return "catch-up: " + str(analyse_lost(flask_app.config))

@@ -5,8 +5,9 @@ copied into every forked work horse holding whatever locks it held at that momen
 the horse could hang on them). Every POMS_TRACKING_INTERVAL seconds it
 takes a short Redis lock (so several workers tick once between them, not once each), then
 enqueues a tracking pass, launches scheduled stages that are due, and re-enqueues launches
-whose queued job was lost. With --burst it ticks once, then the worker empties the queues
-and stops.
+whose queued job was lost; every POMS_ANALYSIS_CATCHUP_INTERVAL it also queues the analysis
+of finished jobs whose log analysis was lost. With --burst it ticks once, then the worker
+empties the queues and stops.
 """
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ import time
 from redis import Redis
 from rq import Queue, Worker
 
-from workers.queues import QUEUES, enqueue_launch, enqueue_tracking
+from workers.queues import QUEUES, enqueue_analysis_catchup, enqueue_launch, enqueue_tracking
 
 log = logging.getLogger(__name__)
 TICK_LOCK = "poms:scheduler:tick"
+CATCHUP_LOCK = "poms:scheduler:analysis-catchup"
 
 
 def tick(flask_app, connection: Redis, *, force: bool = False) -> list[str]:
@@ -42,6 +44,10 @@ def tick(flask_app, connection: Redis, *, force: bool = False) -> list[str]:
         done.extend(problems)
     enqueue_tracking(connection)
     done.append("tracking pass queued")
+    catchup = int(flask_app.config.get("POMS_ANALYSIS_CATCHUP_INTERVAL", 600))
+    if catchup > 0 and connection.set(CATCHUP_LOCK, "1", nx=True, ex=catchup):
+        enqueue_analysis_catchup(connection)
+        done.append("analysis catch-up queued")
     return done
 
 

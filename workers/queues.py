@@ -50,6 +50,14 @@ def enqueue_tracking(redis_url, submission_ids: list[int] | None = None):
     return queue.enqueue("workers.jobs.track", list(submission_ids), result_ttl=60)
 
 
+def enqueue_analysis_catchup(redis_url):
+    queue = _queue(redis_url, ANALYSIS)
+    if _pending(queue, "analysis-catchup"):
+        return None
+    return queue.enqueue("workers.jobs.analyse_lost", job_id="analysis-catchup",
+                         result_ttl=600, job_timeout=3600)
+
+
 def enqueue_analysis(redis_url, job_row_ids: list[int]):
     if not job_row_ids:
         return None

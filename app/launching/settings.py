@@ -54,6 +54,9 @@ def launch_settings(instance_path: Path, environ=None) -> dict:
         "POMS_JOBSUB_BIN": environ.get("POMS_JOBSUB_BIN", ""),
         # How often the worker's scheduler runs a tracking pass (seconds).
         "POMS_TRACKING_INTERVAL": _int(environ, "POMS_TRACKING_INTERVAL", 10),
+        # How often the scheduler looks for finished jobs whose log analysis was lost (a worker
+        # killed with the job in hand, a Redis restart), and analyses them (seconds; 0: never).
+        "POMS_ANALYSIS_CATCHUP_INTERVAL": _int(environ, "POMS_ANALYSIS_CATCHUP_INTERVAL", 600),
         # Submissions per tracking batch (one engine query per batch).
         "POMS_TRACKING_BATCH": _int(environ, "POMS_TRACKING_BATCH", 200),
         # The URL launches are told POMS answers at (POMS_URL in their environment).

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from io import BytesIO
 
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from app.logs.analysis import LogAnalysis, analyze_job_log
 from app.logs.joblog import open_job_log, requested_memory_mb
 from app.logs.store import analysis_signatures, record_hits
 from app.models import Job, Submission
+from app.models.base import utcnow
 from app.models.logs import JobAnalysis
 
 log = logging.getLogger(__name__)
@@ -115,6 +117,15 @@ def analyse_job(job_id: int, config, fetch=None, cache: dict | None = None) -> b
     return True
 
 
+def analyse_lost(config, limit: int = 10_000) -> AnalysisRun:
+    """The scheduler's catch-up: finished jobs still unanalysed a whole catch-up interval
+    after they ended lost their queue entry (a worker killed holding it, a Redis restart)."""
+    config = _config(config)
+    settle = max(60, int(config.get("POMS_ANALYSIS_CATCHUP_INTERVAL") or 600))
+    ids = unanalysed_jobs(limit=limit, finished_before=utcnow() - timedelta(seconds=settle))
+    return analyse_jobs(ids, config)
+
+
 def row_for(job: Job, submission: Submission, result: LogAnalysis, found: bool) -> JobAnalysis:
     hit = result.signature
     return JobAnalysis(
@@ -133,8 +144,11 @@ def row_for(job: Job, submission: Submission, result: LogAnalysis, found: bool) 
     )
 
 
-def unanalysed_jobs(submission_ids: list[int] | None = None, limit: int = 1000) -> list[int]:
-    """Finished jobs with no analysis yet (a lost queue entry): for a catch-up pass."""
+def unanalysed_jobs(submission_ids: list[int] | None = None, limit: int = 1000,
+                    finished_before: datetime | None = None) -> list[int]:
+    """Finished jobs with no analysis yet (a lost queue entry): for a catch-up pass.
+    `finished_before` leaves out jobs that ended so recently their analysis may still be
+    waiting in the queue."""
     query = (
         select(Job.id).outerjoin(JobAnalysis, JobAnalysis.job_id == Job.id)
         .where(JobAnalysis.job_id.is_(None), Job.state.in_(FINISHED))
@@ -142,4 +156,6 @@ def unanalysed_jobs(submission_ids: list[int] | None = None, limit: int = 1000) 
     )
     if submission_ids is not None:
         query = query.where(Job.submission_id.in_(submission_ids))
+    if finished_before is not None:
+        query = query.where(Job.updated_at < finished_before)
     return list(db.session.scalars(query))

@@ -119,3 +119,33 @@ def test_analyse_pending_catches_up_jobs_whose_queue_entry_was_lost(launch_app,
         "", "Input file could not be read", "Out of memory"]
     again = runner.invoke(args=["poms", "analyse-pending"])
     assert "0 job logs analysed" in again.output
+
+
+def test_the_scheduler_analyses_jobs_whose_analysis_was_lost(launch_app, ran_submission,
+                                                             redis_conn):
+    """No one runs `analyse-pending`: the scheduler's periodic catch-up finds the finished
+    jobs nobody analysed (their queue entry lost), once they are older than its interval,
+    and a worker on the analysis queue analyses them."""
+    from datetime import timedelta
+
+    from app.models.base import utcnow
+    from tests.fixtures.launching import work
+    from workers.main import tick
+
+    launch_app.config["POMS_ANALYSIS_CATCHUP_INTERVAL"] = 120
+    lost = ran_submission(["oom", "ok90"])
+    recent = ran_submission(["stagein"])
+    db.session.execute(JobAnalysis.__table__.delete())
+    db.session.execute(Job.__table__.update().where(Job.submission_id == lost.id)
+                       .values(updated_at=utcnow() - timedelta(minutes=5)))
+    db.session.commit()
+    redis_conn.flushall()
+
+    done = tick(launch_app, redis_conn, force=True)
+    assert "analysis catch-up queued" in done
+    work(launch_app)
+    assert sorted(a.signature or "" for a in analyses(lost.id).values()) == ["", "Out of memory"]
+    # Ended just now: its own analysis may still be in the queue, so the catch-up waits.
+    assert analyses(recent.id) == {}
+    # Once per interval, however many ticks (and workers) there are.
+    assert "analysis catch-up queued" not in tick(launch_app, redis_conn, force=True)
