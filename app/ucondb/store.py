@@ -159,8 +159,8 @@ def list_objects(session, folder: UconFolder, begins_with: str | None = None,
                  limit: int | None = None, offset: int = 0) -> list[UconObject]:
     query = select(UconObject).where(UconObject.folder_id == folder.id)
     if begins_with:
-        escaped = begins_with.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(UconObject.name.like(escaped + "%", escape="\\"))
+        # Case-sensitive on every database (LIKE is not on SQLite), and no wildcards.
+        query = query.where(func.substr(UconObject.name, 1, len(begins_with)) == begins_with)
     query = query.order_by(UconObject.name).offset(offset)
     if limit is not None:
         query = query.limit(limit)

@@ -605,3 +605,9 @@ def test_the_folder_page_pages_and_filters_by_prefix(ucon, ucondb_server, folder
     # `_` is a letter here, not SQL's one-character wildcard.
     prefixed = requests.get(url, params={"folder": folder, "begins_with": "a_"}).text
     assert ">a_1.fcl</a>" in prefixed and ">ab.fcl</a>" not in prefixed
+    # Names are case-sensitive, on SQLite as on PostgreSQL.
+    ucon.put_data(folder, "A_3.fcl", b"A_3")
+    prefixed = requests.get(url, params={"folder": folder, "begins_with": "a_"}).text
+    assert ">a_1.fcl</a>" in prefixed and ">A_3.fcl</a>" not in prefixed
+    upper = requests.get(url, params={"folder": folder, "begins_with": "A_"}).text
+    assert ">A_3.fcl</a>" in upper and ">a_1.fcl</a>" not in upper
