@@ -46,6 +46,8 @@ def kill_group(pid: int) -> None:
 
 
 def pid_alive(pid: int | None) -> bool:
+    """True while `pid` runs. A zombie counts as gone: its exit is only waiting for a parent
+    (a worker that died, or PID 1) to reap it, and signal 0 still reaches it."""
     if not pid:
         return False
     try:
