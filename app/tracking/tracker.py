@@ -61,12 +61,25 @@ def job_state(status: JobStatus) -> str:
     return status.state
 
 
+# A submission is Completed once completion_pct% of its jobs ended; the rest (stragglers)
+# still run, and are tracked until they end so their rows, counters and logs stay true.
+STRAGGLING = (states.COMPLETED, states.LOCATED)
+
+
+def _straggling(submission: Submission) -> bool:
+    return submission.state in STRAGGLING and bool(
+        submission.jobs_idle or submission.jobs_running or submission.jobs_held)
+
+
 def active_submission_ids(limit: int | None = None) -> list[int]:
     query = (
         select(Submission.id)
         .where(or_(
             Submission.state.in_((states.IDLE, states.RUNNING, states.HELD)),
             (Submission.state == states.NEW) & Submission.launch_claimed_at.is_not(None),
+            Submission.state.in_(STRAGGLING) & (
+                (Submission.jobs_idle > 0) | (Submission.jobs_running > 0)
+                | (Submission.jobs_held > 0)),
         ))
         .order_by(Submission.tracked_at.is_not(None), Submission.tracked_at, Submission.id)
     )
@@ -93,7 +106,8 @@ def track_submissions(ids: list[int], config, engine: BatchEngine | None = None,
     for submission in submissions:
         if submission.state == states.NEW:
             _resolve_unfinished_launch(submission, config, engine, result)
-    tracked = [s for s in submissions if s.batch_ids and s.state in states.ACTIVE]
+    tracked = [s for s in submissions
+               if s.batch_ids and (s.state in states.ACTIVE or _straggling(s))]
     clusters = [b for s in tracked for b in s.batch_ids]
     if not clusters:
         return result

@@ -83,3 +83,58 @@ def test_lost_launches_are_queued_again_but_not_those_waiting_for_a_held_stage(l
         submission.created = utcnow() - timedelta(minutes=10)
     db.session.commit()
     assert stale_unclaimed(launch_app.config) == [lost.id]
+
+
+def test_stragglers_of_a_completed_submission_are_tracked_to_their_end(launch_app, tutorial,
+                                                                       tmp_path):
+    """completion_pct 50: Completed when one of two jobs ended; the other still runs, and the
+    page must go on showing it truly (running, then done, its log analysed), while the
+    submission's own state stays as chaining left it."""
+    from sqlalchemy import select
+
+    from app.batch.base import JobRequest
+    from app.batch.local import LocalEngine
+    from app.models import Job
+    from app.tracking import states
+    from tests.fixtures.launching import wait_for
+
+    stage = tutorial.stages[0]
+    stage.completion_pct = 50
+    release = tmp_path / "release"
+    script = tmp_path / "job.sh"
+    script.write_text(f'#!/bin/sh\n[ "$PROCESS" = 0 ] && exit 0\n'
+                      f'while [ ! -e {release} ]; do sleep 0.1; done\nexit 0\n')
+    script.chmod(0o755)
+    engine = LocalEngine(launch_app.config["POMS_BATCH_DIR"], slots=4)
+    submission = Submission(campaign_stage_id=stage.id, experiment_id=tutorial.experiment_id,
+                            launch_claimed_at=utcnow(), launch_finished_at=utcnow())
+    db.session.add(submission)
+    db.session.flush()
+    batch_id = engine.submit(JobRequest(executable=str(script), count=2,
+                                        submission_id=submission.id))
+    submission.batch_id, submission.batch_ids = batch_id, [batch_id]
+    states.transition(submission, states.IDLE, "test launch")
+    db.session.commit()
+
+    finished = []  # what the worker queues for log analysis
+
+    def counts():
+        finished.extend(track_pass(launch_app.config).finished_jobs)
+        db.session.expire_all()
+        again = db.session.get(Submission, submission.id)
+        return again.state, again.jobs_done, again.jobs_running
+
+    wait_for(lambda: counts() == ("Completed", 1, 1), timeout=30, interval=0.2,
+             what="Completed with one job done and one still running")
+    release.touch()
+    wait_for(lambda: counts()[1:] == (2, 0), timeout=30, interval=0.2,
+             what="the straggler's end to be recorded")
+    result = track_pass(launch_app.config)
+    assert result.submissions == 0, "nothing left to track"
+    assert db.session.get(Submission, submission.id).state == "Completed"
+    rows = db.session.execute(select(Job.state, Job.ended_at)
+                              .where(Job.submission_id == submission.id)).all()
+    assert [state for state, _ in rows] == ["Completed", "Completed"]
+    assert all(ended is not None for _, ended in rows)
+    job_ids = db.session.scalars(select(Job.id).where(Job.submission_id == submission.id))
+    assert sorted(finished) == sorted(job_ids), "each job's log queued for analysis once"
