@@ -424,39 +424,29 @@ _ACT_ANSWER = {200: ("what was done", json_of({"type": "object", "required": ["s
                "properties": {"submission": ref("Submission"), "done": {"type": "string"}}}))}
 
 
-@route("/experiments/<experiment>/submissions/<int:submission_id>/kill", "POST",
-       tag="submissions", summary="Kill a submission's jobs (or cancel it before it launched)",
-       examples=SUBMISSION_EXAMPLES, responses=_ACT_ANSWER)
-def kill_submission(experiment, submission_id):
-    return _act(experiment, submission_id, "kill")
+# The actions on one submission: each its own URL and OpenAPI operation, all served by _act.
+SUBMISSION_ACTIONS = {
+    "kill": "Kill a submission's jobs (or cancel it before it launched)",
+    "hold": "Hold a submission's idle and running jobs",
+    "release": "Release a held submission",
+    "approve": "Approve a submission of an approval stage (it completes)",
+    "refuse": "Refuse a submission of an approval stage (it is cancelled)",
+}
 
 
-@route("/experiments/<experiment>/submissions/<int:submission_id>/hold", "POST",
-       tag="submissions", summary="Hold a submission's idle and running jobs",
-       examples=SUBMISSION_EXAMPLES, responses=_ACT_ANSWER)
-def hold_submission(experiment, submission_id):
-    return _act(experiment, submission_id, "hold")
+def _route_action(action: str, summary: str) -> None:
+    def view(experiment, submission_id):
+        return _act(experiment, submission_id, action)
+
+    # route() takes the endpoint, and so the operationId, from the view's name.
+    view.__name__ = view.__qualname__ = f"{action}_submission"
+    route(f"/experiments/<experiment>/submissions/<int:submission_id>/{action}", "POST",
+          tag="submissions", summary=summary, examples=SUBMISSION_EXAMPLES,
+          responses=_ACT_ANSWER)(view)
 
 
-@route("/experiments/<experiment>/submissions/<int:submission_id>/release", "POST",
-       tag="submissions", summary="Release a held submission", examples=SUBMISSION_EXAMPLES,
-       responses=_ACT_ANSWER)
-def release_submission(experiment, submission_id):
-    return _act(experiment, submission_id, "release")
-
-
-@route("/experiments/<experiment>/submissions/<int:submission_id>/approve", "POST",
-       tag="submissions", summary="Approve a submission of an approval stage (it completes)",
-       examples=SUBMISSION_EXAMPLES, responses=_ACT_ANSWER)
-def approve_submission(experiment, submission_id):
-    return _act(experiment, submission_id, "approve")
-
-
-@route("/experiments/<experiment>/submissions/<int:submission_id>/refuse", "POST",
-       tag="submissions", summary="Refuse a submission of an approval stage (it is cancelled)",
-       examples=SUBMISSION_EXAMPLES, responses=_ACT_ANSWER)
-def refuse_submission(experiment, submission_id):
-    return _act(experiment, submission_id, "refuse")
+for _action, _summary in SUBMISSION_ACTIONS.items():
+    _route_action(_action, _summary)
 
 
 @route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/schedule", "PUT",
