@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.auth.members import ensure_member, find_or_create_experiment  # noqa: F401
 from app.campaigns import store
-from app.campaigns.ini import export_ini, parse_ini
+from app.campaigns.ini import declared_experiment, export_ini, parse_ini
 from app.campaigns.spec import InvalidCampaign, Problem
 from app.extensions import db
 from app.models import Campaign, Experiment
@@ -38,24 +38,36 @@ def _fail(lines: list) -> None:
 
 
 def import_campaign(path: Path, experiment_name: str | None, username: str) -> Campaign:
-    """Read, check and store one INI file in one transaction (nothing on failure)."""
+    """Read, check and store one INI file in one transaction (nothing on failure).
+
+    The file is read against the experiment (store.read_ini, as the upload page and the API
+    read it), so its stages may use the experiment's job types and login setups. Its
+    warnings and what it changes (what the upload page's preview shows: for a new campaign,
+    the job types and login setups it adds or replaces) are printed on stderr.
+    """
     from app.auth.session import find_or_create_experimenter
 
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise InvalidCampaign([Problem(str(path), None, None, f"cannot be read: {err}")]) from None
-    spec, warnings = parse_ini(text, str(path))
-    for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
-    name = experiment_name or spec.experiment
+    name = experiment_name or declared_experiment(text)
     if not name:
-        raise InvalidCampaign(
-            [Problem(str(path), "campaign", "experiment", "missing: give --experiment")]
-        )
-    spec.experiment = name
+        missing = Problem(str(path), "campaign", "experiment", "missing: give --experiment")
+        try:
+            parse_ini(text, str(path))
+        except InvalidCampaign as err:  # say every problem the file has at once
+            raise InvalidCampaign([missing, *err.problems], err.warnings) from None
+        raise InvalidCampaign([missing])
     try:
         experiment = find_or_create_experiment(name)
+        spec, warnings = store.read_ini(experiment, text, str(path))
+        for warning in warnings:
+            click.echo(f"warning: {warning}", err=True)
+        spec.experiment = name
+        _existing, changes = store.upload_plan(experiment, spec)
+        for change in changes:
+            click.echo(f"change: {change}", err=True)
         user = find_or_create_experimenter(username)
         ensure_member(experiment, user, "production" if spec.poms_role == "production"
                       else "analysis")

@@ -27,8 +27,7 @@ from app.api.core import (
 )
 from app.auth import policy
 from app.auth.session import Access
-from app.blueprints.campaigns import _authorise_upload, _check_experiment, may_edit
-from app.campaigns import editing, store
+from app.campaigns import editing, permissions, store
 from app.campaigns.ini import export_ini, parse_ini
 from app.campaigns.spec import STAGE_KEYS, InvalidCampaign, Problem
 from app.extensions import db
@@ -89,7 +88,7 @@ def campaign_json(campaign: Campaign, acc: Access) -> dict:
         "owner": campaign.owner.username, "tags": campaign.tags,
         "keywords": dict(campaign.keywords or {}), "created": iso(campaign.created),
         "updated": iso(campaign.updated), "launched": store.has_launched(campaign),
-        "may_edit": may_edit(acc, campaign),
+        "may_edit": permissions.may_edit(acc, campaign),
         "may_launch": policy.may_launch(acc.role, poms_role=campaign.poms_role,
                                         is_owner=acc.owns(campaign)),
         "stages": [
@@ -118,7 +117,7 @@ def stage_json(stage: CampaignStage, acc: Access) -> dict:
         "ini": {key: editing.stage_field_text(spec, stage.name, key) for key in STAGE_KEYS},
         "depends_on": _depends(stage),
         "held": stage_held(stage),
-        "may_edit": may_edit(acc, stage.campaign),
+        "may_edit": permissions.may_edit(acc, stage.campaign),
     }
 
 
@@ -141,8 +140,10 @@ def find_stage(acc: Access, campaign_name: str, stage_name: str) -> CampaignStag
 
 
 def require_edit(acc: Access, campaign: Campaign) -> None:
-    if not may_edit(acc, campaign):
-        raise refuse(f"acting as {acc.role}, you may not change campaign {campaign.name}")
+    try:
+        permissions.require_edit(acc, campaign)
+    except permissions.Refused as err:
+        raise refuse(str(err)) from None
 
 
 # --- campaigns -----------------------------------------------------------------------------
@@ -216,11 +217,14 @@ def upload_campaign(experiment):
     filename, text = _read_ini()
     try:
         spec, warnings = parse_ini(text, filename)
-        _check_experiment(spec, filename, acc)
+        permissions.check_experiment(spec, filename, acc)
     except InvalidCampaign as err:
         raise invalid(err) from None
     existing, changes = store.upload_plan(acc.experiment, spec)
-    _authorise_upload(acc, spec, existing)
+    try:
+        permissions.authorise_upload(acc, spec, existing)
+    except permissions.Refused as err:
+        raise refuse(str(err)) from None
     answer = {
         "dry_run": dry_run, "created": existing is None,
         "changes": [change_json(c) for c in changes],

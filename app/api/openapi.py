@@ -139,6 +139,9 @@ SCHEMAS: dict[str, dict] = {
             "field": _NULLABLE_STR,
             "before": {},
             "after": {},
+            "used_by": {"type": "array", "items": {"type": "string"},
+                        "description": "other campaigns using the job type or login setup "
+                                       "that changes (it is shared by the experiment)"},
             "text": {"type": "string"},
         },
     },

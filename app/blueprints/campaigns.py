@@ -20,10 +20,10 @@ from sqlalchemy import func, select
 from app.auth import policy
 from app.auth.session import Access, experiment_access
 from app.blueprints.inline import inline_edit
-from app.campaigns import editing, store
+from app.campaigns import editing, permissions, store
 from app.campaigns.graph import Edge, GraphError, Node, campaign_svg
 from app.campaigns.ini import export_ini, parse_ini
-from app.campaigns.spec import STAGE_KEYS, CampaignSpec, InvalidCampaign, Problem
+from app.campaigns.spec import STAGE_KEYS, InvalidCampaign, Problem
 from app.catalog.base import CatalogError
 from app.extensions import db
 from app.launching import inputs
@@ -57,15 +57,11 @@ def _stage(access: Access, stage_id: int) -> CampaignStage:
     return stage
 
 
-def may_edit(access: Access, campaign: Campaign) -> bool:
-    return policy.may_edit_campaign(
-        access.role, poms_role=campaign.poms_role, is_owner=access.owns(campaign)
-    )
-
-
 def _require_edit(access: Access, campaign: Campaign) -> None:
-    if not may_edit(access, campaign):
-        abort(403, f"acting as {access.role}, you may not change campaign {campaign.name}")
+    try:
+        permissions.require_edit(access, campaign)
+    except permissions.Refused as err:
+        abort(403, str(err))
 
 
 # --- the list --------------------------------------------------------------------------
@@ -126,27 +122,6 @@ def _read_upload() -> tuple[str, str]:
         ) from None
 
 
-def _check_experiment(spec: CampaignSpec, filename: str, access: Access) -> None:
-    if spec.experiment and spec.experiment != access.experiment.name:
-        raise InvalidCampaign(
-            [
-                Problem(
-                    filename, "campaign", "experiment",
-                    f"the file is for experiment {spec.experiment!r}, but you are working in "
-                    f"{access.experiment.name!r}; switch experiment or change the file",
-                )
-            ]
-        )
-    spec.experiment = access.experiment.name
-
-
-def _authorise_upload(access: Access, spec: CampaignSpec, existing: Campaign | None) -> None:
-    if existing is not None:
-        _require_edit(access, existing)
-    if not policy.may_create_campaign(access.role, spec.poms_role):
-        abort(403, f"acting as {access.role}, you may not create {spec.poms_role} campaigns")
-
-
 @bp.get("/campaigns/upload")
 @login_required
 def upload_form(experiment):
@@ -165,7 +140,7 @@ def upload_preview(experiment):
         if not text.strip():
             raise InvalidCampaign([Problem(filename, None, None, "is empty: pick an .ini file")])
         spec, warnings = parse_ini(text, filename)
-        _check_experiment(spec, filename, access)
+        permissions.check_experiment(spec, filename, access)
         existing, changes = store.upload_plan(access.experiment, spec)
         context.update(spec=spec, warnings=warnings, changes=changes, existing=existing)
     except InvalidCampaign as err:
@@ -182,14 +157,17 @@ def upload(experiment):
     try:
         filename, text = _read_upload()
         spec, _warnings = parse_ini(text, filename)
-        _check_experiment(spec, filename, access)
+        permissions.check_experiment(spec, filename, access)
     except InvalidCampaign as err:
         return render_template(
             "campaigns/upload.html", access=access, problems=err.problems,
             warnings=err.warnings, spec=None, changes=[], existing=None,
         ), 422
     existing = store.find_campaign(access.experiment, spec.name)
-    _authorise_upload(access, spec, existing)
+    try:
+        permissions.authorise_upload(access, spec, existing)
+    except permissions.Refused as err:
+        abort(403, str(err))
     try:
         campaign = store.save_campaign(access.experiment, spec, access.user)
         db.session.commit()
@@ -231,7 +209,7 @@ def show(experiment, campaign_id):
         graph, graph_error = None, str(err)
     return render_template(
         "campaigns/show.html", access=access, campaign=campaign, graph=graph,
-        graph_error=graph_error, may_edit=may_edit(access, campaign),
+        graph_error=graph_error, may_edit=permissions.may_edit(access, campaign),
         launched=store.has_launched(campaign),
     )
 
@@ -318,7 +296,7 @@ def stage(experiment, stage_id):
     fields = [(key, editing.stage_field_text(spec, stage.name, key)) for key in STAGE_KEYS]
     return render_template(
         "campaigns/stage.html", access=access, stage=stage, campaign=stage.campaign,
-        fields=fields, may_edit=may_edit(access, stage.campaign),
+        fields=fields, may_edit=permissions.may_edit(access, stage.campaign),
     )
 
 
@@ -391,6 +369,6 @@ def _inline_edit(access, campaign, key, *, read, apply, endpoint):
         read=lambda: read(store.spec_from_campaign(campaign)),
         save=save,
         endpoint=endpoint,
-        may_edit=may_edit(access, campaign),
+        may_edit=permissions.may_edit(access, campaign),
         refusal=f"acting as {access.role}, you may not change campaign {campaign.name}",
     )

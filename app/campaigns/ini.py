@@ -30,9 +30,16 @@ Decisions where the original leaves room:
   original creates stages from sections only and ignores the list when importing.)
 - A [campaign_stage NAME] section not in campaign_stage_list is imported after the listed
   stages, with a warning.
-- Job types and login setups must be defined in the file itself when a stage uses them.
-  A default that no stage ends up using may name one that is not (the original's export
-  writes ``job_type=generic`` into its defaults whether or not a stage uses it): a warning.
+- A stage (or [campaign_defaults]) may name a job type or login setup the file does not
+  define when the file is read against an experiment that holds one of that name
+  (parse_ini's `shared`, as every upload does: app/campaigns/store.read_ini). The stage
+  then uses the experiment's definition as it is, and a warning says so once per name,
+  so the person sees it before confirming (the original looked every stage's names up in
+  the experiment, whatever the file defined). A name found in neither is a problem, with
+  suggestions from both. Read with no experiment, a file must define every one it uses.
+  A default that no stage ends up using may name one that is found nowhere (the
+  original's export writes ``job_type=generic`` into its defaults whether or not a stage
+  uses it): a warning.
 - ``campaign_keywords`` is also accepted in [campaign_defaults], with a warning: the
   original's importer read it from there, while its exporter writes it in [campaign].
 - [node_positions] values are JSON lists ``["stage name", x, y]`` under any key (the
@@ -66,6 +73,7 @@ from app.campaigns.spec import (
     JobTypeSpec,
     LoginSetupSpec,
     Problem,
+    SharedNames,
     StageSpec,
 )
 from app.launching.splits import parse_split_type
@@ -77,6 +85,7 @@ __all__ = [
     "LOGIN_SETUP_KEYS",
     "RECOVERY_TYPES",
     "Change",
+    "declared_experiment",
     "diff_campaigns",
     "export_ini",
     "normalise_value",
@@ -155,6 +164,18 @@ class _Collector:
 def _did_you_mean(word: str, choices) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _did_you_mean_either(word: str, in_file, shared: SharedNames, in_experiment) -> str:
+    """Close names from the file and from the experiment, each said with where it is."""
+    in_file = set(in_file)
+    choices = sorted(in_file | set(in_experiment))
+    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
+    if not close:
+        return ""
+    said = [f"'{name}' ({'this file' if name in in_file else f'experiment {shared.experiment}'})"
+            for name in close]
+    return f" (did you mean {' or '.join(said)}?)"
 
 
 def _read_sections(text: str, out: _Collector) -> list[_Section]:
@@ -425,8 +446,26 @@ def _name_problem(name: str, comma_ok: bool = True) -> str | None:
 # --- parse_ini -----------------------------------------------------------------------
 
 
-def parse_ini(text: str, filename: str = "<upload>") -> tuple[CampaignSpec, list[Problem]]:
-    """Read a campaign INI file: (spec, warnings), or InvalidCampaign with every problem."""
+def declared_experiment(text: str) -> str:
+    """The experiment the file's [campaign] section names ("" when none), read as parse_ini
+    reads it; a caller that must know the experiment before reading the whole file (to
+    give parse_ini its `shared` names) asks this first."""
+    for section in _read_sections(text, _Collector("<peek>")):
+        if section.header.strip() == "campaign":
+            return section.values.get("experiment", "").strip()
+    return ""
+
+
+def parse_ini(
+    text: str, filename: str = "<upload>", shared: SharedNames | None = None
+) -> tuple[CampaignSpec, list[Problem]]:
+    """Read a campaign INI file: (spec, warnings), or InvalidCampaign with every problem.
+
+    With `shared` (the job types and login setups the experiment already holds), a stage
+    may name one of those without the file defining it; spec.job_types and
+    spec.login_setups then hold only what the file defines, and a warning names each one
+    taken from the experiment. Without it, the file must define every one its stages use.
+    """
     out = _Collector(filename)
     sections = _read_sections(text, out)
 
@@ -476,7 +515,7 @@ def parse_ini(text: str, filename: str = "<upload>") -> tuple[CampaignSpec, list
     for name, section in named["job_type"].items():
         spec.job_types[name] = _read_job_type(name, section, out)
     _read_stages(spec, listed, named["campaign_stage"], defaults, default_lines,
-                 campaign, out)
+                 campaign, shared, out)
     _read_dependencies(spec, named["dependencies"], out)
     if positions_section is not None:
         _read_positions(spec, positions_section, out)
@@ -651,7 +690,7 @@ def _read_job_type(name: str, section: _Section, out: _Collector) -> JobTypeSpec
 def _read_stages(spec: CampaignSpec, listed: list[str] | None,
                  sections: dict[str, _Section], defaults: dict,
                  default_lines: dict[str, int], campaign: _Section | None,
-                 out: _Collector) -> None:
+                 shared: SharedNames | None, out: _Collector) -> None:
     order = list(listed) if listed is not None else list(sections)
     list_line = campaign.lines.get("campaign_stage_list") if campaign is not None else None
     for name in sections:
@@ -667,6 +706,8 @@ def _read_stages(spec: CampaignSpec, listed: list[str] | None,
                     "[campaign_stage NAME] section", list_line or campaign.line)
 
     used_defaults: set[str] = set()
+    # (key, name) -> [(stage, whether it came from [campaign_defaults], section, line)]
+    from_experiment: dict[tuple[str, str], list[tuple[str, bool, str, int | None]]] = {}
     for name in order:
         header = f"campaign_stage {name}"
         section = sections.get(name)
@@ -697,8 +738,8 @@ def _read_stages(spec: CampaignSpec, listed: list[str] | None,
                 used_defaults.add(key)
         spec.stages.append(stage)
 
-        for key, kind, table in (("job_type", "job_type", spec.job_types),
-                                 ("login_setup", "login_setup", spec.login_setups)):
+        for key, table in (("job_type", spec.job_types),
+                           ("login_setup", spec.login_setups)):
             value = getattr(stage, key)
             inherited = key not in own
             line = default_lines.get(key) if inherited else own_lines.get(key)
@@ -706,21 +747,57 @@ def _read_stages(spec: CampaignSpec, listed: list[str] | None,
                 out.problem(header, key,
                             f"the stage has no {key}: give one here or in [campaign_defaults]",
                             section.line if section is not None else list_line)
-            elif value not in table:
+            elif value in table:
+                continue
+            elif shared is not None and value in _shared_names(shared, key):
+                from_experiment.setdefault((key, value), []).append(
+                    (name, inherited, header, line))
+            else:
                 source = " (from [campaign_defaults])" if inherited else ""
-                out.problem(header, key,
-                            f"{kind.replace('_', ' ')} '{value}'{source} is not defined in this "
-                            f"file: add a [{kind} {value}] section"
-                            f"{_did_you_mean(value, table)}", line)
+                out.problem(header, key, f"{_what(key)} '{value}'{source} "
+                            f"{_not_found(key, value, table, shared)}", line)
 
-    # A default nobody uses may name a definition the file does not have: say so only.
-    for key, kind, table in (("job_type", "job_type", spec.job_types),
-                             ("login_setup", "login_setup", spec.login_setups)):
+    # One warning per definition taken from the experiment, where it is first named.
+    for (key, value), users in from_experiment.items():
+        stages = ", ".join(f"'{stage}'" for stage, _inherited, _header, _line in users)
+        if any(inherited for _stage, inherited, _header, _line in users):
+            where, line = "campaign_defaults", default_lines.get(key)
+        else:
+            where, line = users[0][2], users[0][3]
+        experiment = shared.experiment if shared is not None else ""
+        out.warn(where, key,
+                 f"{_what(key)} '{value}' is not defined in this file: "
+                 f"{'stage' if len(users) == 1 else 'stages'} {stages} will use experiment "
+                 f"{experiment}'s {_what(key)} '{value}' as it is", line)
+
+    # A default nobody uses may name a definition found nowhere: say so only.
+    for key, table in (("job_type", spec.job_types), ("login_setup", spec.login_setups)):
         value = defaults.get(key)
-        if value and value not in table and key not in used_defaults:
+        if (value and value not in table and key not in used_defaults
+                and (shared is None or value not in _shared_names(shared, key))):
+            where = ("not defined in this file" if shared is None else
+                     f"defined neither in this file nor in experiment '{shared.experiment}'")
             out.warn("campaign_defaults", key,
-                     f"{kind.replace('_', ' ')} '{value}' is not defined in this file; no "
-                     "stage uses this default", default_lines.get(key))
+                     f"{_what(key)} '{value}' is {where}; no stage uses this default",
+                     default_lines.get(key))
+
+
+def _what(key: str) -> str:
+    return key.replace("_", " ")  # "job type", "login setup"
+
+
+def _shared_names(shared: SharedNames, key: str) -> frozenset[str]:
+    return shared.job_types if key == "job_type" else shared.login_setups
+
+
+def _not_found(key: str, value: str, table: dict, shared: SharedNames | None) -> str:
+    """Why a stage's job type or login setup cannot be used, and what is close to it."""
+    if shared is None:
+        return (f"is not defined in this file: add a [{key} {value}] section"
+                f"{_did_you_mean(value, table)}")
+    return (f"is defined neither in this file nor in experiment '{shared.experiment}': "
+            f"add a [{key} {value}] section or name one the experiment has"
+            f"{_did_you_mean_either(value, table, shared, _shared_names(shared, key))}")
 
 
 def _read_dependencies(spec: CampaignSpec, sections: dict[str, _Section],
@@ -909,6 +986,17 @@ def export_ini(spec: CampaignSpec) -> str:
     exports stay short. A default that some stage must override with an empty value (which
     an INI stage cannot say: empty means "take the default") is left out of
     [campaign_defaults] and written in each stage instead.
+
+    Every job type and login setup in spec.job_types / spec.login_setups is written, and a
+    campaign read from the database (store.spec_from_campaign) holds every one its stages
+    use, including those it shares with other campaigns of the experiment. So an export
+    always carries the definitions it needs: it imports anywhere (another experiment, a
+    fresh POMS, parse_ini with no experiment), and a job type or login setup has no owning
+    campaign that would let us tell "shared" from "its own" anyway. Imported back into the
+    same experiment, the definitions compare equal and nothing changes; if one was edited
+    there since the export, the upload's preview shows that the import would put the
+    exported version back (store.upload_plan), before anything is written. A file with
+    those sections taken out imports too, using the experiment's definitions as they are.
     """
     out: list[str] = ["[campaign]"]
     if spec.experiment:
@@ -1007,7 +1095,9 @@ class Change:
     kind is one of CHANGE_KINDS. subject is the campaign, stage, job type or login setup
     name (for dependencies: the stage that depends). field is the key that changed (for
     dependencies: the parent stage); for a job type or login setup added or removed it is
-    None and before/after is None on the missing side.
+    None and before/after is None on the missing side. used_by names the other campaigns
+    that use a job type or login setup that changes (it is the experiment's, shared), when
+    the caller knows them (store.upload_plan).
     """
 
     kind: str
@@ -1015,6 +1105,7 @@ class Change:
     field: str | None = None
     before: Any = None
     after: Any = None
+    used_by: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         if self.kind == "stage added":
@@ -1034,8 +1125,13 @@ class Change:
             if self.field is None:
                 added = self.before is None
                 return f"{what} '{self.subject}' is {'added' if added else 'removed'}."
+            also = ""
+            if self.used_by:
+                names = ", ".join(f"'{name}'" for name in self.used_by)
+                also = (f" (campaign {names} uses it too)" if len(self.used_by) == 1
+                        else f" (campaigns {names} use it too)")
             return (f"{what} '{self.subject}': {self.field} changes from {_show(self.before)} "
-                    f"to {_show(self.after)}.")
+                    f"to {_show(self.after)}{also}.")
         if self.kind == "dependency added":
             return (f"Stage '{self.subject}' will depend on '{self.field}' "
                     f"(files matching {self.after!r}).")

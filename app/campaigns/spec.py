@@ -128,6 +128,19 @@ class CampaignSpec:
         return next((s for s in self.stages if s.name == name), None)
 
 
+@dataclass(frozen=True)
+class SharedNames:
+    """The job types and login setups an experiment already holds, by name.
+
+    A campaign file read against them (parse_ini's `shared`) may name one of these without
+    defining it: its stages then use the experiment's definition as it is.
+    """
+
+    experiment: str
+    job_types: frozenset[str] = frozenset()
+    login_setups: frozenset[str] = frozenset()
+
+
 @dataclass
 class Problem:
     """One thing wrong with an INI file, said so a person can find and fix it."""

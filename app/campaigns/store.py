@@ -6,18 +6,20 @@ action is one transaction, committed (or rolled back) by the view or command tha
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from sqlalchemy import select
 
 from app.audit import audit  # noqa: F401  (views record their edits through store.audit)
-from app.campaigns.ini import diff_campaigns
+from app.campaigns.ini import Change, diff_campaigns, parse_ini
 from app.campaigns.spec import (
     STAGE_KEYS,
     CampaignSpec,
     DependencySpec,
     JobTypeSpec,
     LoginSetupSpec,
+    Problem,
+    SharedNames,
     StageSpec,
 )
 from app.extensions import db
@@ -137,32 +139,96 @@ def shared_definitions(
     )
 
 
+def shared_names(experiment: Experiment) -> SharedNames:
+    """The names of the experiment's job types and login setups (what a file may use
+    without defining)."""
+    return SharedNames(
+        experiment=experiment.name,
+        job_types=frozenset(db.session.scalars(
+            select(JobType.name).where(JobType.experiment_id == experiment.id))),
+        login_setups=frozenset(db.session.scalars(
+            select(LoginSetup.name).where(LoginSetup.experiment_id == experiment.id))),
+    )
+
+
+def read_ini(
+    experiment: Experiment, text: str, filename: str
+) -> tuple[CampaignSpec, list[Problem]]:
+    """Read an uploaded campaign file against the experiment: (spec, warnings), or
+    InvalidCampaign with every problem.
+
+    The one way every upload reads its file (the upload page, the API's upload and
+    `poms import-ini`): a stage may name a job type or login setup the file does not
+    define when the experiment holds one of that name, and then uses it as it is.
+    """
+    return parse_ini(text, filename, shared_names(experiment))
+
+
+def _with_shared(experiment: Experiment, spec: CampaignSpec) -> CampaignSpec:
+    """A copy of the spec with the experiment's definitions added for the names its stages
+    use but it does not define (a file read by read_ini), so it compares with the campaign
+    as it will be stored."""
+    job_types, login_setups = dict(spec.job_types), dict(spec.login_setups)
+    for stage in spec.stages:
+        if stage.job_type not in job_types and (jt := _shared(JobType, experiment,
+                                                              stage.job_type)):
+            job_types[stage.job_type] = job_type_spec(jt)
+        if stage.login_setup not in login_setups and (
+            ls := _shared(LoginSetup, experiment, stage.login_setup)
+        ):
+            login_setups[stage.login_setup] = login_setup_spec(ls)
+    return replace(spec, job_types=job_types, login_setups=login_setups)
+
+
 def upload_plan(experiment: Experiment, spec: CampaignSpec) -> tuple[Campaign | None, list]:
     """What uploading `spec` would change: the existing campaign (or None) and the changes.
 
-    Shared job types and login setups are compared with what the experiment holds now,
-    even when the campaign itself is new, since other campaigns may use them.
+    Job types and login setups belong to the experiment, not to one campaign. One the
+    file defines is compared with the experiment's of that name, even when the campaign
+    itself is new: saving replaces the experiment's definition, so a change to one that
+    other campaigns use says which (Change.used_by). One the stages use without the file
+    defining it is the experiment's as it is: no change (read_ini's warning names it).
     """
     existing = find_campaign(experiment, spec.name)
     if existing is not None:
         old = spec_from_campaign(existing)
     else:
         old = CampaignSpec(name=spec.name, experiment=experiment.name)
+    new = _with_shared(experiment, spec)
     # Shared definitions the campaign does not use yet are still compared, by name.
-    for name in spec.job_types:
+    for name in new.job_types:
         if name not in old.job_types and (jt := _shared(JobType, experiment, name)):
             old.job_types[name] = job_type_spec(jt)
-    for name in spec.login_setups:
+    for name in new.login_setups:
         if name not in old.login_setups and (ls := _shared(LoginSetup, experiment, name)):
             old.login_setups[name] = login_setup_spec(ls)
+    changes = diff_campaigns(old, new)
     if existing is None:
-        changes = [c for c in diff_campaigns(old, spec) if c.kind in _SHARED_KINDS]
-    else:
-        changes = diff_campaigns(old, spec)
+        changes = [c for c in changes if c.kind in _SHARED_KINDS]
+    for change in changes:
+        if change.kind in _SHARED_KINDS and change.field is not None:
+            change.used_by = _other_users(experiment, change, spec.name)
     return existing, changes
 
 
 _SHARED_KINDS = ("job type changed", "login setup changed")
+
+
+def _other_users(experiment: Experiment, change: Change, campaign: str) -> tuple[str, ...]:
+    """The other campaigns whose stages use the job type or login setup `change` is about."""
+    if change.kind == "job type changed":
+        model, column = JobType, CampaignStage.job_type_id
+    else:
+        model, column = LoginSetup, CampaignStage.login_setup_id
+    row = _shared(model, experiment, change.subject)
+    if row is None:
+        return ()
+    return tuple(db.session.scalars(
+        select(Campaign.name).distinct()
+        .join(CampaignStage, CampaignStage.campaign_id == Campaign.id)
+        .where(column == row.id, Campaign.name != campaign)
+        .order_by(Campaign.name)
+    ))
 
 
 # --- writing -------------------------------------------------------------------------
@@ -198,7 +264,14 @@ def _put_login_setup(
 
 
 def save_campaign(experiment: Experiment, spec: CampaignSpec, who: Experimenter) -> Campaign:
-    """Create the campaign, or update the one with this name in place (never a duplicate)."""
+    """Create the campaign, or update the one with this name in place (never a duplicate).
+
+    Each job type and login setup the spec defines is made the experiment's definition of
+    that name (created, or replaced and audited: other campaigns using it see the change,
+    which upload_plan shows first). A stage naming one the spec does not define uses the
+    experiment's existing one as it is (a file read by read_ini); ValueError if there is
+    none.
+    """
     campaign = find_campaign(experiment, spec.name)
     before = asdict(spec_from_campaign(campaign)) if campaign else None
     if campaign is None:
@@ -208,6 +281,10 @@ def save_campaign(experiment: Experiment, spec: CampaignSpec, who: Experimenter)
     login_setups = {
         n: _put_login_setup(experiment, ls, who) for n, ls in spec.login_setups.items()
     }
+    # Before any stage is added (a query would flush it without its job type).
+    for stage_spec_ in spec.stages:
+        _use_existing(JobType, experiment, job_types, stage_spec_)
+        _use_existing(LoginSetup, experiment, login_setups, stage_spec_)
 
     campaign.poms_role = spec.poms_role
     campaign.state = spec.state
@@ -249,6 +326,22 @@ def save_campaign(experiment: Experiment, spec: CampaignSpec, who: Experimenter)
         action = "campaign updated" if before else "campaign created"
         audit(experiment, who, action, spec.name, before, after)
     return campaign
+
+
+def _use_existing(model, experiment: Experiment, rows: dict, stage: StageSpec) -> None:
+    """Add to `rows` the experiment's job type or login setup the stage names, when the
+    spec does not define it."""
+    key = "job_type" if model is JobType else "login_setup"
+    name = getattr(stage, key)
+    if name in rows:
+        return
+    row = _shared(model, experiment, name)
+    if row is None:
+        raise ValueError(
+            f"stage {stage.name!r} names {key.replace('_', ' ')} {name!r}, which neither the "
+            f"campaign nor experiment {experiment.name!r} defines"
+        )
+    rows[name] = row
 
 
 def _stage_launched(stage: CampaignStage) -> bool:

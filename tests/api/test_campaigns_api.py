@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEntry, Campaign, CampaignStage
 from tests.api.support import API, TUTORIAL, as_user, tutorial_text
+from tests.campaigns.support import MAKER, USER
 
 CAMPAIGNS = f"{API}/experiments/mu2e/campaigns"
 TUT = f"{CAMPAIGNS}/srsoleti_tutorial"
@@ -65,6 +66,35 @@ def test_upload_as_multipart_file(client, people):
         data={"ini_file": (io.BytesIO(TUTORIAL.read_bytes()), "tutorial.ini")})
     assert response.status_code == 201
     assert response.get_json()["campaign"]["name"] == "srsoleti_tutorial"
+
+
+def test_upload_uses_the_experiments_job_types_and_login_setups(client, people):
+    assert post_ini(client, MAKER).status_code == 201
+    plan = post_ini(client, USER, query="?dry_run=1&filename=user.ini").get_json()
+    assert [c["text"] for c in plan["changes"]] == ["Job type 'reco_jt' is added."]
+    assert [(w["section"], w["key"]) for w in plan["warnings"]] == [
+        ("campaign_defaults", "login_setup"), ("campaign_stage sim", "job_type")]
+    assert "will use experiment mu2e's job type 'mc_jt'" in plan["warnings"][1]["reason"]
+    assert post_ini(client, USER).status_code == 201
+    sim = db.session.scalar(select(CampaignStage).where(CampaignStage.name == "sim"))
+    gen = db.session.scalar(select(CampaignStage).where(CampaignStage.name == "gen"))
+    assert sim.job_type_id == gen.job_type_id
+
+    third = MAKER.replace("name = maker", "name = third").replace("mu2epro", "mu2ereco")
+    (change,) = post_ini(client, third, query="?dry_run=1").get_json()["changes"]
+    assert (change["subject"], change["field"], change["used_by"]) == (
+        "mc_ls", "account", ["maker", "user"])
+
+    bad = post_ini(client, USER.replace("job_type = mc_jt", "job_type = mc_jtt"),
+                   query="?filename=user.ini")
+    body = bad.get_json()
+    assert bad.status_code == 422 and body["field"] == "job_type"
+    (problem,) = body["problems"]
+    assert problem["section"] == "campaign_stage sim"
+    assert "'mc_jtt' is defined neither in this file nor in experiment 'mu2e'" \
+        in problem["reason"]
+    assert "'mc_jt' (experiment mu2e)" in problem["reason"]
+    assert count(Campaign) == 2
 
 
 def test_an_invalid_file_gets_422_with_every_problem_and_the_field(client, people):

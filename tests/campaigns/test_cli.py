@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.campaigns.support import MAKER, USER
 from tests.fixtures.app import EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,6 +74,64 @@ def test_invalid_file_exits_1_with_every_problem_one_a_line(flask_cli, tmp_path)
     assert any("[campaign_defaults]" in line and "completion_pct" in line for line in lines)
     assert any("paramaters" in line and "parameters" in line for line in lines)  # did you mean
     assert flask_cli("poms", "list-campaigns", "mu2e").returncode == 1  # nothing was created
+
+
+def test_import_uses_the_experiments_job_types_and_login_setups(flask_cli, tmp_path):
+    maker, user = write(tmp_path / "maker.ini", MAKER), write(tmp_path / "user.ini", USER)
+    assert flask_cli("poms", "import-ini", str(maker)).returncode == 0
+    done = flask_cli("poms", "import-ini", str(user))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "user"
+    assert (f"warning: {user}:10 [campaign_stage sim] job_type: job type 'mc_jt' is not "
+            "defined in this file: stage 'sim' will use experiment mu2e's job type 'mc_jt' "
+            "as it is") in done.stderr
+    assert "change: Job type 'reco_jt' is added." in done.stderr
+
+    # The export carries the definitions it uses, and imports back changing nothing.
+    exported = flask_cli("poms", "export-ini", "mu2e", "user").stdout
+    assert "[job_type mc_jt]" in exported and "[login_setup mc_ls]" in exported
+    again = flask_cli("poms", "import-ini", str(write(tmp_path / "again.ini", exported)))
+    assert again.returncode == 0 and again.stderr == ""
+
+
+def test_import_refuses_a_name_found_nowhere_and_writes_nothing(flask_cli, tmp_path):
+    flask_cli("poms", "import-ini", str(write(tmp_path / "maker.ini", MAKER)))
+    bad = write(tmp_path / "user.ini", USER.replace("login_setup = mc_ls", "login_setup = mc_l"))
+    done = flask_cli("poms", "import-ini", str(bad))
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2  # one a stage, each with file, line, section and key
+    for stage, line in zip(("sim", "reco"), lines, strict=True):
+        assert line.startswith(f"{bad}:7 [campaign_stage {stage}] login_setup: login setup "
+                               "'mc_l' (from [campaign_defaults]) is defined neither in this "
+                               "file nor in experiment 'mu2e'")
+        assert "did you mean 'mc_ls' (experiment mu2e)?" in line
+    assert flask_cli("poms", "list-campaigns", "mu2e").stdout.split() == ["maker"]
+
+
+def test_import_says_which_other_campaigns_a_changed_definition_changes_for(flask_cli, tmp_path):
+    flask_cli("poms", "import-ini", str(write(tmp_path / "maker.ini", MAKER)))
+    flask_cli("poms", "import-ini", str(write(tmp_path / "user.ini", USER)))
+    third = MAKER.replace("name = maker", "name = third").replace("account = mu2epro",
+                                                                 "account = mu2ereco")
+    done = flask_cli("poms", "import-ini", str(write(tmp_path / "third.ini", third)))
+    assert done.returncode == 0
+    assert ("change: Login setup 'mc_ls': account changes from 'mu2epro' to 'mu2ereco' "
+            "(campaigns 'maker', 'user' use it too).") in done.stderr.splitlines()
+    assert "account = mu2ereco" in flask_cli("poms", "export-ini", "mu2e", "user").stdout
+
+
+def test_import_of_a_broken_file_naming_no_experiment_says_every_problem(flask_cli, tmp_path):
+    text = USER.replace("experiment = mu2e\n", "").replace("%.art", "")
+    done = flask_cli("poms", "import-ini", str(write(tmp_path / "user.ini", text)))
+    assert done.returncode == 1
+    assert "[campaign] experiment: missing: give --experiment" in done.stderr
+    assert "file_pattern_1: is empty" in done.stderr
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
 
 
 def test_export_of_an_unknown_campaign_fails_clearly(flask_cli):

@@ -4,8 +4,8 @@ from textwrap import dedent
 
 import pytest
 
-from app.campaigns.ini import Change, diff_campaigns, parse_ini
-from app.campaigns.spec import InvalidCampaign, Problem
+from app.campaigns.ini import Change, declared_experiment, diff_campaigns, parse_ini
+from app.campaigns.spec import InvalidCampaign, Problem, SharedNames
 
 EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "examples"
 EXAMPLE_FILES = sorted(EXAMPLES.rglob("*.ini"))
@@ -512,6 +512,93 @@ def test_unused_undefined_default_is_only_a_warning():
     (warning,) = warnings
     assert (warning.section, warning.key) == ("campaign_defaults", "job_type")
     assert "'generic' is not defined" in warning.reason
+
+
+# --- job types and login setups the experiment already holds -------------------------
+
+# What experiment samdev holds when GOOD is read against it (parse_ini's `shared`).
+SAMDEV = SharedNames("samdev", job_types=frozenset({"mc_gen", "mc_reco"}),
+                     login_setups=frozenset({"samdev_ls"}))
+
+
+def test_a_stage_may_use_the_experiments_job_type_with_a_warning_naming_it():
+    text = GOOD.replace("[campaign_stage gen]\n", "[campaign_stage gen]\njob_type = mc_gen\n")
+    spec, warnings = parse_ini(text, "good.ini", SAMDEV)
+    assert spec.stage("gen").job_type == "mc_gen" and spec.stage("reco").job_type == "jt"
+    assert set(spec.job_types) == {"jt"}  # only what the file defines
+    (warning,) = warnings
+    assert (warning.file, warning.section, warning.key) == (
+        "good.ini", "campaign_stage gen", "job_type")
+    assert warning.line == text.splitlines().index("job_type = mc_gen") + 1
+    assert warning.reason == ("job type 'mc_gen' is not defined in this file: stage 'gen' "
+                              "will use experiment samdev's job type 'mc_gen' as it is")
+
+
+def test_a_default_naming_the_experiments_login_setup_is_told_once_for_every_stage():
+    text = GOOD.replace("login_setup = ls", "login_setup = samdev_ls")
+    text = text.split("[login_setup ls]")[0] + "[job_type jt]" + text.split("[job_type jt]")[1]
+    spec, warnings = parse_ini(text, "good.ini", SAMDEV)
+    assert [s.login_setup for s in spec.stages] == ["samdev_ls", "samdev_ls"]
+    assert spec.login_setups == {}
+    (warning,) = warnings
+    assert (warning.section, warning.key) == ("campaign_defaults", "login_setup")
+    assert "stages 'gen', 'reco' will use experiment samdev's login setup 'samdev_ls'" \
+        in warning.reason
+
+
+def test_the_files_own_definition_wins_over_the_experiments_without_a_warning():
+    shared = SharedNames("samdev", frozenset({"jt"}), frozenset({"ls"}))
+    spec, warnings = parse_ini(GOOD, "good.ini", shared)
+    assert warnings == []
+    assert set(spec.job_types) == {"jt"} and set(spec.login_setups) == {"ls"}
+
+
+def test_a_name_found_nowhere_names_file_section_key_and_suggests_from_both():
+    text = GOOD.replace("[campaign_stage gen]\n", "[campaign_stage gen]\njob_type = mc_gne\n")
+    text = text.replace("[campaign_stage reco]\n", "[campaign_stage reco]\njob_type = jtt\n")
+    with pytest.raises(InvalidCampaign) as err:
+        parse_ini(text, "bad.ini", SAMDEV)
+    gen = only(err.value.problems, "campaign_stage gen", "job_type")
+    assert gen.file == "bad.ini" and gen.line == text.splitlines().index("job_type = mc_gne") + 1
+    assert gen.reason.startswith("job type 'mc_gne' is defined neither in this file nor in "
+                                 "experiment 'samdev': add a [job_type mc_gne] section")
+    assert "did you mean 'mc_gen' (experiment samdev)" in gen.reason
+    reco = only(err.value.problems, "campaign_stage reco", "job_type")
+    assert "did you mean 'jt' (this file)?" in reco.reason
+
+
+def test_a_login_setup_from_the_defaults_found_nowhere_is_a_problem_in_each_stage():
+    text = GOOD.replace("login_setup = ls", "login_setup = samdev_l")
+    text = text.replace("[login_setup ls]", "[login_setup other]")
+    with pytest.raises(InvalidCampaign) as err:
+        parse_ini(text, "bad.ini", SAMDEV)
+    for stage in ("gen", "reco"):
+        problem = only(err.value.problems, f"campaign_stage {stage}", "login_setup")
+        assert "login setup 'samdev_l' (from [campaign_defaults]) is defined neither" \
+            in problem.reason
+        assert "'samdev_ls' (experiment samdev)" in problem.reason
+
+
+def test_an_unused_default_is_quiet_when_the_experiment_has_it_and_warned_when_not():
+    text = GOOD.replace("job_type = jt\n", "job_type = mc_reco\n", 1)
+    text = text.replace("[campaign_stage gen]\n", "[campaign_stage gen]\njob_type = jt\n")
+    text = text.replace("[campaign_stage reco]\n", "[campaign_stage reco]\njob_type = jt\n")
+    assert parse_ini(text, "good.ini", SAMDEV)[1] == []
+    (warning,) = parse_ini(text.replace("mc_reco", "generic"), "good.ini", SAMDEV)[1]
+    assert (warning.section, warning.key) == ("campaign_defaults", "job_type")
+    assert "defined neither in this file nor in experiment 'samdev'" in warning.reason
+
+
+def test_read_without_an_experiment_the_file_must_define_what_it_uses():
+    text = GOOD.replace("[campaign_stage gen]\n", "[campaign_stage gen]\njob_type = mc_gen\n")
+    problem = only(problems(text), "campaign_stage gen", "job_type")
+    assert "job type 'mc_gen' is not defined in this file" in problem.reason
+
+
+def test_declared_experiment_reads_the_campaign_section_only():
+    assert declared_experiment(GOOD) == "samdev"
+    assert declared_experiment(GOOD.replace("experiment = samdev\n", "")) == ""
+    assert declared_experiment("not an ini file") == ""
 
 
 def test_job_type_recoveries():

@@ -1,0 +1,55 @@
+"""Who may change a campaign and upload a campaign file, as the pages and the API both ask.
+
+Plain Python: a refusal is the exception `Refused`, whose message is for the person; the
+pages answer it with 403, the API with its JSON 403.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from app.auth import policy
+from app.campaigns.spec import CampaignSpec, InvalidCampaign, Problem
+
+if TYPE_CHECKING:
+    from app.auth.session import Access
+    from app.models import Campaign
+
+
+class Refused(Exception):
+    """The person may not do this, in the role they act as."""
+
+
+def may_edit(access: Access, campaign: Campaign) -> bool:
+    return policy.may_edit_campaign(
+        access.role, poms_role=campaign.poms_role, is_owner=access.owns(campaign)
+    )
+
+
+def require_edit(access: Access, campaign: Campaign) -> None:
+    if not may_edit(access, campaign):
+        raise Refused(f"acting as {access.role}, you may not change campaign {campaign.name}")
+
+
+def check_experiment(spec: CampaignSpec, filename: str, access: Access) -> None:
+    """The file is for the experiment the person works in (or names none): it becomes that
+    experiment's. Otherwise InvalidCampaign, reported with the file's other problems."""
+    if spec.experiment and spec.experiment != access.experiment.name:
+        raise InvalidCampaign(
+            [
+                Problem(
+                    filename, "campaign", "experiment",
+                    f"the file is for experiment {spec.experiment!r}, but you are working in "
+                    f"{access.experiment.name!r}; switch experiment or change the file",
+                )
+            ]
+        )
+    spec.experiment = access.experiment.name
+
+
+def authorise_upload(access: Access, spec: CampaignSpec, existing: Campaign | None) -> None:
+    """Refused unless the person may change `existing` (the campaign of that name, if any)
+    and may create campaigns of the file's poms_role."""
+    if existing is not None:
+        require_edit(access, existing)
+    if not policy.may_create_campaign(access.role, spec.poms_role):
+        raise Refused(f"acting as {access.role}, you may not create {spec.poms_role} campaigns")
