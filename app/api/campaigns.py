@@ -28,7 +28,7 @@ from app.api.core import (
 from app.auth import policy
 from app.auth.session import Access
 from app.campaigns import editing, permissions, store
-from app.campaigns.ini import export_ini, parse_ini
+from app.campaigns.ini import export_ini
 from app.campaigns.spec import STAGE_KEYS, InvalidCampaign, Problem
 from app.extensions import db
 from app.models import Campaign, CampaignStage, CampaignTag
@@ -57,7 +57,8 @@ def problem_json(problem: Problem) -> dict:
 
 def change_json(change) -> dict:
     return {"kind": change.kind, "subject": change.subject, "field": change.field,
-            "before": _plain(change.before), "after": _plain(change.after), "text": str(change)}
+            "before": _plain(change.before), "after": _plain(change.after),
+            "used_by": list(change.used_by), "text": str(change)}
 
 
 def invalid(err: InvalidCampaign, status: int = 422) -> ApiError:
@@ -216,7 +217,7 @@ def upload_campaign(experiment):
     dry_run = flag("dry_run")
     filename, text = _read_ini()
     try:
-        spec, warnings = parse_ini(text, filename)
+        spec, warnings = store.read_ini(acc.experiment, text, filename)
         permissions.check_experiment(spec, filename, acc)
     except InvalidCampaign as err:
         raise invalid(err) from None

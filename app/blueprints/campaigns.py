@@ -22,7 +22,7 @@ from app.auth.session import Access, experiment_access
 from app.blueprints.inline import inline_edit
 from app.campaigns import editing, permissions, store
 from app.campaigns.graph import Edge, GraphError, Node, campaign_svg
-from app.campaigns.ini import export_ini, parse_ini
+from app.campaigns.ini import export_ini
 from app.campaigns.spec import STAGE_KEYS, InvalidCampaign, Problem
 from app.catalog.base import CatalogError
 from app.extensions import db
@@ -139,7 +139,7 @@ def upload_preview(experiment):
         filename, text = _read_upload()
         if not text.strip():
             raise InvalidCampaign([Problem(filename, None, None, "is empty: pick an .ini file")])
-        spec, warnings = parse_ini(text, filename)
+        spec, warnings = store.read_ini(access.experiment, text, filename)
         permissions.check_experiment(spec, filename, access)
         existing, changes = store.upload_plan(access.experiment, spec)
         context.update(spec=spec, warnings=warnings, changes=changes, existing=existing)
@@ -156,7 +156,7 @@ def upload(experiment):
     access = experiment_access(experiment)
     try:
         filename, text = _read_upload()
-        spec, _warnings = parse_ini(text, filename)
+        spec, _warnings = store.read_ini(access.experiment, text, filename)
         permissions.check_experiment(spec, filename, access)
     except InvalidCampaign as err:
         return render_template(
