@@ -32,6 +32,7 @@ _SUBMIT_PATTERNS = (
     re.compile(rf"Use job id ({_ID}) to retrieve output"),
     re.compile(rf"JobsubJobId of first job: ({_ID})"),
 )
+_SUBMITTED = re.compile(r"(\d+) job\(s\) submitted to cluster (\d+)\.")
 _Q_LINE = re.compile(rf"^({_ID})\s+\S+\s+.*?\s([IRHCXS<>])\s+\d+\s")
 _Q_STATES = {"I": IDLE, "R": RUNNING, "H": HELD, "C": COMPLETED, "X": REMOVED,
              "S": HELD, "<": RUNNING, ">": RUNNING}
@@ -49,6 +50,19 @@ def parse_submit_output(text: str) -> list[str]:
                 if cluster_id not in found:
                     found.append(cluster_id)
     return found
+
+
+def parse_submitted_jobs(text: str) -> list[str]:
+    """Every job id a launch's output announces: condor's "N job(s) submitted to cluster C."
+    line gives each cluster's size, its id line the schedd. Knowing them all lets tracking
+    account for jobs that leave the queue before its first look (jobsub_q shows no ended
+    job)."""
+    sizes = {int(cluster): int(count) for count, cluster in _SUBMITTED.findall(text)}
+    jobs = []
+    for cluster_id in parse_submit_output(text):
+        cluster, _proc, schedd = split_job_id(cluster_id)
+        jobs += [f"{cluster}.{proc}@{schedd}" for proc in range(sizes.get(cluster, 0))]
+    return jobs
 
 
 def parse_q_output(text: str) -> dict[str, str]:

@@ -17,10 +17,10 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from app.batch.base import engine_from_config
-from app.batch.jobsub import parse_submit_output
+from app.batch.jobsub import parse_submit_output, parse_submitted_jobs
 from app.extensions import db
 from app.launching import snapshots
 from app.launching.command import LaunchContext, LaunchError, LaunchPlan, build_plan
@@ -29,6 +29,7 @@ from app.launching.launchers import launcher_from_config
 from app.models import (
     CampaignStage,
     Experimenter,
+    Job,
     StageLaunchSettings,
     Submission,
 )
@@ -286,6 +287,7 @@ def record_launch_end(submission: Submission, code: int | None) -> str:
     ids = parse_submit_output(text)
     if ids:
         remember_batch_ids(submission, ids)
+        remember_jobs(submission, parse_submitted_jobs(text))
         db.session.commit()
         states.transition(submission, states.IDLE, f"launched: batch id {ids[0]}")
         db.session.commit()
@@ -303,6 +305,20 @@ def remember_batch_ids(submission: Submission, ids: list[str]) -> None:
             known.append(batch_id)
     submission.batch_ids = known
     submission.batch_id = submission.batch_id or known[0]
+
+
+def remember_jobs(submission: Submission, job_ids: list[str]) -> None:
+    """Job rows (Idle) for the jobs the launch announced and tracking has not seen yet: the
+    page shows them at once, and a job that ends before the first tracking pass is not
+    missed by an engine that lists only queued jobs."""
+    if not job_ids:
+        return
+    known = set(db.session.scalars(
+        select(Job.batch_job_id).where(Job.submission_id == submission.id)))
+    rows = [{"submission_id": submission.id, "batch_job_id": job_id, "state": "Idle"}
+            for job_id in job_ids if job_id not in known]
+    if rows:
+        db.session.execute(insert(Job), rows)
 
 
 def read_output(submission: Submission, limit: int | None = None, offset: int = 0) -> str:

@@ -250,11 +250,13 @@ def _resolve_unfinished_launch(submission: Submission, config, engine: BatchEngi
     except BatchError as err:
         result.errors.append(str(err))
         return
-    from app.batch.jobsub import parse_submit_output
+    from app.batch.jobsub import parse_submit_output, parse_submitted_jobs
 
-    found += [b for b in parse_submit_output(service.read_output(submission)) if b not in found]
+    output = service.read_output(submission)
+    found += [b for b in parse_submit_output(output) if b not in found]
     if found:
         service.remember_batch_ids(submission, found)
+        service.remember_jobs(submission, parse_submitted_jobs(output))
         submission.launch_finished_at = utcnow()
         states.transition(submission, states.IDLE,
                           f"launch found by tracking (its worker stopped): batch id {found[0]}")

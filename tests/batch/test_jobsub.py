@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from app.batch.base import BatchError
-from app.batch.jobsub import JobsubEngine, parse_q_output, parse_submit_output
+from app.batch.jobsub import (
+    JobsubEngine,
+    parse_q_output,
+    parse_submit_output,
+    parse_submitted_jobs,
+)
 
 RECORDED = Path(__file__).parent / "recorded"
 
@@ -81,3 +86,12 @@ def test_an_engine_that_fails_raises_and_says_why(tmp_path):
     bin_dir = fake_bin(tmp_path, {}, fail="jobsub_q")
     with pytest.raises(BatchError, match="server unavailable"):
         JobsubEngine(group="mu2e", bin_dir=str(bin_dir)).query(["1.0@jobsub01.fnal.gov"])
+
+
+def test_every_job_a_launch_announced_is_known_from_its_output():
+    lite = parse_submitted_jobs((RECORDED / "jobsub_submit.out").read_text())
+    assert lite == [f"71234567.{proc}@jobsub05.fnal.gov" for proc in range(10)]
+    legacy = parse_submitted_jobs((RECORDED / "jobsub_submit_legacy.out").read_text())
+    assert legacy == [f"8812345.{proc}@jobsub01.fnal.gov" for proc in range(5)]
+    # An id with no count line: the cluster is known, its size is not.
+    assert parse_submitted_jobs("Use job id 5.0@x.fnal.gov to retrieve output") == []

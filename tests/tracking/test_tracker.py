@@ -138,3 +138,34 @@ def test_stragglers_of_a_completed_submission_are_tracked_to_their_end(launch_ap
     assert all(ended is not None for _, ended in rows)
     job_ids = db.session.scalars(select(Job.id).where(Job.submission_id == submission.id))
     assert sorted(finished) == sorted(job_ids), "each job's log queued for analysis once"
+
+
+def test_jobsub_jobs_that_ended_before_the_first_look_are_counted(launch_app, tutorial,
+                                                                  tmp_path):
+    """jobsub_q lists queued jobs only. The launch announced 10 jobs; by the first tracking
+    pass 6 have left the queue: they are ended, not forgotten."""
+    from sqlalchemy import func, select
+
+    from app.models import Job
+    from tests.batch.test_jobsub import RECORDED, fake_bin
+
+    bin_dir = fake_bin(tmp_path, {"jobsub_q": (RECORDED / "jobsub_q.out").read_text()})
+    output = tmp_path / "launch.out"
+    output.write_text((RECORDED / "jobsub_submit.out").read_text())
+    submission = claimed_submission(launch_app, tutorial, launch_output=str(output))
+    service.record_launch_end(submission, 0)
+    db.session.expire_all()
+    submission = db.session.get(Submission, submission.id)
+    assert submission.state == "Idle"
+    assert db.session.scalar(select(func.count()).select_from(Job).where(
+        Job.submission_id == submission.id, Job.state == "Idle")) == 10
+
+    result = track_pass(launch_app.config, engine=JobsubEngine(bin_dir=str(bin_dir)))
+    assert not result.errors
+    db.session.expire_all()
+    submission = db.session.get(Submission, submission.id)
+    assert (submission.jobs_total, submission.jobs_done, submission.jobs_running,
+            submission.jobs_idle, submission.jobs_held) == (10, 6, 2, 1, 1)
+    assert submission.state == "Running"
+    # Their logs are analysed like any finished job's (the real exit code is in the log).
+    assert len(result.finished_jobs) == 6
