@@ -407,10 +407,7 @@ def _act(experiment, submission_id, action: str):
     if not may_control(acc, s.stage.campaign):
         raise refuse(f"acting as {acc.role}, you may not {action} submission {s.id}")
     try:
-        if action in ("approve", "refuse"):
-            said = actions.approve(s, acc.user, action == "approve")
-        else:
-            said = getattr(actions, action)(s, acc.user, engine_from_config(current_app.config))
+        said = actions.perform(action, s, acc.user, current_app.config)
         db.session.commit()
     except actions.ActionRefused as err:
         raise ApiError(409, str(err)) from None

@@ -370,19 +370,15 @@ def retry_uploads(experiment, submission_id):
                             submission_id=submission_id))
 
 
-@bp.post("/submission/<int:submission_id>/<any(kill, hold, release, approve, refuse):action>")
+@bp.post(f"/submission/<int:submission_id>/<any({', '.join(actions.SUBMISSION_ACTIONS)}):action>")
 @login_required
 def act(experiment, submission_id, action):
     access = experiment_access(experiment)
     submission = _submission(access, submission_id)
     if not may_control(access, submission.stage.campaign):
         abort(403, f"acting as {access.role}, you may not {action} submission {submission.id}")
-    engine = engine_from_config(current_app.config)
     try:
-        if action in ("approve", "refuse"):
-            said = actions.approve(submission, access.user, action == "approve")
-        else:
-            said = getattr(actions, action)(submission, access.user, engine)
+        said = actions.perform(action, submission, access.user, current_app.config)
         db.session.commit()
         flash(f"Submission {submission.id}: {said}.", "ok")
     except actions.ActionRefused as err:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from app.batch.base import BatchEngine
+from app.batch.base import BatchEngine, engine_from_config
 from app.extensions import db
 from app.launching import service
 from app.models import CampaignStage, Experimenter, Job, Submission
@@ -88,6 +88,20 @@ def approve(submission: Submission, user: Experimenter, approved: bool) -> str:
     states.transition(submission, states.CANCELLED, f"refused by {user.username}",
                       actor_id=user.id)
     return "refused"
+
+
+SUBMISSION_ACTIONS = ("kill", "hold", "release", "approve", "refuse")
+
+
+def perform(action: str, submission: Submission, user: Experimenter, config) -> str:
+    """One of SUBMISSION_ACTIONS by name, as the pages and the API both offer them; says what
+    was done. The batch engine is only built for the actions that need it."""
+    if action in ("approve", "refuse"):
+        return approve(submission, user, action == "approve")
+    if action not in ("kill", "hold", "release"):
+        raise ActionRefused(f"no action {action!r}: the actions are "
+                            f"{', '.join(SUBMISSION_ACTIONS)}")
+    return globals()[action](submission, user, engine_from_config(config))
 
 
 def hold_stage(stage: CampaignStage, user: Experimenter) -> None:
