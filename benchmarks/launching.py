@@ -1,11 +1,6 @@
-"""Launching and tracking at scale, on the embedded defaults (SQLite, local batch engine).
+"""Launching and page latency, on the embedded defaults (SQLite, local batch engine).
 
 Prints `BENCH <name> <value> <unit>` lines:
-  tracking_updates_per_s   job state updates ingested per second by the tracking pass over
-                           one 100,000-job submission (POMS_BENCH_JOBS), through the real
-                           local engine's status file: inserted Idle, then all Running, then
-                           all Completed (3 x 100,000 updates)
-  tracking_pass_s          the slowest of those three passes
   dashboard_p50_ms / dashboard_p99_ms     the dashboard page with 1,000 active submissions
   fragment_p50_ms / fragment_p99_ms       the fragments pages poll (dashboard counts, a
                            submission's summary, and a page of its 10,000-job table, filtered
@@ -16,6 +11,9 @@ Prints `BENCH <name> <value> <unit>` lines:
 
 Request timings go through Flask's test client in this process (no network), so they
 measure the application and the database. Everything lives in a temporary directory.
+Tracking at scale is benchmarks/tracking.py (pass throughput) and benchmarks/tracking_lag.py
+(job end to POMS state), both on SQLite and PostgreSQL; concurrent_pages.py reuses this
+file's page data.
 """
 from __future__ import annotations
 
@@ -30,7 +28,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-JOBS = int(os.environ.get("POMS_BENCH_JOBS", "100000"))
 ACTIVE = int(os.environ.get("POMS_BENCH_ACTIVE", "1000"))
 REQUESTS = int(os.environ.get("POMS_BENCH_REQUESTS", "300"))
 
@@ -64,46 +61,6 @@ def tutorial():
     from tests.fixtures.launching import import_tutorial
 
     return import_tutorial("alice", quick=True)
-
-
-def tracking_updates(app, campaign) -> None:
-    from app.batch.local import LocalEngine, write_json_atomic
-    from app.extensions import db
-    from app.models import Submission
-    from app.tracking.tracker import track_submissions
-
-    stage = campaign.stages[0]
-    submission = Submission(campaign_stage_id=stage.id, experiment_id=campaign.experiment_id,
-                            state="Idle", batch_id="999999.0@local", batch_ids=["999999.0@local"],
-                            launch_claimed_at=db.func.now())
-    db.session.add(submission)
-    db.session.commit()
-    engine = LocalEngine(app.config["POMS_BATCH_DIR"])
-    cluster = engine.cluster_dir(999999)
-    cluster.mkdir(parents=True)
-    now = "2026-11-26T06:00:00.000000"
-    phases = [
-        {str(p): {"state": "Idle"} for p in range(JOBS)},
-        {str(p): {"state": "Running", "started": now, "host": "bench"} for p in range(JOBS)},
-        {str(p): {"state": "Completed", "exit_code": 0, "started": now, "ended": now,
-                  "host": "bench"} for p in range(JOBS)},
-    ]
-    total_updates, total_time, slowest = 0, 0.0, 0.0
-    for jobs in phases:
-        # What the engine's runner writes; the pass reads it through the real engine.
-        write_json_atomic(cluster / "status.json", {"jobs": jobs, "done": False})
-        started = time.perf_counter()
-        result = track_submissions([submission.id], app.config, engine)
-        elapsed = time.perf_counter() - started
-        assert not result.errors, result.errors
-        total_updates += result.job_updates
-        total_time += elapsed
-        slowest = max(slowest, elapsed)
-    db.session.expire_all()
-    done = db.session.get(Submission, submission.id)
-    assert done.state == "Completed" and done.jobs_done == JOBS, (done.state, done.jobs_done)
-    bench("tracking_updates_per_s", total_updates / total_time, "updates/s")
-    bench("tracking_pass_s", slowest, "s")
 
 
 def page_latency(app, campaign) -> None:
@@ -197,7 +154,6 @@ def main() -> None:
         with app.app_context():
             campaign = tutorial()
             launch_to_first_job(app, campaign)
-            tracking_updates(app, campaign)
             page_latency(app, campaign)
 
 

@@ -1,0 +1,445 @@
+"""Tracking lag of a 100,000-job local-engine submission: job end to POMS state.
+
+Prints `BENCH <name> <value> <unit>` lines; `<db>` is `sqlite` or `postgresql`, each
+database in turn:
+  tracking_lag_interval_s       the tracking interval of the runs (POMS_TRACKING_INTERVAL)
+  tracking_lag_s_<db>           median lag over all POMS_BENCH_JOBS jobs (100,000): from a
+                                job's end, as the local engine recorded it, to the commit of
+                                the tracking pass that recorded that end in POMS
+  tracking_lag_p95_s_<db>       95th percentile
+  tracking_lag_max_s_<db>       the worst job
+`#` lines give the worker layout and, per database, how fast the jobs ended, how many
+commits the tracking jobs made, the longest time between two of them, and how many
+'database is locked' errors and RQ job timeouts the worker logs hold (on SQLite the
+analysis worker's writes collide with the tracking worker's; analysis loses those jobs
+to its catch-up, tracking is not hit).
+
+What is real:
+  - the service side: a redis-server and real `flask --app wsgi poms worker` processes,
+    each forking its scheduler, which enqueues a tracking pass every
+    POMS_BENCH_LAG_INTERVAL seconds (10, POMS_TRACKING_INTERVAL's default). The passes
+    (app/tracking/tracker.py through workers.jobs.track), the chaining after each pass and
+    the log analysis of the jobs that ended all run. The workers are the Procfile's
+    production lines, read from it, except that the tracking queue gets a worker of its
+    own (`poms worker --queue tracking`; its line's other queues stay on a worker of their
+    own). As the Procfile stands, tracking shares a worker with log analysis, and at this
+    rate of job ends analysis holds the passes back for minutes: log analysis runs at
+    tens of jobs per second, one analysis job per pass gets the tens of thousands of jobs
+    that pass saw end, and it even overruns RQ's 180 s job timeout.
+    POMS_BENCH_LAG_LAYOUT=procfile runs the Procfile's lines as written instead and names
+    the figures tracking_lag_procfile_*; it takes about ten minutes.
+  - the engine side up to the jobs: the submission's cluster is made by
+    LocalEngine.submit (cluster.json, status.json with 100,000 Idle jobs, by_submission),
+    and the cluster's runner is the engine's own Runner loop in its own process: it starts
+    jobs as slots free up, reaps them, stamps each end with the engine's clock and
+    rewrites status.json at its own cadence. The workers read it with LocalEngine.query.
+What is synthesised:
+  - the jobs' processes. 100,000 processes do not fit on a 2-core machine next to the
+    service, so the runner (a subclass of the real one) starts, for each job, a stand-in
+    that exits 0 once a random run time is over, and keeps its slot cap as a counter
+    instead of lock files. POMS_BENCH_LAG_SLOTS (2,500) jobs run at once, for run times
+    drawn uniformly between half and 1.5 times SLOTS / POMS_BENCH_LAG_RATE (1,250/s), i.e.
+    2 s; the runner's own loop (a 16 MB status.json rewritten each round) adds about half
+    a second to each, so about 1,000 jobs end per second here and the 100,000 ends stream
+    in over about 100 s, far faster than a grid ends jobs. The jobs write no logs and no
+    file reports: analysis and chaining find none, and record that.
+  - the launch: the submission row is claimed and given its batch id by this script, as
+    a launch records them, instead of by a launch script calling jobsub_submit.
+How it is measured: a job's end is the `ended` time the runner wrote (POMS stores it as
+Job.ended_at); the pass that recorded it is the one that set the row's updated_at; that
+pass's commit time is taken inside the worker by a SQLAlchemy after_commit hook, which
+this file installs before running the worker command in the same process, and which notes
+the commits of RQ `workers.jobs.track` jobs only. So the lag holds the wait for the next
+tick (up to one interval, by design), any wait in the queue, the runner's write cadence,
+and the pass itself.
+
+Each database gets a fresh database, spool and Redis database. PostgreSQL is started as
+benchmarks/concurrent_pages.py does (tests/fixtures/postgres.py); when it cannot be, a line
+on stderr says so and the script exits 1 after the SQLite figures.
+Sizes: POMS_BENCH_JOBS, POMS_BENCH_LAG_RATE, POMS_BENCH_LAG_SLOTS, POMS_BENCH_LAG_INTERVAL;
+POMS_BENCH_DATABASES (sqlite,postgresql) picks the databases.
+"""
+from __future__ import annotations
+
+import bisect
+import os
+import random
+import shlex
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+JOBS = int(os.environ.get("POMS_BENCH_JOBS", "100000"))
+INTERVAL = int(os.environ.get("POMS_BENCH_LAG_INTERVAL", "10"))
+RATE = float(os.environ.get("POMS_BENCH_LAG_RATE", "1250"))
+SLOTS = int(os.environ.get("POMS_BENCH_LAG_SLOTS", "2500"))
+DATABASES = os.environ.get("POMS_BENCH_DATABASES", "sqlite,postgresql").split(",")
+LAYOUT = os.environ.get("POMS_BENCH_LAG_LAYOUT", "split")
+PREFIX = "tracking_lag_procfile" if LAYOUT == "procfile" else "tracking_lag"
+THIS = Path(__file__).resolve()
+
+
+def bench(name: str, value: float, unit: str) -> None:
+    print(f"BENCH {name} {value:.4g} {unit}", flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def procfile_workers() -> list[tuple[str, list[str]]]:
+    """The Procfile's `poms worker` lines: (name, argv)."""
+    found = []
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, colon, command = line.partition(":")
+        if line.startswith("#") or not colon:
+            continue
+        argv = shlex.split(command)
+        if argv[:1] == ["flask"] and "worker" in argv:
+            found.append((name.strip(), argv))
+    if not found:
+        raise SystemExit("tracking_lag: the Procfile has no `flask ... poms worker` line")
+    return found
+
+
+def worker_layout() -> list[tuple[str, list[str]]]:
+    """The Procfile's workers; unless LAYOUT is "procfile", with the tracking queue taken
+    out of its worker line into a worker of its own."""
+    from workers.queues import QUEUES
+
+    layout = []
+    for name, argv in procfile_workers():
+        queues = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--queue"]
+        if LAYOUT == "procfile" or queues == ["tracking"] or \
+                (queues and "tracking" not in queues):
+            layout.append((name, argv))
+            continue
+        rest = [q for q in (queues or QUEUES) if q != "tracking"]
+        command = [arg for i, arg in enumerate(argv)
+                   if arg != "--queue" and (i == 0 or argv[i - 1] != "--queue")]
+        layout.append((f"{name}-rest", command + [x for q in rest for x in ("--queue", q)]))
+        layout.append(("tracking-alone", command + ["--queue", "tracking"]))
+    return layout
+
+
+# --- the stand-in runner: `tracking_lag.py --runner CLUSTER_DIR SLOTS MEAN_S` ----------
+
+
+def stream_runner(directory: Path, slots: int, mean_s: float) -> None:
+    """The local engine's cluster runner, with stand-in processes for the jobs."""
+    # As the engine starts its runner: the batch modules as the top-level package `batch`.
+    sys.path.insert(0, str(ROOT / "app"))
+    from batch import local
+
+    class StandIn:
+        """In place of a job's subprocess.Popen: exits 0 once its run time is over."""
+
+        pid = 0
+
+        def __init__(self, seconds: float):
+            self.ends = time.monotonic() + seconds
+
+        def poll(self) -> int | None:
+            return 0 if time.monotonic() >= self.ends else None
+
+    class Slot:
+        def __init__(self, runner):
+            self.runner = runner
+
+        def close(self) -> None:
+            self.runner.busy -= 1
+
+    class StreamRunner(local.Runner):
+        def __init__(self):
+            super().__init__(directory)
+            self.busy = 0
+            self.rng = random.Random(self.cluster)
+
+        def _take_slot(self):
+            if self.busy >= slots:
+                return None
+            self.busy += 1
+            return Slot(self)
+
+        def _start(self, proc: int, slot) -> None:
+            # The real _start makes the job's work directory and starts its process; what
+            # it records in the job's status is the same.
+            self.procs[proc] = StandIn(self.rng.uniform(0.5, 1.5) * mean_s)
+            self.slot_files[proc] = slot
+            self.jobs[proc].update(state=local.RUNNING, started=local._now(), host=self.host,
+                                   pid=0)
+            self.dirty = True
+
+    StreamRunner().run()
+
+
+# --- a Procfile worker: `tracking_lag.py --worker PROBE_FILE flask ... poms worker ...` ---
+
+
+def probed_worker(probe: str, argv: list[str]) -> None:
+    """Run the Procfile's worker command in this process, noting when the transactions of
+    the tracking job commit."""
+    from rq import get_current_job
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    @event.listens_for(Session, "after_commit")
+    def _committed(_session) -> None:
+        job = get_current_job()
+        if job is not None and job.func_name == "workers.jobs.track":
+            with open(probe, "a") as fh:
+                fh.write(f"{time.time():.6f}\n")
+
+    from flask.cli import main as flask_main
+
+    sys.argv = argv
+    flask_main()
+
+
+# --- the benchmark --------------------------------------------------------------------
+
+
+def _start_workers(env: dict, tmp: Path, probe: Path, redis_url: str) -> list[subprocess.Popen]:
+    from redis import Redis
+    from rq import Worker
+
+    layout = worker_layout()
+    workers = [
+        subprocess.Popen([sys.executable, str(THIS), "--worker", str(probe), *argv],
+                         cwd=ROOT, env=env, stdout=open(tmp / f"worker-{name}.log", "wb"),
+                         stderr=subprocess.STDOUT, start_new_session=True)
+        for name, argv in layout
+    ]
+    connection = Redis.from_url(redis_url)
+    deadline = time.monotonic() + 60
+    while len(Worker.all(connection=connection)) < len(workers):
+        if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
+            _stop(workers)
+            raise SystemExit(f"tracking_lag: the workers did not start; see {tmp}/worker-*.log")
+        time.sleep(0.2)
+    return workers
+
+
+def _session(leader: int) -> list[int]:
+    """The processes of the session `leader` started (start_new_session): an RQ worker, its
+    scheduler and its work horse, which RQ puts in a process group of its own."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[3]) == leader:  # after "pid (comm)": state ppid pgrp session ...
+            members.append(int(stat.parent.name))
+    return members
+
+
+def _signal(process: subprocess.Popen, sig: int) -> None:
+    for pid in _session(process.pid):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    """End the processes this script started, each with everything in its session."""
+    for process in processes:
+        _signal(process, signal.SIGTERM)
+    deadline = time.monotonic() + 5  # the figures are taken: no need to let work finish
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+        _signal(process, signal.SIGKILL)  # what is left: a horse in the middle of a job
+        process.wait(timeout=10)
+
+
+def tracking_lag(database_url: str, tmp: Path, kind: str, redis_url: str) -> None:
+    import flask_migrate
+    from sqlalchemy import select
+    from sqlalchemy.exc import OperationalError
+
+    from app import create_app
+    from app.batch.base import JobRequest
+    from app.batch.local import LocalEngine
+    from app.extensions import db
+    from app.launching import service
+    from app.models import Job, Submission
+    from app.models.base import utcnow
+    from app.tracking import states
+    from tests.fixtures.launching import import_tutorial
+
+    mean_s = SLOTS / RATE  # in steady state, SLOTS jobs end every mean_s seconds
+
+    class StreamEngine(LocalEngine):
+        """The local engine, whose cluster runner is this file's stand-in runner."""
+
+        runner: subprocess.Popen | None = None
+
+        def _start_runner(self, directory: Path) -> None:
+            with open(directory / "runner.log", "ab") as log:
+                self.runner = subprocess.Popen(
+                    [sys.executable, str(THIS), "--runner", str(directory), str(SLOTS),
+                     repr(mean_s)],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                    close_fds=True)
+            (directory / "runner.pid").write_text(str(self.runner.pid))
+
+    tmp.mkdir(parents=True)
+    spool, launches = tmp / "batch", tmp / "launches"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench",
+                      "TESTING": True, "POMS_BATCH_DIR": str(spool),
+                      "POMS_LAUNCH_DIR": str(launches), "POMS_REDIS_URL": redis_url})
+    probe = tmp / "commits.txt"
+    env = {**os.environ, "POMS_DATABASE_URL": database_url, "POMS_REDIS_URL": redis_url,
+           "POMS_BATCH_ENGINE": "local", "POMS_BATCH_DIR": str(spool),
+           "POMS_LAUNCH_DIR": str(launches), "POMS_TRACKING_INTERVAL": str(INTERVAL),
+           "POMS_SECRET_KEY": "bench", "POMS_UCONDB_FCL_UPLOADS": "no",
+           "PYTHONPATH": str(ROOT)}
+    processes: list[subprocess.Popen] = []
+    try:
+        with app.app_context():
+            flask_migrate.upgrade(directory=str(ROOT / "migrations"))
+            campaign = import_tutorial("alice", quick=True)
+            # The tutorial's last stage: nothing depends on it, so its completion launches
+            # nothing; and it completes only when every job has ended (completion_pct 100).
+            stage = next(s for s in campaign.stages if s.name == "reco")
+            assert stage.completion_pct in (None, 100), stage.completion_pct
+            submission = Submission(campaign_stage_id=stage.id,
+                                    experiment_id=campaign.experiment_id, state=states.NEW,
+                                    launcher_id=campaign.owner_id, origin="bench")
+            db.session.add(submission)
+            db.session.commit()
+            processes += _start_workers(env, tmp, probe, redis_url)
+            script = tmp / "job.sh"
+            script.write_text("#!/bin/sh\nexit 0\n")  # copied by submit; never run here
+            # What a launch records around jobsub_submit: the claim, then the batch id.
+            submission.launch_claimed_at = utcnow()
+            submission.engine = "local"
+            db.session.commit()
+            engine = StreamEngine(spool)
+            started = time.monotonic()
+            batch_id = engine.submit(JobRequest(executable=str(script), count=JOBS,
+                                                submission_id=submission.id))
+            processes.append(engine.runner)
+            submission.launch_finished_at = utcnow()
+            submission.launch_exit_code = 0
+            service.remember_batch_ids(submission, [batch_id])
+            states.transition(submission, states.IDLE, f"launched: batch id {batch_id}")
+            db.session.commit()
+            submission_id = submission.id
+
+            deadline = started + JOBS / RATE * 3 + 300
+            while True:
+                time.sleep(1)
+                try:
+                    ended, state = db.session.execute(
+                        select(Submission.jobs_done + Submission.jobs_failed, Submission.state)
+                        .where(Submission.id == submission_id)).one()
+                except OperationalError:  # SQLite: a worker's write held the lock too long
+                    ended, state = 0, "(database locked)"
+                db.session.rollback()  # hold no read lock while waiting
+                if ended >= JOBS and state not in states.ACTIVE:
+                    break
+                if time.monotonic() > deadline:
+                    raise SystemExit(
+                        f"tracking_lag ({kind}): not all {JOBS} jobs recorded in "
+                        f"{deadline - started:.0f} s ({ended} ended, state {state}); "
+                        f"see {tmp}/worker-*.log")
+            elapsed = time.monotonic() - started
+            rows = db.session.execute(select(Job.ended_at, Job.updated_at).where(
+                Job.submission_id == submission_id)).all()
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        _stop(processes)
+
+    commits = sorted(float(line) for line in probe.read_text().split())
+    lags, unmatched = [], 0
+    for ended_at, updated_at in rows:
+        # The first tracking commit after the pass stamped the row is that pass's commit.
+        i = bisect.bisect_left(commits, updated_at.replace(tzinfo=UTC).timestamp())
+        if ended_at is None or i == len(commits):
+            unmatched += 1
+            continue
+        lags.append(commits[i] - ended_at.replace(tzinfo=UTC).timestamp())
+    if unmatched or len(rows) != JOBS or min(lags) < 0:
+        raise SystemExit(f"tracking_lag ({kind}): {len(rows)} job rows, {unmatched} of them "
+                         "without an end or a tracking commit after it; shortest lag "
+                         f"{min(lags, default=0):.3f} s")
+    ends = [e for e, _u in rows]
+    span = (max(ends) - min(ends)).total_seconds()
+    gap = max((b - a for a, b in zip(commits, commits[1:], strict=False)), default=0.0)
+    logs = "".join(path.read_text(errors="replace") for path in tmp.glob("worker-*.log"))
+    print(f"# {kind}: {JOBS} jobs ended over {span:.0f} s ({JOBS / span:.0f}/s, up to {SLOTS} "
+          f"at once); {len(commits)} commits by tracking jobs, at most {gap:.0f} s apart; all "
+          f"recorded {elapsed:.0f} s after the submit; in the worker logs: "
+          f"{logs.count('OperationalError) database is locked')} 'database is locked' errors, "
+          f"{logs.count('JobTimeoutException:')} RQ job timeouts", flush=True)
+    bench(f"{PREFIX}_s_{kind}", statistics.median(lags), "s")
+    bench(f"{PREFIX}_p95_s_{kind}", percentile(lags, 95), "s")
+    bench(f"{PREFIX}_max_s_{kind}", max(lags), "s")
+
+
+def main() -> int:
+    from tests.fixtures.postgres import start_postgres_server
+
+    with tempfile.TemporaryDirectory(prefix="poms-bench-lag-") as tmpdir:
+        tmp = Path(tmpdir)
+        port = free_port()
+        redis = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(tmp)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            print("# workers: " + "; ".join(f"{name}: {' '.join(argv)}"
+                                            for name, argv in worker_layout()), flush=True)
+            bench(f"{PREFIX}_interval_s", INTERVAL, "s")
+            if "sqlite" in DATABASES:
+                tracking_lag(f"sqlite:///{tmp / 'poms.db'}", tmp / "sqlite", "sqlite",
+                             f"redis://127.0.0.1:{port}/0")
+            if "postgresql" in DATABASES:
+                try:
+                    server = start_postgres_server()
+                except BaseException as err:  # pytest's skip/fail outcomes are BaseExceptions
+                    if isinstance(err, KeyboardInterrupt):
+                        raise
+                    print(f"tracking_lag: PostgreSQL could not be started ({err!r}); no "
+                          "_postgresql figures", file=sys.stderr)
+                    return 1
+                try:
+                    tracking_lag(server.create_database("bench"), tmp / "postgresql",
+                                 "postgresql", f"redis://127.0.0.1:{port}/1")
+                finally:
+                    server.stop()
+        finally:
+            redis.terminate()
+            redis.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--runner"]:
+        stream_runner(Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+    elif sys.argv[1:2] == ["--worker"]:
+        probed_worker(sys.argv[2], sys.argv[3:])
+    else:
+        sys.exit(main())
