@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 # Job states an engine reports (HTCondor's words); exit codes tell done from failed.
 IDLE, RUNNING, HELD, COMPLETED, REMOVED = "Idle", "Running", "Held", "Completed", "Removed"
@@ -138,3 +139,18 @@ def engine_from_config(config: dict) -> BatchEngine:
 
         return HTCondorEngine.from_config(config)
     raise BatchError(f"POMS_BATCH_ENGINE={name!r} is not one of local, jobsub, htcondor")
+
+
+LOG_TAIL_BYTES = 512 * 1024
+
+
+def read_log_tails(files: list[tuple[str, Path]]) -> list[str]:
+    """`== label ==` and the last LOG_TAIL_BYTES of each file that exists: a job's failure is
+    at the end of its log, and a runaway log must not fill the worker's memory."""
+    parts = []
+    for label, path in files:
+        if path.exists():
+            with open(path, "rb") as fh:
+                fh.seek(max(0, path.stat().st_size - LOG_TAIL_BYTES))
+                parts.append(f"== {label} ==\n" + fh.read().decode("utf-8", "replace"))
+    return parts

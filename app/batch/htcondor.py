@@ -57,6 +57,7 @@ from .base import (
     JobStatus,
     job_environment,
     job_identity,
+    read_log_tails,
     split_job_id,
 )
 
@@ -499,16 +500,12 @@ class HTCondorEngine(BatchEngine):
         if ad is None:
             raise BatchError(f"no job {job_id} in the schedd's queue or history")
         iwd = Path(str(ad.get("Iwd", "")))
-        parts = []
+        files = []
         for label, attr in (("stdout", "Out"), ("stderr", "Err")):
             name = str(ad.get(attr) or "")
-            if not name or name == "/dev/null":
-                continue
-            path = Path(name) if name.startswith("/") else iwd / name
-            if path.exists():
-                with open(path, "rb") as fh:
-                    fh.seek(max(0, path.stat().st_size - 512 * 1024))
-                    parts.append(f"== {label} ==\n" + fh.read().decode("utf-8", "replace"))
+            if name and name != "/dev/null":
+                files.append((label, Path(name) if name.startswith("/") else iwd / name))
+        parts = read_log_tails(files)
         if not parts:
             raise BatchError(f"no log for {job_id} yet (in {iwd})")
         return "\n".join(parts)

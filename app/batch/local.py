@@ -42,6 +42,7 @@ from .base import (
     JobStatus,
     job_environment,
     job_identity,
+    read_log_tails,
     split_job_id,
 )
 
@@ -231,13 +232,7 @@ class LocalEngine(BatchEngine):
     def fetch_log(self, job_id: str) -> str:
         cluster, proc, _ = split_job_id(job_id)
         directory = self.cluster_dir(cluster) / str(proc)
-        parts = []
-        for name in ("stdout", "stderr"):
-            path = directory / name
-            if path.exists():
-                with open(path, "rb") as fh:
-                    fh.seek(max(0, path.stat().st_size - 512 * 1024))
-                    parts.append(f"== {name} ==\n" + fh.read().decode("utf-8", "replace"))
+        parts = read_log_tails([(name, directory / name) for name in ("stdout", "stderr")])
         if not parts:
             raise BatchError(f"no log for {job_id}")
         return "\n".join(parts)
