@@ -20,14 +20,9 @@ What is real:
     POMS_BENCH_LAG_INTERVAL seconds (10, POMS_TRACKING_INTERVAL's default). The passes
     (app/tracking/tracker.py through workers.jobs.track), the chaining after each pass and
     the log analysis of the jobs that ended all run. The workers are the Procfile's
-    production lines, read from it, except that the tracking queue gets a worker of its
-    own (`poms worker --queue tracking`; its line's other queues stay on a worker of their
-    own). As the Procfile stands, tracking shares a worker with log analysis, and at this
-    rate of job ends analysis holds the passes back for minutes: log analysis runs at
-    tens of jobs per second, one analysis job per pass gets the tens of thousands of jobs
-    that pass saw end, and it even overruns RQ's 180 s job timeout.
-    POMS_BENCH_LAG_LAYOUT=procfile runs the Procfile's lines as written instead and names
-    the figures tracking_lag_procfile_*; it takes about ten minutes.
+    production lines, read from it and run as written: tracking has a worker of its own
+    there because, sharing one with log analysis, it was held back for minutes at this
+    rate of job ends (analysis runs at tens of logs a second per worker).
   - the engine side up to the jobs: the submission's cluster is made by
     LocalEngine.submit (cluster.json, status.json with 100,000 Idle jobs, by_submission),
     and the cluster's runner is the engine's own Runner loop in its own process: it starts
@@ -83,8 +78,7 @@ INTERVAL = int(os.environ.get("POMS_BENCH_LAG_INTERVAL", "10"))
 RATE = float(os.environ.get("POMS_BENCH_LAG_RATE", "1250"))
 SLOTS = int(os.environ.get("POMS_BENCH_LAG_SLOTS", "2500"))
 DATABASES = os.environ.get("POMS_BENCH_DATABASES", "sqlite,postgresql").split(",")
-LAYOUT = os.environ.get("POMS_BENCH_LAG_LAYOUT", "split")
-PREFIX = "tracking_lag_procfile" if LAYOUT == "procfile" else "tracking_lag"
+PREFIX = "tracking_lag"
 THIS = Path(__file__).resolve()
 
 
@@ -116,26 +110,6 @@ def procfile_workers() -> list[tuple[str, list[str]]]:
     if not found:
         raise SystemExit("tracking_lag: the Procfile has no `flask ... poms worker` line")
     return found
-
-
-def worker_layout() -> list[tuple[str, list[str]]]:
-    """The Procfile's workers; unless LAYOUT is "procfile", with the tracking queue taken
-    out of its worker line into a worker of its own."""
-    from workers.queues import QUEUES
-
-    layout = []
-    for name, argv in procfile_workers():
-        queues = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--queue"]
-        if LAYOUT == "procfile" or queues == ["tracking"] or \
-                (queues and "tracking" not in queues):
-            layout.append((name, argv))
-            continue
-        rest = [q for q in (queues or QUEUES) if q != "tracking"]
-        command = [arg for i, arg in enumerate(argv)
-                   if arg != "--queue" and (i == 0 or argv[i - 1] != "--queue")]
-        layout.append((f"{name}-rest", command + [x for q in rest for x in ("--queue", q)]))
-        layout.append(("tracking-alone", command + ["--queue", "tracking"]))
-    return layout
 
 
 # --- the stand-in runner: `tracking_lag.py --runner CLUSTER_DIR SLOTS MEAN_S` ----------
@@ -219,7 +193,7 @@ def _start_workers(env: dict, tmp: Path, probe: Path, redis_url: str) -> list[su
     from redis import Redis
     from rq import Worker
 
-    layout = worker_layout()
+    layout = procfile_workers()
     workers = [
         subprocess.Popen([sys.executable, str(THIS), "--worker", str(probe), *argv],
                          cwd=ROOT, env=env, stdout=open(tmp / f"worker-{name}.log", "wb"),
@@ -411,7 +385,7 @@ def main() -> int:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             print("# workers: " + "; ".join(f"{name}: {' '.join(argv)}"
-                                            for name, argv in worker_layout()), flush=True)
+                                            for name, argv in procfile_workers()), flush=True)
             bench(f"{PREFIX}_interval_s", INTERVAL, "s")
             if "sqlite" in DATABASES:
                 tracking_lag(f"sqlite:///{tmp / 'poms.db'}", tmp / "sqlite", "sqlite",

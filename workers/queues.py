@@ -58,9 +58,16 @@ def enqueue_analysis_catchup(redis_url):
                          result_ttl=600, job_timeout=3600)
 
 
-def enqueue_analysis(redis_url, job_row_ids: list[int]):
-    if not job_row_ids:
-        return None
-    return _queue(redis_url, ANALYSIS).enqueue(
-        "workers.jobs.analyse", list(job_row_ids), result_ttl=60
-    )
+# Job logs per analysis job: a pass over a 100,000-job submission hands over thousands at
+# once, and one RQ job per chunk keeps each well inside its timeout and lets several
+# analysis workers share the work.
+ANALYSIS_CHUNK = 200
+ANALYSIS_TIMEOUT_S = 1800
+
+
+def enqueue_analysis(redis_url, job_row_ids: list[int]) -> list:
+    ids = list(job_row_ids)
+    queue = _queue(redis_url, ANALYSIS) if ids else None
+    return [queue.enqueue("workers.jobs.analyse", ids[start:start + ANALYSIS_CHUNK],
+                          result_ttl=60, job_timeout=ANALYSIS_TIMEOUT_S)
+            for start in range(0, len(ids), ANALYSIS_CHUNK)]

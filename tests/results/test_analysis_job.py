@@ -149,3 +149,20 @@ def test_the_scheduler_analyses_jobs_whose_analysis_was_lost(launch_app, ran_sub
     assert analyses(recent.id) == {}
     # Once per interval, however many ticks (and workers) there are.
     assert "analysis catch-up queued" not in tick(launch_app, redis_conn, force=True)
+
+
+def test_thousands_of_finished_jobs_are_analysed_in_chunks_each_with_its_own_timeout(
+        redis_server, redis_conn):
+    """A pass over a big submission hands over thousands of jobs at once: one RQ job for
+    all of them would outlive any timeout and keep the other analysis workers idle."""
+    from rq import Queue
+
+    from workers.queues import ANALYSIS_CHUNK, ANALYSIS_TIMEOUT_S, enqueue_analysis
+
+    ids = list(range(1, 2 * ANALYSIS_CHUNK + 51))
+    enqueue_analysis(redis_server.url, ids)
+    queued = Queue("analysis", connection=redis_conn).get_jobs()
+    assert [len(job.args[0]) for job in queued] == [ANALYSIS_CHUNK, ANALYSIS_CHUNK, 50]
+    assert [i for job in queued for i in job.args[0]] == ids
+    assert {job.timeout for job in queued} == {ANALYSIS_TIMEOUT_S}
+    assert enqueue_analysis(redis_server.url, []) == []
