@@ -143,6 +143,9 @@ def upload_preview(experiment):
         permissions.check_experiment(spec, filename, access)
         existing, changes = store.upload_plan(access.experiment, spec)
         context.update(spec=spec, warnings=warnings, changes=changes, existing=existing)
+        permissions.authorise_upload(access, spec, existing)
+    except permissions.Refused as err:
+        context.update(refused=str(err))
     except InvalidCampaign as err:
         context.update(problems=err.problems, warnings=err.warnings)
     context.update(filename=filename, ini_text=text)

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from app.auth import policy
 from app.campaigns.spec import CampaignSpec, InvalidCampaign, Problem
+from app.campaigns.store import redefined_shared
+from app.models import JobType
 
 if TYPE_CHECKING:
     from app.auth.session import Access
@@ -47,9 +49,18 @@ def check_experiment(spec: CampaignSpec, filename: str, access: Access) -> None:
 
 
 def authorise_upload(access: Access, spec: CampaignSpec, existing: Campaign | None) -> None:
-    """Refused unless the person may change `existing` (the campaign of that name, if any)
-    and may create campaigns of the file's poms_role."""
+    """Refused unless the person may change `existing` (the campaign of that name, if any),
+    may create campaigns of the file's poms_role, and may change every shared job type and
+    login setup the file redefines."""
     if existing is not None:
         require_edit(access, existing)
     if not policy.may_create_campaign(access.role, spec.poms_role):
         raise Refused(f"acting as {access.role}, you may not create {spec.poms_role} campaigns")
+    for row in redefined_shared(access.experiment, spec):
+        # The same rule as editing it on its own page: it changes other people's campaigns.
+        if not policy.may_edit_shared(access.role, is_creator=access.owns(row)):
+            kind = "job type" if isinstance(row, JobType) else "login setup"
+            raise Refused(
+                f"acting as {access.role}, you may not change {kind} {row.name!r}: the "
+                f"experiment's campaigns share it and someone else made it. Leave its "
+                f"section out of the file to use it as it is, or give it another name")

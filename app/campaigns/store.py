@@ -214,6 +214,19 @@ def upload_plan(experiment: Experiment, spec: CampaignSpec) -> tuple[Campaign | 
 _SHARED_KINDS = ("job type changed", "login setup changed")
 
 
+def redefined_shared(experiment: Experiment, spec: CampaignSpec) -> list[JobType | LoginSetup]:
+    """The experiment's job types and login setups the file defines differently: saving it
+    replaces them, for every campaign that uses them."""
+    rows: list[JobType | LoginSetup] = []
+    for name, wanted in spec.job_types.items():
+        if (row := _shared(JobType, experiment, name)) and job_type_spec(row) != wanted:
+            rows.append(row)
+    for name, wanted in spec.login_setups.items():
+        if (row := _shared(LoginSetup, experiment, name)) and login_setup_spec(row) != wanted:
+            rows.append(row)
+    return rows
+
+
 def _other_users(experiment: Experiment, change: Change, campaign: str) -> tuple[str, ...]:
     """The other campaigns whose stages use the job type or login setup `change` is about."""
     if change.kind == "job type changed":

@@ -273,3 +273,31 @@ def test_upload_page_shows_a_shared_definitions_change_and_who_uses_it(alice):
     assert ("Job type &#39;mc_jt&#39;: output_file_patterns changes from &#39;%.art&#39; to "
             "&#39;%.root&#39; (campaigns &#39;maker&#39;, &#39;user&#39; use it too).") in page
     assert stage_row("user", "sim").job_type.output_file_patterns == "%.art"  # not yet
+
+
+def test_an_analysis_user_may_not_change_a_shared_definition_someone_else_made(
+        client, member):
+    """The upload follows the rule of the definition's own page: bob (analysis) may use
+    carol's job type, not rewrite it under the campaigns that use it."""
+    member("mu2e", "carol", "production")
+    member("mu2e", "bob", "analysis")
+    signed_in(client, "carol")
+    assert upload(client, MAKER).status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    signed_in(client, "bob")
+
+    changed = MAKER.replace("name = maker", "name = bobs").replace(
+        "output_file_patterns = %.art", "output_file_patterns = %.root")
+    page = upload(client, changed, preview=True).get_data(as_text=True)
+    assert ("You cannot upload this file: acting as analysis, you may not change job type "
+            "&#39;mc_jt&#39;") in page
+    assert 'class="primary">Upload</button>' not in page
+    refused = upload(client, changed)
+    assert refused.status_code == 403
+    assert count(Campaign) == 1
+    assert stage_row("maker", "gen").job_type.output_file_patterns == "%.art"
+
+    # Using it as it is, or an identical copy of its section, is fine.
+    same = MAKER.replace("name = maker", "name = bobs")
+    assert upload(client, same).status_code == 302
+    assert stage_row("bobs", "gen").job_type_id == stage_row("maker", "gen").job_type_id
