@@ -1,9 +1,12 @@
 """The Flask extensions, created once and bound to an app in create_app."""
+import sqlite3
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 
 # Named constraints so Alembic can alter them on SQLite (batch mode) and PostgreSQL alike.
 naming_convention = {
@@ -18,3 +21,15 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_shared_by_processes(dbapi_connection, _record) -> None:
+    """The embedded SQLite is shared by the web server, the workers and their schedulers.
+    In WAL mode pages keep reading while a tracking pass writes 100,000 job rows, and a
+    writer that finds the database busy waits its turn instead of failing at once."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
