@@ -14,12 +14,13 @@ is rolled back with it.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from io import BytesIO
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.extensions import db
 from app.logs.analysis import LogAnalysis, analyze_job_log
@@ -40,6 +41,11 @@ class AnalysisRun:
     skipped: list[int] = field(default_factory=list)  # already analysed, or not finished
     errors: list[str] = field(default_factory=list)
 
+    def merge(self, other: AnalysisRun) -> None:
+        self.analysed += other.analysed
+        self.skipped += other.skipped
+        self.errors += other.errors
+
     def __str__(self) -> str:
         return (f"{len(self.analysed)} job logs analysed, {len(self.skipped)} skipped, "
                 f"{len(self.errors)} errors")
@@ -54,6 +60,10 @@ def _config(config):
 
 
 BATCH = 50  # jobs per commit (each in its own savepoint)
+# SQLite refuses a write at once (no busy wait) when a transaction that began by reading
+# was overtaken by another process's commit, e.g. a tracking pass's: the batch is rolled
+# back and analysed again in a fresh transaction.
+LOCKED_RETRIES = 4
 
 
 def analyse_jobs(job_row_ids: list[int], config=None) -> AnalysisRun:
@@ -62,19 +72,42 @@ def analyse_jobs(job_row_ids: list[int], config=None) -> AnalysisRun:
     fetch = _engine_fetch(config)
     signatures: dict[int, list] = {}  # per experiment, for this run
     for start in range(0, len(job_row_ids), BATCH):
-        for job_id in job_row_ids[start:start + BATCH]:
+        batch = job_row_ids[start:start + BATCH]
+        for attempt in range(1, LOCKED_RETRIES + 1):
             try:
-                with db.session.begin_nested():
-                    done = analyse_job(job_id, config, fetch, signatures)
-            except IntegrityError:
-                done = False  # another worker analysed it meanwhile: its row stands
-            except Exception as err:  # one bad log must not stop the others
-                run.errors.append(f"job {job_id}: {err}")
-                log.exception("analysing the log of job %s", job_id)
-                continue
-            (run.analysed if done else run.skipped).append(job_id)
-        db.session.commit()
+                run.merge(_analyse_batch(batch, config, fetch, signatures))
+                break
+            except OperationalError as err:
+                db.session.rollback()
+                signatures.clear()  # rows of the rolled-back transaction
+                if "database is locked" in str(err) and attempt < LOCKED_RETRIES:
+                    time.sleep(0.2 * attempt)
+                    continue
+                run.errors += [f"job {job_id}: {err}" for job_id in batch]
+                log.exception("analysing the logs of jobs %s", batch)
+                break
     return run
+
+
+def _analyse_batch(batch: list[int], config, fetch, signatures) -> AnalysisRun:
+    """One transaction; OperationalError (the database itself refused) leaves the caller
+    to roll the whole batch back."""
+    outcome = AnalysisRun()
+    for job_id in batch:
+        try:
+            with db.session.begin_nested():
+                done = analyse_job(job_id, config, fetch, signatures)
+        except IntegrityError:
+            done = False  # another worker analysed it meanwhile: its row stands
+        except OperationalError:
+            raise
+        except Exception as err:  # one bad log must not stop the others
+            outcome.errors.append(f"job {job_id}: {err}")
+            log.exception("analysing the log of job %s", job_id)
+            continue
+        (outcome.analysed if done else outcome.skipped).append(job_id)
+    db.session.commit()
+    return outcome
 
 
 def _engine_fetch(config):

@@ -166,3 +166,42 @@ def test_thousands_of_finished_jobs_are_analysed_in_chunks_each_with_its_own_tim
     assert [i for job in queued for i in job.args[0]] == ids
     assert {job.timeout for job in queued} == {ANALYSIS_TIMEOUT_S}
     assert enqueue_analysis(redis_server.url, []) == []
+
+
+def test_a_tracking_commit_in_the_middle_of_an_analysis_loses_no_job(launch_app,
+                                                                     ran_submission,
+                                                                     monkeypatch):
+    """SQLite: another process (a tracking pass) commits while the analysis transaction is
+    half-way, and the analysis' first write is refused at once ('database is locked'). The
+    batch is analysed again, not lost to the catch-up."""
+    import sqlite3
+
+    import app.logs.jobs as jobs
+
+    submission = ran_submission(["oom", "ok90", "stagein"])
+    db.session.execute(JobAnalysis.__table__.delete())
+    db.session.execute(FailureSignature.__table__.update().values(hits=0))
+    db.session.commit()
+    path = launch_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    real = jobs.analyze_job_log
+    interruptions = []
+
+    def overtaken(*args, **kwargs):
+        if len(interruptions) < 2:  # the first two attempts are overtaken
+            other = sqlite3.connect(path)
+            other.execute("UPDATE submission SET tracked_at = CURRENT_TIMESTAMP")
+            other.commit()
+            other.close()
+            interruptions.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "analyze_job_log", overtaken)
+    ids = list(db.session.scalars(select(Job.id).where(Job.submission_id == submission.id)))
+    run = analyse_jobs(ids, launch_app.config)
+    assert run.errors == [] and sorted(run.analysed) == sorted(ids)
+    assert len(interruptions) == 2
+    db.session.expire_all()
+    assert sorted(a.signature or "" for a in analyses(submission.id).values()) == [
+        "", "Input file could not be read", "Out of memory"]
+    assert db.session.scalar(select(FailureSignature.hits).where(
+        FailureSignature.name == "Out of memory")) == 1, "a retried batch counts its hits once"
