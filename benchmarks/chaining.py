@@ -31,10 +31,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.support import each_database  # noqa: E402
 
 RUNS = int(os.environ.get("POMS_BENCH_CHAINS", "3"))
 INTERVAL = os.environ.get("POMS_BENCH_TRACKING_INTERVAL", "1")
-DATABASES = os.environ.get("POMS_BENCH_DATABASES", "sqlite,postgresql").split(",")
 
 
 def bench(name: str, value: float, unit: str) -> None:
@@ -125,26 +125,8 @@ def run(kind: str, database_url: str, tmp: Path) -> None:
 
 
 def main() -> int:
-    from tests.fixtures.postgres import start_postgres_server
-
     with tempfile.TemporaryDirectory(prefix="poms-bench-chain-") as tmpdir:
-        tmp = Path(tmpdir)
-        if "sqlite" in DATABASES:
-            run("sqlite", f"sqlite:///{tmp / 'poms.db'}", tmp / "sqlite")
-        if "postgresql" in DATABASES:
-            try:
-                server = start_postgres_server()
-            except BaseException as err:  # pytest's skip/fail outcomes are BaseExceptions
-                if isinstance(err, KeyboardInterrupt):
-                    raise
-                print(f"chaining: PostgreSQL could not be started ({err!r}); no _postgresql "
-                      "figures", file=sys.stderr)
-                return 1
-            try:
-                run("postgresql", server.create_database("bench"), tmp / "postgresql")
-            finally:
-                server.stop()
-    return 0
+        return each_database("chaining", Path(tmpdir), run)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.support import each_database  # noqa: E402
+
 USERS = int(os.environ.get("POMS_BENCH_USERS", "50"))
 PER_USER = int(os.environ.get("POMS_BENCH_REQUESTS_PER_USER", "20"))
 
@@ -130,6 +132,7 @@ def load(base: str, big: int) -> tuple[list[float], list[float], float]:
 
 
 def run(kind: str, database_url: str, tmp: Path) -> None:
+    tmp.mkdir(parents=True)
     lb = _launching_bench()
     big = seed(database_url, tmp)
     port = free_port()
@@ -147,26 +150,8 @@ def run(kind: str, database_url: str, tmp: Path) -> None:
 
 
 def main() -> int:
-    from tests.fixtures.postgres import start_postgres_server
-
-    with tempfile.TemporaryDirectory(prefix="poms-bench-") as tmp:
-        tmp = Path(tmp)
-        (tmp / "sqlite").mkdir()
-        run("sqlite", f"sqlite:///{tmp / 'sqlite' / 'poms.db'}", tmp / "sqlite")
-        try:
-            server = start_postgres_server()
-        except BaseException as err:  # pytest's skip/fail outcomes are BaseExceptions
-            if isinstance(err, KeyboardInterrupt):
-                raise
-            print(f"concurrent_pages: PostgreSQL could not be started ({err!r}); no "
-                  "_postgresql figures", file=sys.stderr)
-            return 1
-        try:
-            (tmp / "pg").mkdir()
-            run("postgresql", server.create_database("bench"), tmp / "pg")
-        finally:
-            server.stop()
-    return 0
+    with tempfile.TemporaryDirectory(prefix="poms-bench-") as tmpdir:
+        return each_database("concurrent_pages", Path(tmpdir), run)
 
 
 if __name__ == "__main__":

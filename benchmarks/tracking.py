@@ -26,9 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.support import each_database  # noqa: E402
 
 JOBS = int(os.environ.get("POMS_BENCH_JOBS", "100000"))
-DATABASES = os.environ.get("POMS_BENCH_DATABASES", "sqlite,postgresql").split(",")
 
 
 def bench(name: str, value: float, unit: str) -> None:
@@ -97,27 +97,9 @@ def tracking_updates(database_url: str, tmp: Path, kind: str) -> None:
 
 
 def main() -> int:
-    from tests.fixtures.postgres import start_postgres_server
-
     with tempfile.TemporaryDirectory(prefix="poms-bench-tracking-") as tmpdir:
-        tmp = Path(tmpdir)
-        if "sqlite" in DATABASES:
-            tracking_updates(f"sqlite:///{tmp / 'poms.db'}", tmp / "sqlite", "sqlite")
-        if "postgresql" in DATABASES:
-            try:
-                server = start_postgres_server()
-            except BaseException as err:  # pytest's skip/fail outcomes are BaseExceptions
-                if isinstance(err, KeyboardInterrupt):
-                    raise
-                print(f"tracking: PostgreSQL could not be started ({err!r}); no _postgresql "
-                      "figures", file=sys.stderr)
-                return 1
-            try:
-                tracking_updates(server.create_database("bench"), tmp / "postgresql",
-                                 "postgresql")
-            finally:
-                server.stop()
-    return 0
+        return each_database("tracking", Path(tmpdir),
+                             lambda kind, url, tmp: tracking_updates(url, tmp, kind))
 
 
 if __name__ == "__main__":
