@@ -261,14 +261,26 @@ def record_jobs(submission: Submission, rows: list, config) -> list[ChainJobReco
     version = stage_data(submission).get("software_version") or ""
     declared_before = _existing(catalog.experiment,
                                 [o["name"] for _r, _row, outs, _i in reported for o in outs])
+    # An input the catalogue does not know cannot be a parent; refusing the whole report
+    # for it would hold the submission's recording, and its chaining, for ever.
+    known_inputs = _existing(catalog.experiment,
+                             [name for _r, _row, _o, inputs in reported for name in inputs])
     batch = _Declarations()
     for record, row, outputs, inputs in reported:
         already = {o["name"] for o in outputs} & declared_before
         fresh = [o for o in outputs if o["name"] not in already]
+        # (an output of an earlier job of this batch will be declared before it: it counts)
+        parents = [name for name in inputs if name in known_inputs or name in declared_before]
+        unknown = [name for name in inputs if name not in parents]
+        notes = [record.note] if record.note else []
         if already:
-            record.note = f"already declared, not again: {', '.join(sorted(already)[:5])}"
+            notes.append(f"already declared, not again: {', '.join(sorted(already)[:5])}")
+        if unknown:
+            notes.append("inputs not in the catalogue, not made parents: "
+                         + ", ".join(unknown[:5]))
+        record.note = "; ".join(notes)[:2000]
         declared = declare_outputs(
-            batch, fresh, inputs, patterns, version,
+            batch, fresh, parents, patterns, version,
             metadata={"poms_task_id": str(submission.id), "poms_job_id": row.batch_job_id},
         )
         declared_before.update(declared)

@@ -62,3 +62,32 @@ def test_a_batch_of_reports_is_recorded_as_one_job_after_the_other(launch_app, t
         f"{CLUSTER}.4@local": (1, "already declared, not again: x.fcl"),
     }
     assert delivery.record_finished_jobs(launch_app.config) == 0  # each job once
+
+
+def test_an_input_the_catalogue_does_not_know_does_not_hold_the_recording(launch_app,
+                                                                          tutorial):
+    """A job that read a file from outside the catalogue: its outputs are declared without
+    that parent, the record says so, and the other jobs (and the chaining after them) are
+    not held up."""
+    catalog = EmbeddedCatalog(db.session, "mu2e")
+    catalog.declare_file("known.art")
+    db.session.commit()
+    sub = finished(tutorial, "reco_fcl", launch_app)
+    for proc in range(2):
+        db.session.add(Job(submission_id=sub.id, batch_job_id=f"{CLUSTER}.{proc}@local",
+                           state="Completed", exit_code=0))
+    db.session.commit()
+    for proc, inputs, output in ((0, ["known.art", "/pnfs/elsewhere.art"], "f.fcl"),
+                                 (1, [], "g.fcl")):
+        path = delivery._report_path(launch_app.config, f"{CLUSTER}.{proc}@local")
+        path.parent.mkdir(parents=True)
+        write_json_atomic(path, {"status": 0, "inputs": inputs, "outputs": [
+            {"name": output, "location": "/data/out"}]})
+
+    assert delivery.record_finished_jobs(launch_app.config) == 2
+    db.session.expire_all()
+    assert sorted(catalog.list_files("file_name %.fcl")) == ["f.fcl", "g.fcl"]
+    assert catalog.list_files("ischildof: (file_name known.art)") == ["f.fcl"]
+    note = db.session.scalar(select(ChainJobRecord.note).join(Job).where(
+        Job.batch_job_id == f"{CLUSTER}.0@local"))
+    assert "inputs not in the catalogue, not made parents: /pnfs/elsewhere.art" in note
