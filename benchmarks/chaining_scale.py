@@ -68,7 +68,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shlex
 import signal
 import socket
 import subprocess
@@ -80,7 +79,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.support import each_database  # noqa: E402
+from benchmarks.support import (  # noqa: E402
+    each_database,
+    kill_session,
+    procfile_workers,
+    start_workers,
+    stop_processes,
+)
 
 JOBS = int(os.environ.get("POMS_BENCH_CHAIN_JOBS", "100000"))
 INTERVAL = int(os.environ.get("POMS_BENCH_CHAIN_INTERVAL", "10"))
@@ -104,21 +109,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def procfile_workers() -> list[tuple[str, list[str]]]:
-    """The Procfile's `poms worker` lines: (name, argv)."""
-    found = []
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, colon, command = line.partition(":")
-        if line.startswith("#") or not colon:
-            continue
-        argv = shlex.split(command)
-        if argv[:1] == ["flask"] and "worker" in argv:
-            found.append((name.strip(), argv))
-    if not found:
-        raise SystemExit("chaining_scale: the Procfile has no `flask ... poms worker` line")
-    return found
 
 
 # --- the stand-in runner: `chaining_scale.py --runner CLUSTER_DIR SLOTS MEAN_S` ----------
@@ -257,79 +247,22 @@ def probed_worker(probe: str, argv: list[str]) -> None:
 # --- processes ----------------------------------------------------------------------
 
 
-def _start_workers(env: dict, tmp: Path, probe: Path, redis_url: str) -> list[subprocess.Popen]:
-    from redis import Redis
-    from rq import Worker
-
-    layout = procfile_workers()
-    workers = [
-        subprocess.Popen([sys.executable, str(THIS), "--worker", str(probe), *argv],
-                         cwd=ROOT, env=env, stdout=open(tmp / f"worker-{name}.log", "wb"),
-                         stderr=subprocess.STDOUT, start_new_session=True)
-        for name, argv in layout
-    ]
-    connection = Redis.from_url(redis_url)
-    deadline = time.monotonic() + 60
-    while len(Worker.all(connection=connection)) < len(workers):
-        if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
-            _stop(workers)
-            raise SystemExit(f"chaining_scale: the workers did not start; see "
-                             f"{tmp}/worker-*.log")
-        time.sleep(0.2)
-    return workers
-
-
-def _session(leader: int) -> list[int]:
-    """The processes of the session `leader` started (start_new_session)."""
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:  # gone meanwhile
-            continue
-        if int(fields[3]) == leader:  # after "pid (comm)": state ppid pgrp session ...
-            members.append(int(stat.parent.name))
-    return members
-
-
-def _kill_session(leader: int, sig: int) -> None:
-    for pid in _session(leader):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
-
-
-def _stop(processes: list[subprocess.Popen]) -> None:
-    """End the processes this script started, each with everything in its session."""
-    for process in processes:
-        _kill_session(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 5  # the figures are taken: no need to let work finish
-    for process in processes:
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
-        _kill_session(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
 def _stop_dependent(launch_pid: int | None, spool: Path, parent_cluster: int) -> None:
     """Kill the dependent launch (its own session) and whatever it submitted: the runners of
     the spool's other clusters and their jobs (each job is a session of its own)."""
     if launch_pid:
-        _kill_session(launch_pid, signal.SIGKILL)
+        kill_session(launch_pid, signal.SIGKILL)
     for pid_file in (spool / "clusters").glob("*/runner.pid"):
         if pid_file.parent.name == str(parent_cluster):
             continue
         try:
-            _kill_session(int(pid_file.read_text()), signal.SIGKILL)
+            kill_session(int(pid_file.read_text()), signal.SIGKILL)
             jobs = json.loads((pid_file.parent / "status.json").read_text())["jobs"]
         except (OSError, ValueError):
             continue
         for job in jobs.values():
             if job.get("pid"):
-                _kill_session(int(job["pid"]), signal.SIGKILL)
+                kill_session(int(job["pid"]), signal.SIGKILL)
 
 
 # --- the benchmark --------------------------------------------------------------------
@@ -393,7 +326,7 @@ def chaining_scale(database_url: str, tmp: Path, kind: str, redis_url: str) -> N
                                     launcher_id=campaign.owner_id, origin="bench")
             db.session.add(submission)
             db.session.commit()
-            processes += _start_workers(env, tmp, probe, redis_url)
+            processes += start_workers(THIS, env, tmp, probe, redis_url)
             script = tmp / "job.sh"
             script.write_text("#!/bin/sh\nexit 0\n")  # copied by submit; never run here
             # What a launch records around jobsub_submit: the claim, then the batch id.
@@ -448,7 +381,7 @@ def chaining_scale(database_url: str, tmp: Path, kind: str, redis_url: str) -> N
             db.session.remove()
             db.engine.dispose()
     finally:
-        _stop(processes)
+        stop_processes(processes)
         _stop_dependent(launch_pid, spool, parent_cluster)
 
     if ended != JOBS or recorded != JOBS or outputs != JOBS or file_count != JOBS:

@@ -59,8 +59,6 @@ from __future__ import annotations
 import bisect
 import os
 import random
-import shlex
-import signal
 import socket
 import statistics
 import subprocess
@@ -72,7 +70,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.support import each_database  # noqa: E402
+from benchmarks.support import (  # noqa: E402
+    each_database,
+    procfile_workers,
+    start_workers,
+    stop_processes,
+)
 
 JOBS = int(os.environ.get("POMS_BENCH_JOBS", "100000"))
 INTERVAL = int(os.environ.get("POMS_BENCH_LAG_INTERVAL", "10"))
@@ -95,21 +98,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def procfile_workers() -> list[tuple[str, list[str]]]:
-    """The Procfile's `poms worker` lines: (name, argv)."""
-    found = []
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, colon, command = line.partition(":")
-        if line.startswith("#") or not colon:
-            continue
-        argv = shlex.split(command)
-        if argv[:1] == ["flask"] and "worker" in argv:
-            found.append((name.strip(), argv))
-    if not found:
-        raise SystemExit("tracking_lag: the Procfile has no `flask ... poms worker` line")
-    return found
 
 
 # --- the stand-in runner: `tracking_lag.py --runner CLUSTER_DIR SLOTS MEAN_S` ----------
@@ -189,63 +177,6 @@ def probed_worker(probe: str, argv: list[str]) -> None:
 # --- the benchmark --------------------------------------------------------------------
 
 
-def _start_workers(env: dict, tmp: Path, probe: Path, redis_url: str) -> list[subprocess.Popen]:
-    from redis import Redis
-    from rq import Worker
-
-    layout = procfile_workers()
-    workers = [
-        subprocess.Popen([sys.executable, str(THIS), "--worker", str(probe), *argv],
-                         cwd=ROOT, env=env, stdout=open(tmp / f"worker-{name}.log", "wb"),
-                         stderr=subprocess.STDOUT, start_new_session=True)
-        for name, argv in layout
-    ]
-    connection = Redis.from_url(redis_url)
-    deadline = time.monotonic() + 60
-    while len(Worker.all(connection=connection)) < len(workers):
-        if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
-            _stop(workers)
-            raise SystemExit(f"tracking_lag: the workers did not start; see {tmp}/worker-*.log")
-        time.sleep(0.2)
-    return workers
-
-
-def _session(leader: int) -> list[int]:
-    """The processes of the session `leader` started (start_new_session): an RQ worker, its
-    scheduler and its work horse, which RQ puts in a process group of its own."""
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:  # gone meanwhile
-            continue
-        if int(fields[3]) == leader:  # after "pid (comm)": state ppid pgrp session ...
-            members.append(int(stat.parent.name))
-    return members
-
-
-def _signal(process: subprocess.Popen, sig: int) -> None:
-    for pid in _session(process.pid):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
-
-
-def _stop(processes: list[subprocess.Popen]) -> None:
-    """End the processes this script started, each with everything in its session."""
-    for process in processes:
-        _signal(process, signal.SIGTERM)
-    deadline = time.monotonic() + 5  # the figures are taken: no need to let work finish
-    for process in processes:
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
-        _signal(process, signal.SIGKILL)  # what is left: a horse in the middle of a job
-        process.wait(timeout=10)
-
-
 def tracking_lag(database_url: str, tmp: Path, kind: str, redis_url: str) -> None:
     import flask_migrate
     from sqlalchemy import select
@@ -302,7 +233,7 @@ def tracking_lag(database_url: str, tmp: Path, kind: str, redis_url: str) -> Non
                                     launcher_id=campaign.owner_id, origin="bench")
             db.session.add(submission)
             db.session.commit()
-            processes += _start_workers(env, tmp, probe, redis_url)
+            processes += start_workers(THIS, env, tmp, probe, redis_url)
             script = tmp / "job.sh"
             script.write_text("#!/bin/sh\nexit 0\n")  # copied by submit; never run here
             # What a launch records around jobsub_submit: the claim, then the batch id.
@@ -344,7 +275,7 @@ def tracking_lag(database_url: str, tmp: Path, kind: str, redis_url: str) -> Non
             db.session.remove()
             db.engine.dispose()
     finally:
-        _stop(processes)
+        stop_processes(processes)
 
     commits = sorted(float(line) for line in probe.read_text().split())
     lags, unmatched = [], 0
