@@ -98,10 +98,11 @@ def perform(action: str, submission: Submission, user: Experimenter, config) -> 
     was done. The batch engine is only built for the actions that need it."""
     if action in ("approve", "refuse"):
         return approve(submission, user, action == "approve")
-    if action not in ("kill", "hold", "release"):
+    on_the_engine = {"kill": kill, "hold": hold, "release": release}
+    if action not in on_the_engine:
         raise ActionRefused(f"no action {action!r}: the actions are "
                             f"{', '.join(SUBMISSION_ACTIONS)}")
-    return globals()[action](submission, user, engine_from_config(config))
+    return on_the_engine[action](submission, user, engine_from_config(config))
 
 
 def hold_stage(stage: CampaignStage, user: Experimenter) -> None:
