@@ -240,6 +240,16 @@ SCHEMAS: dict[str, dict] = {
             "id": {"type": "integer"}, "name": {"type": "string"},
             "creator": _NULLABLE_STR, "updated": _TIME,
             "ini": {"type": "object", "additionalProperties": {"type": "string"}},
+            "used_by": {"type": "array", "items": {"type": "string"},
+                        "description": "campaign/stage of every stage using it"},
+        },
+    },
+    "Named": {
+        "type": "object",
+        "required": ["id", "name"],
+        "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"},
+            "campaign": _NULLABLE_STR, "campaign_id": {"type": "integer"},
         },
     },
     "Token": {
@@ -333,7 +343,8 @@ def document(server_url: str = "") -> dict:
                 "Sign in with Kerberos (Negotiate), an API token (Authorization: Bearer, made "
                 "on the API tokens page), or on a dev-mode server X-POMS-User. A write signed "
                 "in by the browser's session cookie alone needs the page's CSRF token in "
-                "X-CSRFToken."
+                "X-CSRFToken. X-POMS-Role: ROLE acts in that role (one the caller holds, or "
+                "a lower one) instead of their own."
             ),
         },
         "paths": dict(sorted(paths.items())),

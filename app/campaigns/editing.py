@@ -12,8 +12,10 @@ import io
 from app.campaigns.ini import export_ini, parse_ini
 from app.campaigns.spec import (
     CampaignSpec,
+    InvalidCampaign,
     JobTypeSpec,
     LoginSetupSpec,
+    Problem,
     StageSpec,
 )
 
@@ -85,15 +87,12 @@ def set_stage_field(
 ) -> CampaignSpec:
     """The campaign with one stage field changed; the experiment's shared job types and
     login setups may be named even if the campaign does not use them yet."""
-    with_shared = CampaignSpec(**{**spec.__dict__})
-    with_shared.job_types = {**(shared_job_types or {}), **spec.job_types}
-    with_shared.login_setups = {**(shared_login_setups or {}), **spec.login_setups}
-    new_spec = _edited(with_shared, f"campaign_stage {stage}", key, raw, f"campaign {spec.name}")
-    used_jt = {s.job_type for s in new_spec.stages}
-    used_ls = {s.login_setup for s in new_spec.stages}
-    new_spec.job_types = {n: jt for n, jt in new_spec.job_types.items() if n in used_jt}
-    new_spec.login_setups = {n: ls for n, ls in new_spec.login_setups.items() if n in used_ls}
-    return new_spec
+    parser = _parser(export_ini(_with_shared(spec, shared_job_types, shared_login_setups)))
+    section = f"campaign_stage {stage}"
+    if not parser.has_section(section):
+        parser.add_section(section)
+    parser.set(section, key, raw.replace("\r\n", "\n").strip())
+    return _reparsed(parser, spec)
 
 
 def _holder(job_type: JobTypeSpec | None, login_setup: LoginSetupSpec | None) -> CampaignSpec:
@@ -126,3 +125,94 @@ def set_login_setup_field(login_setup: LoginSetupSpec, key: str, raw: str) -> Lo
     spec = _edited(_holder(None, login_setup), f"login_setup {login_setup.name}", key, raw,
                    f"login setup {login_setup.name}")
     return spec.login_setups[login_setup.name]
+
+
+def _with_shared(spec: CampaignSpec, shared_job_types, shared_login_setups) -> CampaignSpec:
+    with_shared = CampaignSpec(**{**spec.__dict__})
+    with_shared.job_types = {**(shared_job_types or {}), **spec.job_types}
+    with_shared.login_setups = {**(shared_login_setups or {}), **spec.login_setups}
+    return with_shared
+
+
+def _reparsed(parser: configparser.RawConfigParser, spec: CampaignSpec) -> CampaignSpec:
+    """The edited INI read back by the importer, keeping only the definitions its stages
+    use (the experiment's others were only there so a stage could name them)."""
+    out = io.StringIO()
+    parser.write(out)
+    new_spec, _warnings = parse_ini(out.getvalue(), f"campaign {spec.name}")
+    used_jt = {s.job_type for s in new_spec.stages}
+    used_ls = {s.login_setup for s in new_spec.stages}
+    new_spec.job_types = {n: jt for n, jt in new_spec.job_types.items() if n in used_jt}
+    new_spec.login_setups = {n: ls for n, ls in new_spec.login_setups.items() if n in used_ls}
+    return new_spec
+
+
+def _refuse(spec: CampaignSpec, section: str | None, key: str | None, reason: str):
+    return InvalidCampaign([Problem(f"campaign {spec.name}", section, key, reason)])
+
+
+def _set_depends(parser, spec: CampaignSpec, stage: str,
+                 depends: list[tuple[str, str]]) -> None:
+    section = f"dependencies {stage}"
+    if parser.has_section(section):
+        parser.remove_section(section)
+    if not depends:
+        return
+    parser.add_section(section)
+    for position, (parent, pattern) in enumerate(depends, start=1):
+        if not isinstance(parent, str) or not isinstance(pattern, str):
+            raise _refuse(spec, section, f"campaign_stage_{position}",
+                          "each dependency is a parent stage and a file pattern")
+        parser.set(section, f"campaign_stage_{position}", parent.strip())
+        parser.set(section, f"file_pattern_{position}", pattern.strip())
+
+
+def add_stage(
+    spec: CampaignSpec,
+    name: str,
+    fields: dict[str, str],
+    depends: list[tuple[str, str]],
+    shared_job_types: dict[str, JobTypeSpec] | None = None,
+    shared_login_setups: dict[str, LoginSetupSpec] | None = None,
+) -> CampaignSpec:
+    """The campaign with one more stage, last in campaign_stage_list: its fields as INI
+    text (what it does not give comes from [campaign_defaults]), and the stages it depends
+    on with their file patterns. Checked by the importer, as an upload would be."""
+    name = name.strip() if isinstance(name, str) else ""
+    section = f"campaign_stage {name}"
+    if not name or "," in name or not name.isprintable():
+        raise _refuse(spec, section, None, "a stage needs a printable name without commas")
+    if spec.stage(name) is not None:
+        raise _refuse(spec, section, None, f"campaign {spec.name} already has a stage {name!r}")
+    parser = _parser(export_ini(_with_shared(spec, shared_job_types, shared_login_setups)))
+    listed = [s.name for s in spec.stages] + [name]
+    parser.set("campaign", "campaign_stage_list", ", ".join(listed))
+    parser.add_section(section)
+    for key, raw in fields.items():
+        parser.set(section, key, raw.replace("\r\n", "\n").strip())
+    _set_depends(parser, spec, name, depends)
+    return _reparsed(parser, spec)
+
+
+def set_stage_dependencies(
+    spec: CampaignSpec, stage: str, depends: list[tuple[str, str]]
+) -> CampaignSpec:
+    """The campaign with the stage's dependencies replaced (none when `depends` is empty)."""
+    parser = _parser(export_ini(spec))
+    _set_depends(parser, spec, stage, depends)
+    return _reparsed(parser, spec)
+
+
+def remove_stage(spec: CampaignSpec, name: str) -> CampaignSpec:
+    """The campaign without the stage; refused while another stage depends on it."""
+    children = sorted({d.child for d in spec.dependencies if d.parent == name})
+    if children:
+        raise _refuse(spec, f"campaign_stage {name}", None,
+                      f"stage {', '.join(children)} depends on {name}: change that first")
+    parser = _parser(export_ini(spec))
+    parser.set("campaign", "campaign_stage_list",
+               ", ".join(s.name for s in spec.stages if s.name != name))
+    for section in (f"campaign_stage {name}", f"dependencies {name}"):
+        if parser.has_section(section):
+            parser.remove_section(section)
+    return _reparsed(parser, spec)
