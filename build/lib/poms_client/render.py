@@ -1,0 +1,22 @@
+"""Plain-text output: aligned tables and progress bars (no dependencies)."""
+from __future__ import annotations
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    if not rows:
+        return "(none)"
+    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+             for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths).rstrip())
+    return "\n".join(lines)
+
+
+def bar(done: int, failed: int, total: int, width: int = 20) -> str:
+    """[#####xx.......]  done # , failed x, the rest waiting or running."""
+    if total <= 0:
+        return "[" + " " * width + "]"
+    full = round(width * done / total)
+    bad = min(width - full, round(width * failed / total))
+    return "[" + "#" * full + "x" * bad + "." * (width - full - bad) + "]"
