@@ -27,8 +27,9 @@ log = logging.getLogger("poms_client")
 
 
 def _logging(verbose) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(levelname)s: %(message)s")
+    level = logging.DEBUG if verbose else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+    log.setLevel(level)
 
 
 def _failed(prog: str, err: BaseException, verbose) -> int:
@@ -60,6 +61,7 @@ def _grid_credential(options, kind: str) -> str:
     which needs Fermilab's services."""
     if kind == "proxy":
         path = compat.auth_cert()
+        path = path if path and os.path.exists(path) else None
         where = "$X509_USER_PROXY or /tmp/x509up_u<uid>"
     else:
         path = os.environ.get("BEARER_TOKEN_FILE") or f"/tmp/bt_u{os.getuid()}"
