@@ -1,7 +1,7 @@
 """The original client's commands (upload_wf, launch_jobs, get_submission_id_for, ...)
 against a live dev-mode server: their options, what they print, and the exit codes the
 original gives. Run in this process through poms_client.scripts, and once as installed
-console scripts (pip install . into a scratch prefix)."""
+console scripts (pip install . into a scratch folder)."""
 from __future__ import annotations
 
 import os
@@ -297,18 +297,23 @@ def test_wrap_proj_runs_project_py_on_the_patched_xml(command, tmp_path):
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """The client installed by pip (as `pip install .` does) into a scratch prefix, from a
+    """The client installed by pip (as `pip install .` does) into a scratch folder, from a
     copy of the package (pip builds in the source tree; the repository stays clean)."""
     source = tmp_path_factory.mktemp("source")
     shutil.copy(REPO / "pyproject.toml", source)
     shutil.copytree(REPO / "poms_client", source / "poms_client",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    prefix = tmp_path_factory.mktemp("installed")
+    target = tmp_path_factory.mktemp("installed")
+    ours = Path(sys.executable).with_name("poms")
+    had_poms = ours.exists()
+    # --target: pip leaves the running environment alone (with --prefix alone it would
+    # uninstall the venv's own copy of this project first).
     done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                           "--prefix", str(prefix), str(source)],
+                           "--target", str(target), str(source)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    return prefix
+    assert ours.exists() == had_poms, "pip changed the venv the tests run in"
+    return target
 
 
 def test_pip_install_gives_every_original_command(installed, tutorial, dev_server, tmp_path):
@@ -317,9 +322,8 @@ def test_pip_install_gives_every_original_command(installed, tutorial, dev_serve
     assert all(declared[name] == f"poms_client.scripts:{name}" for name in scripts.COMMANDS)
     for name in scripts.COMMANDS:
         assert (installed / "bin" / name).exists(), name
-    site = next(installed.glob("lib/python*/site-packages"))
     env = {"PATH": f"{installed / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path),
-           "PYTHONPATH": str(site), "POMS_SERVER": dev_server.url, "EXPERIMENT": "mu2e",
+           "PYTHONPATH": str(installed), "POMS_SERVER": dev_server.url, "EXPERIMENT": "mu2e",
            "POMS_USER": "alice", "POMS_CONFIG": str(tmp_path / "none.ini")}
 
     def run(*argv):
