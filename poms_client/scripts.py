@@ -268,19 +268,25 @@ def _argparse_server(parser: argparse.ArgumentParser, role: str = "production") 
                         help="use the int/integration instance of POMS")
 
 
+def _edit_parser(description: str) -> tuple[argparse.ArgumentParser, argparse._ArgumentGroup]:
+    """The original's edit commands: --verbose, --action and --experiment in a group."""
+    parser = argparse.ArgumentParser(description=description)
+    group = parser.add_argument_group("Require Arguments")
+    group.add_argument("--verbose", "-v", action="count")
+    group.add_argument("--action", metavar="add-edit-delete", type=str, required=True)
+    group.add_argument("--experiment", type=str, default=os.environ.get("EXPERIMENT"))
+    return parser, group
+
+
 def _json_words(words) -> str | None:
     """The original's nargs='*' JSON values: the words joined back into one text."""
     return None if words is None else " ".join(words)
 
 
 def job_type_edit(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Add, edit or delete a job type")
-    group = parser.add_argument_group("Require Arguments")
-    group.add_argument("--verbose", "-v", action="count")
-    group.add_argument("--action", metavar="add-edit-delete", type=str, required=True)
+    parser, group = _edit_parser("Add, edit or delete a job type")
     group.add_argument("--name", type=str, required=True, help="the job type's name")
     group.add_argument("--user", type=str, default=_user_default(), help="not used")
-    group.add_argument("--experiment", type=str, default=os.environ.get("EXPERIMENT"))
     parser.add_argument("--output_file_patterns", type=str, default=None)
     parser.add_argument("--launch_script", type=str, nargs="*", default=None)
     parser.add_argument("--def_parameter", type=str, nargs="*", default=None,
@@ -314,14 +320,9 @@ def _edit_result(res) -> int:
 
 def launch_template_edit(argv=None) -> int:
     user = _user_default() or "unknown"
-    parser = argparse.ArgumentParser(description="Add, edit or delete a login setup "
-                                     "(launch template)")
-    group = parser.add_argument_group("Require Arguments")
-    group.add_argument("--verbose", "-v", action="count")
+    parser, group = _edit_parser("Add, edit or delete a login setup (launch template)")
     group.add_argument("--launch_account", type=str, default=user,
                        help="the account launches run as (e.g. mu2epro)")
-    group.add_argument("--action", metavar="add-edit-delete", type=str, required=True)
-    group.add_argument("--experiment", type=str, default=os.environ.get("EXPERIMENT"))
     parser.add_argument("--launch_name", type=str, default=None, help="the login setup's name")
     parser.add_argument("--host", type=str, default=None, help="the launch host")
     parser.add_argument("--user", type=str, default=user, help="not used")
@@ -348,14 +349,10 @@ _STAGE_ADD_DEFAULTS = {"software_version": "Non provide", "completion_type": "Lo
 
 
 def campaign_stage_edit(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Add, edit or delete a campaign stage")
-    group = parser.add_argument_group("Require Arguments")
-    group.add_argument("--verbose", "-v", action="count")
-    group.add_argument("--action", metavar="add-edit-delete", type=str, required=True)
+    parser, group = _edit_parser("Add, edit or delete a campaign stage")
     group.add_argument("--campaign_stage_name", type=str, required=True)
     group.add_argument("--user", type=str, default=_user_default() or "unknown",
                        help="not used")
-    group.add_argument("--experiment", type=str, default=os.environ.get("EXPERIMENT"))
     group.add_argument("--vo_role", metavar="Analysis-Production", type=str, required=True)
     group.add_argument("--dataset", type=str, required=True)
     group.add_argument("--launch_name", type=str, required=True, help="its login setup")
