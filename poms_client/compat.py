@@ -829,7 +829,8 @@ def upload_file(file_name, test=None, experiment=None, role=None, configfile=Non
 def download_file(file_name, test=None, experiment=None, role=None, configfile=None):
     """One of your uploaded files, as text."""
     api = _api(experiment, role, test, configfile)
-    return api.get(_exp(api, "uploads", file_name), expect_json=False).text
+    return api.get(_exp(api, "uploads", file_name), expect_json=False,
+                   headers={"Accept": "*/*"}).text
 
 
 @_original("remove_uploaded_files")
