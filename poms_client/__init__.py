@@ -49,6 +49,7 @@ from poms_client.compat import (  # noqa: E402  (after __version__, which api.py
     update_session_role,
     update_stage_param_overrides,
     update_submission,
+    upload_credential,
     upload_file,
     upload_wf,
     uploaded_files_rm,
@@ -65,6 +66,7 @@ __all__ = [
     "make_poms_call", "modify_job_type_recoveries", "register_poms_campaign",
     "show_campaign_stages", "show_campaigns", "submission_details", "tag_campaigns",
     "update_campaign_stage", "update_session_experiment", "update_session_role",
-    "update_stage_param_overrides", "update_submission", "upload_file", "upload_wf",
+    "update_stage_param_overrides", "update_submission", "upload_credential", "upload_file",
+    "upload_wf",
     "uploaded_files_rm",
 ]

@@ -39,9 +39,9 @@ Differences a script may notice:
     warning); an invalid file returns (False, {"status": "422 ...", "message": [...]})
     instead of the original's (True, {"status": "400 Bad Request", ...}). `replace` is
     not needed.
-  * upload_file sends an X.509 proxy or a bearer token file (recognised by its content)
-    to our credentials store, which launches take their credential from; other files go
-    to the uploaded files ($UPLOADS) of the experiment.
+  * upload_file keeps every file in your uploaded files ($UPLOADS), where a proxy or
+    bearer token is recognised by its content as the credential launches use (for
+    production work when you act in a production role, or its name says Production).
   * update_submission(status=...) moves the state through the transition table and is
     refused once POMS tracks the submission's jobs; project and pct_complete are not
     used (a warning says so).
@@ -297,10 +297,7 @@ def upload_wf(file_name, test=None, experiment=None, configfile=None, replace=Fa
     """Upload a campaign .ini file: create the campaign or update it in place.
     (ok, {"status", "message": [...] or "OK", "campaign_id", "campaign_stage_ids"})."""
     api = _api(experiment, role, test, configfile)
-    try:
-        data = Path(file_name).read_bytes()
-    except OSError as err:
-        raise ApiFailure(f"{file_name}: {err.strerror}") from None
+    data = _read(file_name)
     try:
         answer = api.post(_exp(api, "campaigns"), data=data,
                           params={"filename": os.path.basename(file_name)},
@@ -791,6 +788,7 @@ def submission_details(experiment, role, submission_id, test=None, configfile=No
 # --- uploaded files and credentials --------------------------------------------------------
 
 _JWT = re.compile(rb"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+_PRODUCTION_ROLES = ("production-shifter", "production", "superuser")
 
 
 def credential_kind(data: bytes) -> str | None:
@@ -803,25 +801,38 @@ def credential_kind(data: bytes) -> str | None:
 
 
 def _credential_role(role) -> str:
-    return "analysis" if (role or global_role or "analysis") == "analysis" else "production"
+    return "production" if (role or global_role) in _PRODUCTION_ROLES else "analysis"
+
+
+def _read(file_name) -> bytes:
+    try:
+        return Path(file_name).read_bytes()
+    except OSError as err:
+        raise ApiFailure(f"{file_name}: {err.strerror}") from None
 
 
 @_original("upload_file")
 def upload_file(file_name, test=None, experiment=None, role=None, configfile=None):
-    """Put a file in your uploaded files ($UPLOADS at launch); a proxy or bearer token goes
-    to your credentials for the role's work instead. True when kept."""
+    """Put a file in your uploaded files ($UPLOADS/<its name> at launch); True when kept.
+    A proxy or bearer token is recognised by its content as your credential: for
+    production work when you act in a production role or its name says Production (the
+    original's x509up_voms_<experiment>_Production_<user>), else for analysis."""
     api = _api(experiment, role, test, configfile)
-    try:
-        data = Path(file_name).read_bytes()
-    except OSError as err:
-        raise ApiFailure(f"{file_name}: {err.strerror}") from None
-    if credential_kind(data):
-        api.post(_exp(api, "credentials"), data=data,
-                 params={"role": _credential_role(role)},
-                 headers={"Content-Type": "application/octet-stream"})
-        return True
-    api.post(_exp(api, "uploads"),
+    data = _read(file_name)
+    params = {"role": "production"} if _credential_role(role) == "production" else {}
+    api.post(_exp(api, "uploads"), params=params,
              files=[("files", (os.path.basename(file_name), data, "application/octet-stream"))])
+    return True
+
+
+@_original("upload_file")
+def upload_credential(file_name, role=None, test=None, experiment=None, configfile=None):
+    """Keep a proxy or bearer token as your credential for the role's work (what the
+    original's upload_file --proxy / --vaulttoken did); the server names the file."""
+    api = _api(experiment, role, test, configfile)
+    api.post(_exp(api, "credentials"), data=_read(file_name),
+             params={"role": _credential_role(role)},
+             headers={"Content-Type": "application/octet-stream"})
     return True
 
 

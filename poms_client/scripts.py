@@ -96,7 +96,9 @@ def upload_file(argv=None) -> int:
                 if options.verbose:
                     log.info("POMS's %s is less than 3 days old: leaving it alone", kind)
                 continue
-            args.append(_grid_credential(options, kind))
+            path = _grid_credential(options, kind)
+            compat.upload_credential(path, role=options.poms_role, test=options.test)
+            print(f"uploaded: {path} to POMS server")
         for name in args:
             log.debug("uploading: %s", name)
             compat.upload_file(name, test=options.test)

@@ -17,9 +17,10 @@ import pytest
 
 import poms_client
 from app.extensions import db
-from app.models import Credential, Submission, SubmissionEvent
+from app.models import Submission, SubmissionEvent
 from poms_client import scripts
 from tests.api.support import TUTORIAL, bearer_token_file, tutorial_text
+from tests.client.support import credentials, definition, stage_fields
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -88,26 +89,24 @@ def test_upload_wf_prints_what_changed_and_exits_1_on_a_bad_file(dev_server, com
     assert command("upload_wf", "--dev", TUTORIAL).code == 1  # no test server configured
 
 
-def test_upload_file_keeps_a_token_and_refresh_leaves_a_fresh_one(dev_server, command,
-                                                                  tmp_path, app):
+def test_upload_file_keeps_your_token_and_refresh_leaves_a_fresh_one(dev_server, command,
+                                                                     tmp_path):
     token = tmp_path / "bt_u1000"
     token.write_bytes(bearer_token_file(30 * 86400))
-    ran = command("upload_file", "--experiment", "mu2e", token)
+    vault = {"BEARER_TOKEN_FILE": str(token)}
+    ran = command("upload_file", "--experiment", "mu2e", "--vaulttoken", env=vault)
     assert ran.code == 0 and ran.out.strip() == f"uploaded: {token} to POMS server"
-    first = db.session.query(Credential).one().uploaded
+    first = credentials()
+    assert [(c["kind"], c["role"]) for c in first] == [("token", "analysis")]
 
-    ran = command("upload_file", "--vaulttoken", "--refresh", "--verbose",
-                  env={"BEARER_TOKEN_FILE": str(token)})
+    ran = command("upload_file", "--vaulttoken", "--refresh", "--verbose", env=vault)
     assert ran.code == 0 and ran.out == "" and "less than 3 days old" in ran.log
-    db.session.expire_all()
-    assert db.session.query(Credential).one().uploaded == first
-    ran = command("upload_file", "--vaulttoken", env={"BEARER_TOKEN_FILE": str(token)})
-    assert ran.code == 0 and f"uploaded: {token}" in ran.out
+    assert credentials() == first
 
     ran = command("upload_file", "--proxy", env={"X509_USER_PROXY": str(tmp_path / "none")})
     assert ran.code == 1 and "no proxy to upload" in ran.err
     assert command("upload_file", tmp_path / "missing").code == 1
-    refused = command("upload_file", "--poms_role", "production", token)
+    refused = command("upload_file", "--poms_role", "production", "--vaulttoken", env=vault)
     assert refused.code == 1 and "cannot act as production" in refused.err
 
 
@@ -183,11 +182,7 @@ def test_campaign_stage_edit_and_its_exit_codes(tutorial, command):
     assert stages[-1]["name"] == "ana" and stages[-1]["depends_on"][0]["stage"] == "reco"
     edited = command("campaign_stage_edit", "--action", "edit", *common, "--completion", "80")
     assert edited.code == 0
-    from poms_client.api import Api
-    from poms_client.config import resolve
-    api = Api(resolve())
-    fields = api.get(api.experiment_path("campaigns", "srsoleti_tutorial", "stages",
-                                         "ana"))["fields"]
+    fields = stage_fields("srsoleti_tutorial", "ana")
     # An edit changes what was given; the new stage took the original's defaults.
     assert fields["completion_pct"] == 80 and fields["software_version"] == "Non provide"
     assert fields["param_overrides"] == [["-Oa=", "1"]]
@@ -212,10 +207,7 @@ def test_job_type_edit_and_launch_template_edit(tutorial, command):
                   "--poms_role", "analysis", "--launch_script", "fife_launch -c", "x.cfg",
                   "--def_parameter", '[["-Oa=",', '"1"]]', "--output_file_patterns", "%.root")
     assert ran.code == 0, ran.err + ran.log
-    from poms_client.api import Api
-    from poms_client.config import resolve
-    api = Api(resolve())
-    ini = api.get(api.experiment_path("job_types", "mine"))["ini"]
+    ini = definition("job_types", "mine")
     assert ini["launch_script"] == "fife_launch -c x.cfg"
     assert ini["parameters"] == '[["-Oa=", "1"]]' and ini["output_file_patterns"] == "%.root"
     bad = command("job_type_edit", "--action", "copy", "--name", "mine",
@@ -233,8 +225,7 @@ def test_job_type_edit_and_launch_template_edit(tutorial, command):
                   "--setup", "source", "/cvmfs/setup.sh", "--poms_role", "analysis",
                   env={"EXPERIMENT": "mu2e"})
     assert ran.code == 0, ran.err + ran.log
-    assert api.get(api.experiment_path("login_setups", "mine_login"))["ini"]["setup"] == \
-        "source /cvmfs/setup.sh"
+    assert definition("login_setups", "mine_login")["setup"] == "source /cvmfs/setup.sh"
     missing = command("launch_template_edit", "--action", "add", "--launch_name", "x",
                       "--poms_role", "analysis")
     assert missing.code == 1 and "Failed: ('failed', -1)" in missing.log

@@ -9,8 +9,9 @@ import pytest
 
 import poms_client
 from app.extensions import db
-from app.models import Credential, Submission, SubmissionEvent
+from app.models import Submission, SubmissionEvent
 from tests.api.support import TUTORIAL, bearer_token_file, tutorial_text
+from tests.client.support import api, credentials, definition, stage_fields
 
 
 @pytest.fixture
@@ -153,7 +154,7 @@ def test_stage_edits_parameter_overrides_and_campaign_removal(tutorial, client_e
     assert poms_client.update_campaign_stage(
         stage, experiment="mu2e", completion_pct=75, campaign_stage_type="test",
         no_such_column=1) == ("status_code", 200)
-    fields = _stage_fields(client_env, "ana")
+    fields = stage_fields("srsoleti_tutorial", "ana")
     assert fields["cs_split_type"] == "nfiles(2)" and fields["completion_pct"] == 75
     assert fields["stage_type"] == "test" and fields["completion_type"] == "located"
     assert fields["software_version"] == "MDC2020u"
@@ -174,15 +175,6 @@ def test_stage_edits_parameter_overrides_and_campaign_removal(tutorial, client_e
     assert status == 404 and "no campaign" in json.loads(data)["msg"]
 
 
-def _stage_fields(client_env, stage: str) -> dict:
-    from poms_client.api import Api
-    from poms_client.config import resolve
-
-    api = Api(resolve())
-    return api.get(api.experiment_path("campaigns", "srsoleti_tutorial", "stages",
-                                       stage))["fields"]
-
-
 def test_job_types_and_login_setups(tutorial, client_env):
     assert poms_client.job_type_edit(
         "%.root", "fife_launch -c $UPLOADS/x.cfg", def_parameter='[["-Oa=", "1"]]',
@@ -194,10 +186,7 @@ def test_job_types_and_login_setups(tutorial, client_env):
         poms_client.job_type_edit(None, "x", action="add", name="mine", experiment="mu2e")
     assert taken.value.status == 409
 
-    from poms_client.api import Api
-    from poms_client.config import resolve
-    api = Api(resolve())
-    mine = api.get(api.experiment_path("job_types", "mine"))
+    mine = api().get(api().experiment_path("job_types", "mine"))
     assert mine["ini"]["parameters"] == '[["-Ob=", "2"]]'
     assert mine["ini"]["output_file_patterns"] == "%.root"
 
@@ -216,9 +205,8 @@ def test_job_types_and_login_setups(tutorial, client_env):
     assert poms_client.login_setup_edit("mu2egpvm02.fnal.gov", None, None, action="edit",
                                         name="mine_login", experiment="mu2e") == (
         "status_code", 200)
-    login = api.get(api.experiment_path("login_setups", "mine_login"))["ini"]
-    assert login == {"host": "mu2egpvm02.fnal.gov", "account": "mu2epro",
-                     "setup": "source setup.sh"}
+    assert definition("login_setups", "mine_login") == {
+        "host": "mu2egpvm02.fnal.gov", "account": "mu2epro", "setup": "source setup.sh"}
 
     data, status = poms_client.job_type_rm("mu2e", "mu2e_reco_srsoleti_jobtype")
     assert status == 409 and "srsoleti_tutorial/reco" in json.loads(data)["message"]
@@ -308,22 +296,22 @@ def test_launches_return_the_original_303_and_the_submission(tutorial, queued, c
     assert refused.value.status == 403
 
 
-def test_credentials_go_to_the_credentials_store_and_refresh_sees_their_age(dev_server,
-                                                                            tmp_path, app):
+class RefreshOptions:
+    """The upload_file command's options that check_stale_* read."""
+    experiment, poms_role, test, verbose = "mu2e", "analysis", None, False
+
+
+def test_a_credential_is_kept_and_refresh_sees_its_age(dev_server, tmp_path):
     token = tmp_path / "bt_u1000"
     token.write_bytes(bearer_token_file(30 * 86400))
-
-    class Options:
-        experiment, poms_role, test, verbose = "mu2e", "analysis", None, False
-
-    assert poms_client.check_stale_token(Options) is True
-    assert poms_client.upload_file(str(token), experiment="mu2e") is True
-    kept = db.session.query(Credential).one()
-    assert kept.kind == "token" and kept.role == "analysis"
-    assert poms_client.check_stale_token(Options) is False
-    assert poms_client.check_stale_proxy(Options) is True
+    assert poms_client.check_stale_token(RefreshOptions) is True
+    assert poms_client.upload_credential(str(token), experiment="mu2e") is True
+    kept = credentials()
+    assert [(c["kind"], c["role"]) for c in kept] == [("token", "analysis")]
+    assert poms_client.check_stale_token(RefreshOptions) is False
+    assert poms_client.check_stale_proxy(RefreshOptions) is True
     with pytest.raises(poms_client.PomsCallError) as refused:
-        poms_client.upload_file(str(token), role="production")
+        poms_client.upload_credential(str(token), role="production")
     assert refused.value.status == 403
 
 
