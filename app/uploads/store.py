@@ -32,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import audit
@@ -410,7 +411,15 @@ def save_uploads(
         audit(experiment, user, action, f"{name} of {user.username}", before, _facts(row))
         saved.append(Saved(row, before is not None, parsed))
     _sync_dir(folder)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another upload of one of these names (the person's other tab or script) committed
+        # first; the caller's rollback takes the files written here away again.
+        raise UploadRefused([Refusal(
+            ", ".join(name for name, *_ in checked),
+            "another upload of the same name finished first: look at your files and try again",
+        )]) from None
     pending = _pending(db.session())
     _sweep_orphans(folder, {row.stored_name for row in uploads_of(experiment, user)}
                    | {p.name for p in pending["written"] + pending["obsolete"]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import threading
 import time
 from datetime import timedelta
 
@@ -300,3 +301,31 @@ def test_files_a_crash_left_behind_are_swept_once_old(people, uploads_dir):
     assert not old.exists() and young.exists()
     assert store.read_upload(store.find_upload(mu2e(), person("alice"), "a.cfg"),
                              directory=uploads_dir) == CFG
+
+
+def test_two_uploads_of_one_name_at_once_keep_one_and_refuse_the_other(people, uploads_dir):
+    save(people, "alice", [("reco.cfg", b"first")], commit=False)
+    outcome = {}
+
+    def the_other_tab():
+        with people.app_context():
+            try:
+                save(people, "alice", [("reco.cfg", b"second")])
+                outcome["kept"] = True
+            except store.UploadRefused as err:
+                outcome["refused"] = str(err)
+                db.session.rollback()
+
+    other = threading.Thread(target=the_other_tab)
+    other.start()
+    # Its file written, the other upload has looked for a reco.cfg and found none committed.
+    deadline = time.monotonic() + 30
+    while len(files_on_disk(uploads_dir)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    db.session.commit()
+    other.join(60)
+    assert outcome == {"refused": "reco.cfg: another upload of the same name finished first: "
+                                  "look at your files and try again"}
+    row = store.find_upload(mu2e(), person("alice"), "reco.cfg")
+    assert store.read_upload(row, directory=uploads_dir) == b"first"
+    assert len(files_on_disk(uploads_dir)) == 1
