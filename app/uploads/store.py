@@ -220,11 +220,11 @@ def _pending(session) -> dict:
     return session.info.setdefault(_PENDING, {"written": [], "obsolete": []})
 
 
-def _after_new_file(path: Path) -> None:
+def _unlink_unless_committed(path: Path) -> None:
     _pending(db.session())["written"].append(path)
 
 
-def _after_commit_unlink(path: Path) -> None:
+def _unlink_once_committed(path: Path) -> None:
     _pending(db.session())["obsolete"].append(path)
 
 
@@ -390,14 +390,14 @@ def save_uploads(
     saved = []
     for name, data, parsed, work in checked:
         path = _write_new(folder, data)
-        _after_new_file(path)
+        _unlink_unless_committed(path)
         row = existing.get(name)
         before = _facts(row) if row is not None else None
         if row is None:
             row = UploadedFile(experiment=experiment, experimenter=user, name=name)
             db.session.add(row)
         else:
-            _after_commit_unlink(path_of(row, directory))
+            _unlink_once_committed(path_of(row, directory))
         row.size = len(data)
         row.sha256 = hashlib.sha256(data).hexdigest()
         row.stored_name = path.name
@@ -466,7 +466,7 @@ def remove_upload(row: UploadedFile, who: Experimenter, *, directory: str | os.P
     action = "credential removed" if row.is_credential else "file removed"
     audit(row.experiment, who, action, f"{row.name} of {row.experimenter.username}",
           _facts(row), None)
-    _after_commit_unlink(path_of(row, directory))
+    _unlink_once_committed(path_of(row, directory))
     db.session.delete(row)
     db.session.flush()
 
