@@ -21,6 +21,7 @@ from sqlalchemy import insert, select, update
 
 from app.batch.base import engine_from_config
 from app.batch.jobsub import parse_submit_output, parse_submitted_jobs
+from app.credentials.parse import CredentialError
 from app.extensions import db
 from app.launching import snapshots
 from app.launching.command import LaunchContext, LaunchError, LaunchPlan, build_plan
@@ -35,6 +36,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.tracking import states
+from app.uploads.store import credential_for
 
 log = logging.getLogger(__name__)
 
@@ -63,20 +65,18 @@ def stage_held(stage: CampaignStage) -> bool:
 def find_credential(config, experiment, user, poms_role: str) -> tuple[str, str]:
     """(variable, path) of the credential this launch uses, or ("", "") when none is usable.
 
-    The uploaded credential (app/credentials) of the launching person for this kind of
-    work: a bearer token (BEARER_TOKEN_FILE) first, else an X.509 proxy (X509_USER_PROXY).
+    The launching person's uploaded proxy or token for this kind of work (app/uploads): a
+    bearer token (BEARER_TOKEN_FILE) first, else an X.509 proxy (X509_USER_PROXY).
     Without one the variable is left unset and the launch uses whatever its login host
     provides, as launches from a login host with its own credentials do.
     """
-    from app.credentials.store import CredentialError, credential_for
-
     try:
         row, path = credential_for(experiment, user, poms_role,
-                                   directory=config["POMS_CREDENTIALS_DIR"])
+                                   directory=config["POMS_UPLOADS_DIR"])
     except CredentialError as err:
         log.info("launch without a stored credential: %s", err)
         return "", ""
-    return ("BEARER_TOKEN_FILE" if row.kind == "token" else "X509_USER_PROXY"), str(path)
+    return ("BEARER_TOKEN_FILE" if row.credential_kind == "token" else "X509_USER_PROXY"), str(path)
 
 
 def _context(stage_data: dict, job_type: dict, login_setup: dict, *, stage: CampaignStage,
