@@ -16,8 +16,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from app.audit import audit
 from app.launching.command import LAUNCH_NAMES, LaunchError
 from app.launching.placeholders import PlaceholderError, expand_if_placeholders
+from app.launching.splits import parse_split_type
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,20 @@ def split_for(stage, test: bool) -> tuple[str, str]:
     if test and not _none(stage.test_split_type):
         return stage.test_split_type.strip(), "test"
     return (stage.cs_split_type or "").strip(), "launch"
+
+
+def set_test_split_type(stage, text: str, user) -> None:
+    """Set what the stage's test launches split by ("" or None: as its launches), checked
+    and audited; ValueError says what is wrong (caller commits). It is no INI field: the
+    original neither imports nor exports it."""
+    text = (text or "").strip()
+    value = "" if _none(text) else str(parse_split_type(text))
+    before = stage.test_split_type
+    if value != before:
+        stage.test_split_type = value
+        audit(stage.campaign.experiment, user, "test split type changed",
+              f"{stage.campaign.name} / {stage.name}", {"test_split_type": before},
+              {"test_split_type": value})
 
 
 def stage_dataset(stage) -> str:
