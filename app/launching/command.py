@@ -68,7 +68,6 @@ class LaunchContext:
     job_type_name: str = ""
     login_setup_name: str = ""
     software_version: str = ""
-    vo_role: str = ""
     dataset: str = ""  # "" when the launch reads no dataset
     param_overrides: Parameters = field(default_factory=list)
     test_param_overrides: Parameters = field(default_factory=list)

@@ -127,7 +127,6 @@ def _context(stage_data: dict, job_type: dict, login_setup: dict, *, stage: Camp
         job_type_name=job_type["name"],
         login_setup_name=login_setup["name"],
         software_version=stage_data["software_version"],
-        vo_role=stage_data["vo_role"],
         dataset=dataset,
         param_overrides=stage_data["param_overrides"],
         test_param_overrides=stage_data["test_param_overrides"],
@@ -180,6 +179,9 @@ def preview(stage: CampaignStage, user: Experimenter, *, test: bool, config,
     launcher = launcher_from_config(config)
     where = launcher.where(plan.account, plan.host) if launcher.kind == "ssh" else "this machine"
     warnings = list(plan.warnings)
+    if stage.stage_type == "approval":
+        warnings.insert(0, "an approval stage runs nothing: its submission waits for a "
+                           "person to approve it, as in the original")
     if not recovery_position:
         warnings += [f"{problem}: that recovery will not launch"
                      for problem in recovery_problems(job_type["name"], job_type["recoveries"])]

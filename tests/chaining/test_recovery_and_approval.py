@@ -136,6 +136,8 @@ def test_an_approval_stage_waits_then_its_dependents_read_its_input(launch_app, 
     gate.stage_type = "approval"
     gate.dataset_or_split_data = approval_input(tutorial)
     db.session.commit()
+    shown = service.preview(gate, tutorial.owner, test=False, config=launch_app.config)
+    assert shown.warnings[0].startswith("an approval stage runs nothing")
     submission, said = launch_now(gate, launch_app)
     assert said.endswith("awaiting approval") and submission.state == "Awaiting Approval"
     assert (submission.dataset, submission.dependents_dataset) == ("to_approve", "to_approve")

@@ -39,7 +39,7 @@ def context(**changes) -> LaunchContext:
         stage_id=7, stage_name="reco_fcl", stage_type="regular", job_type_id=2,
         job_type_name="reco_jobtype", login_setup_name="mu2e_login",
         launch_script="fife_launch", parameters=[["-c ", "reco.cfg"], ["--stage=", "base"]],
-        setup="setup fife_utils v3_5_0;", software_version="MDC2020t", vo_role="Analysis",
+        setup="setup fife_utils v3_5_0;", software_version="MDC2020t",
         dataset="mu2e_fcl_set", submission_id=41,
     )
     values.update(changes)
