@@ -1,11 +1,14 @@
 """Launching a stage: ask (write the submission row), then run (once), then record.
 
-  preview(stage, ...)        the dry run: exact command, environment, input; writes nothing
+  preview(stage, ...)        the dry run: the exact script (but for the submission's id),
+                             environment, input, warnings; writes nothing
   request_launch(stage, ...) checks the command builds, writes the submission (state New)
                              and its first history row; the caller commits, then enqueues
   run_launch(id, config)     in a worker: claims the submission (a guarded UPDATE, so a launch
                              never runs twice), snapshots the definitions, runs the script
-                             through the launcher, records the output file and batch ids
+                             through the launcher, records the output file and batch ids; an
+                             approval stage runs nothing and awaits approval, and so does a
+                             launch whose script ran await_approval
 
 Plain Python: the caller supplies the app config and commits (run_launch commits at each
 step itself, since a launch is long and each step must survive a crash of the worker).
