@@ -36,6 +36,7 @@ $(STAMP): requirements.txt pyproject.toml
 	  echo "make: $(VENV) is not a working Python 3.11 venv: recreating it"; rm -rf "$(VENV)"; fi; \
 	if [ ! -e "$(PY)" ]; then echo "make: creating $(VENV) with $$python"; \
 	  "$$python" -m venv "$(VENV)"; fi
+	@echo "make: installing requirements.txt into $(VENV) (minutes on a new venv: gssapi builds from source)"
 	"$(PY)" -m pip install --disable-pip-version-check -q -r requirements.txt
 	"$(PY)" -m pip install --disable-pip-version-check -q -e . --no-deps  # the `poms` client
 	@touch "$@"
