@@ -122,7 +122,7 @@ def test_make_run_then_make_test_on_a_fresh_debian_12(fresh_machine, request):
         while time.monotonic() - started < RUN_TIMEOUT:
             if run.poll() is not None:
                 pytest.fail(f"`make run` exited {run.returncode} before serving:\n"
-                            f"{machine.log('make-run.log')}", pytrace=False)
+                            f"{machine.log('make-run.log', 4000)}", pytrace=False)
             page = front_page(url)
             if page is not None:
                 break
