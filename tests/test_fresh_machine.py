@@ -136,6 +136,7 @@ def test_make_run_then_make_test_on_a_fresh_debian_12(fresh_machine, request):
         assert "<svg" in campaign and "cannot be drawn" not in campaign, (
             f"the demo campaign's page draws no graph (Graphviz?):\n{campaign[:4000]}")
     finally:
+        stopping = time.monotonic()
         code = stop_group(run)
     assert code in (130, 0, -2), (f"`make run` did not stop cleanly on Ctrl-C ({code}):\n"
                                   f"{machine.log('make-run.log')}")
@@ -143,6 +144,7 @@ def test_make_run_then_make_test_on_a_fresh_debian_12(fresh_machine, request):
     while machine.processes() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not machine.processes(), f"left running after Ctrl-C: {machine.processes()}"
+    stop_s = time.monotonic() - stopping
     for package in ("chromium", "postgresql", "krb5-kdc"):
         assert not machine.installed(package), f"`make run` installed {package}, a test's"
 
@@ -156,5 +158,5 @@ def test_make_run_then_make_test_on_a_fresh_debian_12(fresh_machine, request):
     assert code == 0, f"`make test` failed ({code}) on the fresh machine:\n{out[-8000:]}"
     assert re.search(r"\b\d+ passed\b", summary), summary
     assert not re.search(r"failed|error|skipped|deselected", summary), summary
-    report(request.config, f"fresh machine: make run served in {run_s:.0f} s, "
-           f"make test passed in {test_s:.0f} s ({summary.strip('= ')})")
+    report(request.config, f"fresh machine: make run served in {run_s:.0f} s and stopped in "
+           f"{stop_s:.0f} s; make test passed in {test_s:.0f} s ({summary.strip('= ')})")
