@@ -30,13 +30,20 @@ files needs a different one of them, so together they fail when any package, the
   tests/e2e/test_mu2e_tutorial.py     a whole campaign (launch, local jobs, chaining,
                                       recovery) from ../shared's Mu2e tutorial
 
-about 20 tests, half a minute once installed. `-m "not htcondor and not fresh_machine"`
-keeps out the two kinds that build Debian roots of their own (chroot within chroot).
-debootstrap is in the test set for those two and is installed here, but not exercised.
+18 tests, 25-45 s once installed. `-m "not htcondor and not fresh_machine"` keeps out the
+two kinds that build Debian roots of their own (a chroot within the chroot), should one of
+these files ever hold one. debootstrap is in the test set for those two kinds and is
+installed here, but not exercised.
 
-Timing on this machine: building the root about 30 s (cached in /var/tmp, or built in the
-background by .ci/run); in the root, `make run` to a served page 2-4 minutes (apt, then pip,
-gssapi's build about 35 s of it), `make test` 1-2 minutes (apt, then the subset).
+Timing on this machine (2 cores, busy with other sessions' tests): the root builds in about
+a minute (cached in /var/tmp; .ci/run builds it in the background while the suite starts);
+in the root, `make run` serves after 2-4 minutes (apt, then pip: gssapi's build is about
+35 s of it) and `make test` passes 1.5-3 minutes later (apt, then the subset). The whole
+test took 3.5 minutes with the root's changes in memory.
+
+It fails when `make run` or `make test` would fail on a fresh machine: with libkrb5-dev
+taken out of scripts/system-packages, `make run` stopped at pip's gssapi build
+("krb5-config: not found") and this test failed with that log.
 """
 from __future__ import annotations
 
