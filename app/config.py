@@ -66,9 +66,10 @@ def load_config(instance_path: Path, environ=None) -> dict:
         # kerberos mode: the service a ticket must be for ("HTTP@poms.fnal.gov" or
         # "HTTP/poms.fnal.gov@FNAL.GOV"); empty accepts a ticket for any key in the keytab.
         "POMS_SERVICE_PRINCIPAL": environ.get("POMS_SERVICE_PRINCIPAL", ""),
-        # Uploaded grid credentials (X.509 proxies, bearer tokens): outside the web root.
-        "POMS_CREDENTIALS_DIR": environ.get("POMS_CREDENTIALS_DIR")
-        or str(instance_path / "credentials"),
+        # Uploaded files (CFG files, scripts, proxies, tokens): outside the web root, and
+        # what each experimenter may keep there per experiment (app/uploads/store.py).
+        "POMS_UPLOADS_DIR": environ.get("POMS_UPLOADS_DIR") or str(instance_path / "uploads"),
+        "POMS_UPLOADS_QUOTA_BYTES": _int(environ, "POMS_UPLOADS_QUOTA_BYTES", 10 * 1024 * 1024),
         "POMS_HOST": environ.get("POMS_HOST", "127.0.0.1"),
         "POMS_PAGE_SIZE": _int(environ, "POMS_PAGE_SIZE", 25),
         "POMS_MAX_UPLOAD_BYTES": _int(environ, "POMS_MAX_UPLOAD_BYTES", 1024 * 1024),

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from poms_client.api import Api, ApiFailure
-from poms_client.render import bar, table
+from poms_client.render import bar, size, table
 
 
 class Usage(Exception):
@@ -235,6 +236,89 @@ def credentials(api: Api, args) -> Result:
              "RENEW" if c["renew"] else ""] for c in items]
     return Result({"credentials": items, "total": total},
                   table(["id", "role", "kind", "expires", "left", ""], rows))
+
+
+# --- uploaded files ($UPLOADS) ---------------------------------------------------------
+
+
+def _credential_words(c: dict | None) -> str:
+    if not c:
+        return ""
+    kind = "X.509 proxy" if c["kind"] == "proxy" else "bearer token"
+    return f"{kind} for {c['role']} work, expires {c['expires']} ({c['time_left']})"
+
+
+def _usage_words(answer: dict) -> str:
+    return f"you use {size(answer['used'])} of your {size(answer['quota'])}"
+
+
+@command("upload-file", "upload files your launches find as $UPLOADS/NAME (CFG files, "
+         "scripts, your proxy or token); a file of the same name is replaced",
+         arg("files", nargs="+", metavar="FILE", help="each is kept under its own name"),
+         arg("--role", choices=["analysis", "production"],
+             help="what work a proxy or token among them is for (default: production when "
+                  "its name says so, else analysis)"))
+def upload_file(api: Api, args) -> Result:
+    parts = [("files", (Path(name).name, _read(name), "application/octet-stream"))
+             for name in args.files]
+    answer = api.post(api.experiment_path("uploads"), files=parts,
+                      params={"role": args.role} if args.role else None)
+    lines = []
+    for f in answer["files"]:
+        line = f"{'replaced' if f['replaced'] else 'uploaded'} {f['name']} ({size(f['size'])})"
+        if f["credential"]:
+            line += ": " + _credential_words(f["credential"])
+        lines.append(line)
+    lines += [f"warning: {w}" for w in answer["warnings"]]
+    lines.append(_usage_words(answer))
+    return Result(answer, "\n".join(lines))
+
+
+@command("uploaded-files", "your uploaded files in the experiment, and your quota")
+def uploaded_files(api: Api, args) -> Result:
+    usage = api.get(api.experiment_path("uploads"), params={"per_page": 200})
+    items, total = usage["items"], usage["total"]
+    if usage["pages"] > 1:
+        items, total = api.pages(api.experiment_path("uploads"))
+    rows = []
+    for f in items:
+        c = f["credential"]
+        note = ""
+        if c:
+            note = "EXPIRED" if c["expired"] else ("RENEW" if c["renew"] else "")
+            note = " ".join(filter(None, [note, "in use" if c["in_use"] else ""]))
+        rows.append([f["name"], size(f["size"]), f["uploaded"], _credential_words(c), note])
+    text = table(["name", "size", "uploaded", "credential", ""], rows)
+    return Result({"files": items, "total": total, "used": usage["used"],
+                   "quota": usage["quota"]}, text + "\n" + _usage_words(usage))
+
+
+@command("download-file", "fetch one of your uploaded files (to standard output, or -o PATH)",
+         arg("name"), arg("--output", "-o", help="write to this file (made owner-only)"))
+def download_file(api: Api, args) -> Result:
+    if args.json and not args.output:
+        raise Usage("download-file --json needs -o PATH: the file itself is not JSON")
+    data = api.get(api.experiment_path("uploads", args.name), expect_json=False).content
+    if args.output:
+        # Owner-only from the start: the file may be a proxy or a token.
+        try:
+            fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+        except OSError as err:
+            raise ApiFailure(f"{args.output}: {err.strerror}") from None
+        return Result({"name": args.name, "file": args.output, "size": len(data)},
+                      f"wrote {args.output} ({size(len(data))})")
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+    return Result({}, "")
+
+
+@command("remove-file", "remove uploaded files", arg("names", nargs="+", metavar="NAME"))
+def remove_file(api: Api, args) -> Result:
+    removed = [api.delete(api.experiment_path("uploads", name)) for name in args.names]
+    return Result({"removed": removed}, "\n".join(f"removed {f['name']}" for f in removed))
 
 
 @command("token", "API tokens for scripts: create NAME [--days N], list, revoke ID",

@@ -20,3 +20,15 @@ def bar(done: int, failed: int, total: int, width: int = 20) -> str:
     full = round(width * done / total)
     bad = min(width - full, round(width * failed / total))
     return "[" + "#" * full + "x" * bad + "." * (width - full - bad) + "]"
+
+
+def size(count: int) -> str:
+    """Bytes for people: 512 bytes, 2.1 KiB, 10.0 MiB."""
+    if count < 1024:
+        return f"{count} byte{'s' if count != 1 else ''}"
+    value = float(count)
+    for unit in ("KiB", "MiB", "GiB"):
+        value /= 1024
+        if value < 1024 or unit == "GiB":
+            break
+    return f"{value:.1f} {unit}"

@@ -17,6 +17,7 @@ def register(app: Flask) -> None:
         general,
         signatures,
         submissions,
+        uploads,
     )
     from app.api.core import bp, jsonify_api_answers
     from app.blueprints import tokens

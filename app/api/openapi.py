@@ -158,9 +158,10 @@ SCHEMAS: dict[str, dict] = {
     },
     "Credential": {
         "type": "object",
-        "required": ["id", "role", "kind", "expires"],
+        "required": ["id", "name", "role", "kind", "expires"],
         "properties": {
-            "id": {"type": "integer"},
+            "id": {"type": "integer", "description": "the uploaded file's id"},
+            "name": {"type": "string", "description": "the uploaded file's name"},
             "role": {"type": "string", "enum": ["analysis", "production"]},
             "kind": {"type": "string", "enum": ["proxy", "token"]},
             "subject": {"type": "string"},
@@ -170,7 +171,43 @@ SCHEMAS: dict[str, dict] = {
             "expired": {"type": "boolean"},
             "renew": {"type": "boolean", "description": "under 7 days left"},
             "time_left": {"type": "string"},
+            "in_use": {"type": "boolean",
+                       "description": "launches of this kind of work use this one"},
         },
+    },
+    "UploadedFile": {
+        "type": "object",
+        "required": ["id", "name", "size", "sha256", "uploaded", "credential"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string", "description": "launches find it as $UPLOADS/<name>"},
+            "size": {"type": "integer", "minimum": 0, "description": "bytes"},
+            "sha256": {"type": "string"},
+            "uploaded": _TIME,
+            "credential": {"oneOf": [{"type": "null"}, ref("Credential")],
+                           "description": "set when the file is a proxy or a token"},
+            "replaced": {"type": "boolean",
+                         "description": "(upload answer) it replaced a file of that name"},
+        },
+    },
+    "Usage": {
+        "type": "object",
+        "required": ["used", "quota"],
+        "properties": {
+            "used": {"type": "integer", "minimum": 0,
+                     "description": "bytes your uploaded files take in this experiment"},
+            "quota": {"type": "integer", "description": "bytes you may keep there"},
+        },
+    },
+    "UploadResult": {
+        "allOf": [ref("Usage"), {
+            "type": "object",
+            "required": ["files", "warnings"],
+            "properties": {
+                "files": {"type": "array", "items": ref("UploadedFile")},
+                "warnings": {"type": "array", "items": {"type": "string"}},
+            },
+        }],
     },
     "Submission": {
         "type": "object",

@@ -134,9 +134,11 @@ def _bool(body: dict, name: str) -> bool:
 @route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/launch", "POST",
        tag="launching", summary="Launch a stage (test or production), or show the dry run",
        description="Body {\"test\": bool, \"dry_run\": bool}. A dry run answers 200 with the "
-                   "exact command, environment and input and writes nothing. A launch writes "
-                   "the submission (state New) and queues it: 202. A held stage keeps it "
-                   "waiting until released. 422 when the command cannot be built.",
+                   "exact launch script (`command`: the bytes the submission's command will "
+                   "hold, but for its id in POMS_TASK_ID and POMS4_SUBMISSION_ID, unknown "
+                   "before the launch), environment and input, and writes nothing. A launch "
+                   "writes the submission (state New) and queues it: 202. A held stage keeps "
+                   "it waiting until released. 422 when the command cannot be built.",
        examples=EXAMPLES,
        body=json_of({"type": "object", "properties": {
            "test": {"type": "boolean", "default": False},
@@ -144,7 +146,9 @@ def _bool(body: dict, name: str) -> bool:
        responses={200: ("the dry run", json_of({"type": "object", "required": [
                       "dry_run", "command", "environment"], "properties": {
                       "dry_run": {"type": "boolean"}, "command": {"type": "string"},
-                      "script": {"type": "string"}, "environment": {"type": "object"},
+                      "command_line": {"type": "string"},
+                      "warnings": {"type": "array", "items": {"type": "string"}},
+                      "environment": {"type": "object"},
                       "input": {"type": "object"}, "launcher": {"type": "string"},
                       "where": {"type": "string"}, "held": {"type": "boolean"}}})),
                   202: ("queued", json_of({"type": "object", "required": ["submission"],
@@ -166,8 +170,9 @@ def launch_stage(experiment, campaign, stage):
         except LaunchError as err:
             raise ApiError(422, f"cannot launch: {err}") from None
         return jsonify({
-            "dry_run": True, "test": test, "command": shown.plan.command,
-            "script": shown.plan.script, "environment": shown.plan.env,
+            "dry_run": True, "test": test, "command": shown.plan.script,
+            "command_line": shown.plan.command, "warnings": shown.warnings,
+            "environment": shown.plan.env,
             "input": {"dataset": shown.input.dataset, "files": shown.input.files,
                       "note": shown.input.note},
             "launcher": shown.launcher, "where": shown.where, "held": service.stage_held(row),
@@ -428,7 +433,8 @@ SUBMISSION_ACTIONS = {
     "hold": "Hold a submission's idle and running jobs",
     "release": "Release a held submission",
     "approve": "Approve a submission of an approval stage (it completes)",
-    "refuse": "Refuse a submission of an approval stage (it is cancelled)",
+    "refuse": "Refuse a submission of an approval stage (it is removed, as the original's "
+              "UnApprove)",
 }
 
 
@@ -498,7 +504,8 @@ def schedule_stage(experiment, campaign, stage):
                                  "type": {"type": "string"},
                                  "file_count": {"type": "integer"},
                                  "files": {"type": "array"},
-                                 "note": {"type": "string"}}})),
+                                 "note": {"type": "string"},
+                                 "problem": {"type": "string"}}})),
                   202: ("queued", json_of({"type": "object", "required": ["submission"],
                         "properties": {"submission": ref("Submission"),
                                        "queued": {"type": "boolean"}}}))})
@@ -521,6 +528,7 @@ def recover_submission(experiment, submission_id):
         return jsonify({
             "dry_run": True, "recovers": shown.submission_id, "position": shown.position,
             "type": shown.type, "file_count": len(shown.files), "note": shown.note,
+            "problem": shown.problem,
             "files": [{"name": f.name, "reason": f.reason} for f in shown.files[:1000]],
         })
     try:

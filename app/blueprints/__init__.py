@@ -2,13 +2,13 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.blueprints import admin, auth, campaigns, credentials, definitions, submissions
+    from app.blueprints import admin, auth, campaigns, definitions, submissions, uploads
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(campaigns.bp)
     app.register_blueprint(definitions.bp)
     app.register_blueprint(admin.bp)
-    app.register_blueprint(credentials.bp)
+    app.register_blueprint(uploads.bp)
     from app.blueprints import signatures  # failure signatures (app/logs)
     app.register_blueprint(signatures.bp)
     from app.blueprints.ucondb import bp as ucondb_bp  # the embedded UconDB server

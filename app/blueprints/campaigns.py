@@ -321,6 +321,29 @@ def stage_field(experiment, stage_id, key):
     )
 
 
+@bp.route("/stage/<int:stage_id>/test_split_type", methods=["GET", "POST"])
+@login_required
+def stage_test_split_type(experiment, stage_id):
+    """What the stage's test launches split by: a stage field the INI file does not carry."""
+    access = experiment_access(experiment)
+    stage = _stage(access, stage_id)
+
+    def save(raw: str) -> None:
+        try:
+            inputs.set_test_split_type(stage, raw, access.user)
+        except ValueError as err:
+            raise InvalidCampaign([Problem("stage page", f"campaign_stage {stage.name}",
+                                           "test_split_type", str(err))]) from None
+
+    return inline_edit(
+        "test_split_type", read=lambda: stage.test_split_type, save=save,
+        endpoint=url_for("campaigns.stage_test_split_type", experiment=experiment,
+                         stage_id=stage_id),
+        may_edit=permissions.may_edit(access, stage.campaign),
+        refusal=f"acting as {access.role}, you may not change campaign {stage.campaign.name}",
+    )
+
+
 @bp.get("/stage/<int:stage_id>/splits")
 @login_required
 def stage_splits(experiment, stage_id):

@@ -32,6 +32,7 @@ OPERATORS = ("=", "!=", "<", ">", "<=", ">=", "like", "not like", "in", "not in"
 MODIFIERS = ("limit", "offset", "stride", "availability")
 BUILTIN_DIMENSIONS = {
     "file_name", "file_id", "file_size", "version", "run_number", "data_tier", "create_date",
+    "end_time",
     "snapshot_id", "snapshot_for_project_name", "project_name", "consumed_status",
     "process_status",
 }

@@ -10,6 +10,7 @@ Dimensions understood (anything else is a metadata field in the JSON, e.g.
 `Mu2e.description foo` or `file_format art`):
 
     file_name, file_id, file_size, version, run_number, data_tier, create_date,
+    end_time (metadata; create_date for a file without one),
     defname:, ischildof:( ), isparentof:( ), snapshot_id, snapshot_for_project_name,
     project_name [and consumed_status X] [and process_status Y], consumed_status,
     process_status, with limit/offset/stride/availability
@@ -306,14 +307,28 @@ class Compiler:
     def _dim_file_size(self, node):
         return self._numbers(F.size, node, "whole number")
 
-    def _dim_create_date(self, node: Predicate):
+    @staticmethod
+    def _one_date(node: Predicate) -> datetime:
         if node.op in ("like", "not like", "in", "not in") or len(node.values) != 1:
-            raise DimensionError("create_date takes one date and =, !=, <, >, <= or >=")
+            raise DimensionError(f"{node.dimension} takes one date and =, !=, <, >, <= or >=")
         try:
-            when = parse_date(node.values[0])
+            return parse_date(node.values[0])
         except ValueError as err:
             raise DimensionError(str(err)) from None
-        return _compare(F.create_date, node.op, when)
+
+    def _dim_create_date(self, node: Predicate):
+        return _compare(F.create_date, node.op, self._one_date(node))
+
+    def _dim_end_time(self, node: Predicate):
+        """SAM's end_time (file metadata, which the original's `new` split windows by); a
+        file declared here without one is taken at its create_date."""
+        when = self._one_date(node)
+        text = F.file_metadata["end_time"].as_string()
+        # ISO text compares as the date does: its first 19 characters, YYYY-MM-DDTHH:MM:SS.
+        stamp = func.substr(func.replace(text, " ", "T"), 1, 19)
+        return or_(and_(text.is_not(None),
+                        _compare(stamp, node.op, when.strftime("%Y-%m-%dT%H:%M:%S"))),
+                   and_(text.is_(None), _compare(F.create_date, node.op, when)))
 
     def _dim_snapshot_id(self, node: Predicate):
         try:

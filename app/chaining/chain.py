@@ -8,12 +8,20 @@ not settled yet. For a Located one:
      list), the first type whose file list (app/catalog/recovery.py) is not empty, plus
      any files an operator marked to be processed again, launches on exactly those files:
      a definition poms_recover_<submission>_<position> holding them, the recovery's
-     overrides added, recorded with recovery_of and recovery_position.
+     overrides added (after the stage's, winning over its test overrides, as the
+     original's launch_jobs: app/launching/command.py), %(dataset)s being that definition.
+     As the original, it records its family's first submission as its parent
+     (recovery_of, POMS_PARENT_TASK_ID); recovery_position is its place in the list. A
+     recovery whose overrides are not [key, value] pairs is not launched: its step says
+     why, naming the job type, recovery and entry (the original crashes on it).
   2. no recovery needed: each stage depending on this one launches by itself on the
      outputs of the family (the first submission and all its recoveries) whose names match
      its file_pattern_N (SAM wildcards: `%` any run, `%%` the same), as a definition
      named after the family's first submission (poms_depends_<id>_<N>, or
      poms_<user>_depends_... for analysis campaigns); %(dataset)s is that definition.
+     An approval or datatransfer stage's dependents read its input dataset instead (the
+     files of it matching the pattern), and so do those of a launch that ran
+     `await_approval --dataset D` (D), as in the original.
 
 Every decision first inserts its chain_step row with INSERT ... ON CONFLICT DO NOTHING on
 (parent submission, stage, kind): when two workers see the same completion at once, one
@@ -124,11 +132,13 @@ def _now():
 # --- recoveries ----------------------------------------------------------------------------
 
 
-def recovery_list(submission: Submission) -> list[tuple[str, list]]:
+def recovery_list(submission: Submission) -> list[tuple[str, object]]:
+    """[(type, overrides)] as stored: the overrides are checked when the recovery's command
+    is built, so a malformed list is refused there with a message naming it."""
     out = []
     for item in job_type_data(submission).get("recoveries") or []:
         if isinstance(item, list | tuple) and item:
-            out.append((str(item[0]), list(item[1]) if len(item) > 1 and item[1] else []))
+            out.append((str(item[0]), item[1] if len(item) > 1 and item[1] else []))
     return out
 
 
@@ -205,7 +215,11 @@ def launch_recovery(submission: Submission, position: int, rtype: str, overrides
     from app.results.memory import memory_recovery_overrides  # issue 7: memory failures
 
     more_memory, memory_raise = memory_recovery_overrides(submission)
-    overrides = list(overrides) + more_memory
+    if more_memory and isinstance(overrides, list | tuple):
+        overrides = [*overrides, *more_memory]
+    elif more_memory and not overrides:
+        overrides = more_memory
+    # (otherwise the stored list is malformed: the launch below refuses it, naming it)
     try:
         catalog.create_list_definition(defname, names)
         launched = service.request_launch(
@@ -242,11 +256,15 @@ def dependent_links(stage: CampaignStage) -> dict[int, list[StageDependency]]:
     return out
 
 
-def output_dims(family_ids: list[int], patterns: list[str]) -> str:
-    ids = ",".join(quote(str(i)) for i in family_ids)
+def output_dims(family_ids: list[int], patterns: list[str], dataset: str = "") -> str:
+    """The files a dependent reads: the family's outputs matching the patterns, or those
+    of `dataset` (an approval's input)."""
     likes = " or ".join(
         p if " " in p else f"file_name like {quote(p)}" for p in patterns
     )
+    if dataset:
+        return f"defname: {quote(dataset)} and ( {likes} )"
+    ids = ",".join(quote(str(i)) for i in family_ids)
     return f"poms_task_id {ids} and ( {likes} )"
 
 
@@ -264,14 +282,16 @@ def launch_dependents(root: Submission, config) -> Settled:
         if step is None:
             continue
         patterns = [link.file_pattern for link in links]
-        dims = output_dims(family_ids, patterns)
         try:
+            dims = output_dims(family_ids, patterns, root.dependents_dataset)
             names = catalog.list_files(dims)
-        except (CatalogError, DimensionError) as err:
+        except (CatalogError, DimensionError, ValueError) as err:
             step.note = f"outputs not found: {err}"
             continue
         if not names:
-            step.note = f"no outputs of {root.id} match {', '.join(patterns)}"
+            read = (f"no files of {root.dependents_dataset}" if root.dependents_dataset
+                    else f"no outputs of {root.id}")
+            step.note = f"{read} match {', '.join(patterns)}"
             out.notes.append(f"{child.name}: {step.note}")
             continue
         defname = dependency_definition_name(root.id, number, analysis_user)

@@ -84,6 +84,8 @@ def recover_command(submission_id, rtype, dry_run, username):
                    f"{shown.submission_id}: {len(shown.files)} files")
         if shown.note:
             click.echo(f"# {shown.note}")
+        if shown.problem:
+            click.echo(f"# cannot launch: {shown.problem}")
         for f in shown.files:
             click.echo(f"{f.name}\t{f.reason}")
         return

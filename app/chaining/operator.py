@@ -19,6 +19,8 @@ from app.catalog.recovery import RecoveryFile
 from app.chaining import chain
 from app.chaining.delivery import catalog_for, project_name
 from app.extensions import db
+from app.launching import service
+from app.launching.command import LaunchError
 from app.models import Experimenter, Submission
 from app.models.chaining import ReprocessMark
 from app.tracking import states
@@ -37,6 +39,7 @@ class RecoveryPreview:
     type: str
     files: list[RecoveryFile] = field(default_factory=list)
     note: str = ""
+    problem: str = ""  # why its command cannot be built (it would not launch)
 
 
 def last_of_family(submission: Submission) -> Submission:
@@ -67,7 +70,23 @@ def recovery_preview(submission: Submission, config, rtype: str | None = None
     note = "" if found else "nothing to recover: every input file was processed"
     if target.state not in RECOVERABLE:
         note = f"submission {target.id} is {target.state}: recoveries wait until it ends"
-    return RecoveryPreview(target.id, position, overrides_type or "", found, note)
+    problem = recovery_problem(target, position, overrides_type or "", config) if found else ""
+    return RecoveryPreview(target.id, position, overrides_type or "", found, note, problem)
+
+
+def recovery_problem(target: Submission, position: int, rtype: str, config) -> str:
+    """What stops the recovery's command from being built ("" when it builds): its dry
+    run, with the definition name it would read."""
+    overrides = dict(chain.recovery_list(target)).get(rtype, [])
+    try:
+        service.preview(target.stage, target.launcher or target.stage.campaign.owner,
+                        test=target.test, config=config,
+                        dataset_override=f"poms_recover_{target.id}_{position}",
+                        extra_overrides=overrides, recovery_of=target,
+                        recovery_position=position)
+    except LaunchError as err:
+        return str(err)
+    return ""
 
 
 def recover_now(submission: Submission, user: Experimenter, config,

@@ -69,6 +69,34 @@ def parse_credential(data: bytes) -> ParsedCredential:
     return parse_token(data)
 
 
+def recognise_credential(data: bytes) -> ParsedCredential | None:
+    """Is an uploaded file a proxy or a token? None for an ordinary file (a CFG, a script,
+    a certificate bundle); CredentialError for one that holds a private key or is shaped
+    like a token but cannot be used, since keeping it would only fail a launch later (or
+    keep a long-lived key POMS has no business holding)."""
+    if b"PRIVATE KEY-----" in data:
+        if b"-----BEGIN CERTIFICATE-----" not in data:
+            raise CredentialError(
+                "the file holds a private key and no proxy certificate: POMS keeps no "
+                "private keys but a proxy's (upload the x509up_u... file voms-proxy-init wrote)"
+            )
+        return parse_credential(data)
+    if len(data) <= MAX_BYTES and _looks_like_token(data):
+        return parse_credential(data)
+    return None
+
+
+def _looks_like_token(data: bytes) -> bool:
+    try:
+        text = data.decode("ascii").strip()
+    except UnicodeDecodeError:
+        return False
+    if text.lower().startswith("bearer "):
+        text = text[7:].strip()
+    # A JWT's header is base64url JSON, so it starts with the encoding of '{"'.
+    return text.startswith("eyJ") and bool(_JWT.match(text))
+
+
 # --- X.509 proxies ---------------------------------------------------------------------
 
 

@@ -59,11 +59,11 @@ def launch_command(experiment, campaign, stage, test, dry_run, username):
             shown = service.preview(stage_row, user, test=test, config=config)
         except LaunchError as err:
             _fail(f"cannot launch: {err}")
-        click.echo(f"# would run on {shown.where} ({shown.launcher} launcher):")
-        click.echo(shown.plan.command)
-        click.echo("# environment:")
-        for name, value in shown.plan.env.items():
-            click.echo(f"{name}={value}")
+        click.echo(f"# would run on {shown.where} ({shown.launcher} launcher), exactly this "
+                   "script (the submission's id is filled in at launch):")
+        for warning in shown.warnings:
+            click.echo(f"# warning: {warning}")
+        click.echo(shown.plan.script, nl=False)
         click.echo(f"# input: {shown.input.note}")
         for name in shown.input.files or []:
             click.echo(name)

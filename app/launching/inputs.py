@@ -3,14 +3,23 @@
 This is the one place a launch asks for its input: a dataset given for the launch (a
 dependency's outputs, a recovery's files), else the next slice of the stage's dataset by
 its split type (app/launching/splits.py, position kept per stage), else the stage's
-dataset as it is named.
+dataset as it is named. A test launch splits by the stage's test_split_type when it is set,
+as the original's get_dataset_for, from a position of its own (the original shares one
+position between both, which mixes the counters of two different split types).
+
+The campaign keywords are filled into the stage's dataset before it is split, so a split
+makes its definitions from the name the launch will use (the original fills them only
+into the name handed to the command, after splitting on the unfilled one).
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 
-from app.launching.command import LaunchError
+from app.audit import audit
+from app.launching.command import LAUNCH_NAMES, LaunchError
+from app.launching.placeholders import PlaceholderError, expand_if_placeholders
+from app.launching.splits import parse_split_type
 
 log = logging.getLogger(__name__)
 
@@ -30,21 +39,59 @@ def _none(value: str | None) -> bool:
     return not value or value.strip().lower() == "none"
 
 
+def split_for(stage, test: bool) -> tuple[str, str]:
+    """(split type, whose position) of the next launch: a test launch's test_split_type
+    when the stage has one, else cs_split_type."""
+    if test and not _none(stage.test_split_type):
+        return stage.test_split_type.strip(), "test"
+    return (stage.cs_split_type or "").strip(), "launch"
+
+
+def set_test_split_type(stage, text: str, user) -> None:
+    """Set what the stage's test launches split by ("" or None: as its launches), checked
+    and audited; ValueError says what is wrong (caller commits). It is no INI field: the
+    original neither imports nor exports it."""
+    text = (text or "").strip()
+    value = "" if _none(text) else str(parse_split_type(text))
+    before = stage.test_split_type
+    if value != before:
+        stage.test_split_type = value
+        audit(stage.campaign.experiment, user, "test split type changed",
+              f"{stage.campaign.name} / {stage.name}", {"test_split_type": before},
+              {"test_split_type": value})
+
+
+def stage_dataset(stage) -> str:
+    """The stage's dataset field with the campaign keywords filled in (only those, and
+    only when it holds a placeholder, as the original fills a dataset)."""
+    keywords = {str(k): str(v) for k, v in (stage.campaign.keywords or {}).items()}
+    try:
+        return expand_if_placeholders(
+            stage.dataset_or_split_data or "", keywords,
+            f"stage {stage.name}: dataset_or_split_data", not_here=LAUNCH_NAMES,
+            not_here_why="only the campaign keywords are filled in a dataset, as in the "
+                         "original")
+    except PlaceholderError as err:
+        raise LaunchError(str(err)) from None
+
+
 def choose_input(stage, *, dataset_override: str | None = None, preview: bool = False,
-                 config=None) -> LaunchInput:
+                 config=None, test: bool = False) -> LaunchInput:
     """The input of the next launch of `stage`. preview=True must change nothing (dry run);
     otherwise the stage's splitter moves on, in the caller's transaction."""
     if dataset_override:
         return LaunchInput(dataset=dataset_override, note="dataset given for this launch")
-    dataset = stage.dataset_or_split_data
-    if config is not None and not _none(stage.cs_split_type):
-        return _next_slice(stage, dataset or "", preview, config)
+    dataset = stage_dataset(stage)
+    split, purpose = split_for(stage, test)
+    if config is not None and not _none(split):
+        return _next_slice(stage, split, purpose, dataset, preview, config)
     if _none(dataset):
         return LaunchInput(dataset="", note="this stage reads no dataset")
     return LaunchInput(dataset=dataset.strip(), note=f"the stage's dataset {dataset.strip()}")
 
 
-def _next_slice(stage, dataset: str, preview: bool, config) -> LaunchInput:
+def _next_slice(stage, split: str, purpose: str, dataset: str, preview: bool,
+                config) -> LaunchInput:
     from app.catalog.base import CatalogError
     from app.catalog.cache import make_catalog
     from app.catalog.dimensions import DimensionError
@@ -52,11 +99,10 @@ def _next_slice(stage, dataset: str, preview: bool, config) -> LaunchInput:
     from app.extensions import db
     from app.models.base import utcnow
 
-    split = stage.cs_split_type.strip()
     catalog = make_catalog(config, stage.campaign.experiment.name, db.session)
     try:
         got = stage_input(db.session, stage.id, split, dataset, catalog, utcnow(),
-                          preview_only=preview)
+                          preview_only=preview, purpose=purpose)
     except (CatalogError, DimensionError, ValueError) as err:
         raise LaunchError(f"stage {stage.name}: {split} over {dataset!r}: {err}") from None
     if got.done is not None:

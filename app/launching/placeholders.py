@@ -1,16 +1,20 @@
-"""Launch-time placeholders: `%(name)s` becomes its value, `%%` becomes `%`.
+"""Launch-time placeholders, filled as the original POMS fills them.
 
-The original expands with Python's `%` operator, which turns an unknown name into a crash
-halfway through a launch and a stray `%` into garbage. Here every placeholder is checked
-before anything runs: an unknown one is an error naming it and the place it was found.
-A `%` that starts no placeholder (a file pattern's `%.art`) stays as it is.
+The original formats text with Python's `%` operator over a dictionary
+(webservice/SubmissionsPOMS.py launch_jobs): `%(name)s` becomes the value, inserted as it is
+(no quoting: the text is shell on the launch host, and so is what is inserted), and `%%`
+becomes `%`. The same here, with two differences where the original breaks a launch:
+
+- an unknown name is an error naming it, the place it was found and the names known there,
+  said at the dry run and refusing the launch, where the original stops halfway through
+  the launch with a KeyError;
+- a `%` that starts no `%(name)s` (`date +%Y`, `100% done`) stays as it is, where Python's
+  `%` would stop the launch (or, for a bare `%s`, insert the whole dictionary).
 """
 from __future__ import annotations
 
 import re
-import shlex
-
-BUILTIN = ("dataset", "experiment", "experimenter", "version", "group", "role", "parameter")
+from collections.abc import Iterable
 
 _TOKEN = re.compile(r"%%|%\((?P<name>[^()]*)\)(?P<conv>[a-z]?)")
 
@@ -23,14 +27,14 @@ def names_in(text: str) -> list[str]:
     return [m.group("name") for m in _TOKEN.finditer(text or "") if m.group("name") is not None]
 
 
-def expand(text: str, values: dict[str, str], where: str, *, shell: bool = False) -> str:
-    """`text` with its placeholders replaced.
+def expand(text: str, values: dict[str, str], where: str, *,
+           not_here: Iterable[str] = (), not_here_why: str = "") -> str:
+    """`text` with its placeholders filled from `values`, as Python's `%` would.
 
-    shell=True is for trusted shell text (a login setup, a launch script): a value that is
-    not a plain word is inserted shell-quoted, so a dataset name holding `; rm -rf ~` stays
-    one word instead of becoming a command. Plain values (v1_0, mu2e, a dataset name) are
-    inserted as they are, exactly as the original did.
+    not_here: names that exist elsewhere but are not filled in this place (campaign
+    keywords in a login setup); an error for one of them says `not_here_why`.
     """
+    not_here = set(not_here)
 
     def one(match: re.Match) -> str:
         if match.group(0) == "%%":
@@ -40,10 +44,21 @@ def expand(text: str, values: dict[str, str], where: str, *, shell: bool = False
             raise PlaceholderError(
                 f"{where}: placeholder %({name}){conv} must end in 's', as in %({name})s"
             )
-        if name not in values:
-            known = ", ".join(f"%({k})s" for k in sorted(values))
-            raise PlaceholderError(f"{where}: unknown placeholder %({name})s (known: {known})")
-        value = str(values[name])
-        return shlex.quote(value) if shell else value
+        if name in values:
+            return str(values[name])
+        if name in not_here:
+            raise PlaceholderError(f"{where}: %({name})s is not filled here: {not_here_why}")
+        known = ", ".join(f"%({k})s" for k in sorted(values)) or "none"
+        raise PlaceholderError(f"{where}: unknown placeholder %({name})s (known here: {known})")
 
     return _TOKEN.sub(one, text or "")
+
+
+def expand_if_placeholders(text: str, values: dict[str, str], where: str, **kwargs) -> str:
+    """As the original fills the dataset, the version and the group: only when the text
+    holds both `%(` and `)s`, so a dataset written `a%%b` without placeholders stays as it
+    is (its `%%` is not halved)."""
+    text = text or ""
+    if "%(" in text and ")s" in text:
+        return expand(text, values, where, **kwargs)
+    return text

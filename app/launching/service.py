@@ -1,11 +1,14 @@
 """Launching a stage: ask (write the submission row), then run (once), then record.
 
-  preview(stage, ...)        the dry run: exact command, environment, input; writes nothing
+  preview(stage, ...)        the dry run: the exact script (but for the submission's id),
+                             environment, input, warnings; writes nothing
   request_launch(stage, ...) checks the command builds, writes the submission (state New)
                              and its first history row; the caller commits, then enqueues
   run_launch(id, config)     in a worker: claims the submission (a guarded UPDATE, so a launch
                              never runs twice), snapshots the definitions, runs the script
-                             through the launcher, records the output file and batch ids
+                             through the launcher, records the output file and batch ids; an
+                             approval stage runs nothing and awaits approval, and so does a
+                             launch whose script ran await_approval
 
 Plain Python: the caller supplies the app config and commits (run_launch commits at each
 step itself, since a launch is long and each step must survive a crash of the worker).
@@ -21,9 +24,17 @@ from sqlalchemy import insert, select, update
 
 from app.batch.base import engine_from_config
 from app.batch.jobsub import parse_submit_output, parse_submitted_jobs
+from app.credentials.parse import CredentialError
 from app.extensions import db
 from app.launching import snapshots
-from app.launching.command import LaunchContext, LaunchError, LaunchPlan, build_plan
+from app.launching.await_approval import awaiting
+from app.launching.command import (
+    LaunchContext,
+    LaunchError,
+    LaunchPlan,
+    build_plan,
+    recovery_problems,
+)
 from app.launching.inputs import LaunchInput, choose_input
 from app.launching.launchers import launcher_from_config
 from app.models import (
@@ -35,8 +46,13 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.tracking import states
+from app.uploads.store import credential_for
 
 log = logging.getLogger(__name__)
+
+# Stages whose dependents read the submission's input dataset (the original's
+# declare_approval_transfer_datasets and dependency_definition).
+APPROVAL_STAGE_TYPES = ("approval", "datatransfer")
 
 
 @dataclass
@@ -45,6 +61,7 @@ class Preview:
     input: LaunchInput
     launcher: str
     where: str
+    warnings: list[str]  # it launches, but the person launching should know
 
 
 def stage_settings(stage: CampaignStage, create: bool = False) -> StageLaunchSettings | None:
@@ -63,25 +80,34 @@ def stage_held(stage: CampaignStage) -> bool:
 def find_credential(config, experiment, user, poms_role: str) -> tuple[str, str]:
     """(variable, path) of the credential this launch uses, or ("", "") when none is usable.
 
-    The uploaded credential (app/credentials) of the launching person for this kind of
-    work: a bearer token (BEARER_TOKEN_FILE) first, else an X.509 proxy (X509_USER_PROXY).
+    The launching person's uploaded proxy or token for this kind of work (app/uploads): a
+    bearer token (BEARER_TOKEN_FILE) first, else an X.509 proxy (X509_USER_PROXY).
     Without one the variable is left unset and the launch uses whatever its login host
     provides, as launches from a login host with its own credentials do.
     """
-    from app.credentials.store import CredentialError, credential_for
-
     try:
         row, path = credential_for(experiment, user, poms_role,
-                                   directory=config["POMS_CREDENTIALS_DIR"])
+                                   directory=config["POMS_UPLOADS_DIR"])
     except CredentialError as err:
         log.info("launch without a stored credential: %s", err)
         return "", ""
-    return ("BEARER_TOKEN_FILE" if row.kind == "token" else "X509_USER_PROXY"), str(path)
+    return ("BEARER_TOKEN_FILE" if row.credential_kind == "token" else "X509_USER_PROXY"), str(path)
+
+
+def _overrides_label(job_type: dict, recovery_position: int | None) -> str:
+    """What a launch's own overrides are, for messages: a recovery's name them."""
+    if not recovery_position:
+        return "this launch's overrides"
+    listed = job_type.get("recoveries") or []
+    item = listed[recovery_position - 1] if recovery_position <= len(listed) else None
+    kind = f" ({item[0]})" if isinstance(item, list | tuple) and item else ""
+    return f"job type {job_type['name']}, recovery {recovery_position}{kind}"
 
 
 def _context(stage_data: dict, job_type: dict, login_setup: dict, *, stage: CampaignStage,
              user: Experimenter, test: bool, dataset: str, submission_id: int | None,
-             parent_id: int | None, extra_overrides, config) -> LaunchContext:
+             parent_id: int | None, extra_overrides, config,
+             recovery_position: int | None = None) -> LaunchContext:
     campaign = stage.campaign
     credential_var, credential_path = find_credential(
         config, campaign.experiment, user, campaign.poms_role
@@ -101,19 +127,22 @@ def _context(stage_data: dict, job_type: dict, login_setup: dict, *, stage: Camp
         setup=login_setup["setup"],
         host=login_setup["host"],
         account=login_setup["account"],
+        job_type_name=job_type["name"],
+        login_setup_name=login_setup["name"],
         software_version=stage_data["software_version"],
-        vo_role=stage_data["vo_role"],
         dataset=dataset,
         param_overrides=stage_data["param_overrides"],
         test_param_overrides=stage_data["test_param_overrides"],
         merge_overrides=stage_data["merge_overrides"],
         default_param_overrides=stage_data.get("default_param_overrides") or [],
         extra_overrides=extra_overrides or [],
+        extra_overrides_label=_overrides_label(job_type, recovery_position),
         keywords=stage_data.get("keywords") or {},
         test=test,
         submission_id=submission_id,
         parent_submission_id=parent_id,
         poms_url=config.get("POMS_URL", ""),
+        poms_test=config.get("POMS_TEST", "1"),
         credential_var=credential_var,
         credential_path=credential_path,
         # POMS_UCONDB_URL: where jobs fetch FCL files whose location is UconDB's (job_files.py)
@@ -135,17 +164,43 @@ def _live_definitions(stage: CampaignStage) -> tuple[dict, dict, dict]:
 
 
 def preview(stage: CampaignStage, user: Experimenter, *, test: bool, config,
-            dataset_override: str | None = None, extra_overrides=None) -> Preview:
-    """What a launch would run, now. Raises LaunchError; writes nothing."""
+            dataset_override: str | None = None, extra_overrides=None,
+            recovery_of: Submission | None = None,
+            recovery_position: int | None = None) -> Preview:
+    """What a launch would run, now: the script exactly as it will be written, except the
+    submission's id (POMS_TASK_ID, POMS4_SUBMISSION_ID), which exists only once the launch
+    is asked for. Raises LaunchError; writes nothing."""
     stage_data, job_type, login_setup = _live_definitions(stage)
-    chosen = choose_input(stage, dataset_override=dataset_override, preview=True, config=config)
+    chosen = choose_input(stage, dataset_override=dataset_override, preview=True,
+                          config=config, test=test)
     ctx = _context(stage_data, job_type, login_setup, stage=stage, user=user, test=test,
-                   dataset=chosen.dataset, submission_id=None, parent_id=None,
-                   extra_overrides=extra_overrides, config=config)
+                   dataset=chosen.dataset, submission_id=None,
+                   parent_id=recovery_parent(recovery_of),
+                   extra_overrides=extra_overrides, config=config,
+                   recovery_position=recovery_position)
     plan = build_plan(ctx)
     launcher = launcher_from_config(config)
-    where = launcher.where(ctx.account, ctx.host) if launcher.kind == "ssh" else "this machine"
-    return Preview(plan=plan, input=chosen, launcher=launcher.kind, where=where)
+    where = launcher.where(plan.account, plan.host) if launcher.kind == "ssh" else "this machine"
+    warnings = list(plan.warnings)
+    if stage.stage_type == "approval":
+        warnings.insert(0, "an approval stage runs nothing: its submission waits for a "
+                           "person to approve it, as in the original")
+    if not recovery_position:
+        warnings += [f"{problem}: that recovery will not launch"
+                     for problem in recovery_problems(job_type["name"], job_type["recoveries"])]
+    return Preview(plan=plan, input=chosen, launcher=launcher.kind, where=where,
+                   warnings=warnings)
+
+
+def recovery_parent(recovery_of: Submission | None) -> int | None:
+    """The id a recovery names as its parent (POMS_PARENT_TASK_ID): as the original, the
+    first submission of its family, whichever of the family it re-runs files of."""
+    seen: set[int] = set()
+    while recovery_of is not None and recovery_of.recovery_of_id \
+            and recovery_of.id not in seen:
+        seen.add(recovery_of.id)
+        recovery_of = db.session.get(Submission, recovery_of.recovery_of_id)
+    return recovery_of.id if recovery_of is not None else None
 
 
 def request_launch(stage: CampaignStage, user: Experimenter, *, test: bool, origin: str,
@@ -154,8 +209,10 @@ def request_launch(stage: CampaignStage, user: Experimenter, *, test: bool, orig
                    extra_overrides=None) -> Submission:
     """Write the submission (New) after checking its command builds. Caller commits and
     then enqueues `run_launch` (workers.queues.enqueue_launch)."""
+    # Raises LaunchError before anything is written.
     preview(stage, user, test=test, config=config, dataset_override=dataset_override,
-            extra_overrides=extra_overrides)  # raises LaunchError before anything is written
+            extra_overrides=extra_overrides, recovery_of=recovery_of,
+            recovery_position=recovery_position)
     submission = Submission(
         campaign_stage_id=stage.id,
         experiment_id=stage.campaign.experiment_id,
@@ -163,7 +220,8 @@ def request_launch(stage: CampaignStage, user: Experimenter, *, test: bool, orig
         launcher_id=user.id,
         test=test,
         origin=origin,
-        recovery_of_id=recovery_of.id if recovery_of else None,
+        # As the original, a recovery records its family's first submission as its parent.
+        recovery_of_id=recovery_parent(recovery_of),
         recovery_position=recovery_position,
         dataset=dataset_override or "",
         param_overrides=list(extra_overrides or []),
@@ -219,27 +277,32 @@ def run_launch(submission_id: int, config) -> str:
     db.session.refresh(submission)
     user = submission.launcher or stage.campaign.owner
 
-    if stage.stage_type == "approval":
-        # As the original: nothing runs; a person approves.
-        states.transition(submission, states.AWAITING_APPROVAL,
-                          "approval stage: waits for a person to approve")
-        db.session.commit()
-        return f"submission {submission_id}: awaiting approval"
-
     try:
         stage_snap, job_type_snap, login_snap = snapshots.take(stage)
         submission.stage_snapshot_id = stage_snap.id
         submission.job_type_snapshot_id = job_type_snap.id
         submission.login_setup_snapshot_id = login_snap.id
         chosen = choose_input(stage, dataset_override=submission.dataset or None,
-                              config=config)
+                              config=config, test=submission.test)
+        if stage.stage_type in APPROVAL_STAGE_TYPES:
+            # As the original: their dependents read this input, not outputs.
+            submission.dependents_dataset = chosen.dataset
+        if stage.stage_type == "approval":
+            # As the original: nothing runs (its input is chosen, a split moves on); a
+            # person approves.
+            submission.dataset = chosen.dataset
+            states.transition(submission, states.AWAITING_APPROVAL,
+                              "approval stage: waits for a person to approve")
+            db.session.commit()
+            return f"submission {submission_id}: awaiting approval"
         ctx = _context(stage_snap.data, job_type_snap.data, login_snap.data, stage=stage,
                        user=user, test=submission.test, dataset=chosen.dataset,
                        submission_id=submission.id, parent_id=submission.recovery_of_id,
-                       extra_overrides=submission.param_overrides, config=config)
+                       extra_overrides=submission.param_overrides, config=config,
+                       recovery_position=submission.recovery_position)
         plan = build_plan(ctx)
         launcher = launcher_from_config(config)
-        launcher.argv(ctx.account, ctx.host)  # a missing ssh host fails here, before running
+        launcher.argv(plan.account, plan.host)  # a missing ssh host fails here, before running
     except (LaunchError, ValueError) as err:
         _fail(submission, f"launch not run: {err}")
         return f"submission {submission_id}: {err}"
@@ -247,7 +310,7 @@ def run_launch(submission_id: int, config) -> str:
     workdir = launch_dir(config, submission.id)
     workdir.mkdir(parents=True, exist_ok=True)
     script = workdir / "launch.sh"
-    script.write_text(plan.script)
+    script.write_bytes(plan.script.encode())  # the bytes the dry run showed
     output = workdir / "output.log"
     output.touch()
     # The input files for the jobs and the catalogue project that records what they
@@ -265,7 +328,7 @@ def run_launch(submission_id: int, config) -> str:
     db.session.commit()  # what will run is on record before it runs
 
     try:
-        started = launcher.start(script, workdir, output, account=ctx.account, host=ctx.host)
+        started = launcher.start(script, workdir, output, account=plan.account, host=plan.host)
     except OSError as err:
         _fail(submission, f"the launcher could not start: {err}")
         return f"submission {submission_id}: launcher failed"
@@ -285,6 +348,18 @@ def record_launch_end(submission: Submission, code: int | None) -> str:
     submission.launch_exit_code = code
     text = read_output(submission)
     ids = parse_submit_output(text)
+    waits, passed = awaiting(text, submission.id)
+    if waits:
+        # The launch script ran await_approval: as the original, it waits for a person.
+        if passed:
+            submission.dependents_dataset = passed
+        if ids:
+            remember_batch_ids(submission, ids)
+        states.transition(submission, states.AWAITING_APPROVAL,
+                          "the launch script ran await_approval: waits for a person to "
+                          "approve" + (f"; its dependents read {passed}" if passed else ""))
+        db.session.commit()
+        return f"submission {submission.id}: awaiting approval"
     if ids:
         remember_batch_ids(submission, ids)
         remember_jobs(submission, parse_submitted_jobs(text))

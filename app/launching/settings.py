@@ -61,6 +61,12 @@ def launch_settings(instance_path: Path, environ=None) -> dict:
         "POMS_TRACKING_BATCH": _int(environ, "POMS_TRACKING_BATCH", 200),
         # The URL launches are told POMS answers at (POMS_URL in their environment).
         "POMS_URL": environ.get("POMS_URL", "http://localhost:5000"),
+        # What launches see as $POMS_TEST, which poms_jobsub_wrapper and poms_client read to
+        # pick the POMS instance they report to. The original sets it from its host name:
+        # empty on the production instance, "int" on integration, "1" anywhere else. Here
+        # it is this setting: "1" (a test instance) unless set; a production instance sets
+        # POMS_TEST= (empty), an integration one POMS_TEST=int.
+        "POMS_TEST": environ.get("POMS_TEST", "1"),
     }
 
 

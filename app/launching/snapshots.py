@@ -33,6 +33,7 @@ def stage_data(stage: CampaignStage) -> dict:
     data["campaign"] = stage.campaign.name
     data["keywords"] = dict(stage.campaign.keywords or {})
     data["default_param_overrides"] = (stage.campaign.defaults or {}).get("param_overrides", [])
+    data["test_split_type"] = stage.test_split_type  # not part of the INI: added here
     return data
 
 

@@ -12,11 +12,15 @@ Meanings, as the original POMS (webservice/split_types/) gives them:
 - ``mod(n)``: n slices of the dataset by stride/offset, one per submission.
 - ``nfiles(n)``: consecutive slices of n files each until the dataset is used up.
 - ``limitn(n)``: one submission over at most n files of the dataset.
-- ``byrun(low=..,high=..)``: one submission per run number from low to high.
-- ``byexistingruns``: one submission per run found among the not yet processed files.
+- ``byrun(low=..,high=..)``: one submission per run number from low up to, not including,
+  high (defaults 1 and 999999), as the original's bounds.
+- ``byexistingruns``: one submission per run.subrun found among the not yet processed files
+  (``run_number 1234.0001``, as the original).
 - ``new(window=..,round=..,fts=..,localtime=..,firsttime=..,lasttime=..)``: files new since the
-  last submission, in time windows; ``new_local`` is the same in local time instead of GMT.
-  Values are numbers with an optional unit suffix w, d, h, m or s (default seconds).
+  last submission, in time windows of the files' end_time; ``new_local`` is the same in
+  local time instead of GMT, with the default arguments: as in the original, it ignores any
+  arguments it is given (and with arguments it also keeps GMT). Values are numbers with an
+  optional unit suffix w, d, h, m or s (default seconds).
 - ``draining``: the same (draining/recursive) dataset every time.
 - ``drainingn(n)``: at most n not yet delivered files each time, tracked by snapshots.
 - ``stagedfiles(n)``: at most n files each time from those a staging project has consumed.
@@ -158,11 +162,8 @@ def parse_split_type(text: str | None) -> SplitType:
             raise ValueError(f"split type '{name}': '{key}=' needs a value")
         params[key] = _keyword_value(name, key, value)
 
-    if name == "byrun" and "low" in params and "high" in params:
-        if params["low"] > params["high"]:
-            raise ValueError(
-                f"split type 'byrun': low={params['low']} is above high={params['high']}"
-            )
+    # byrun with low >= high is accepted, as the original accepts it: it has no run to
+    # launch, which its first launch's dry run says.
     return SplitType(name, params)
 
 
@@ -294,14 +295,16 @@ def _split_multiparam(split, dataset, state, catalog, now, commit):
         lists = json.loads(dataset)
     except ValueError as err:
         raise ValueError(f"multiparam needs a JSON list of lists as its dataset: {err}") from None
-    if not isinstance(lists, list) or not all(isinstance(x, list) and x for x in lists):
-        raise ValueError("multiparam needs a JSON list of non-empty lists as its dataset")
+    if not isinstance(lists, list) or not all(isinstance(x, list) for x in lists):
+        raise ValueError("multiparam needs a JSON list of lists as its dataset")
     total = 1
     for values in lists:
         total *= len(values)
     k = int(state.position or 0)
-    if not lists or k >= total:
-        return Done(f"all {total if lists else 0} combinations were launched")
+    if not lists or total == 0:
+        return Done("the lists give no combination (one of them is empty)")
+    if k >= total:
+        return Done(f"all {total} combinations were launched")
     # The first list varies fastest, as in the original.
     combo, rest = [], k
     for values in lists:
@@ -367,8 +370,12 @@ def _split_byrun(split, dataset, state, catalog, now, commit):
     low = split.params.get("low", 1)
     high = split.params.get("high", 999999)
     run = int(state.position or low)
-    if run > high:
-        return Done(f"runs {low} to {high} were all launched")
+    if run >= high:  # as the original: high itself is not launched
+        if low >= high:
+            return Done(f"byrun(low={low},high={high}) has no run to launch: it stops "
+                        "before high, as the original's byrun")
+        return Done(f"runs {low} to {high - 1} were all launched (byrun stops before "
+                    f"high={high}, as the original's)")
     name = f"{dataset}_run_{run}"
     dims = f"{_defname(dataset)} and run_number {run}"
     _define(catalog, name, dims, commit)
@@ -424,12 +431,18 @@ def _split_stagedfiles(split, dataset, state, catalog, now, commit):
     return got or Done(f"no newly staged files in project {dataset}", final=False)
 
 
-def _run_of(metadata: dict) -> int | None:
+def _run_of(metadata: dict) -> str | None:
+    """The file's first run as the original names it: run.subrun, `1234.0001`."""
     if metadata.get("runs"):
         first = metadata["runs"][0]
-        return int(first[0] if isinstance(first, list | tuple) else first)
+        if isinstance(first, list | tuple):
+            run, subrun = int(first[0]), int(first[1]) if len(first) > 1 else 0
+        else:
+            run, subrun = int(first), 0
+        return f"{run}.{subrun:04d}"
     if metadata.get("run_number") is not None:
-        return int(metadata["run_number"])
+        run, _, subrun = str(metadata["run_number"]).partition(".")
+        return f"{int(run)}.{int(subrun or 0):04d}"
     return None
 
 
@@ -450,12 +463,17 @@ def _split_byexistingruns(split, dataset, state, catalog, now, commit):
 
 
 def _split_new(split, dataset, state, catalog, now, commit):
-    p = split.params
+    # As the original: new_local reads no arguments; bare it works in local time, with
+    # arguments (ignored) in GMT.
+    p = {} if split.name == "new_local" else split.params
     seconds = {k: duration_seconds(v) for k, v in p.items()}
     window = seconds.get("window", 604800.0)
     rounding = max(int(seconds.get("round", 1)), 1)
     fts = seconds.get("fts", 1800.0)
-    localtime = split.name == "new_local" or bool(seconds.get("localtime", 0))
+    if split.name == "new_local":
+        localtime = not split.params
+    else:
+        localtime = bool(seconds.get("localtime", 0))
     firsttime = seconds.get("firsttime")
     lasttime = seconds.get("lasttime")
     window = int(window) - int(window) % rounding
@@ -475,9 +493,12 @@ def _split_new(split, dataset, state, catalog, now, commit):
     first = time.strftime("%Y-%m-%dT%H:%M:%S", fmt(start))
     last = time.strftime("%Y-%m-%dT%H:%M:%S", fmt(stop))
     name = f"{dataset}_time_{int(start)}__{int(stop)}"
-    dims = f"{_defname(dataset)} and create_date > '{first}' and create_date <= '{last}'"
+    dims = f"{_defname(dataset)} and end_time > '{first}' and end_time <= '{last}'"
     _define(catalog, name, dims, commit)
-    return Slice(name, replace(state, position=stop), dims, f"files from {first} to {last}")
+    described = f"files ending from {first} to {last}"
+    if split.name == "new_local" and split.params:
+        described += f" ({split} ignores its arguments, as the original's)"
+    return Slice(name, replace(state, position=stop), dims, described)
 
 
 SPLITTERS = {

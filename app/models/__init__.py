@@ -11,7 +11,6 @@ from app.models.campaign import (
 )
 from app.models.catalog import StageSplitState  # noqa: F401  (and the catalogue tables)
 from app.models.chaining import ChainJobRecord, ChainStep, ReprocessMark  # noqa: F401
-from app.models.credential import Credential
 from app.models.experiment import ROLES, Experiment, Experimenter, Membership
 from app.models.launching import (
     JobTypeSnapshot,
@@ -29,6 +28,7 @@ from app.models.ucondb import (  # noqa: F401
     UconTag,
     UconVersion,
 )
+from app.models.uploaded_file import UploadedFile
 
 __all__ = [
     "ROLES",
@@ -36,7 +36,6 @@ __all__ = [
     "Campaign",
     "CampaignStage",
     "CampaignTag",
-    "Credential",
     "Experiment",
     "Experimenter",
     "Job",
@@ -50,4 +49,5 @@ __all__ = [
     "StageSnapshot",
     "Submission",
     "SubmissionEvent",
+    "UploadedFile",
 ]

@@ -101,6 +101,10 @@ class CampaignStage(db.Model):
     software_version: Mapped[str] = mapped_column(String(255), default="")
     dataset_or_split_data: Mapped[str] = mapped_column(Text, default="")
     cs_split_type: Mapped[str] = mapped_column(String(255), default="")
+    # What a test launch splits by instead of cs_split_type, when set (the original's
+    # campaign_stages.test_split_type). Not in the INI file: the original neither imports
+    # nor exports it; it is set on the stage page.
+    test_split_type: Mapped[str] = mapped_column(String(255), default="", server_default="")
     completion_type: Mapped[str] = mapped_column(String(16), default="complete")
     completion_pct: Mapped[int] = mapped_column(default=95)
     param_overrides = mapped_column(JSON, nullable=False, default=list)

@@ -167,10 +167,13 @@ class StageSplitState(db.Model):
 
     __tablename__ = "stage_split_state"
 
+    __table_args__ = (UniqueConstraint("stage_id", "purpose"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    stage_id: Mapped[int] = mapped_column(
-        ForeignKey("campaign_stage.id", ondelete="CASCADE"), unique=True
-    )
+    stage_id: Mapped[int] = mapped_column(ForeignKey("campaign_stage.id", ondelete="CASCADE"))
+    # "launch" (cs_split_type), or "test" (test_split_type: test launches keep their own
+    # position, so they never move or restart the stage's).
+    purpose: Mapped[str] = mapped_column(String(8), default="launch", server_default="launch")
     # The split type the position belongs to; a changed split type starts again.
     split_type: Mapped[str] = mapped_column(String(255), default="")
     position = mapped_column(JSON, nullable=True)

@@ -42,6 +42,9 @@ class Submission(db.Model):
     )
     recovery_position: Mapped[int | None] = mapped_column()
     dataset: Mapped[str] = mapped_column(Text, default="")
+    # The dataset this submission's dependents read instead of its outputs: an approval or
+    # datatransfer stage's input, or what `await_approval --dataset` named ("": outputs).
+    dependents_dataset: Mapped[str] = mapped_column(Text, default="", server_default="")
     param_overrides = mapped_column(JSON, nullable=False, default=list)  # extra, per launch
 
     # What ran, as it was at launch.

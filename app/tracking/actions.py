@@ -85,7 +85,7 @@ def approve(submission: Submission, user: Experimenter, approved: bool) -> str:
         states.transition(submission, states.COMPLETED, f"approved by {user.username}",
                           actor_id=user.id)
         return "approved"
-    states.transition(submission, states.CANCELLED, f"refused by {user.username}",
+    states.transition(submission, states.REMOVED, f"refused by {user.username}",
                       actor_id=user.id)
     return "refused"
 

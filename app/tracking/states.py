@@ -37,8 +37,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     # New: the row exists; the launch waits in the queue (or for a held stage).
     NEW: frozenset({IDLE, RUNNING, HELD, COMPLETED, FAILED, LAUNCH_FAILED, CANCELLED,
                     AWAITING_APPROVAL, REMOVED}),
-    # An approval stage waits for a person: approved work is complete, refused is cancelled.
-    AWAITING_APPROVAL: frozenset({COMPLETED, CANCELLED}),
+    # An approval stage (or a launch script that ran await_approval) waits for a person:
+    # as the original, approving completes it and refusing ("UnApprove") removes it. The
+    # original's status table also lists "Approved", but nothing of it ever sets it.
+    AWAITING_APPROVAL: frozenset({COMPLETED, REMOVED}),
     IDLE: frozenset({RUNNING, HELD, COMPLETED, FAILED, REMOVED}),
     RUNNING: frozenset({IDLE, HELD, COMPLETED, FAILED, REMOVED}),
     HELD: frozenset({IDLE, RUNNING, COMPLETED, FAILED, REMOVED}),

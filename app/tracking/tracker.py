@@ -31,6 +31,7 @@ from app.batch.base import (
 )
 from app.extensions import db
 from app.launching import service
+from app.launching.await_approval import awaiting
 from app.launching.launchers import pid_alive
 from app.models import CampaignStage, Job, StageLaunchSettings, Submission
 from app.models.base import utcnow
@@ -264,6 +265,10 @@ def _resolve_unfinished_launch(submission: Submission, config, engine: BatchEngi
         result.transitions.append((submission.id, states.IDLE))
         return
     process_gone = bool(submission.launch_pid) and not pid_alive(submission.launch_pid)
+    if process_gone and awaiting(output, submission.id)[0]:
+        service.record_launch_end(submission, None)  # it ran await_approval
+        result.transitions.append((submission.id, submission.state))
+        return
     if process_gone or utcnow() - submission.launch_claimed_at > grace:
         submission.launch_finished_at = utcnow()
         why = "the launch stopped before submitting any jobs (its worker stopped)"

@@ -6,15 +6,6 @@ import pytest
 from tests.api.support import API, TUTORIAL, as_user
 
 
-@pytest.fixture(autouse=True)
-def _credentials_in_tmp(request, tmp_path):
-    """Uploaded credentials go to the test's temp dir, never the repo's instance/."""
-    for name in ("app", "launch_app"):
-        if name in request.fixturenames:
-            request.getfixturevalue(name).config["POMS_CREDENTIALS_DIR"] = str(
-                tmp_path / "credentials")
-
-
 @pytest.fixture
 def people(member):
     """mu2e: alice (analysis), bob (analysis), sam (production-shifter), pat (production),

@@ -22,9 +22,14 @@ def test_upload_list_and_remove_a_token(app, client, people):
     assert body["credential"]["kind"] == "token" and body["credential"]["role"] == "analysis"
     assert body["credential"]["renew"] is False and body["warning"] is None
     assert body["parsed"]["issuer"] == "https://cilogon.org/mu2e"
-    folder = Path(app.config["POMS_CREDENTIALS_DIR"])
-    stored = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    assert body["credential"]["name"] == "bt_mu2e_analysis_alice"
+    assert body["credential"]["in_use"] is True
+    folder = Path(app.config["POMS_UPLOADS_DIR"])
+    stored = [p for p in folder.rglob("*") if p.is_file()]
     assert len(stored) == 1 and oct(os.stat(stored[0]).st_mode & 0o777) == "0o600"
+    # The same row is an uploaded file: the two lists are views of one store.
+    uploads = client.get(f"{API}/experiments/mu2e/uploads", headers=as_user("alice")).get_json()
+    assert [f["name"] for f in uploads["items"]] == ["bt_mu2e_analysis_alice"]
 
     listed = client.get(CREDENTIALS, headers=as_user("alice")).get_json()
     assert listed["total"] == 1 and listed["items"][0]["time_left"].endswith("days left")

@@ -28,7 +28,12 @@ def test_launch_dry_run_writes_nothing_and_a_launch_is_queued(api, launch_app):
     dry = client.post(url, json={"dry_run": True, "test": True}, headers=as_user("alice"))
     body = dry.get_json()
     assert dry.status_code == 200 and body["dry_run"] is True and body["test"] is True
-    assert body["environment"]["POMS4_TEST_LAUNCH"] and body["command"].startswith("fife_launch")
+    assert body["environment"]["POMS4_TEST_LAUNCH"] == "True"
+    # The whole launch script, as the submission's command will hold it.
+    assert body["command"].startswith("# POMS launch script") and body["command"].endswith(
+        f"\n{body['command_line']}\nstatus=$?\nset +x\necho \"== completed: $status ==\"\n"
+        "exit $status\n")
+    assert body["command_line"].startswith("fife_launch -c examples/mu2e/reco.cfg")
     assert db.session.query(Submission).count() == 0
 
     launched = client.post(url, headers=as_user("alice"))  # no body: a production launch

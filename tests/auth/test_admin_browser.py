@@ -1,13 +1,11 @@
-"""The members page and the credentials page in a real browser: htmx swaps the table in
-place, with the CSRF token base.html hands to every htmx request."""
+"""The members page in a real browser: htmx swaps the table in place, with the CSRF token
+base.html hands to every htmx request. (Credentials are uploaded files now: their page is
+tests/uploads/test_browser.py.)"""
 from __future__ import annotations
-
-from datetime import timedelta
 
 import pytest
 
 from app.auth import members
-from tests.credentials import makers
 
 pytestmark = pytest.mark.browser
 
@@ -57,18 +55,3 @@ def test_members_inline_add_change_remove(app, member, live_server, page):
     assert "alice in mu2e" in page.locator("#audit-table").inner_text()
     assert members.membership(members.find_experiment("mu2e"),
                               members.find_experimenter("alice")).role == "analysis"
-
-
-def test_credentials_upload_in_the_browser(app, member, live_server, page, tmp_path):
-    app.config["POMS_CREDENTIALS_DIR"] = str(tmp_path / "credentials")
-    member("mu2e", "alice", "analysis")
-    sign_in(page, live_server.url, "alice")
-    page.click("text=Credentials")
-    page.wait_for_url("**/e/mu2e/credentials")
-    page.set_input_files("input[name=credential]", files=[{
-        "name": "x509up_u1000", "mimeType": "application/octet-stream",
-        "buffer": makers.proxy(timedelta(days=5)),
-    }])
-    page.click("#credentials button.primary")
-    page.locator("#credentials .flash.ok", has_text="renew it soon").wait_for()
-    assert "renew soon" in page.locator("#credentials table").inner_text()

@@ -345,7 +345,7 @@ def test_member_of_one_experiment_cannot_reach_anothers(two_experiments):
 
     # B's own URLs: not a member.
     for url in ("/e/nova/campaigns", f"/e/nova/campaign/{campaign}", f"/e/nova/stage/{stage}",
-                "/e/nova/members", "/e/nova/audit", "/e/nova/credentials",
+                "/e/nova/members", "/e/nova/audit", "/e/nova/credentials", "/e/nova/uploads",
                 f"/e/nova/job_type/{job_type}"):
         response = c.get(url)
         assert response.status_code == 403, url

@@ -62,7 +62,7 @@ def gunicorn_poms(kdc, tmp_path):
         "POMS_SERVICE_PRINCIPAL": "HTTP@localhost",
         "POMS_SECRET_KEY": "gunicorn-test",
         "POMS_DATABASE_URL": f"sqlite:///{tmp_path / 'poms.db'}",
-        "POMS_CREDENTIALS_DIR": str(tmp_path / "credentials"),
+        "POMS_UPLOADS_DIR": str(tmp_path / "uploads"),
     }
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     for args in (["db", "upgrade"], ["poms", "add-member", "mu2e", f"alice@{kdc.realm}",

@@ -128,8 +128,11 @@ def test_recovery_then_recovery_of_recovery_on_exactly_the_unprocessed_files(
     report(catalog, r1, "2.1@local", failed=[names[3]])
     after_tracking(launch_app.config)
     db.session.expire_all()
-    (r2,) = db.session.scalars(select(Submission).where(Submission.recovery_of_id == r1.id))
-    assert r2.recovery_position == 2 and r2.param_overrides == []
+    # As the original's launch_recovery_if_needed, a recovery of a recovery names the
+    # family's first submission as its parent; it re-runs what r1 left.
+    (r2,) = db.session.scalars(select(Submission).where(Submission.recovery_position == 2))
+    assert r2.recovery_of_id == reco.id and r2.param_overrides == []
+    assert r2.dataset == f"poms_recover_{r1.id}_2"
     assert catalog.list_files(f"defname: {r2.dataset}") == [names[3]]
 
     # The last one fails for good: the list is used up, the ledger says failed.
@@ -140,8 +143,8 @@ def test_recovery_then_recovery_of_recovery_on_exactly_the_unprocessed_files(
     report(catalog, r2, "3.0@local", failed=[names[3]])
     after_tracking(launch_app.config)
     db.session.expire_all()
-    assert db.session.scalar(select(Submission.id).where(Submission.recovery_of_id == r2.id)) \
-        is None
+    assert db.session.scalars(select(Submission.id).where(
+        Submission.recovery_of_id.is_not(None))).all() == [r1.id, r2.id]
     assert chain.is_settled(r2.id)
     ledger = stage_ledger(reco.stage)
     assert (ledger.input, ledger.processed, ledger.in_flight, ledger.failed,
@@ -156,7 +159,8 @@ def test_recovery_then_recovery_of_recovery_on_exactly_the_unprocessed_files(
     assert out.exit_code == 0, out.output
     db.session.expire_all()
     r3 = db.session.get(Submission, int(out.output.strip().splitlines()[-1]))
-    assert r3.recovery_of_id == r2.id and r3.origin.startswith("recover now by alice")
+    assert r3.recovery_of_id == reco.id and r3.origin.startswith("recover now by alice")
+    assert r3.dataset == f"poms_recover_{r2.id}_3"
     assert catalog.list_files(f"defname: {r3.dataset}") == [names[3]]
     audit = db.session.scalars(select(AuditEntry).where(
         AuditEntry.action == "files marked to process again")).all()

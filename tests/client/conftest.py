@@ -32,15 +32,6 @@ class Run:
         return json.loads(self.out)
 
 
-@pytest.fixture(autouse=True)
-def _credentials_in_tmp(request, tmp_path):
-    """Uploaded credentials go to the test's temp dir, never the repo's instance/."""
-    for name in ("app", "launch_app"):
-        if name in request.fixturenames:
-            request.getfixturevalue(name).config["POMS_CREDENTIALS_DIR"] = str(
-                tmp_path / "credentials")
-
-
 @pytest.fixture
 def client_env(tmp_path, monkeypatch):
     for key in list(os.environ):

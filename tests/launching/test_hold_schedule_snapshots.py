@@ -3,6 +3,7 @@ hold and release; approval stages."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -13,6 +14,8 @@ from app.models import StageSnapshot, Submission
 from app.models.base import utcnow
 from app.tracking import actions
 from app.tracking.tracker import track_pass
+from app.uploads.store import save_uploads
+from tests.credentials import makers
 from tests.fixtures.launching import wait_for, work
 from workers.main import tick
 from workers.queues import connection, enqueue_launch
@@ -144,21 +147,19 @@ def test_an_unknown_placeholder_refuses_the_launch_and_writes_nothing(launch_app
     assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
 
 
-def test_the_launcher_s_uploaded_token_is_handed_to_the_launch(launch_app, tutorial, tmp_path):
-    from app.credentials.store import save_credential
-    from tests.credentials import makers
-
-    launch_app.config["POMS_CREDENTIALS_DIR"] = str(tmp_path / "creds")
+def test_the_launcher_s_uploaded_token_is_handed_to_the_launch(launch_app, tutorial):
     stage = reco_fcl(tutorial)
     shown = service.preview(stage, tutorial.owner, test=False, config=launch_app.config)
     assert "BEARER_TOKEN_FILE" not in shown.plan.env  # none stored: left unset
-    _row, _parsed = save_credential(
-        tutorial.experiment, tutorial.owner, "analysis", makers.token().encode(),
-        acting_role="analysis", directory=launch_app.config["POMS_CREDENTIALS_DIR"])
+    token = makers.token().encode()
+    save_uploads(tutorial.experiment, tutorial.owner, [("bt_u1000", token), ("reco.cfg", b"")],
+                 acting_role="analysis", directory=launch_app.config["POMS_UPLOADS_DIR"],
+                 quota=launch_app.config["POMS_UPLOADS_QUOTA_BYTES"])
     db.session.commit()
     shown = service.preview(stage, tutorial.owner, test=False, config=launch_app.config)
-    path = shown.plan.env["BEARER_TOKEN_FILE"]
-    assert path.startswith(str(tmp_path / "creds")) and "X509_USER_PROXY" not in shown.plan.env
+    path = Path(shown.plan.env["BEARER_TOKEN_FILE"])
+    assert path.is_relative_to(launch_app.config["POMS_UPLOADS_DIR"])
+    assert path.read_bytes() == token and "X509_USER_PROXY" not in shown.plan.env
 
 
 def test_a_schedule_that_names_no_real_day_is_refused_with_a_reason():

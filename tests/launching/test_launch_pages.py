@@ -45,7 +45,8 @@ def test_confirm_launches_and_the_submission_page_follows_it(client, tutorial, l
     assert "Submission" in page and "New" in page
     work(launch_app)
     summary = text(client.get(f"/e/mu2e/submission/{submission_id}/summary"))
-    assert re.search(r"Idle|Running|Completed", summary)
+    # Completed; on a slow machine chaining may already have moved it on to Located.
+    assert re.search(r"Idle|Running|Completed|Located", summary)
     assert "@local" in summary
     jobs = text(client.get(f"/e/mu2e/submission/{submission_id}/jobs"))
     assert jobs.count("data-job=") == 3

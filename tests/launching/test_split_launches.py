@@ -5,27 +5,13 @@ from datetime import timedelta
 
 import pytest
 
-from app.catalog.embedded import EmbeddedCatalog
 from app.extensions import db
 from app.launching import schedule, service
 from app.launching.inputs import SplitsExhausted, choose_input
 from app.models.base import utcnow
+from tests.launching.conftest import SPLIT_FILES as FILES
 from workers.main import tick
 from workers.queues import connection
-
-FILES = [f"raw.{i:03d}.art" for i in range(5)]
-
-
-@pytest.fixture
-def split_stage(launch_app, tutorial):
-    catalog = EmbeddedCatalog(db.session, "mu2e")
-    catalog.declare_files([{"name": name, "size": 10} for name in FILES])
-    catalog.create_list_definition("raw_files", FILES)
-    stage = next(s for s in tutorial.stages if s.name == "reco_fcl")
-    stage.dataset_or_split_data = "raw_files"
-    stage.cs_split_type = "nfiles(2)"
-    db.session.commit()
-    return stage
 
 
 def files_of(chosen) -> list[str]:

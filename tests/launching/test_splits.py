@@ -66,6 +66,9 @@ def test_list_one_dataset_per_launch(catalog):
 def test_multiparam_every_combination_first_list_fastest(catalog):
     got, done = run("multiparam", json.dumps([["a", "b"], ["x", "y", "z"]]), catalog)
     assert [d for d, _ in got] == ["a_x", "b_x", "a_y", "b_y", "a_z", "b_z"]
+    # an empty list makes no combination: the original's len() is 0, it stops at once
+    empty = next_slice("multiparam", json.dumps([["a"], []]), None, catalog, NOW)
+    assert isinstance(empty, Done) and "no combination" in empty.reason
     with pytest.raises(ValueError, match="JSON list of lists"):
         next_slice("multiparam", "not json", None, catalog, NOW)
 
@@ -95,11 +98,22 @@ def test_limitn_the_same_limited_dataset(catalog, files):
     assert isinstance(next_slice("limitn(7)", "empty", None, catalog, NOW), Done)
 
 
-def test_byrun_one_run_per_launch(catalog, files):
+def test_byrun_one_run_per_launch_stopping_before_high(catalog, files):
+    """As the original's split_types/byrun.py: peek stops when the run reaches high, so
+    byrun(low=2,high=4) launches runs 2 and 3; low defaults to 1, high to 999999."""
     got, done = run("byrun(low=2,high=4)", "ds", catalog)
-    assert [d for d, _ in got] == ["ds_run_2", "ds_run_3", "ds_run_4"]
-    assert [f for _, f in got] == [files[5:10], files[10:15], files[15:20]]
-    assert "runs 2 to 4" in done.reason
+    assert [d for d, _ in got] == ["ds_run_2", "ds_run_3"]
+    assert [f for _, f in got] == [files[5:10], files[10:15]]
+    assert "runs 2 to 3 were all launched (byrun stops before high=4" in done.reason
+    first = next_slice("byrun(high=3)", "ds", None, catalog, NOW)
+    assert first.dataset == "ds_run_1"
+
+
+def test_byrun_with_nothing_between_low_and_high_is_accepted_and_launches_nothing(catalog):
+    """The original accepts byrun(low=4,high=4) (and low above high) and launches nothing."""
+    for split in ("byrun(low=4,high=4)", "byrun(low=9,high=2)"):
+        done = next_slice(split, "ds", None, catalog, NOW)
+        assert isinstance(done, Done) and "has no run to launch" in done.reason
 
 
 def test_byexistingruns_follows_the_runs_present(catalog):
@@ -109,6 +123,9 @@ def test_byexistingruns_follows_the_runs_present(catalog):
     catalog.create_definition("ds", "data_tier raw")
     got, done = run("byexistingruns", "ds", catalog)
     assert [f for _, f in got] == [[names[0], names[2]], [names[1]], [names[3]]]
+    # As the original's split_types/byexistingruns.py: named and selected by run.subrun
+    assert got[0][0] == "ds_slice_0_run_7.0000"
+    assert got[1][0].endswith("_run_3.0000")
     assert not done.final  # files of new runs may still come
     # a new file of a new run is the next slice
     state = SplitState()
@@ -172,6 +189,37 @@ def test_new_time_windows(catalog):
     # first launch without firsttime: the last complete window before now - fts
     latest = next_slice("new(window=6h,fts=1h)", "ds", None, catalog, now)
     assert "2026-01-02T18:00:00" in latest.dims and "2026-01-03T00:00:00" in latest.dims
+
+
+def test_new_windows_by_end_time_when_files_have_one(catalog):
+    """As the original's split_types/new.py: the window is over the files' end_time (here a
+    file declared without one counts at its create_date)."""
+    catalog.declare_files([
+        {"name": "late.raw", "create_date": T0 + timedelta(hours=30),
+         "metadata": {"data_tier": "raw", "end_time": "2026-01-01T05:00:00+00:00"}},
+        {"name": "early.raw", "create_date": T0 + timedelta(hours=1),
+         "metadata": {"data_tier": "raw", "end_time": "2026-01-02T06:00:00+00:00"}},
+    ])
+    catalog.create_definition("ds", "data_tier raw")
+    start = int(T0.timestamp())
+    got, _ = run(f"new(window=1d,fts=0,firsttime={start})", "ds", catalog,
+                 now=T0 + timedelta(days=2, hours=1))
+    assert [f for _, f in got] == [["late.raw"], ["early.raw"]]
+    assert "end_time > '2026-01-01T00:00:00'" in catalog.definition_dimensions(got[0][0])
+
+
+def test_new_local_ignores_its_arguments_as_the_original(catalog):
+    """The original's new.py reads arguments only after `new(` and local time only for a
+    bare `new_local`: new_local(window=1h) is new with its defaults (one week, in GMT)."""
+    declare(catalog, 4)
+    catalog.create_definition("ds", "data_tier raw")
+    now = T0 + timedelta(days=30)
+    with_args = next_slice("new_local(window=1h,fts=0)", "ds", None, catalog, now)
+    plain = next_slice("new", "ds", None, catalog, now)
+    assert with_args.dims == plain.dims  # a week ending half an hour before now, GMT
+    start, stop = (int(x) for x in with_args.dataset.split("_time_")[1].split("__"))
+    assert stop - start == 604800
+    assert "ignores its arguments" in with_args.description
 
 
 def test_new_with_lasttime_ends(catalog):
