@@ -229,29 +229,48 @@ def register_poms_campaign(argv=None) -> int:
 # --- await_approval ------------------------------------------------------------------------
 
 
+# What a launch's output says when its script ran await_approval: POMS reads these lines
+# when the launch ends (app/launching/await_approval.py parses them; the embedded stand-in
+# there prints the same).
+_AWAITS = "== POMS: submission {sid} awaits approval =="
+_PASSES = "== POMS: submission {sid} passes dataset {dataset} to its dependents =="
+
+
 def await_approval(argv=None) -> int:
+    """Inside the submission's own launch ($POMS4_SUBMISSION_ID and $POMS_TASK_ID are it),
+    say on the output that it awaits approval (and which dataset its dependents read), as
+    the embedded stand-in does; anywhere else tell POMS through update_submission, as the
+    original did."""
     parser = optparse.OptionParser(usage="usage: %prog [options] \n mark submission as "
                                    "awaiting approval")
     parser.add_option("--submission_id", default=os.environ.get("POMS4_SUBMISSION_ID"),
                       help="submission id (default $POMS4_SUBMISSION_ID)")
     parser.add_option("--verbose", "-v", action="store_true", default=None)
     parser.add_option("--dataset", default=None,
-                      help="dataset to propagate for dependencies (not supported here)")
+                      help="dataset for the dependent stages (in the submission's launch)")
     _server_options(parser, "production", dest="test_client")
     options, _args = parser.parse_args(argv)
     _logging(options.verbose)
+    sid = str(options.submission_id or "").strip()
+    in_its_launch = sid and all(os.environ.get(v) == sid
+                                for v in ("POMS4_SUBMISSION_ID", "POMS_TASK_ID"))
     try:
-        if not options.submission_id:
+        if not sid.isdigit():
             raise ValueError("no submission: give --submission_id or set POMS4_SUBMISSION_ID "
                              "(a POMS launch sets it)")
+        if in_its_launch:
+            if options.dataset:
+                print(_PASSES.format(sid=int(sid), dataset=options.dataset.strip()))
+            print(_AWAITS.format(sid=int(sid)), flush=True)
+            return 0
         if options.dataset:
-            # The original made SAM definitions poms_depends_<id>_N of the dataset for the
-            # dependent stages; this POMS chains on the outputs of the submission instead.
-            raise ValueError("--dataset is not supported: the dependent stages use this "
-                             "submission's outputs; nothing was changed")
+            # Dependents read a dataset the launch's output names (above); from outside the
+            # launch there is no way to pass one.
+            raise ValueError("--dataset reaches the dependent stages only from the "
+                             "submission's own launch; nothing was changed")
         compat.update_session_role(options.poms_role)
-        compat.update_submission(options.submission_id, status="Awaiting Approval",
-                                 test=options.test_client, experiment=options.experiment)
+        compat.update_submission(sid, status="Awaiting Approval", test=options.test_client,
+                                 experiment=options.experiment)
     except Exception as err:
         return _failed("await_approval", err, options.verbose)
     return 0

@@ -17,6 +17,7 @@ import pytest
 
 import poms_client
 from app.extensions import db
+from app.launching.await_approval import awaiting
 from app.models import Submission, SubmissionEvent
 from poms_client import scripts
 from tests.api.support import TUTORIAL, bearer_token_file, tutorial_text
@@ -165,7 +166,17 @@ def test_await_approval_marks_the_submission(tutorial, command):
     assert no_id.code == 1 and "POMS4_SUBMISSION_ID" in no_id.err
     dataset = command("await_approval", "--submission_id", sid, "--dataset", "x",
                       "--poms_role", "analysis")
-    assert dataset.code == 1 and "--dataset is not supported" in dataset.err
+    assert dataset.code == 1 and "only from the submission's own launch" in dataset.err
+
+
+def test_await_approval_in_its_launch_says_so_on_the_output_poms_reads(tutorial, command):
+    sid = poms_client.get_submission_id_for(stage_id("reco"), experiment="mu2e")
+    launch = {"POMS4_SUBMISSION_ID": str(sid), "POMS_TASK_ID": str(sid)}
+    ran = command("await_approval", "--dataset", "mu2e.fcl.approved", env=launch)
+    assert ran.code == 0, ran.err
+    assert awaiting(ran.out, sid) == (True, "mu2e.fcl.approved")
+    db.session.expire_all()
+    assert db.session.get(Submission, sid).state == "New"  # the launch's end records it
 
 
 def test_campaign_stage_edit_and_its_exit_codes(tutorial, command):
