@@ -11,6 +11,7 @@ import io
 
 from app.campaigns.ini import export_ini, parse_ini
 from app.campaigns.spec import (
+    DEFAULT_MAX_STAGES,
     CampaignSpec,
     JobTypeSpec,
     LoginSetupSpec,
@@ -37,7 +38,9 @@ def _edited(spec: CampaignSpec, section: str, key: str, raw: str, source: str) -
     parser.set(section, key, raw.replace("\r\n", "\n").strip())
     out = io.StringIO()
     parser.write(out)
-    new_spec, _warnings = parse_ini(out.getvalue(), source)
+    # A field edit cannot add stages: the campaign's own count is never over the limit.
+    limit = max(DEFAULT_MAX_STAGES, len(spec.stages))
+    new_spec, _warnings = parse_ini(out.getvalue(), source, max_stages=limit)
     return new_spec
 
 
