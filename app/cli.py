@@ -90,7 +90,7 @@ def import_ini_command(path: Path, experiment: str | None, username: str) -> Non
     try:
         campaign = import_campaign(path, experiment, username)
     except InvalidCampaign as err:
-        _fail(err.problems)
+        _fail([*err.problems, *(f"warning: {w}" for w in err.warnings)])
     except store.CampaignInUse as err:
         _fail([f"{path}: {err}"])
     click.echo(campaign.name)
