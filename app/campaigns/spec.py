@@ -1,8 +1,8 @@
 """A campaign as plain data: what an INI file says, before and after the database.
 
-The importer (ini.py) turns text into a CampaignSpec, the exporter turns one back into
-text, and app/campaigns/store.py moves it in and out of the models. Nothing here knows
-about Flask or SQLAlchemy.
+The importer (parse_ini, app/campaigns/ini.py) turns text into a CampaignSpec, the exporter
+(export_ini) turns one back into text, and app/campaigns/store.py moves it in and out of
+the models. Nothing here knows about Flask or SQLAlchemy.
 """
 from __future__ import annotations
 
