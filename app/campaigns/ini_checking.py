@@ -76,13 +76,14 @@ def parse_ini(
     A file with more than `max_stages` stages is refused before it is checked further.
     """
     out = Collector(filename)
+    # A header at the start of a line is always one (configparser): counting those first
+    # refuses a huge file before reading it.
+    _refuse_over(sum(1 for line in text.splitlines()
+                     if line.startswith("[campaign_stage ") and line.rstrip().endswith("]")),
+                 max_stages, out)
     sections, default = read_sections(text, out)
     campaign, defaults_section, positions_section, named = _classify(sections, out)
-    if len(named["campaign_stage"]) > max_stages:
-        out.problem(None, None, f"the file has {len(named['campaign_stage'])} "
-                    f"[campaign_stage NAME] sections; at most {max_stages} stages are "
-                    "allowed in one campaign (the server's POMS_MAX_STAGES)")
-        raise InvalidCampaign(out.problems, out.warnings)
+    _refuse_over(len(named["campaign_stage"]), max_stages, out)
 
     spec = CampaignSpec(name="")
     listed = _read_campaign(spec, campaign, defaults_section, out)
@@ -110,6 +111,14 @@ def parse_ini(
     if problems:
         raise InvalidCampaign(problems, warnings)
     return spec, warnings
+
+
+def _refuse_over(stages: int, max_stages: int, out: Collector) -> None:
+    if stages > max_stages:
+        out.problem(None, None, f"the file has {stages} [campaign_stage NAME] sections; at "
+                    f"most {max_stages} stages are allowed in one campaign (the server's "
+                    "POMS_MAX_STAGES)")
+        raise InvalidCampaign(out.problems, out.warnings)
 
 
 def _classify(sections: list[Section], out: Collector):

@@ -269,7 +269,7 @@ STAGE_VALUE_CHECKS = {
     "stage_type": stage_type,
     "output_ancestor_depth": output_ancestor_depth,
     "default_clear_cronjob": lambda raw: _original_bool(raw, "default_clear_cronjob", True),
-    "state": lambda raw: state(raw, "the stage follows its campaign's state"),
+    "state": lambda raw: state(raw, "as if not given"),
 }
 NONE_IS_NOT_GIVEN = ("completion_pct", "param_overrides", "test_param_overrides",
                      "output_ancestor_depth")
