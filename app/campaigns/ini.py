@@ -68,6 +68,10 @@ Decisions, each the original's rule unless it says otherwise:
   (the original's get_file_patterns reads it so). A stage may depend on one parent under
   two N: both are kept. A key campaign_stage_X whose X is no number is kept as the next
   free N.
+- An export (export_ini) gives each stage, itself or through [campaign_defaults], every
+  key the original's save_campaign pops without a fallback, so it imports into the
+  original too; re-imported here it is the same campaign. A field edited on a page is
+  refused where an upload would only warn about that value (app/campaigns/editing.py).
 - campaign_keywords may be in [campaign] (where the original exports them) or in
   [campaign_defaults] (where its importer reads them, and where our export writes them);
   [campaign_defaults] wins.
