@@ -139,7 +139,8 @@ def upload_preview(experiment):
         filename, text = _read_upload()
         if not text.strip():
             raise InvalidCampaign([Problem(filename, None, None, "is empty: pick an .ini file")])
-        spec, warnings = store.read_ini(access.experiment, text, filename)
+        spec, warnings = store.read_ini(access.experiment, text, filename,
+                                        current_app.config["POMS_MAX_STAGES"])
         permissions.check_experiment(spec, filename, access)
         existing, changes = store.upload_plan(access.experiment, spec)
         context.update(spec=spec, warnings=warnings, changes=changes, existing=existing)
@@ -159,7 +160,8 @@ def upload(experiment):
     access = experiment_access(experiment)
     try:
         filename, text = _read_upload()
-        spec, _warnings = store.read_ini(access.experiment, text, filename)
+        spec, _warnings = store.read_ini(access.experiment, text, filename,
+                                         current_app.config["POMS_MAX_STAGES"])
         permissions.check_experiment(spec, filename, access)
     except InvalidCampaign as err:
         return render_template(

@@ -2,7 +2,9 @@
 
 A field edit is checked by the importer itself: the campaign is written out as INI, the
 one value is replaced as the user typed it, and the text is read back by parse_ini. So a
-page can never store what an upload would refuse, and the error says the same thing.
+page can never store what an upload would refuse, and the error says the same thing; what
+an upload would only warn about in that value is refused too (the person is there to fix
+it, while an uploaded file written for the original POMS must import as it is).
 """
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import io
 
 from app.campaigns.ini import export_ini, parse_ini
 from app.campaigns.spec import (
+    DEFAULT_MAX_STAGES,
     CampaignSpec,
+    InvalidCampaign,
     JobTypeSpec,
     LoginSetupSpec,
     StageSpec,
@@ -37,7 +41,14 @@ def _edited(spec: CampaignSpec, section: str, key: str, raw: str, source: str) -
     parser.set(section, key, raw.replace("\r\n", "\n").strip())
     out = io.StringIO()
     parser.write(out)
-    new_spec, _warnings = parse_ini(out.getvalue(), source)
+    # A field edit cannot add stages: the campaign's own count is never over the limit.
+    limit = max(DEFAULT_MAX_STAGES, len(spec.stages))
+    new_spec, warnings = parse_ini(out.getvalue(), source, max_stages=limit)
+    # An upload keeps what the original would store with a warning (files written for it
+    # must import); the person typing this one value is here to fix it, so it is refused.
+    said = [w for w in warnings if w.section == section and w.key == key]
+    if said:
+        raise InvalidCampaign(said, [w for w in warnings if w not in said])
     return new_spec
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.audit import audit  # noqa: F401  (views record their edits through store.audit)
 from app.campaigns.ini import Change, diff_campaigns, parse_ini
 from app.campaigns.spec import (
+    DEFAULT_MAX_STAGES,
     STAGE_KEYS,
     CampaignSpec,
     DependencySpec,
@@ -152,16 +153,17 @@ def shared_names(experiment: Experiment) -> SharedNames:
 
 
 def read_ini(
-    experiment: Experiment, text: str, filename: str
+    experiment: Experiment, text: str, filename: str, max_stages: int = DEFAULT_MAX_STAGES,
 ) -> tuple[CampaignSpec, list[Problem]]:
     """Read an uploaded campaign file against the experiment: (spec, warnings), or
     InvalidCampaign with every problem.
 
     The one way every upload reads its file (the upload page, the API's upload and
-    `poms import-ini`): a stage may name a job type or login setup the file does not
-    define when the experiment holds one of that name, and then uses it as it is.
+    `poms import-ini`, each passing the server's POMS_MAX_STAGES): a stage may name a job
+    type or login setup the file does not define when the experiment holds one of that
+    name, and then uses it as it is.
     """
-    return parse_ini(text, filename, shared_names(experiment))
+    return parse_ini(text, filename, shared_names(experiment), max_stages)
 
 
 def _with_shared(experiment: Experiment, spec: CampaignSpec) -> CampaignSpec:
