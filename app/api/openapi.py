@@ -240,6 +240,8 @@ SCHEMAS: dict[str, dict] = {
             "id": {"type": "integer"}, "name": {"type": "string"},
             "creator": _NULLABLE_STR, "updated": _TIME,
             "ini": {"type": "object", "additionalProperties": {"type": "string"}},
+            "role": {"type": "string", "enum": ["analysis", "production"],
+                     "description": "login setups: whose campaigns may launch with it"},
         },
     },
     "Token": {
