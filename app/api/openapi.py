@@ -190,6 +190,8 @@ SCHEMAS: dict[str, dict] = {
             "percent_done": {"type": "integer"},
             "active": {"type": "boolean"},
             "launch_error": _NULLABLE_STR,
+            "tracking_error": _NULLABLE_STR,
+            "launch_account": _NULLABLE_STR,
             "jobs": {"type": "object", "properties": {
                 k: {"type": "integer"} for k in
                 ("total", "idle", "running", "held", "done", "failed", "removed")}},

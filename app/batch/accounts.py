@@ -19,6 +19,7 @@ import os
 import pwd
 import re
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,6 +104,31 @@ def command(account: Account, argv: list[str], env: dict[str, str],
     # sudo would keep, so the launch sees `env` and nothing else.
     return ([SUDO, "-n", "-u", account.name, "--", ENV_BIN, "-i", *assignments, *argv],
             {"env": {"PATH": SAFE_PATH}})
+
+
+def others_can_run(path: str) -> bool:
+    """True when an account with no special groups can execute `path` (every directory on
+    the way open to others)."""
+    real = Path(os.path.realpath(path))
+    try:
+        if not real.is_file() or (real.stat().st_mode & 0o005) != 0o005:
+            return False
+        return all(p.stat().st_mode & 0o001 for p in real.parents)
+    except OSError:
+        return False
+
+
+def launch_python(configured: str = "") -> str:
+    """The Python launch accounts run the embedded tools with: the configured one, else this
+    service's when others can run it, else the system's (the tools need only the standard
+    library of Python 3.11)."""
+    if configured:
+        return configured
+    if others_can_run(sys.executable):
+        return sys.executable
+    if others_can_run("/usr/bin/python3"):
+        return "/usr/bin/python3"
+    return sys.executable
 
 
 # --- the account's area, as the service reads it ------------------------------------------

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from .accounts import Account, open_beneath, read_beneath
 from .accounts import command as run_as
+from .accounts import launch_python as find_launch_python
 from .base import (
     COMPLETED,
     HELD,
@@ -131,7 +132,7 @@ class LocalEngine(BatchEngine):
         self.spools: dict[str, Path] = {schedd: self.spool}
         self.accounts: dict[str, Account] = {}
         self.areas_dir = Path(areas_dir) if areas_dir else None
-        self.launch_python = launch_python or sys.executable
+        self.launch_python = find_launch_python(launch_python)
         for account in (areas or {}).values():
             name = account_schedd(account.name)
             self.spools[name] = Path(areas_dir) / account.name

@@ -48,6 +48,9 @@ class Sandbox:
     # where the launch works (created first), for launches that run on this machine as a
     # launch account; empty: where the launcher starts it (the login account's home)
     workdir: str = ""
+    # names also copied into the working directory, where they outlive the launch (the
+    # jobs' input list, read by jobs after the launch ended)
+    keep: list[str] = field(default_factory=list)
 
     def entries(self) -> list[tuple[str, Path]]:
         chosen: dict[str, Path] = {}
@@ -110,6 +113,8 @@ class Sandbox:
                 '"$UPLOADS/.sandbox.tgz" || { echo "POMS: the launch sandbox could not be '
                 'unpacked" >&2; exit 1; }',
             ]
+        for name in self.keep:
+            lines.append(f'cp -- "$UPLOADS"/{shlex.quote(name)} . || exit 1')
         if self.credential:
             variable, name = self.credential
             lines.append(f'export {variable}="$UPLOADS"/{shlex.quote(name)}')
