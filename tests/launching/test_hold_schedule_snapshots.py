@@ -152,13 +152,19 @@ def test_the_launcher_s_uploaded_token_is_handed_to_the_launch(launch_app, tutor
     stage = reco_fcl(tutorial)
     shown = service.preview(stage, tutorial.owner, test=False, config=launch_app.config)
     assert "BEARER_TOKEN_FILE" not in shown.plan.env  # none stored: left unset
+    token = makers.token()
     _row, _parsed = save_credential(
-        tutorial.experiment, tutorial.owner, "analysis", makers.token().encode(),
+        tutorial.experiment, tutorial.owner, "analysis", token.encode(),
         acting_role="analysis", directory=launch_app.config["POMS_CREDENTIALS_DIR"])
     db.session.commit()
     shown = service.preview(stage, tutorial.owner, test=False, config=launch_app.config)
-    path = shown.plan.env["BEARER_TOKEN_FILE"]
-    assert path.startswith(str(tmp_path / "creds")) and "X509_USER_PROXY" not in shown.plan.env
+    # The launch gets a copy in its own sandbox ($UPLOADS), never the stored file's path;
+    # the dry run names the copy and shows none of the token.
+    names = [name for name, _path in shown.sandbox.files]
+    assert len(names) == 1 and shown.sandbox.credential == ("BEARER_TOKEN_FILE", names[0])
+    assert f'export BEARER_TOKEN_FILE="$UPLOADS"/{names[0]}' in shown.script
+    assert str(tmp_path / "creds") not in shown.script
+    assert token not in shown.script and "X509_USER_PROXY" not in shown.script
 
 
 def test_a_schedule_that_names_no_real_day_is_refused_with_a_reason():
