@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.fixtures.sshd",
     "tests.fixtures.postgres",
     "tests.fixtures.htcondor_pool",
+    "tests.fixtures.accounts",
 ]
 
 # CI machines are slow and shared: no per-example deadline there, and say how to reproduce.
