@@ -154,7 +154,8 @@ def test_jobs_run_as_the_launch_account_and_are_controlled_as_it(isolated_app, p
         return sorted(j.state for j in engine.query(submission.batch_ids)) == ["Running"] * 2
 
     wait_for(running, what="both jobs running")
-    assert f"job 0 as {account}" in engine.fetch_log(submission.batch_id)
+    wait_for(lambda: f"job 0 as {account}" in engine.fetch_log(submission.batch_id),
+             what="the job's first line in its log")
     track_pass(isolated_app.config)
     db.session.refresh(submission)
     assert submission.jobs_running == 2 and not submission.tracking_error
