@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from .base import (
     COMPLETED,
     HELD,
     IDLE,
+    LAUNCH_ACCOUNT_SETTINGS,
     LOG_TAIL_BYTES,
     REMOVED,
     RUNNING,
@@ -61,11 +63,67 @@ def account_schedd(account: str) -> str:
     return f"{SCHEDD}.{account}"
 
 
+@dataclass(frozen=True)
+class SpoolFile:
+    """A file of a local-engine spool, read without following links (a launch account
+    writes its own spool: app/batch/accounts.py open_beneath)."""
+
+    spool: Path
+    relative: str
+
+    @property
+    def path(self) -> Path:
+        return self.spool / self.relative
+
+    def open(self):
+        return open_beneath(self.spool, self.relative)
+
+    def exists(self) -> bool:
+        try:
+            with self.open():
+                return True
+        except OSError:
+            return False
+
+    def read_json(self):
+        """The file's JSON, or None when missing, unsafe or unreadable."""
+        try:
+            with self.open() as fh:
+                return json.loads(fh.read())
+        except (OSError, ValueError):
+            return None
+
+
+def job_file(config, batch_job_id: str, name: str, *, of_cluster: bool = False
+             ) -> SpoolFile | None:
+    """A file of a local-engine job (clusters/C/P/NAME), or of its cluster (clusters/C/NAME),
+    in the service's spool or in the launch account's area the id names; None for another
+    engine's id."""
+    try:
+        cluster, proc, schedd = split_job_id(batch_job_id)
+    except ValueError:
+        return None
+    if schedd == SCHEDD:
+        spool = config.get("POMS_BATCH_DIR")
+    else:
+        account = schedd[len(SCHEDD) + 1:] if schedd.startswith(SCHEDD + ".") else ""
+        known = {config.get(setting) for setting in LAUNCH_ACCOUNT_SETTINGS.values()}
+        base = config.get("POMS_LAUNCH_ACCOUNTS_DIR")
+        spool = str(Path(base) / account) if account and account in known and base else None
+    if not spool:
+        return None
+    where = f"clusters/{cluster}" if of_cluster else f"clusters/{cluster}/{proc}"
+    return SpoolFile(Path(spool), f"{where}/{name}")
+
+
 def install_tools(areas_dir: Path) -> Path:
-    """A copy of the engine's code and tools (app/batch, app/launching/tools) in the launch
-    accounts' directory, where they can read it (this repository may be in a directory
-    closed to them). One copy per content, made once; returns its root (POMS_ROOT)."""
-    sources = sorted((REPO_ROOT / "app" / "batch").glob("*.py")) + sorted(TOOLS_DIR.iterdir())
+    """A copy of the engine's code and tools (app/batch, app/launching/tools, examples/) in
+    the launch accounts' directory, where they can read it (this repository may be in a
+    directory closed to them). One copy per content, made once; returns its root
+    (POMS_ROOT)."""
+    # and the demo's cfg files and job scripts (fife_launch finds -c examples/... there)
+    sources = (sorted((REPO_ROOT / "app" / "batch").glob("*.py")) + sorted(TOOLS_DIR.iterdir())
+               + sorted(p for p in (REPO_ROOT / "examples").rglob("*") if p.is_file()))
     digest = hashlib.sha256()
     for path in sources:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -78,7 +136,7 @@ def install_tools(areas_dir: Path) -> Path:
         target = building / path.relative_to(REPO_ROOT)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
-        target.chmod(0o755 if path.parent == TOOLS_DIR else 0o644)
+        target.chmod(0o755 if path.parent == TOOLS_DIR or path.suffix == ".sh" else 0o644)
     (building / ".complete").write_text("")
     for directory in [building, *[p for p in building.rglob("*") if p.is_dir()]]:
         directory.chmod(0o755)

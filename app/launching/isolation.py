@@ -158,6 +158,7 @@ def tool_environment(config) -> dict[str, str]:
         "POMS_ROOT": str(root),
         "POMS_TOOLS_DIR": str(root / "app" / "launching" / "tools"),
         "POMS_PYTHON": launch_python(config.get("POMS_LAUNCH_PYTHON") or ""),
+        "FIFE_LAUNCH_PATH": str(root),
     }
 
 
