@@ -24,9 +24,11 @@ never runs as that account outside dev mode.
 """
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from app.batch.accounts import (
     Account,
@@ -39,6 +41,8 @@ from app.batch.base import LAUNCH_ACCOUNT_SETTINGS
 from app.batch.local import install_tools
 from app.config import ConfigError
 from app.launching.command import LaunchError
+
+log = logging.getLogger(__name__)
 
 
 def _role(poms_role: str | None) -> str:
@@ -83,6 +87,13 @@ def check_config(config, instance_path: Path) -> None:
     if resolved == instance or instance in resolved.parents:
         raise ConfigError(f"POMS_LAUNCH_ACCOUNTS_DIR={directory} is inside instance/, which "
                           "the launch accounts must not reach")
+    redis = urlsplit(config.get("POMS_REDIS_URL") or "")
+    if local and redis.scheme in ("redis", "rediss") and not redis.password:
+        # Not refused (the embedded Redis has none), but said: a launch account on this
+        # machine can reach a Redis without a password, and the workers run what it holds.
+        log.warning("POMS_REDIS_URL has no password: launches running here as %s can reach "
+                    "the queues; give Redis a password (redis://:PASSWORD@host:port/0) or a "
+                    "socket only POMS may open", ", ".join(n for n in names.values() if n))
 
 
 def local_account(config, poms_role: str | None) -> Account | None:
