@@ -14,6 +14,13 @@ A spool directory holds everything (POMS_BATCH_DIR):
 Each cluster has one runner process (`python -m batch.local CLUSTER_DIR`), started
 detached by submit(); it starts jobs as slots free up, records exit codes, applies control
 requests, and is the only writer of status.json. Queries read one file per cluster.
+
+A launch that runs as a launch account (app/batch/accounts.py) submits to that account's
+own spool, its area POMS_LAUNCH_ACCOUNTS_DIR/ACCOUNT, under ids `C.0@local.ACCOUNT`: the
+runner and the jobs run as the account. This service reads those spools without following
+links (the account could point them at instance/), acts on them by running jobsub_rm,
+jobsub_hold and jobsub_release as the account, and takes a cluster as a submission's only
+when its cluster.json names that submission and it is in the account's area (confirm).
 """
 from __future__ import annotations
 
