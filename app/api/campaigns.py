@@ -239,6 +239,8 @@ def upload_campaign(experiment):
     try:
         campaign = store.save_campaign(acc.experiment, spec, acc.user)
         db.session.commit()
+    except InvalidCampaign as err:
+        raise invalid(err) from None
     except store.CampaignInUse as err:
         raise ApiError(409, str(err)) from None
     answer["campaign"] = campaign_json(campaign, acc)
@@ -345,6 +347,8 @@ def _save_edits(acc: Access, campaign: Campaign, edits: dict, apply) -> None:
     try:
         store.save_campaign(acc.experiment, spec, acc.user)
         db.session.commit()
+    except InvalidCampaign as err:
+        raise invalid(err) from None
     except store.CampaignInUse as err:
         raise ApiError(409, str(err)) from None
 

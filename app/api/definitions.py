@@ -32,9 +32,12 @@ EXAMPLES = {"experiment": "mu2e", "name": "mu2e_reco_srsoleti_jobtype"}
 def definition_json(kind: str, row) -> dict:
     _model, fields, to_spec, read, _words = KINDS[kind]
     spec = to_spec(row)
-    return {"id": row.id, "name": row.name,
-            "creator": row.creator.username if row.creator else None,
-            "updated": iso(row.updated), "ini": {f: read(spec, f) for f in fields}}
+    out = {"id": row.id, "name": row.name,
+           "creator": row.creator.username if row.creator else None,
+           "updated": iso(row.updated), "ini": {f: read(spec, f) for f in fields}}
+    if kind == "login_setups":
+        out["role"] = row.role  # whose campaigns may launch with it
+    return out
 
 
 def _list(experiment: str, kind: str):

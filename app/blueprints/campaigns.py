@@ -176,6 +176,12 @@ def upload(experiment):
     try:
         campaign = store.save_campaign(access.experiment, spec, access.user)
         db.session.commit()
+    except InvalidCampaign as err:  # the experiment changed since the file was read
+        db.session.rollback()
+        return render_template(
+            "campaigns/upload.html", access=access, problems=err.problems,
+            warnings=err.warnings, spec=None, changes=[], existing=None,
+        ), 422
     except store.CampaignInUse as err:
         db.session.rollback()
         problem = Problem(filename, None, None, str(err))

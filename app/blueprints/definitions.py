@@ -9,6 +9,8 @@ from app.auth import policy
 from app.auth.session import Access, experiment_access
 from app.blueprints.inline import inline_edit
 from app.campaigns import editing, store
+from app.campaigns import login_setups as login_rules
+from app.campaigns.spec import InvalidCampaign, Problem
 from app.extensions import db
 from app.models import CampaignStage, JobType, LoginSetup
 
@@ -86,6 +88,11 @@ def field(experiment, kind, item_id, key):
     def save(raw: str) -> None:
         before = to_spec(row)
         after = set_field(before, key, raw)
+        if kind == "login_setup":
+            problems = login_rules.address_problems(after.host, after.account)
+            if problems:
+                raise InvalidCampaign([Problem(f"login setup {row.name}", None, name, reason)
+                                       for name, reason in problems])
         for name in fields:
             setattr(row, name, getattr(after, name))
         store.audit(access.experiment, access.user, f"{words} edited", row.name,
@@ -117,8 +124,10 @@ def clone(experiment, kind, item_id):
               "error")
         return redirect(url_for("definitions.show", experiment=experiment, kind=kind,
                                 item_id=item_id))
+    # A login setup's copy keeps its role: the same account, the same campaigns.
+    kept = fields + (("role",) if kind == "login_setup" else ())
     copy = model(experiment=access.experiment, name=new_name, creator=access.user,
-                 **{f: getattr(row, f) for f in fields})
+                 **{f: getattr(row, f) for f in kept})
     db.session.add(copy)
     store.audit(access.experiment, access.user, f"{words} cloned", new_name,
                 {"from": row.name}, None)
