@@ -3,7 +3,6 @@ hold and release; approval stages."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 
