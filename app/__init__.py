@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import click
 from flask import Flask
 from markupsafe import escape
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from app.config import ConfigError, is_loopback, load_config
 from app.extensions import csrf, db, login_manager, migrate
+from app.launching.isolation import check_config as check_launch_isolation
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +30,7 @@ def _sqlite_foreign_keys(dbapi_connection, _record):
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _private(Path(app.instance_path), directory=True)
     app.config.update(load_config(Path(app.instance_path)))
     if config:
         app.config.update(config)
@@ -37,6 +39,9 @@ def create_app(config: dict | None = None) -> Flask:
             app.config["SESSION_COOKIE_SECURE"] = config["POMS_AUTH"] != "dev"
     app.config["MAX_CONTENT_LENGTH"] = app.config["POMS_MAX_UPLOAD_BYTES"]
     _refuse_open_dev_mode(app)
+    # Launches never run as this service outside dev mode (app/launching/isolation.py).
+    check_launch_isolation(app.config, Path(app.instance_path))
+    _private_sqlite(app)
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
@@ -53,6 +58,27 @@ def create_app(config: dict | None = None) -> Flask:
     register_cli(app)
     _register_errors(app)
     return app
+
+
+def _private(path: Path, directory: bool = False) -> None:
+    """instance/ and the SQLite file: readable by this service's account only (0700, 0600):
+    they hold the database, the secret key and every credential."""
+    if directory:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    elif not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+    if path.stat().st_uid == os.geteuid():
+        os.chmod(path, 0o700 if directory else 0o600)
+
+
+def _private_sqlite(app: Flask) -> None:
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") \
+            or url.database.startswith("file:"):
+        return
+    # A relative SQLite path is under instance/, as Flask-SQLAlchemy places it.
+    _private(Path(app.instance_path) / url.database)
 
 
 def _register_errors(app: Flask) -> None:

@@ -55,13 +55,14 @@ def import_campaign(path: Path, experiment_name: str | None, username: str) -> C
     if not name:
         missing = Problem(str(path), "campaign", "experiment", "missing: give --experiment")
         try:
-            parse_ini(text, str(path))
+            parse_ini(text, str(path), max_stages=current_app.config["POMS_MAX_STAGES"])
         except InvalidCampaign as err:  # say every problem the file has at once
             raise InvalidCampaign([missing, *err.problems], err.warnings) from None
         raise InvalidCampaign([missing])
     try:
         experiment = find_or_create_experiment(name)
-        spec, warnings = store.read_ini(experiment, text, str(path))
+        spec, warnings = store.read_ini(experiment, text, str(path),
+                                        current_app.config["POMS_MAX_STAGES"])
         for warning in warnings:
             click.echo(f"warning: {warning}", err=True)
         spec.experiment = name
@@ -89,7 +90,7 @@ def import_ini_command(path: Path, experiment: str | None, username: str) -> Non
     try:
         campaign = import_campaign(path, experiment, username)
     except InvalidCampaign as err:
-        _fail(err.problems)
+        _fail([*err.problems, *(f"warning: {w}" for w in err.warnings)])
     except store.CampaignInUse as err:
         _fail([f"{path}: {err}"])
     click.echo(campaign.name)

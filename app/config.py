@@ -33,6 +33,13 @@ def _int(environ, name: str, default: int) -> int:
         raise ConfigError(f"{name}={raw!r} is not an integer") from None
 
 
+def _positive(environ, name: str, default: int) -> int:
+    value = _int(environ, name, default)
+    if value < 1:
+        raise ConfigError(f"{name}={value} must be 1 or more")
+    return value
+
+
 def _secret_key(instance_path: Path) -> str:
     """A stable secret for the embedded service, kept in instance/ with 0600 permissions."""
     path = instance_path / "secret_key"
@@ -73,6 +80,9 @@ def load_config(instance_path: Path, environ=None) -> dict:
         "POMS_HOST": environ.get("POMS_HOST", "127.0.0.1"),
         "POMS_PAGE_SIZE": _int(environ, "POMS_PAGE_SIZE", 25),
         "POMS_MAX_UPLOAD_BYTES": _int(environ, "POMS_MAX_UPLOAD_BYTES", 1024 * 1024),
+        # The most stages one campaign file may hold (app/campaigns/spec.DEFAULT_MAX_STAGES
+        # is the same number, for readers given no setting).
+        "POMS_MAX_STAGES": _positive(environ, "POMS_MAX_STAGES", 500),
         "SECRET_KEY": environ.get("POMS_SECRET_KEY") or _secret_key(instance_path),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

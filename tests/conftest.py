@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.htcondor_pool",
     "tests.fixtures.fresh_machine",
+    "tests.fixtures.accounts",
 ]
 
 # CI machines are slow and shared: no per-example deadline there, and say how to reproduce.

@@ -120,6 +120,8 @@ def test_the_importers_length_limits_are_the_columns_lengths():
         "vo_role": CampaignStage.vo_role,
         "software_version": CampaignStage.software_version,
         "cs_split_type": CampaignStage.cs_split_type,
+        "completion_type": CampaignStage.completion_type,
+        "stage_type": CampaignStage.stage_type,
         "job_type": JobType.name,
         "login_setup": LoginSetup.name,
         "host": LoginSetup.host,

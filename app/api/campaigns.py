@@ -6,7 +6,7 @@ import dataclasses
 import json
 import re
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 from sqlalchemy import select
 
 from app.api.core import (
@@ -217,7 +217,8 @@ def upload_campaign(experiment):
     dry_run = flag("dry_run")
     filename, text = _read_ini()
     try:
-        spec, warnings = store.read_ini(acc.experiment, text, filename)
+        spec, warnings = store.read_ini(acc.experiment, text, filename,
+                                        current_app.config["POMS_MAX_STAGES"])
         permissions.check_experiment(spec, filename, acc)
     except InvalidCampaign as err:
         raise invalid(err) from None
@@ -238,6 +239,8 @@ def upload_campaign(experiment):
     try:
         campaign = store.save_campaign(acc.experiment, spec, acc.user)
         db.session.commit()
+    except InvalidCampaign as err:
+        raise invalid(err) from None
     except store.CampaignInUse as err:
         raise ApiError(409, str(err)) from None
     answer["campaign"] = campaign_json(campaign, acc)
@@ -351,6 +354,8 @@ def _save_edits(acc: Access, campaign: Campaign, edits: dict, apply, then=None) 
     try:
         store.save_campaign(acc.experiment, spec, acc.user)
         db.session.commit()
+    except InvalidCampaign as err:
+        raise invalid(err) from None
     except store.CampaignInUse as err:
         raise ApiError(409, str(err)) from None
 

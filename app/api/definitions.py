@@ -23,6 +23,7 @@ from app.api.core import (
 from app.auth import policy
 from app.auth.session import Access
 from app.campaigns import editing, shared, store
+from app.campaigns import login_setups as login_rules
 from app.campaigns.spec import InvalidCampaign
 from app.extensions import db
 from app.models import JobType, LoginSetup
@@ -42,6 +43,8 @@ def definition_json(kind: str, row, detail: bool = False) -> dict:
     out = {"id": row.id, "name": row.name,
            "creator": row.creator.username if row.creator else None,
            "updated": iso(row.updated), "ini": {f: read(spec, f) for f in fields}}
+    if kind == "login_setups":
+        out["role"] = row.role  # whose campaigns may launch with it
     if detail:
         out["used_by"] = shared.stages_using(row, shared.KINDS[kind[:-1]])
     return out
@@ -128,6 +131,19 @@ def _require_edit(acc: Access, kind: str, row) -> None:
                      "the experiment's campaigns share it and someone else made it")
 
 
+def _setup_role(acc: Access, body: dict) -> str:
+    """Whose campaigns may launch with a new login setup: as asked, else the role one acts
+    in (the original's creator_role). Production's account is production's to give."""
+    role = body.get("role")
+    if role is None:
+        return "production" if policy.at_least(acc.role, "production") else "analysis"
+    if role not in login_rules.ROLES:
+        raise ApiError(422, f"role: {' or '.join(login_rules.ROLES)}", "role")
+    if role == "production" and not policy.at_least(acc.role, "production"):
+        raise refuse(f"acting as {acc.role}, you may not make a production login setup")
+    return role
+
+
 def _create(experiment: str, kind: str):
     acc = access(experiment)
     if not policy.may_create_shared(acc.role):
@@ -137,8 +153,10 @@ def _create(experiment: str, kind: str):
     if not isinstance(name, str):
         raise ApiError(422, "name: give it a name", "name")
     fields = _fields(body, kind, required=False)
+    role = _setup_role(acc, body) if kind == "login_setups" else None
     try:
-        row = shared.create(acc.experiment, shared.KINDS[kind[:-1]], name, fields, acc.user)
+        row = shared.create(acc.experiment, shared.KINDS[kind[:-1]], name, fields, acc.user,
+                            role=role)
         db.session.commit()
     except InvalidCampaign as err:
         raise invalid(err) from None
@@ -177,6 +195,10 @@ def _body_schema(kind: str, create: bool) -> dict:
     props = {"fields": {**_FIELDS_BODY, "example": _EXAMPLE_FIELDS[kind]}}
     if create:
         props["name"] = {"type": "string", "minLength": 1, "maxLength": 255}
+    if create and kind == "login_setups":
+        props["role"] = {"type": "string", "enum": list(login_rules.ROLES),
+                         "description": "whose campaigns may launch with it (default: "
+                                        "production when you act as production or above)"}
     return json_of({"type": "object", "required": ["name"] if create else ["fields"],
                     "properties": props})
 
@@ -239,7 +261,10 @@ def merge_job_type_recoveries(experiment, name):
 
 
 @route("/experiments/<experiment>/login_setups", "POST", tag="definitions",
-       summary="Make a login setup (host, account, setup) as INI text",
+       summary="Make a login setup (host, account, setup) as INI text, for a role's work",
+       description="Body {\"name\": ..., \"fields\": {host, account, setup}, \"role\": "
+                   "\"analysis\"|\"production\"}: the role whose campaigns may launch "
+                   "with it (a production one needs production or above).",
        examples={"experiment": "mu2e", "name": "srsoleti_poms_login"},
        body=_body_schema("login_setups", True), responses=_NEW)
 def create_login_setup(experiment):

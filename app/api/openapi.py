@@ -227,6 +227,8 @@ SCHEMAS: dict[str, dict] = {
             "percent_done": {"type": "integer"},
             "active": {"type": "boolean"},
             "launch_error": _NULLABLE_STR,
+            "tracking_error": _NULLABLE_STR,
+            "launch_account": _NULLABLE_STR,
             "jobs": {"type": "object", "properties": {
                 k: {"type": "integer"} for k in
                 ("total", "idle", "running", "held", "done", "failed", "removed")}},
@@ -277,6 +279,8 @@ SCHEMAS: dict[str, dict] = {
             "id": {"type": "integer"}, "name": {"type": "string"},
             "creator": _NULLABLE_STR, "updated": _TIME,
             "ini": {"type": "object", "additionalProperties": {"type": "string"}},
+            "role": {"type": "string", "enum": ["analysis", "production"],
+                     "description": "login setups: whose campaigns may launch with it"},
             "used_by": {"type": "array", "items": {"type": "string"},
                         "description": "campaign/stage of every stage using it"},
         },

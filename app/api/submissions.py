@@ -34,7 +34,7 @@ from app.api.core import (
 )
 from app.auth import policy
 from app.auth.session import Access
-from app.batch.base import BatchError, engine_from_config
+from app.batch.base import BatchError, cluster_of, engine_from_config
 from app.extensions import db
 from app.launching import external, service
 from app.launching.command import LaunchError
@@ -72,7 +72,8 @@ def submission_json(s: Submission, detail: bool = False) -> dict:
             "launch_started": iso(s.launch_started_at),
             "launch_finished": iso(s.launch_finished_at),
             "launch_exit_code": s.launch_exit_code, "launch_host": s.launch_host or None,
-            "tracked": iso(s.tracked_at),
+            "launch_account": s.launch_account or None,
+            "tracked": iso(s.tracked_at), "tracking_error": s.tracking_error or None,
         })
     return out
 
@@ -170,7 +171,7 @@ def launch_stage(experiment, campaign, stage):
         except LaunchError as err:
             raise ApiError(422, f"cannot launch: {err}") from None
         return jsonify({
-            "dry_run": True, "test": test, "command": shown.plan.script,
+            "dry_run": True, "test": test, "command": shown.script,
             "command_line": shown.plan.command, "warnings": shown.warnings,
             "environment": shown.plan.env,
             "input": {"dataset": shown.input.dataset, "files": shown.input.files,
@@ -545,12 +546,15 @@ def recover_submission(experiment, submission_id):
        summary="update_submission: a job wrapper reports the batch id, or a script the state",
        description="What the original's poms_jobsub_wrapper calls after jobsub_submit: "
                    "{\"jobsub_job_id\": \"12345.0@jobsub01.fnal.gov\"}. The id is added to "
-                   "the submission's clusters for tracking; states then change only "
-                   "through tracking. The embedded jobsub_submit does this by itself. "
-                   "{\"status\": \"Running\"} is a state reported by a script that runs the "
-                   "work itself (poms_run_script_stage, await_approval): it moves the "
-                   "submission through the transition table, and is refused (409) once POMS "
-                   "tracks the submission's jobs. Both may come at once (the state first).",
+                   "the submission's clusters for tracking once the batch system confirms "
+                   "the cluster carries this submission's POMS task id (and, on the local "
+                   "engine, was submitted by its launch's account): 409 otherwise. States "
+                   "then change only through tracking. The embedded jobsub_submit does "
+                   "this by itself. {\"status\": \"Running\"} is a state reported by a "
+                   "script that runs the work itself (poms_run_script_stage, "
+                   "await_approval): it moves the submission through the transition table, "
+                   "and is refused (409) once POMS tracks the submission's jobs. Both may "
+                   "come at once (the state first), in one transaction.",
        examples=SUBMISSION_EXAMPLES,
        body=json_of({"type": "object", "minProperties": 1, "properties": {
            "jobsub_job_id": {"type": "string", "minLength": 1, "maxLength": 255},
@@ -575,11 +579,22 @@ def update_submission(experiment, submission_id):
             code = 422 if status not in states.STATES else 409
             raise ApiError(code, str(err), "status") from None
     if batch_id is not None:
-        if not isinstance(batch_id, str) or not batch_id.strip() or len(batch_id) > 255 \
-                or not batch_id.isprintable() or " " in batch_id.strip():
+        try:
+            cluster = cluster_of(batch_id)
+        except ValueError:
             raise ApiError(422, "jobsub_job_id: a batch id like 12345.0@jobsub01.fnal.gov",
+                           "jobsub_job_id") from None
+        # A report is a claim: only a cluster the batch system confirms was submitted for
+        # this submission (by its launch's account) becomes one of its own.
+        try:
+            owned, refused = service.confirmed_ids(s, [cluster],
+                                                   engine_from_config(current_app.config))
+        except BatchError as err:
+            raise ApiError(502, f"the batch system did not answer: {err}") from None
+        if not owned:
+            raise ApiError(409, f"jobsub_job_id: not taken: {'; '.join(refused)}",
                            "jobsub_job_id")
-        service.remember_batch_ids(s, [batch_id.strip()])
+        service.remember_batch_ids(s, owned)
     db.session.commit()
     return jsonify(submission_json(s, detail=True))
 

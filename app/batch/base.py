@@ -13,7 +13,10 @@ from pathlib import Path
 # Job states an engine reports (HTCondor's words); exit codes tell done from failed.
 IDLE, RUNNING, HELD, COMPLETED, REMOVED = "Idle", "Running", "Held", "Completed", "Removed"
 
-_JOB_ID = re.compile(r"^(?P<cluster>\d+)\.(?P<proc>\d+)@(?P<schedd>[\w.-]+)$")
+# ASCII only, bounded: an id comes from launch output and job wrappers, and is parsed once
+# at the door so nothing further on meets a malformed one.
+_JOB_ID = re.compile(
+    r"(?P<cluster>\d{1,12})\.(?P<proc>\d{1,9})@(?P<schedd>[A-Za-z0-9_][\w.-]{0,200})", re.ASCII)
 
 
 class BatchError(RuntimeError):
@@ -48,7 +51,7 @@ class JobStatus:
 
 def split_job_id(job_id: str) -> tuple[int, int, str]:
     """(cluster, process, schedd) of `12345.0@jobsub01.fnal.gov`; ValueError otherwise."""
-    found = _JOB_ID.match(job_id.strip())
+    found = _JOB_ID.fullmatch(job_id.strip()) if isinstance(job_id, str) else None
     if not found:
         raise ValueError(f"{job_id!r} is not a batch job id like 12345.0@jobsub01.fnal.gov")
     return int(found["cluster"]), int(found["proc"]), found["schedd"]
@@ -96,6 +99,36 @@ class BatchEngine:
         """Extra environment a launch needs to reach this engine."""
         return {}
 
+    def launch_environment_for(self, account) -> dict[str, str]:
+        """The same for a launch that runs as a launch account (app/batch/accounts.py)."""
+        return self.launch_environment()
+
+    def confirm(self, submission_id: int, batch_ids: list[str],
+                account: str = "") -> tuple[list[str], list[str]]:
+        """(cluster ids the engine confirms were submitted for this submission's launch,
+        the others with why). A launch's output, or a job wrapper's report, only claims an
+        id; the engine's own record of the POMS task id on the cluster decides, so no one
+        can take over (and then kill) another submission's jobs by naming their id.
+
+        Engines that record the task id (jobsub's POMS4_SUBMISSION_ID, HTCondor's
+        PomsSubmissionId) answer through clusters_of_submission; the local engine reads its
+        own record, and also which account's area the cluster is in."""
+        known = set(self.clusters_of_submission(submission_id))
+        confirmed, refused = [], []
+        for batch_id in batch_ids:
+            try:
+                cluster = cluster_of(batch_id)
+            except ValueError as err:
+                refused.append(str(err))
+                continue
+            if cluster in known:
+                if cluster not in confirmed:
+                    confirmed.append(cluster)
+            else:
+                refused.append(f"{batch_id}: {self.name} has no cluster {cluster} carrying "
+                               f"POMS task id {submission_id}")
+        return confirmed, refused
+
 
 def job_environment(request_env: dict[str, str], group: str, dataset: str) -> dict[str, str]:
     """What every job of a request sees, on any engine that runs jobs itself: the request's
@@ -126,8 +159,11 @@ def engine_from_config(config: dict) -> BatchEngine:
     if name == "local":
         from app.batch.local import LocalEngine
 
+        areas = launch_accounts(config)
         return LocalEngine(
-            config["POMS_BATCH_DIR"], slots=int(config.get("POMS_LOCAL_SLOTS", 4))
+            config["POMS_BATCH_DIR"], slots=int(config.get("POMS_LOCAL_SLOTS", 4)),
+            areas=areas, areas_dir=config.get("POMS_LAUNCH_ACCOUNTS_DIR") or "",
+            launch_python=config.get("POMS_LAUNCH_PYTHON") or "",
         )
     if name == "jobsub":
         from app.batch.jobsub import JobsubEngine
@@ -139,6 +175,26 @@ def engine_from_config(config: dict) -> BatchEngine:
 
         return HTCondorEngine.from_config(config)
     raise BatchError(f"POMS_BATCH_ENGINE={name!r} is not one of local, jobsub, htcondor")
+
+
+LAUNCH_ACCOUNT_SETTINGS = {"analysis": "POMS_LOCAL_LAUNCH_USER",
+                           "production": "POMS_LOCAL_PRODUCTION_LAUNCH_USER"}
+
+
+def launch_accounts(config) -> dict:
+    """{campaign role: Account} of the configured launch accounts (none in plain dev mode).
+    BatchError when one is not usable (create_app refuses to start with one first)."""
+    from app.batch.accounts import AccountError, lookup
+
+    found = {}
+    for role, setting in LAUNCH_ACCOUNT_SETTINGS.items():
+        name = config.get(setting) or ""
+        if name:
+            try:
+                found[role] = lookup(name, setting)
+            except AccountError as err:
+                raise BatchError(str(err)) from None
+    return found
 
 
 LOG_TAIL_BYTES = 512 * 1024

@@ -29,8 +29,8 @@ from .base import (
 
 _ID = r"\d+\.\d+@[\w.-]+"
 _SUBMIT_PATTERNS = (
-    re.compile(rf"Use job id ({_ID}) to retrieve output"),
-    re.compile(rf"JobsubJobId of first job: ({_ID})"),
+    re.compile(rf"Use job id ({_ID}) to retrieve output", re.ASCII),
+    re.compile(rf"JobsubJobId of first job: ({_ID})", re.ASCII),
 )
 _SUBMITTED = re.compile(r"(\d+) job\(s\) submitted to cluster (\d+)\.")
 _Q_LINE = re.compile(rf"^({_ID})\s+\S+\s+.*?\s([IRHCXS<>])\s+\d+\s")
@@ -45,7 +45,10 @@ def parse_submit_output(text: str) -> list[str]:
         for pattern in _SUBMIT_PATTERNS:
             match = pattern.search(line)
             if match and match.group(1) not in found:
-                cluster, _proc, schedd = split_job_id(match.group(1))
+                try:
+                    cluster, _proc, schedd = split_job_id(match.group(1))
+                except ValueError:
+                    continue  # not an id (too long): the engine could not have made it
                 cluster_id = f"{cluster}.0@{schedd}"
                 if cluster_id not in found:
                     found.append(cluster_id)

@@ -126,7 +126,9 @@ def _engine(environ):
     spool = environ.get("POMS_BATCH_DIR")
     if not spool:
         raise UsageError("POMS_BATCH_DIR is not set: run this from a POMS launch")
-    return LocalEngine(spool, slots=int(environ.get("POMS_LOCAL_SLOTS", "4")))
+    # A launch account's submits go to its own area, under ids named after it.
+    return LocalEngine(spool, slots=int(environ.get("POMS_LOCAL_SLOTS", "4")),
+                       schedd=environ.get("POMS_LOCAL_SCHEDD") or "local")
 
 
 def submit_main(argv: list[str], environ=None) -> int:

@@ -14,10 +14,18 @@ A spool directory holds everything (POMS_BATCH_DIR):
 Each cluster has one runner process (`python -m batch.local CLUSTER_DIR`), started
 detached by submit(); it starts jobs as slots free up, records exit codes, applies control
 requests, and is the only writer of status.json. Queries read one file per cluster.
+
+A launch that runs as a launch account (app/batch/accounts.py) submits to that account's
+own spool, its area POMS_LAUNCH_ACCOUNTS_DIR/ACCOUNT, under ids `C.0@local.ACCOUNT`: the
+runner and the jobs run as the account. This service reads those spools without following
+links (the account could point them at instance/), acts on them by running jobsub_rm,
+jobsub_hold and jobsub_release as the account, and takes a cluster as a submission's only
+when its cluster.json names that submission and it is in the account's area (confirm).
 """
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -27,13 +35,19 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .accounts import Account, open_beneath, read_beneath
+from .accounts import command as run_as
+from .accounts import launch_python as find_launch_python
 from .base import (
     COMPLETED,
     HELD,
     IDLE,
+    LAUNCH_ACCOUNT_SETTINGS,
+    LOG_TAIL_BYTES,
     REMOVED,
     RUNNING,
     BatchEngine,
@@ -42,13 +56,104 @@ from .base import (
     JobStatus,
     job_environment,
     job_identity,
-    read_log_tails,
     split_job_id,
 )
 
 SCHEDD = "local"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS_DIR = REPO_ROOT / "app" / "launching" / "tools"
+_STATES = (IDLE, RUNNING, HELD, COMPLETED, REMOVED)
+
+
+def account_schedd(account: str) -> str:
+    """The name in a launch account's batch ids (`12.0@local.ACCOUNT`): its own spool."""
+    return f"{SCHEDD}.{account}"
+
+
+@dataclass(frozen=True)
+class SpoolFile:
+    """A file of a local-engine spool, read without following links (a launch account
+    writes its own spool: app/batch/accounts.py open_beneath)."""
+
+    spool: Path
+    relative: str
+
+    @property
+    def path(self) -> Path:
+        return self.spool / self.relative
+
+    def open(self):
+        return open_beneath(self.spool, self.relative)
+
+    def exists(self) -> bool:
+        try:
+            with self.open():
+                return True
+        except OSError:
+            return False
+
+    def read_json(self):
+        """The file's JSON, or None when missing, unsafe or unreadable."""
+        try:
+            with self.open() as fh:
+                return json.loads(fh.read())
+        except (OSError, ValueError):
+            return None
+
+
+def job_file(config, batch_job_id: str, name: str, *, of_cluster: bool = False
+             ) -> SpoolFile | None:
+    """A file of a local-engine job (clusters/C/P/NAME), or of its cluster (clusters/C/NAME),
+    in the service's spool or in the launch account's area the id names; None for another
+    engine's id."""
+    try:
+        cluster, proc, schedd = split_job_id(batch_job_id)
+    except ValueError:
+        return None
+    if schedd == SCHEDD:
+        spool = config.get("POMS_BATCH_DIR")
+    else:
+        account = schedd[len(SCHEDD) + 1:] if schedd.startswith(SCHEDD + ".") else ""
+        known = {config.get(setting) for setting in LAUNCH_ACCOUNT_SETTINGS.values()}
+        base = config.get("POMS_LAUNCH_ACCOUNTS_DIR")
+        spool = str(Path(base) / account) if account and account in known and base else None
+    if not spool:
+        return None
+    where = f"clusters/{cluster}" if of_cluster else f"clusters/{cluster}/{proc}"
+    return SpoolFile(Path(spool), f"{where}/{name}")
+
+
+def install_tools(areas_dir: Path) -> Path:
+    """A copy of the engine's code and tools (app/batch, app/launching/tools, examples/) in
+    the launch accounts' directory, where they can read it (this repository may be in a
+    directory closed to them). One copy per content, made once; returns its root
+    (POMS_ROOT)."""
+    # and the demo's cfg files and job scripts (fife_launch finds -c examples/... there)
+    sources = (sorted((REPO_ROOT / "app" / "batch").glob("*.py")) + sorted(TOOLS_DIR.iterdir())
+               + sorted(p for p in (REPO_ROOT / "examples").rglob("*") if p.is_file()))
+    digest = hashlib.sha256()
+    for path in sources:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    root = Path(areas_dir) / ".poms-tools" / digest.hexdigest()[:16]
+    if (root / ".complete").exists():
+        return root
+    building = root.with_name(f"{root.name}.{os.getpid()}.part")
+    shutil.rmtree(building, ignore_errors=True)
+    for path in sources:
+        target = building / path.relative_to(REPO_ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        target.chmod(0o755 if path.parent == TOOLS_DIR or path.suffix == ".sh" else 0o644)
+    (building / ".complete").write_text("")
+    for directory in [building, *[p for p in building.rglob("*") if p.is_dir()]]:
+        directory.chmod(0o755)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    root.parent.chmod(0o755)
+    try:
+        os.rename(building, root)
+    except OSError:  # another worker made it first
+        shutil.rmtree(building, ignore_errors=True)
+    return root
 
 
 def _now() -> str:
@@ -80,20 +185,42 @@ def _locked(path: Path):
 class LocalEngine(BatchEngine):
     name = "local"
 
-    def __init__(self, spool: str | Path, slots: int = 4):
+    def __init__(self, spool: str | Path, slots: int = 4, *, schedd: str = SCHEDD,
+                 areas: dict[str, Account] | None = None, areas_dir: str | Path = "",
+                 launch_python: str = ""):
+        """`spool` and `schedd`: where this engine submits (a launch account's submits go
+        to its own area). `areas`: the launch accounts whose areas (areas_dir/ACCOUNT) the
+        service also reads and acts on, as `local.ACCOUNT` ids."""
         self.spool = Path(spool)
         self.slots = max(1, int(slots))
+        self.schedd = schedd
+        self.spools: dict[str, Path] = {schedd: self.spool}
+        self.accounts: dict[str, Account] = {}
+        self.areas_dir = Path(areas_dir) if areas_dir else None
+        self.launch_python = find_launch_python(launch_python)
+        for account in (areas or {}).values():
+            name = account_schedd(account.name)
+            self.spools[name] = Path(areas_dir) / account.name
+            self.accounts[name] = account
 
     # --- layout ---------------------------------------------------------------------
 
     def cluster_dir(self, cluster: int) -> Path:
         return self.spool / "clusters" / str(cluster)
 
-    def _cluster(self, batch_id: str) -> int:
-        cluster, _proc, schedd = split_job_id(batch_id)
-        if schedd != SCHEDD:
+    def _where(self, batch_id: str) -> tuple[int, int, str, Path]:
+        """(cluster, process, schedd, spool) of an id of this engine; BatchError otherwise."""
+        try:
+            cluster, proc, schedd = split_job_id(batch_id)
+        except ValueError as err:
+            raise BatchError(str(err)) from None
+        spool = self.spools.get(schedd)
+        if spool is None:
             raise BatchError(f"{batch_id} does not belong to the local engine")
-        return cluster
+        return cluster, proc, schedd, spool
+
+    def _cluster(self, batch_id: str) -> int:
+        return self._where(batch_id)[0]
 
     def _next_cluster(self) -> int:
         with _locked(self.spool / "next_cluster") as fh:
@@ -136,6 +263,9 @@ class LocalEngine(BatchEngine):
             "slots_dir": str(self.spool / "slots"),
             "slots": self.slots,
             "outputs_dir": str(self.spool / "outputs"),
+            "schedd": self.schedd,
+            # who submitted: the launch account (or this service, in dev mode)
+            "owner_uid": os.geteuid(),
             "submitted": _now(),
         }
         write_json_atomic(directory / "cluster.json", spec)
@@ -145,9 +275,9 @@ class LocalEngine(BatchEngine):
         )
         if request.submission_id is not None:
             with _locked(self.spool / "by_submission" / str(request.submission_id)) as fh:
-                fh.write(f"{cluster}.0@{SCHEDD}\n")
+                fh.write(f"{cluster}.0@{self.schedd}\n")
         self._start_runner(directory)
-        return f"{cluster}.0@{SCHEDD}"
+        return f"{cluster}.0@{self.schedd}"
 
     def _start_runner(self, directory: Path) -> None:
         log = open(directory / "runner.log", "ab")
@@ -167,40 +297,80 @@ class LocalEngine(BatchEngine):
         log.close()
         (directory / "runner.pid").write_text(str(process.pid))
 
-    def _status(self, cluster: int) -> dict | None:
+    def _read_json(self, spool: Path, relative: str):
+        """A JSON file of a spool, or None when missing. A launch account writes its own
+        spool, so nothing there is followed (open_beneath) or trusted to parse."""
         try:
-            return json.loads((self.cluster_dir(cluster) / "status.json").read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
+            return json.loads(read_beneath(spool, relative))
+        except FileNotFoundError:
             return None
+        except json.JSONDecodeError:
+            return None  # being replaced right now (or broken): as if not written yet
+        except OSError as err:
+            raise BatchError(f"{spool}/{relative}: {err}") from None
+
+    def _status(self, cluster: int, schedd: str | None = None) -> dict | None:
+        return self._read_json(self.spools[schedd or self.schedd],
+                               f"clusters/{cluster}/status.json")
 
     def query(self, batch_ids: list[str]) -> list[JobStatus]:
         found: list[JobStatus] = []
-        for cluster in sorted({self._cluster(b) for b in batch_ids}):
-            status = self._status(cluster)
+        wanted = sorted({(where[2], where[0]) for where in map(self._where, batch_ids)})
+        for schedd, cluster in wanted:
+            status = self._status(cluster, schedd)
             if status is None:
                 continue
-            for proc, job in status["jobs"].items():
-                found.append(
-                    JobStatus(
-                        job_id=f"{cluster}.{proc}@{SCHEDD}",
+            try:
+                for proc, job in status["jobs"].items():
+                    if job["state"] not in _STATES:
+                        raise ValueError(f"job state {job['state']!r}")
+                    exit_code = job.get("exit_code")
+                    found.append(JobStatus(
+                        job_id=f"{cluster}.{int(proc)}@{schedd}",
                         state=job["state"],
-                        exit_code=job.get("exit_code"),
-                        host=job.get("host", ""),
+                        exit_code=None if exit_code is None else int(exit_code),
+                        host=str(job.get("host", "")),
                         started=_parse_time(job.get("started")),
                         ended=_parse_time(job.get("ended")),
-                    )
-                )
+                    ))
+            except (KeyError, TypeError, ValueError, AttributeError) as err:
+                raise BatchError(f"cluster {cluster}.0@{schedd}: its status file is not "
+                                 f"the local engine's ({err})") from None
         return found
 
     def _control(self, batch_ids: list[str], action: str) -> None:
-        by_cluster: dict[int, list[int] | None] = {}
+        # A cluster id (proc 0 as the first job's id) means the whole cluster, as
+        # jobsub_rm/hold/release take it.
+        by_schedd: dict[str, list[str]] = {}
         for batch_id in batch_ids:
-            cluster, proc, _ = split_job_id(batch_id)
-            # A cluster id (proc 0 as the first job's id) means the whole cluster, as
-            # jobsub_rm/hold/release take it.
-            by_cluster.setdefault(cluster, None)
-            del proc
-        for cluster in by_cluster:
+            cluster, _proc, schedd, _spool = self._where(batch_id)
+            by_schedd.setdefault(schedd, []).append(f"{cluster}.0@{schedd}")
+        for schedd, ids in by_schedd.items():
+            if schedd in self.accounts:
+                # The account's own files: changed by the account, never by the service.
+                self._control_as(self.accounts[schedd], schedd, ids, action)
+            else:
+                self._control_here(sorted({self._cluster(b) for b in ids}), action)
+
+    def _control_as(self, account: Account, schedd: str, ids: list[str], action: str) -> None:
+        tool = {"remove": "rm", "hold": "hold", "release": "release"}[action]
+        tools = install_tools(self.areas_dir)
+        env = account.environment({
+            "POMS_BATCH_DIR": str(self.spools[schedd]), "POMS_LOCAL_SCHEDD": schedd,
+            "PYTHONPATH": str(tools / "app")})
+        argv, options = run_as(account, [self.launch_python, "-m", "batch.jobsub_cli", tool,
+                                         f"--jobid={','.join(ids)}"], env)
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                                  cwd="/", stdin=subprocess.DEVNULL, **options)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise BatchError(f"jobsub_{tool} as {account.name} did not run: {err}") from None
+        if done.returncode != 0:
+            raise BatchError(f"jobsub_{tool} as {account.name} failed: "
+                             f"{(done.stderr or done.stdout).strip()[-500:]}")
+
+    def _control_here(self, clusters: list[int], action: str) -> None:
+        for cluster in clusters:
             directory = self.cluster_dir(cluster)
             if not directory.is_dir():
                 raise BatchError(f"no cluster {cluster} in the local engine")
@@ -230,18 +400,86 @@ class LocalEngine(BatchEngine):
         self._control(batch_ids, "remove")
 
     def fetch_log(self, job_id: str) -> str:
-        cluster, proc, _ = split_job_id(job_id)
-        directory = self.cluster_dir(cluster) / str(proc)
-        parts = read_log_tails([(name, directory / name) for name in ("stdout", "stderr")])
+        cluster, proc, _schedd, spool = self._where(job_id)
+        parts = []
+        for name in ("stdout", "stderr"):
+            try:
+                with open_beneath(spool, f"clusters/{cluster}/{proc}/{name}") as fh:
+                    size = os.fstat(fh.fileno()).st_size
+                    fh.seek(max(0, size - LOG_TAIL_BYTES))
+                    parts.append(f"== {name} ==\n" + fh.read().decode("utf-8", "replace"))
+            except FileNotFoundError:
+                continue
+            except OSError as err:
+                raise BatchError(f"no log for {job_id}: {err}") from None
         if not parts:
             raise BatchError(f"no log for {job_id}")
         return "\n".join(parts)
 
+    def job_directory(self, job_id: str) -> tuple[Path, str] | None:
+        """(spool, path of the job's directory inside it), to read with open_beneath; None
+        for an id of no spool of this engine."""
+        try:
+            cluster, proc, _schedd, spool = self._where(job_id)
+        except BatchError:
+            return None
+        return spool, f"clusters/{cluster}/{proc}"
+
     def clusters_of_submission(self, submission_id: int) -> list[str]:
-        path = self.spool / "by_submission" / str(submission_id)
-        if not path.exists():
-            return []
-        return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+        found: list[str] = []
+        for schedd, spool in self.spools.items():
+            try:
+                text = read_beneath(spool, f"by_submission/{int(submission_id)}").decode()
+            except FileNotFoundError:
+                continue
+            except (OSError, UnicodeDecodeError) as err:
+                raise BatchError(f"{spool}/by_submission/{submission_id}: {err}") from None
+            for line in text.splitlines():
+                try:
+                    cluster, _proc, named = split_job_id(line)
+                except ValueError:
+                    continue  # an account may write anything in its own spool
+                batch_id = f"{cluster}.0@{named}"
+                if named == schedd and batch_id not in found:
+                    found.append(batch_id)
+        return found
+
+    def confirm(self, submission_id: int, batch_ids: list[str],
+                account: str = "") -> tuple[list[str], list[str]]:
+        """The local engine knows each cluster's submission (cluster.json, written when the
+        launch submitted it) and whose area it is in: a cluster is the submission's when
+        both match the launch (its account's area, or this service's spool in dev mode)."""
+        schedd = account_schedd(account) if account else self.schedd
+        confirmed, refused = [], []
+        for batch_id in batch_ids:
+            try:
+                cluster, _proc, named, spool = self._where(batch_id)
+            except BatchError as err:
+                refused.append(f"{batch_id}: {err}")
+                continue
+            cluster_id = f"{cluster}.0@{named}"
+            if named != schedd:
+                refused.append(f"{batch_id}: not submitted by this launch's account "
+                               f"({account or 'this service'})")
+                continue
+            spec = self._read_json(spool, f"clusters/{cluster}/cluster.json")
+            if not isinstance(spec, dict):
+                refused.append(f"{batch_id}: the local engine has no such cluster")
+            elif spec.get("submission_id") != int(submission_id):
+                refused.append(f"{batch_id}: the cluster was submitted for "
+                               f"submission {spec.get('submission_id')}, not "
+                               f"{submission_id}")
+            elif cluster_id not in confirmed:
+                confirmed.append(cluster_id)
+        return confirmed, refused
+
+    def launch_environment_for(self, account: Account | None) -> dict[str, str]:
+        env = self.launch_environment()
+        schedd = account_schedd(account.name) if account else ""
+        if schedd in self.spools:
+            # The account submits to its own area, under ids of its own.
+            env.update(POMS_BATCH_DIR=str(self.spools[schedd]), POMS_LOCAL_SCHEDD=schedd)
+        return env
 
     def launch_environment(self) -> dict[str, str]:
         return {
@@ -302,7 +540,7 @@ class Runner:
         }
         env.update(job_environment(self.spec["env"], self.spec.get("group") or "",
                                    self.spec.get("dataset") or ""))
-        env.update(job_identity(str(proc), str(self.cluster), SCHEDD))
+        env.update(job_identity(str(proc), str(self.cluster), self.spec.get("schedd", SCHEDD)))
         env.update(
             GRID_USER=os.environ.get("USER", "poms"),
             _CONDOR_SCRATCH_DIR=str(work),

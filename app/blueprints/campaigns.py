@@ -139,7 +139,8 @@ def upload_preview(experiment):
         filename, text = _read_upload()
         if not text.strip():
             raise InvalidCampaign([Problem(filename, None, None, "is empty: pick an .ini file")])
-        spec, warnings = store.read_ini(access.experiment, text, filename)
+        spec, warnings = store.read_ini(access.experiment, text, filename,
+                                        current_app.config["POMS_MAX_STAGES"])
         permissions.check_experiment(spec, filename, access)
         existing, changes = store.upload_plan(access.experiment, spec)
         context.update(spec=spec, warnings=warnings, changes=changes, existing=existing)
@@ -159,7 +160,8 @@ def upload(experiment):
     access = experiment_access(experiment)
     try:
         filename, text = _read_upload()
-        spec, _warnings = store.read_ini(access.experiment, text, filename)
+        spec, _warnings = store.read_ini(access.experiment, text, filename,
+                                         current_app.config["POMS_MAX_STAGES"])
         permissions.check_experiment(spec, filename, access)
     except InvalidCampaign as err:
         return render_template(
@@ -174,6 +176,12 @@ def upload(experiment):
     try:
         campaign = store.save_campaign(access.experiment, spec, access.user)
         db.session.commit()
+    except InvalidCampaign as err:  # the experiment changed since the file was read
+        db.session.rollback()
+        return render_template(
+            "campaigns/upload.html", access=access, problems=err.problems,
+            warnings=err.warnings, spec=None, changes=[], existing=None,
+        ), 422
     except store.CampaignInUse as err:
         db.session.rollback()
         problem = Problem(filename, None, None, str(err))

@@ -113,8 +113,10 @@ def clone(experiment, kind, item_id):
               "error")
         return redirect(url_for("definitions.show", experiment=experiment, kind=kind,
                                 item_id=item_id))
+    # A login setup's copy keeps its role: the same account, the same campaigns.
+    kept = fields + (("role",) if kind == "login_setup" else ())
     copy = model(experiment=access.experiment, name=new_name, creator=access.user,
-                 **{f: getattr(row, f) for f in fields})
+                 **{f: getattr(row, f) for f in kept})
     db.session.add(copy)
     store.audit(access.experiment, access.user, f"{words} cloned", new_name,
                 {"from": row.name}, None)

@@ -2,7 +2,9 @@
 
 A field edit is checked by the importer itself: the campaign is written out as INI, the
 one value is replaced as the user typed it, and the text is read back by parse_ini. So a
-page can never store what an upload would refuse, and the error says the same thing.
+page can never store what an upload would refuse, and the error says the same thing; what
+an upload would only warn about in that value is refused too (the person is there to fix
+it, while an uploaded file written for the original POMS must import as it is).
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import io
 
 from app.campaigns.ini import export_ini, parse_ini
 from app.campaigns.spec import (
+    DEFAULT_MAX_STAGES,
     CampaignSpec,
     InvalidCampaign,
     JobTypeSpec,
@@ -37,9 +40,22 @@ def _edited(spec: CampaignSpec, section: str, key: str, raw: str, source: str) -
         parser.add_section(section)
     # A browser's textarea sends CRLF line ends; the importer reads LF.
     parser.set(section, key, raw.replace("\r\n", "\n").strip())
+    return _reread(parser, spec, source, lambda w: w.section == section and w.key == key)
+
+
+def _reread(parser: configparser.RawConfigParser, spec: CampaignSpec, source: str,
+            typed, added_stages: int = 0) -> CampaignSpec:
+    """The edited INI read back by the importer. An upload keeps what the original would
+    store with a warning (files written for it must import); a warning about what the
+    person typed here (`typed(warning)`) refuses the edit: they are here to fix it."""
     out = io.StringIO()
     parser.write(out)
-    new_spec, _warnings = parse_ini(out.getvalue(), source)
+    # An edit adds at most the stages it says: the campaign's own count is never refused.
+    limit = max(DEFAULT_MAX_STAGES, len(spec.stages) + added_stages)
+    new_spec, warnings = parse_ini(out.getvalue(), source, max_stages=limit)
+    said = [w for w in warnings if typed(w)]
+    if said:
+        raise InvalidCampaign(said, [w for w in warnings if w not in said])
     return new_spec
 
 
@@ -87,12 +103,26 @@ def set_stage_field(
 ) -> CampaignSpec:
     """The campaign with one stage field changed; the experiment's shared job types and
     login setups may be named even if the campaign does not use them yet."""
-    parser = _parser(export_ini(_with_shared(spec, shared_job_types, shared_login_setups)))
-    section = f"campaign_stage {stage}"
-    if not parser.has_section(section):
-        parser.add_section(section)
-    parser.set(section, key, raw.replace("\r\n", "\n").strip())
-    return _reparsed(parser, spec)
+    with_shared = _with_shared(spec, shared_job_types, shared_login_setups)
+    return _used_only(
+        _edited(with_shared, f"campaign_stage {stage}", key, raw, f"campaign {spec.name}"))
+
+
+def _with_shared(spec: CampaignSpec, shared_job_types, shared_login_setups) -> CampaignSpec:
+    with_shared = CampaignSpec(**{**spec.__dict__})
+    with_shared.job_types = {**(shared_job_types or {}), **spec.job_types}
+    with_shared.login_setups = {**(shared_login_setups or {}), **spec.login_setups}
+    return with_shared
+
+
+def _used_only(new_spec: CampaignSpec) -> CampaignSpec:
+    """Only the definitions its stages use (the experiment's others were there so that a
+    stage could name them)."""
+    used_jt = {s.job_type for s in new_spec.stages}
+    used_ls = {s.login_setup for s in new_spec.stages}
+    new_spec.job_types = {n: jt for n, jt in new_spec.job_types.items() if n in used_jt}
+    new_spec.login_setups = {n: ls for n, ls in new_spec.login_setups.items() if n in used_ls}
+    return new_spec
 
 
 def _holder(job_type: JobTypeSpec | None, login_setup: LoginSetupSpec | None) -> CampaignSpec:
@@ -127,24 +157,7 @@ def set_login_setup_field(login_setup: LoginSetupSpec, key: str, raw: str) -> Lo
     return spec.login_setups[login_setup.name]
 
 
-def _with_shared(spec: CampaignSpec, shared_job_types, shared_login_setups) -> CampaignSpec:
-    with_shared = CampaignSpec(**{**spec.__dict__})
-    with_shared.job_types = {**(shared_job_types or {}), **spec.job_types}
-    with_shared.login_setups = {**(shared_login_setups or {}), **spec.login_setups}
-    return with_shared
-
-
-def _reparsed(parser: configparser.RawConfigParser, spec: CampaignSpec) -> CampaignSpec:
-    """The edited INI read back by the importer, keeping only the definitions its stages
-    use (the experiment's others were only there so a stage could name them)."""
-    out = io.StringIO()
-    parser.write(out)
-    new_spec, _warnings = parse_ini(out.getvalue(), f"campaign {spec.name}")
-    used_jt = {s.job_type for s in new_spec.stages}
-    used_ls = {s.login_setup for s in new_spec.stages}
-    new_spec.job_types = {n: jt for n, jt in new_spec.job_types.items() if n in used_jt}
-    new_spec.login_setups = {n: ls for n, ls in new_spec.login_setups.items() if n in used_ls}
-    return new_spec
+# --- stages and dependencies ---------------------------------------------------------------
 
 
 def _refuse(spec: CampaignSpec, section: str | None, key: str | None, reason: str):
@@ -177,7 +190,7 @@ def add_stage(
 ) -> CampaignSpec:
     """The campaign with one more stage, last in campaign_stage_list: its fields as INI
     text (what it does not give comes from [campaign_defaults]), and the stages it depends
-    on with their file patterns. Checked by the importer, as an upload would be."""
+    on with their file patterns. Checked by the importer as a field edit is."""
     name = name.strip() if isinstance(name, str) else ""
     section = f"campaign_stage {name}"
     if not name or "," in name or not name.isprintable():
@@ -185,13 +198,15 @@ def add_stage(
     if spec.stage(name) is not None:
         raise _refuse(spec, section, None, f"campaign {spec.name} already has a stage {name!r}")
     parser = _parser(export_ini(_with_shared(spec, shared_job_types, shared_login_setups)))
-    listed = [s.name for s in spec.stages] + [name]
-    parser.set("campaign", "campaign_stage_list", ", ".join(listed))
+    parser.set("campaign", "campaign_stage_list",
+               ", ".join([s.name for s in spec.stages] + [name]))
     parser.add_section(section)
     for key, raw in fields.items():
         parser.set(section, key, raw.replace("\r\n", "\n").strip())
     _set_depends(parser, spec, name, depends)
-    return _reparsed(parser, spec)
+    typed = (section, f"dependencies {name}")
+    return _used_only(_reread(parser, spec, f"campaign {spec.name}",
+                              lambda w: w.section in typed, added_stages=1))
 
 
 def set_stage_dependencies(
@@ -200,7 +215,8 @@ def set_stage_dependencies(
     """The campaign with the stage's dependencies replaced (none when `depends` is empty)."""
     parser = _parser(export_ini(spec))
     _set_depends(parser, spec, stage, depends)
-    return _reparsed(parser, spec)
+    section = f"dependencies {stage}"
+    return _reread(parser, spec, f"campaign {spec.name}", lambda w: w.section == section)
 
 
 def remove_stage(spec: CampaignSpec, name: str) -> CampaignSpec:
@@ -215,4 +231,4 @@ def remove_stage(spec: CampaignSpec, name: str) -> CampaignSpec:
     for section in (f"campaign_stage {name}", f"dependencies {name}"):
         if parser.has_section(section):
             parser.remove_section(section)
-    return _reparsed(parser, spec)
+    return _reread(parser, spec, f"campaign {spec.name}", lambda w: False)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from app.audit import audit
 from app.campaigns import editing, store
+from app.campaigns import login_setups as login_rules
 from app.campaigns.spec import MAX_LENGTHS, InvalidCampaign, JobTypeSpec, LoginSetupSpec, Problem
 from app.extensions import db
 from app.models import (
@@ -120,12 +121,19 @@ def _apply(kind: Kind, spec, fields: dict[str, str]):
         if not isinstance(raw, str):
             raise _problem(kind, spec.name, key, "give the value as INI text")
         spec = kind.set_field(spec, key, raw)
+    if kind is LOGIN_SETUP:
+        problems = login_rules.address_problems(spec.host, spec.account)
+        if problems:
+            raise InvalidCampaign([Problem(f"login setup {spec.name}", None, key, reason)
+                                   for key, reason in problems])
     return spec
 
 
 def create(experiment: Experiment, kind: Kind, name: str, fields: dict[str, str],
-           who: Experimenter):
-    """A new job type or login setup, made by `who` (InvalidCampaign, DefinitionExists)."""
+           who: Experimenter, role: str | None = None):
+    """A new job type or login setup, made by `who` (InvalidCampaign, DefinitionExists).
+    A login setup belongs to `role` ("analysis" or "production": whose campaigns may launch
+    with it, app/campaigns/login_setups.py); the caller checks who may give which."""
     name = _check_name(kind, name)
     if find(experiment, kind, name) is not None:
         raise DefinitionExists(f"{experiment.name} already has a {kind.words} named {name!r}")
@@ -134,10 +142,17 @@ def create(experiment: Experiment, kind: Kind, name: str, fields: dict[str, str]
         # As the original: a job type without a launch script launches nothing.
         raise _problem(kind, name, "launch_script", "a job type needs a launch_script")
     row = kind.model(experiment=experiment, name=name, creator=who)
+    after = asdict(spec)
+    if kind is LOGIN_SETUP:
+        if role not in login_rules.ROLES:
+            roles = " or ".join(login_rules.ROLES)
+            raise _problem(kind, name, "role", f"a login setup is for {roles} work, not "
+                           f"{role!r}")
+        row.role = after["role"] = role
     _store(kind, row, spec)
     db.session.add(row)
     db.session.flush()
-    audit(experiment, who, f"{kind.words} created", name, None, asdict(spec))
+    audit(experiment, who, f"{kind.words} created", name, None, after)
     return row
 
 

@@ -1,8 +1,8 @@
 """A campaign as plain data: what an INI file says, before and after the database.
 
-The importer (ini.py) turns text into a CampaignSpec, the exporter turns one back into
-text, and app/campaigns/store.py moves it in and out of the models. Nothing here knows
-about Flask or SQLAlchemy.
+The importer (parse_ini, app/campaigns/ini.py) turns text into a CampaignSpec, the exporter
+(export_ini) turns one back into text, and app/campaigns/store.py moves it in and out of
+the models. Nothing here knows about Flask or SQLAlchemy.
 """
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ MAX_LENGTHS = {
     "vo_role": 64,
     "software_version": 255,
     "cs_split_type": 255,
+    "completion_type": 16,
+    "stage_type": 32,
     "job_type": 255,
     "login_setup": 255,
     "host": 255,
@@ -32,9 +34,17 @@ MAX_LENGTHS = {
     "file_pattern": 512,
 }
 
+# The most stages one campaign file may hold, unless the server says otherwise
+# (POMS_MAX_STAGES): a file with more is refused before it is checked.
+DEFAULT_MAX_STAGES = 500
+
+# The values the original POMS gives a meaning to; others are kept as written (ini_values).
 STAGE_TYPES = ("regular", "test", "generator", "approval", "datatransfer")
 COMPLETION_TYPES = ("complete", "located")
 CAMPAIGN_STATES = ("Active", "Inactive")
+# Split types whose every launch takes the same input: a stage of one of these that depends
+# on itself would launch forever, so chaining does not relaunch it (app/chaining/chain.py).
+SAME_INPUT_SPLITS = ("none", "draining", "limitn")
 ROLES = ("analysis", "production")  # poms_role of a campaign
 
 # Every key a stage (or [campaign_defaults]) may carry, in the order the exporter writes
@@ -114,7 +124,7 @@ class CampaignSpec:
     poms_role: str = "analysis"
     state: str = "Active"
     tags: list[str] = field(default_factory=list)
-    keywords: dict[str, str] = field(default_factory=dict)  # campaign_keywords
+    keywords: dict = field(default_factory=dict)  # campaign_keywords, values as written
     # [campaign_defaults] as given (already typed); stages are stored resolved, the
     # defaults are kept so the export can write them once.
     defaults: dict = field(default_factory=dict)

@@ -11,11 +11,14 @@ from dataclasses import asdict, replace
 from sqlalchemy import select
 
 from app.audit import audit  # noqa: F401  (views record their edits through store.audit)
+from app.campaigns import login_setups as login_rules
 from app.campaigns.ini import Change, diff_campaigns, parse_ini
 from app.campaigns.spec import (
+    DEFAULT_MAX_STAGES,
     STAGE_KEYS,
     CampaignSpec,
     DependencySpec,
+    InvalidCampaign,
     JobTypeSpec,
     LoginSetupSpec,
     Problem,
@@ -152,16 +155,40 @@ def shared_names(experiment: Experiment) -> SharedNames:
 
 
 def read_ini(
-    experiment: Experiment, text: str, filename: str
+    experiment: Experiment, text: str, filename: str, max_stages: int = DEFAULT_MAX_STAGES,
 ) -> tuple[CampaignSpec, list[Problem]]:
     """Read an uploaded campaign file against the experiment: (spec, warnings), or
     InvalidCampaign with every problem.
 
     The one way every upload reads its file (the upload page, the API's upload and
-    `poms import-ini`): a stage may name a job type or login setup the file does not
-    define when the experiment holds one of that name, and then uses it as it is.
+    `poms import-ini`, each passing the server's POMS_MAX_STAGES): a stage may name a job
+    type or login setup the file does not define when the experiment holds one of that
+    name, and then uses it as it is.
     """
-    return parse_ini(text, filename, shared_names(experiment))
+    spec, warnings = parse_ini(text, filename, shared_names(experiment), max_stages)
+    problems = login_setup_problems(experiment, spec, filename)
+    if problems:
+        raise InvalidCampaign(problems, warnings)
+    return spec, warnings
+
+
+def login_setup_problems(experiment: Experiment, spec: CampaignSpec,
+                         source: str) -> list[Problem]:
+    """What the campaign's login setups would let run where it must not: a stage using a
+    login setup of another role (app/campaigns/login_setups.py), a host or account ssh
+    would read as an option. A login setup the file makes takes the campaign's role."""
+    problems = []
+    for name, ls in spec.login_setups.items():
+        for key, reason in login_rules.address_problems(ls.host, ls.account):
+            problems.append(Problem(source, f"login_setup {name}", key, reason))
+    for stage in spec.stages:
+        row = _shared(LoginSetup, experiment, stage.login_setup)
+        role = row.role if row is not None else login_rules.role_of_campaign(spec.poms_role)
+        if not login_rules.may_use(role, spec.poms_role):
+            problems.append(Problem(
+                source, f"campaign_stage {stage.name}", "login_setup",
+                login_rules.refusal(stage.name, stage.login_setup, role, spec.poms_role)))
+    return problems
 
 
 def _with_shared(experiment: Experiment, spec: CampaignSpec) -> CampaignSpec:
@@ -263,11 +290,11 @@ def _put_job_type(experiment: Experiment, spec: JobTypeSpec, who: Experimenter) 
 
 
 def _put_login_setup(
-    experiment: Experiment, spec: LoginSetupSpec, who: Experimenter
+    experiment: Experiment, spec: LoginSetupSpec, who: Experimenter, role: str
 ) -> LoginSetup:
     row = _shared(LoginSetup, experiment, spec.name)
     if row is None:
-        row = LoginSetup(experiment=experiment, name=spec.name, creator=who)
+        row = LoginSetup(experiment=experiment, name=spec.name, creator=who, role=role)
         db.session.add(row)
     elif login_setup_spec(row) != spec:
         before = asdict(login_setup_spec(row))
@@ -285,14 +312,19 @@ def save_campaign(experiment: Experiment, spec: CampaignSpec, who: Experimenter)
     experiment's existing one as it is (a file read by read_ini); ValueError if there is
     none.
     """
+    # Checked here as well as when the file was read: page and API edits come this way.
+    problems = login_setup_problems(experiment, spec, f"campaign {spec.name}")
+    if problems:
+        raise InvalidCampaign(problems)
     campaign = find_campaign(experiment, spec.name)
     before = asdict(spec_from_campaign(campaign)) if campaign else None
     if campaign is None:
         campaign = Campaign(experiment=experiment, name=spec.name, owner=who)
         db.session.add(campaign)
     job_types = {n: _put_job_type(experiment, jt, who) for n, jt in spec.job_types.items()}
+    role = login_rules.role_of_campaign(spec.poms_role)
     login_setups = {
-        n: _put_login_setup(experiment, ls, who) for n, ls in spec.login_setups.items()
+        n: _put_login_setup(experiment, ls, who, role) for n, ls in spec.login_setups.items()
     }
     # Before any stage is added (a query would flush it without its job type).
     for stage_spec_ in spec.stages:

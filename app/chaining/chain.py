@@ -22,6 +22,8 @@ not settled yet. For a Located one:
      An approval or datatransfer stage's dependents read its input dataset instead (the
      files of it matching the pattern), and so do those of a launch that ran
      `await_approval --dataset D` (D), as in the original.
+     A stage that depends on itself launches again on its next split instead, as the
+     original does, unless its split type takes the same input every time (relaunch_self).
 
 Every decision first inserts its chain_step row with INSERT ... ON CONFLICT DO NOTHING on
 (parent submission, stage, kind): when two workers see the same completion at once, one
@@ -35,6 +37,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from app.campaigns.spec import SAME_INPUT_SPLITS
 from app.catalog.base import CatalogError
 from app.catalog.dimensions import DimensionError, quote
 from app.catalog.outputs import dependency_definition_name
@@ -49,6 +52,7 @@ from app.chaining.delivery import (
 from app.extensions import db
 from app.launching import service
 from app.launching.command import LaunchError
+from app.launching.splits import parse_split_type
 from app.models import CampaignStage, StageDependency, Submission
 from app.models.catalog import CatalogProject
 from app.models.chaining import ChainStep, ReprocessMark
@@ -281,6 +285,9 @@ def launch_dependents(root: Submission, config) -> Settled:
         step = claim_step(root.id, child.id, "dependent", links[0].position)
         if step is None:
             continue
+        if child.id == root.stage.id:
+            relaunch_self(root, step, config, out)
+            continue
         patterns = [link.file_pattern for link in links]
         try:
             dims = output_dims(family_ids, patterns, root.dependents_dataset)
@@ -311,6 +318,35 @@ def launch_dependents(root: Submission, config) -> Settled:
         out.launched.append(launched.id)
         out.notes.append(f"{child.name}: launched {launched.id} on {defname}")
     return out
+
+
+def relaunch_self(root: Submission, step: ChainStep, config, out: Settled) -> None:
+    """A stage that depends on itself launches again as an ordinary launch, its next split,
+    as the original's launch_dependents does ("self-reference, just do a normal launch");
+    not when its split type gives the same input every time, which would never end."""
+    stage = root.stage
+    split = (stage.cs_split_type or "").strip()
+    try:
+        same_input = parse_split_type(split).name in SAME_INPUT_SPLITS
+    except ValueError:
+        same_input = False  # the launch below fails on it, and says why
+    if same_input:
+        step.note = (f"depends on itself, but split type {split or 'none'} takes the same "
+                     "input every launch: not launched again (it would never end)")
+        out.notes.append(f"{stage.name}: {step.note}")
+        return
+    try:
+        launched = service.request_launch(
+            stage, root.launcher or stage.campaign.owner, test=root.test,
+            origin=f"parent {root.id} (the stage depends on itself)", config=config)
+    except (LaunchError, CatalogError, ValueError) as err:
+        step.note = f"not launched again: {err}"
+        out.notes.append(f"{stage.name}: {step.note}")
+        return
+    step.submission_id = launched.id
+    step.note = f"launched again on its next split ({split})"
+    out.launched.append(launched.id)
+    out.notes.append(f"{stage.name}: launched {launched.id} again, its next split")
 
 
 # --- settling ------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ A `complete` stage's submission is Located as soon as it is Completed. A `locate
 stage's when outputs with a location exist for at least completion_pct percent of its
 consumed input (of its outputs, for a stage that reads no input), or once the grace
 period (POMS_LOCATED_GRACE_S, two days as in the original) has passed since it was
-Completed, or when an operator forces it.
+Completed, or when an operator forces it. A stage of any other completion type (the
+original stores any text) is Located only when an operator forces it, as in the original,
+whose wrapup_tasks looks at `complete` and `located` only.
 """
 from __future__ import annotations
 
@@ -93,8 +95,10 @@ def check_located(submission: Submission, config) -> str | None:
     kind = data.get("completion_type") or submission.stage.completion_type or "complete"
     pct = data.get("completion_pct")
     pct = submission.stage.completion_pct if pct is None else pct
-    if kind != "located":
+    if kind == "complete":
         cause = "completion type complete: located at once"
+    elif kind != "located":
+        return None  # as the original's wrapup_tasks: only an operator can say Located
     else:
         share = located_share(submission)
         since = completed_at(submission) or submission.updated

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from sqlalchemy import exists, func, insert, select
 
-from app.batch.base import split_job_id
-from app.batch.job_files import INPUT_LIST, read_manifest, write_json_atomic
+from app.batch.job_files import INPUT_LIST, write_json_atomic
+from app.batch.local import SpoolFile, job_file
 from app.catalog.base import CatalogError
 from app.catalog.cache import make_catalog
 from app.catalog.dimensions import DimensionError
@@ -140,15 +140,15 @@ def first_locations(experiment: str, names: list[str]) -> dict[str, str]:
 # --- after jobs end ------------------------------------------------------------------------
 
 
+def _report_file(config, batch_job_id: str) -> SpoolFile | None:
+    """A local-engine job's report (poms_job.json in its work directory), in the service's
+    spool or its launch account's area; read without following links."""
+    return job_file(config, batch_job_id, "work/poms_job.json")
+
+
 def _report_path(config, batch_job_id: str) -> Path | None:
-    try:
-        cluster, proc, schedd = split_job_id(batch_job_id)
-    except ValueError:
-        return None
-    if schedd != "local":
-        return None
-    return Path(config["POMS_BATCH_DIR"]) / "clusters" / str(cluster) / str(proc) / "work" \
-        / "poms_job.json"
+    found = _report_file(config, batch_job_id)
+    return found.path if found else None
 
 
 def unrecorded_jobs(submission_ids: list[int] | None = None) -> dict[int, list]:
@@ -297,8 +297,10 @@ def _read_report(submission: Submission, row, config, catalog):
     if catalog.kind != "embedded":
         record.note = "the jobs report to SAM themselves"
         return record, None, []
-    path = _report_path(config, row.batch_job_id)
-    report = read_manifest(path) if path else None
+    found = _report_file(config, row.batch_job_id)
+    report = found.read_json() if found else None
+    if not isinstance(report, dict):
+        report = None
     if report is None:
         record.note = "the job left no report of its files"
         return record, None, []

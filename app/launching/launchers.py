@@ -1,7 +1,9 @@
 """Launchers: where and as whom a launch script runs. One interface, chosen in config.
 
-  local  a bash here, as the service's user, in the submission's work directory
-  ssh    `ssh account@host bash -s` with the script on standard input, as the original
+  local  a bash here, as the launch account of the campaign's role (app/launching/
+         isolation.py), with a clean environment, in the account's own area; in dev mode
+         without launch accounts, as the service's user in the submission's work directory
+  ssh    `ssh -- account@host bash -s` with the script on standard input, as the original
          POMS launches through ssh to the login setup's host (production)
 
 Either way the script travels as a file or on stdin, never as a command-line string, and
@@ -18,6 +20,9 @@ import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from app.batch.accounts import Account
+from app.batch.accounts import command as run_as
 
 
 @dataclass
@@ -77,19 +82,29 @@ class Launcher:
         raise NotImplementedError
 
     def start(self, script: Path, workdir: Path, output: Path, *, account: str = "",
-              host: str = "") -> Started:
-        workdir.mkdir(parents=True, exist_ok=True)
+              host: str = "", run_as_account: Account | None = None) -> Started:
+        """Run `script` (on standard input); its output goes to `output`. `account` and
+        `host` are the login setup's (ssh); `run_as_account`: the launch account a local
+        launch runs as, in `workdir` (its area)."""
+        if run_as_account is None:
+            workdir.mkdir(parents=True, exist_ok=True)
+        argv, options = self.argv(account, host), {"env": self.environment()}
+        if run_as_account is not None:
+            argv, options = run_as(run_as_account, argv, run_as_account.environment())
         with open(script, "rb") as stdin, open(output, "ab") as out:
             process = subprocess.Popen(
-                self.argv(account, host), cwd=workdir, stdin=stdin, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
-                env=self.environment(),
+                argv, cwd=workdir, stdin=stdin, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True, close_fds=True, **options,
             )
-        return Started(process=process, host=self.where(account, host))
+        where = self.where(account, host)
+        if run_as_account is not None:
+            where = f"{run_as_account.name}@{where}"
+        return Started(process=process, host=where)
 
     def environment(self) -> dict[str, str]:
-        # The launch script exports everything it needs; keep the service's own secrets
-        # (database URL, secret key) out of it.
+        # Dev mode's launches (as this service) and the ssh client: the launch script
+        # exports everything it needs; keep the service's own settings (database URL,
+        # secret key) out of it.
         return {k: v for k, v in os.environ.items()
                 if not k.startswith("POMS_") and k not in ("SECRET_KEY",)}
 
@@ -98,7 +113,7 @@ class LocalLauncher(Launcher):
     kind = "local"
 
     def argv(self, account: str, host: str) -> list[str]:
-        return ["bash", "-s"]
+        return ["/bin/bash", "-s"]
 
     def where(self, account: str, host: str) -> str:
         return socket.gethostname()
@@ -114,8 +129,9 @@ class SshLauncher(Launcher):
         if not host:
             raise ValueError("the login setup has no host to ssh to")
         target = f"{account}@{host}" if account else host
-        # BatchMode: never wait for a password; -T: no terminal, the script is on stdin.
-        return ["ssh", "-T", "-o", "BatchMode=yes", *self.options, target, "bash -s"]
+        # BatchMode: never wait for a password; -T: no terminal, the script is on stdin;
+        # `--`: the destination is never read as an option, whatever the login setup says.
+        return ["ssh", "-T", "-o", "BatchMode=yes", *self.options, "--", target, "bash -s"]
 
     def where(self, account: str, host: str) -> str:
         return f"{account}@{host}" if account else host

@@ -16,17 +16,21 @@ step itself, since a launch is long and each step must survive a crash of the wo
 from __future__ import annotations
 
 import logging
+import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
-from app.batch.base import engine_from_config
+from app.batch.accounts import Account
+from app.batch.base import BatchEngine, BatchError, cluster_of, engine_from_config
+from app.batch.job_files import INPUT_LIST
 from app.batch.jobsub import parse_submit_output, parse_submitted_jobs
+from app.campaigns import login_setups as login_rules
 from app.credentials.parse import CredentialError
 from app.extensions import db
-from app.launching import snapshots
+from app.launching import isolation, snapshots
 from app.launching.await_approval import awaiting
 from app.launching.command import (
     LaunchContext,
@@ -37,6 +41,7 @@ from app.launching.command import (
 )
 from app.launching.inputs import LaunchInput, choose_input
 from app.launching.launchers import launcher_from_config
+from app.launching.sandbox import Sandbox, SandboxError
 from app.models import (
     CampaignStage,
     Experimenter,
@@ -46,7 +51,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.tracking import states
-from app.uploads.store import credential_for
+from app.uploads.store import UploadError, credential_for, launch_files
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +66,15 @@ class Preview:
     input: LaunchInput
     launcher: str
     where: str
-    warnings: list[str]  # it launches, but the person launching should know
+    warnings: list[str] = field(default_factory=list)  # it launches, but say this first
+    sandbox: Sandbox | None = None
+
+    @property
+    def script(self) -> str:
+        """Exactly what runs: the sandbox first (its archive's contents named, not shown),
+        then the launch's own script."""
+        shown = self.sandbox.preamble(shown=True) if self.sandbox else ""
+        return shown + self.plan.script
 
 
 def stage_settings(stage: CampaignStage, create: bool = False) -> StageLaunchSettings | None:
@@ -77,23 +90,6 @@ def stage_held(stage: CampaignStage) -> bool:
     return bool(row and row.held)
 
 
-def find_credential(config, experiment, user, poms_role: str) -> tuple[str, str]:
-    """(variable, path) of the credential this launch uses, or ("", "") when none is usable.
-
-    The launching person's uploaded proxy or token for this kind of work (app/uploads): a
-    bearer token (BEARER_TOKEN_FILE) first, else an X.509 proxy (X509_USER_PROXY).
-    Without one the variable is left unset and the launch uses whatever its login host
-    provides, as launches from a login host with its own credentials do.
-    """
-    try:
-        row, path = credential_for(experiment, user, poms_role,
-                                   directory=config["POMS_UPLOADS_DIR"])
-    except CredentialError as err:
-        log.info("launch without a stored credential: %s", err)
-        return "", ""
-    return ("BEARER_TOKEN_FILE" if row.credential_kind == "token" else "X509_USER_PROXY"), str(path)
-
-
 def _overrides_label(job_type: dict, recovery_position: int | None) -> str:
     """What a launch's own overrides are, for messages: a recovery's name them."""
     if not recovery_position:
@@ -104,15 +100,110 @@ def _overrides_label(job_type: dict, recovery_position: int | None) -> str:
     return f"job type {job_type['name']}, recovery {recovery_position}{kind}"
 
 
+def sandbox_files(config, experiment, user, poms_role: str) -> tuple[list, tuple | None]:
+    """([(name, path)], (variable, name) or None): the files a launch's sandbox holds (the
+    launching person's uploaded files, app/uploads) and which of them is its credential.
+
+    The credential is the person's uploaded proxy or token for this kind of work: a bearer
+    token (BEARER_TOKEN_FILE) first, else an X.509 proxy (X509_USER_PROXY). Without one the
+    variable is left unset and the launch uses whatever its login host provides, as
+    launches from a login host with its own credentials do.
+    """
+    directory = config["POMS_UPLOADS_DIR"]
+    try:
+        files = [(f.name, f.path)
+                 for f in launch_files(experiment, user, directory=directory, role=poms_role)]
+    except UploadError as err:
+        raise LaunchError(str(err)) from None
+    try:
+        row, _path = credential_for(experiment, user, poms_role, directory=directory)
+    except CredentialError as err:
+        log.info("launch without a stored credential: %s", err)
+        return files, None
+    variable = "BEARER_TOKEN_FILE" if row.credential_kind == "token" else "X509_USER_PROXY"
+    return files, (variable, row.name)
+
+
+def check_login_setup(stage: CampaignStage) -> None:
+    """LaunchError unless the stage's login setup is of its campaign's role (checked at
+    upload and edit too; again here, for definitions stored before the rule)."""
+    setup = stage.login_setup
+    if not login_rules.may_use(setup.role, stage.campaign.poms_role):
+        raise LaunchError(login_rules.refusal(stage.name, setup.name, setup.role,
+                                              stage.campaign.poms_role))
+
+
+def destination(plan: LaunchPlan, login_setup_name: str, config, poms_role: str,
+                experiment: str) -> tuple[str, str]:
+    """(account, host) an ssh launch goes to: the login setup's, its placeholders filled
+    (%(experiment)spro, by build_plan), each a plain name, on a host the campaign's role
+    launches on."""
+    where = f"login setup {login_setup_name}"
+    try:
+        login_rules.check_destination(plan.host, plan.account, where)
+    except ValueError as err:
+        raise LaunchError(str(err)) from None
+    isolation.check_launch_host(config, poms_role=poms_role, experiment=experiment,
+                                host=plan.host, where=where)
+    return plan.account, plan.host
+
+
+@dataclass
+class Placement:
+    """Where and as whom a launch runs, and what its sandbox holds."""
+
+    launcher: object
+    account: Account | None  # the local launch account; None: ssh, or dev mode's service
+    where: str
+    sandbox: Sandbox
+    ssh_account: str = ""
+    ssh_host: str = ""
+
+
+def place(stage: CampaignStage, plan: LaunchPlan, config, user: Experimenter,
+          submission_id: int | None) -> Placement:
+    """LaunchError when the launch may not run: a login setup of another role, no launch
+    account for the role, a host the role does not launch on, a file the sandbox refuses."""
+    campaign = stage.campaign
+    check_login_setup(stage)
+    launcher = launcher_from_config(config)
+    files, credential = sandbox_files(config, campaign.experiment, user, campaign.poms_role)
+    if launcher.kind == "ssh":
+        account, host = destination(plan, stage.login_setup.name, config, campaign.poms_role,
+                                    campaign.experiment.name)
+        box = Sandbox(files=files, credential=credential)
+        return Placement(launcher, None, launcher.where(account, host), box, account, host)
+    account = isolation.local_account(config, campaign.poms_role)
+    workdir = ""
+    if account is not None:
+        area = Path(config["POMS_LAUNCH_ACCOUNTS_DIR"]) / account.name
+        workdir = str(area / "launches" / (str(submission_id) if submission_id else "NEW"))
+    where = f"this machine, as {account.name}" if account else "this machine"
+    try:
+        box = Sandbox(files=files, credential=credential, workdir=workdir)
+        box.entries()
+    except SandboxError as err:
+        raise LaunchError(str(err)) from None
+    return Placement(launcher, account, where, box)
+
+
+def _engine_environment(config, campaign) -> dict[str, str]:
+    """What a launch needs to reach the batch engine: for a launch account, its own spool
+    and a copy of the embedded tools it can read."""
+    engine = engine_from_config(config)
+    if config.get("POMS_LAUNCHER", "local") != "local":
+        return engine.launch_environment()
+    account = isolation.local_account(config, campaign.poms_role)
+    if account is None:
+        return engine.launch_environment()
+    return {**engine.launch_environment_for(account), **isolation.tool_environment(config)}
+
+
 def _context(stage_data: dict, job_type: dict, login_setup: dict, *, stage: CampaignStage,
              user: Experimenter, test: bool, dataset: str, submission_id: int | None,
              parent_id: int | None, extra_overrides, config,
              recovery_position: int | None = None) -> LaunchContext:
     campaign = stage.campaign
-    credential_var, credential_path = find_credential(
-        config, campaign.experiment, user, campaign.poms_role
-    )
-    engine = engine_from_config(config)
     return LaunchContext(
         experiment=campaign.experiment.name,
         experimenter=user.username,
@@ -143,10 +234,9 @@ def _context(stage_data: dict, job_type: dict, login_setup: dict, *, stage: Camp
         parent_submission_id=parent_id,
         poms_url=config.get("POMS_URL", ""),
         poms_test=config.get("POMS_TEST", "1"),
-        credential_var=credential_var,
-        credential_path=credential_path,
+        # The credential is the sandbox's: its variable names the copy in $UPLOADS.
         # POMS_UCONDB_URL: where jobs fetch FCL files whose location is UconDB's (job_files.py)
-        extra_env={**engine.launch_environment(),
+        extra_env={**_engine_environment(config, campaign),
                    "POMS_UCONDB_URL": config.get("POMS_UCONDB_URL", "")},
     )
 
@@ -179,8 +269,7 @@ def preview(stage: CampaignStage, user: Experimenter, *, test: bool, config,
                    extra_overrides=extra_overrides, config=config,
                    recovery_position=recovery_position)
     plan = build_plan(ctx)
-    launcher = launcher_from_config(config)
-    where = launcher.where(plan.account, plan.host) if launcher.kind == "ssh" else "this machine"
+    placed = place(stage, plan, config, user, None)
     warnings = list(plan.warnings)
     if stage.stage_type == "approval":
         warnings.insert(0, "an approval stage runs nothing: its submission waits for a "
@@ -188,8 +277,8 @@ def preview(stage: CampaignStage, user: Experimenter, *, test: bool, config,
     if not recovery_position:
         warnings += [f"{problem}: that recovery will not launch"
                      for problem in recovery_problems(job_type["name"], job_type["recoveries"])]
-    return Preview(plan=plan, input=chosen, launcher=launcher.kind, where=where,
-                   warnings=warnings)
+    return Preview(plan=plan, input=chosen, launcher=placed.launcher.kind, where=placed.where,
+                   warnings=warnings, sandbox=placed.sandbox)
 
 
 def recovery_parent(recovery_of: Submission | None) -> int | None:
@@ -262,6 +351,17 @@ def launch_dir(config, submission_id: int) -> Path:
     return Path(config["POMS_LAUNCH_DIR"]) / str(submission_id)
 
 
+def _private_stdin(directory: Path, text: str) -> Path:
+    """The whole script with its sandbox archive (the credential), readable by this service
+    only, for the launcher to open; the caller removes it once the launch has started."""
+    path = directory / "launch.stdin"
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    return path
+
+
 def run_launch(submission_id: int, config) -> str:
     """Run one submission's launch. Returns what happened, in words (for the worker log)."""
     submission = db.session.get(Submission, submission_id)
@@ -301,16 +401,19 @@ def run_launch(submission_id: int, config) -> str:
                        extra_overrides=submission.param_overrides, config=config,
                        recovery_position=submission.recovery_position)
         plan = build_plan(ctx)
-        launcher = launcher_from_config(config)
-        launcher.argv(plan.account, plan.host)  # a missing ssh host fails here, before running
-    except (LaunchError, ValueError) as err:
+        placed = place(stage, plan, config, user, submission.id)
+        launcher = placed.launcher
+        # a missing ssh host fails here, before running
+        launcher.argv(placed.ssh_account, placed.ssh_host)
+        area = isolation.prepare_area(config, placed.account) if placed.account else None
+    except (LaunchError, ValueError, OSError) as err:
         _fail(submission, f"launch not run: {err}")
         return f"submission {submission_id}: {err}"
 
+    # This service's record of the launch (instance/launches/N): the script as shown, the
+    # output. A launch account's launch works in its own area instead.
     workdir = launch_dir(config, submission.id)
     workdir.mkdir(parents=True, exist_ok=True)
-    script = workdir / "launch.sh"
-    script.write_bytes(plan.script.encode())  # the bytes the dry run showed
     output = workdir / "output.log"
     output.touch()
     # The input files for the jobs and the catalogue project that records what they
@@ -318,18 +421,33 @@ def run_launch(submission_id: int, config) -> str:
     from app.chaining.delivery import prepare_inputs
 
     chosen.files = prepare_inputs(submission, chosen.dataset, chosen.files, workdir, config)
+    box = placed.sandbox
+    if area is not None and (workdir / INPUT_LIST).exists():
+        # the jobs read it after the launch ends: it goes to the working directory
+        box.files.append((INPUT_LIST, workdir / INPUT_LIST))
+        box.keep.append(INPUT_LIST)
+    shown = Preview(plan=plan, input=chosen, launcher=launcher.kind, where=placed.where,
+                    sandbox=box).script
+    (workdir / "launch.sh").write_bytes(shown.encode())  # the bytes the dry run shows
     submission.dataset = chosen.dataset
     submission.input_files = chosen.files
-    submission.command = plan.script
+    submission.command = shown
     submission.launch_env = plan.env
     submission.launcher_kind = launcher.kind
+    submission.launch_account = placed.account.name if placed.account else ""
     submission.engine = config.get("POMS_BATCH_ENGINE", "local")
     submission.launch_output = str(output)
     db.session.commit()  # what will run is on record before it runs
 
     try:
-        started = launcher.start(script, workdir, output, account=plan.account, host=plan.host)
-    except OSError as err:
+        stdin = _private_stdin(workdir, box.preamble() + plan.script)
+        try:
+            started = launcher.start(stdin, area or workdir, output,
+                                     account=placed.ssh_account, host=placed.ssh_host,
+                                     run_as_account=placed.account)
+        finally:
+            stdin.unlink(missing_ok=True)  # it holds the credential; the launch has it open
+    except (OSError, SandboxError) as err:
         _fail(submission, f"the launcher could not start: {err}")
         return f"submission {submission_id}: launcher failed"
     submission.launch_pid = started.pid
@@ -339,15 +457,36 @@ def run_launch(submission_id: int, config) -> str:
     db.session.commit()
 
     code = started.wait(timeout=float(config.get("POMS_LAUNCH_TIMEOUT", 1800)))
-    return record_launch_end(submission, code)
+    return record_launch_end(submission, code, engine_from_config(config))
 
 
-def record_launch_end(submission: Submission, code: int | None) -> str:
-    """Read the launch's output for batch ids and move the submission on."""
-    submission.launch_finished_at = submission.launch_finished_at or utcnow()
+def confirmed_ids(submission: Submission, claimed: list[str],
+                  engine: BatchEngine) -> tuple[list[str], list[str]]:
+    """The claimed batch ids the engine confirms are this submission's launch's clusters,
+    and the refused ones with why. BatchError when the engine does not answer."""
+    if not claimed:
+        return [], []
+    return engine.confirm(submission.id, claimed, submission.launch_account or "")
+
+
+def record_launch_end(submission: Submission, code: int | None, engine: BatchEngine) -> str:
+    """Read the launch's output for batch ids and move the submission on.
+
+    The output only claims ids (a launch may print any "Use job id" line): those the engine
+    confirms are this launch's clusters are recorded; the others are named and ignored.
+    When the engine does not answer, the launch stays unrecorded and tracking finishes it
+    (as after a worker crash)."""
     submission.launch_exit_code = code
     text = read_output(submission)
-    ids = parse_submit_output(text)
+    try:
+        ids, refused = confirmed_ids(submission, parse_submit_output(text), engine)
+    except BatchError as err:
+        db.session.commit()
+        return (f"submission {submission.id}: launch ended; its batch ids wait for the "
+                f"engine ({err})")
+    submission.launch_finished_at = submission.launch_finished_at or utcnow()
+    if refused:
+        submission.launch_error = "batch ids not taken: " + "; ".join(refused)
     waits, passed = awaiting(text, submission.id)
     if waits:
         # The launch script ran await_approval: as the original, it waits for a person.
@@ -362,13 +501,16 @@ def record_launch_end(submission: Submission, code: int | None) -> str:
         return f"submission {submission.id}: awaiting approval"
     if ids:
         remember_batch_ids(submission, ids)
-        remember_jobs(submission, parse_submitted_jobs(text))
+        remember_jobs(submission, [j for j in parse_submitted_jobs(text)
+                                   if cluster_of(j) in ids])
         db.session.commit()
         states.transition(submission, states.IDLE, f"launched: batch id {ids[0]}")
         db.session.commit()
         return f"submission {submission.id}: launched {', '.join(ids)}"
     why = (f"the launch exited with status {code} and submitted no jobs"
            if code else "the launch submitted no jobs (no batch id in its output)")
+    if refused:
+        why = f"the launch submitted no jobs of its own ({'; '.join(refused)})"
     _fail(submission, why)
     return f"submission {submission.id}: {why}"
 

@@ -35,9 +35,25 @@ def launch_settings(instance_path: Path, environ=None) -> dict:
     if engine not in ENGINES:
         raise ConfigError(f"POMS_BATCH_ENGINE={engine!r} is not one of {', '.join(ENGINES)}")
     return {
-        # How a launch command runs: "local" (a shell here, as this service's user) or
-        # "ssh" (to the login setup's account@host, as in production).
+        # How a launch command runs: "local" (a shell here, as the launch account of the
+        # campaign's role) or "ssh" (to the login setup's account@host, as in production).
         "POMS_LAUNCHER": launcher,
+        # The unprivileged OS accounts local launches (and their local-engine jobs) run as,
+        # by campaign role; never this service's own account (app/launching/isolation.py).
+        # Outside dev mode the local launcher needs one; a role without one cannot launch.
+        "POMS_LOCAL_LAUNCH_USER": environ.get("POMS_LOCAL_LAUNCH_USER", "").strip(),
+        "POMS_LOCAL_PRODUCTION_LAUNCH_USER":
+            environ.get("POMS_LOCAL_PRODUCTION_LAUNCH_USER", "").strip(),
+        # Where each launch account works: DIR/ACCOUNT holds its launches' working
+        # directories and its local batch spool. Outside instance/, reachable by the accounts.
+        "POMS_LAUNCH_ACCOUNTS_DIR": environ.get("POMS_LAUNCH_ACCOUNTS_DIR", "").strip(),
+        # The Python launch accounts run the embedded jobsub_submit/fife_launch with (empty:
+        # this service's, or /usr/bin/python3 when the service's is closed to other accounts).
+        "POMS_LAUNCH_PYTHON": environ.get("POMS_LAUNCH_PYTHON", "").strip(),
+        # The hosts analysis campaigns may launch on (ssh launcher), comma-separated, as the
+        # original's analysis_launch_hosts; production campaigns launch on other hosts.
+        "POMS_ANALYSIS_LAUNCH_HOSTS": [h.strip() for h in environ.get(
+            "POMS_ANALYSIS_LAUNCH_HOSTS", "").split(",") if h.strip()],
         # Options for ssh (-i key, -p port, -o ...), shell-split; e.g. "-i /etc/poms/id".
         "POMS_SSH_OPTIONS": environ.get("POMS_SSH_OPTIONS", ""),
         # Where each submission's launch work directory and output file go.

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.batch.local import SpoolFile, job_file
 from app.logs.analysis import iter_chunks
 
 HEADERS = (b"== stdout ==\n", b"== stderr ==\n")
@@ -29,17 +30,11 @@ MAX_WINDOW_LINES = 400
 MAX_SHOWN_LINE = 4000  # characters of one line shown
 
 
-def _local_parts(config, batch_job_id: str) -> list[Path] | None:
-    from app.batch.base import split_job_id
-
-    try:
-        cluster, proc, schedd = split_job_id(batch_job_id)
-    except ValueError:
-        return None
-    if schedd != "local" or not config.get("POMS_BATCH_DIR"):
-        return None
-    directory = Path(config["POMS_BATCH_DIR"]) / "clusters" / str(cluster) / str(proc)
-    return [directory / "stdout", directory / "stderr"]
+def _local_parts(config, batch_job_id: str) -> list[SpoolFile] | None:
+    """A local-engine job's stdout and stderr (in the service's spool or a launch account's
+    area, read without following links); None for another engine's job."""
+    parts = [job_file(config, batch_job_id, name) for name in ("stdout", "stderr")]
+    return parts if all(parts) else None
 
 
 def fetched_log_path(config, batch_job_id: str) -> Path:
@@ -52,7 +47,7 @@ def fetched_log_path(config, batch_job_id: str) -> Path:
 class _Chained(io.RawIOBase):
     """stdout and stderr with their headers, as one readable binary stream."""
 
-    def __init__(self, paths: list[Path]):
+    def __init__(self, paths: list[SpoolFile]):
         self._pieces = []
         for header, path in zip(HEADERS, paths, strict=False):
             if path.exists():
@@ -76,7 +71,10 @@ class _Chained(io.RawIOBase):
                     data = (b"" if self._last == b"\n" else b"\n") + piece
                     self._last = b"\n"
                     return data
-                self._current = open(piece, "rb")
+                try:
+                    self._current = piece.open()
+                except OSError:  # gone, or a link a launch account put there: no part
+                    continue
             data = self._current.read(size)
             if data:
                 self._last = data[-1:]
@@ -192,13 +190,6 @@ def memory_mb(text: str | None) -> float | None:
 
 def requested_memory_mb(config, batch_job_id: str) -> float | None:
     """The memory the job's cluster asked for, where the engine keeps it (local engine)."""
-    import json
-
-    parts = _local_parts(config, batch_job_id)
-    if not parts:
-        return None
-    spec = parts[0].parent.parent / "cluster.json"
-    try:
-        return memory_mb(json.loads(spec.read_text()).get("memory"))
-    except (OSError, ValueError):
-        return None
+    spec = job_file(config, batch_job_id, "cluster.json", of_cluster=True)
+    data = spec.read_json() if spec else None
+    return memory_mb(data.get("memory")) if isinstance(data, dict) else None

@@ -39,6 +39,10 @@ class LoginSetup(db.Model):
     host: Mapped[str] = mapped_column(String(255), default="")
     account: Mapped[str] = mapped_column(String(255), default="")
     setup: Mapped[str] = mapped_column(Text, default="")
+    # The role whose campaigns may launch with it: "analysis" or "production"
+    # (app/campaigns/login_setups.py). Not in INI files: an upload gives a new login setup
+    # the uploading campaign's role, as the original's creator_role.
+    role: Mapped[str] = mapped_column(String(16), default="analysis", server_default="analysis")
     creator_id: Mapped[int | None] = mapped_column(ForeignKey("experimenter.id"))
     created = mapped_column(db.DateTime, default=utcnow, nullable=False)
     updated = mapped_column(db.DateTime, default=utcnow, onupdate=utcnow, nullable=False)

@@ -70,6 +70,13 @@ class Submission(db.Model):
     launch_output: Mapped[str] = mapped_column(Text, default="")  # path of the output file
     launch_exit_code: Mapped[int | None] = mapped_column()
     launch_error: Mapped[str] = mapped_column(Text, default="")
+    # The OS account the launch ran as on this machine (the local launcher's launch
+    # account; empty: the service itself in dev mode, or ssh's login account): its batch
+    # ids must be clusters of that account's.
+    launch_account: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # Why the last tracking pass could not follow this submission (a batch id the engine
+    # refuses), shown on its page; empty when it tracked.
+    tracking_error: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     # The batch system's ids: the first one as jobsub names it, and every cluster.
     batch_id: Mapped[str] = mapped_column(String(255), default="", index=True)

@@ -21,6 +21,22 @@ class ActionRefused(Exception):
     """The action does not apply to the submission in its present state; says why."""
 
 
+def owned_ids(submission: Submission, engine: BatchEngine) -> list[str]:
+    """The submission's batch ids the engine confirms are its launch's own clusters: the
+    only ones an action touches (an id recorded before ids were confirmed, or claimed by
+    anyone, is never acted on). ActionRefused when none is."""
+    try:
+        owned, refused = service.confirmed_ids(submission, list(submission.batch_ids or []),
+                                               engine)
+    except ValueError as err:
+        raise ActionRefused(f"submission {submission.id}: {err}") from None
+    if not owned:
+        why = "; ".join(refused) or "no batch id"
+        raise ActionRefused(f"submission {submission.id} has no jobs the batch system "
+                            f"confirms as its own ({why})")
+    return owned
+
+
 def kill(submission: Submission, user: Experimenter, engine: BatchEngine) -> str:
     if submission.state == states.NEW and submission.launch_claimed_at is None:
         # Not launched yet (queued, or waiting for a held stage): nothing to remove.
@@ -31,7 +47,7 @@ def kill(submission: Submission, user: Experimenter, engine: BatchEngine) -> str
         raise ActionRefused(f"submission {submission.id} is {submission.state}: nothing to kill")
     if not submission.batch_ids:
         raise ActionRefused(f"submission {submission.id} is still launching: no jobs to kill yet")
-    engine.remove(list(submission.batch_ids))
+    engine.remove(owned_ids(submission, engine))
     # The engine removes them now; record it now, so the page does not wait for tracking.
     db.session.execute(
         update(Job)
@@ -50,7 +66,7 @@ def hold(submission: Submission, user: Experimenter, engine: BatchEngine) -> str
     if submission.state not in (states.IDLE, states.RUNNING):
         raise ActionRefused(f"submission {submission.id} is {submission.state}: "
                             "only idle or running work can be held")
-    engine.hold(list(submission.batch_ids))
+    engine.hold(owned_ids(submission, engine))
     db.session.execute(
         update(Job).where(Job.submission_id == submission.id,
                           Job.state.in_(("Idle", "Running")))
@@ -65,7 +81,7 @@ def hold(submission: Submission, user: Experimenter, engine: BatchEngine) -> str
 def release(submission: Submission, user: Experimenter, engine: BatchEngine) -> str:
     if submission.state != states.HELD:
         raise ActionRefused(f"submission {submission.id} is {submission.state}, not Held")
-    engine.release(list(submission.batch_ids))
+    engine.release(owned_ids(submission, engine))
     # Tracking tells Running from Idle at its next pass; until then they wait.
     db.session.execute(
         update(Job).where(Job.submission_id == submission.id, Job.state == "Held")

@@ -27,7 +27,9 @@ from app.batch.base import (
     BatchEngine,
     BatchError,
     JobStatus,
+    cluster_of,
     engine_from_config,
+    split_job_id,
 )
 from app.extensions import db
 from app.launching import service
@@ -107,18 +109,68 @@ def track_submissions(ids: list[int], config, engine: BatchEngine | None = None,
     for submission in submissions:
         if submission.state == states.NEW:
             _resolve_unfinished_launch(submission, config, engine, result)
-    tracked = [s for s in submissions
-               if s.batch_ids and (s.state in states.ACTIVE or _straggling(s))]
-    clusters = [b for s in tracked for b in s.batch_ids]
-    if not clusters:
+    tracked = []
+    for s in submissions:
+        if not (s.batch_ids and (s.state in states.ACTIVE or _straggling(s))):
+            continue
+        bad = [b for b in s.batch_ids if not _is_batch_id(b)]
+        if bad:  # stored before ids were checked at the door: this one cannot be tracked
+            _cannot_track(s, f"batch id {bad[0]!r} is not a batch id", result)
+        else:
+            tracked.append(s)
+    if not tracked:
         return result
     try:
-        statuses = engine.query(clusters)
+        statuses = engine.query([b for s in tracked for b in s.batch_ids])
     except BatchError as err:
-        # The engine did not answer: nothing can be concluded, nothing changes.
-        result.errors.append(str(err))
-        log.warning("tracking: %s", err)
+        # One submission's id the engine refuses (or a cluster it cannot read) must not stop
+        # the others: ask for each alone.
+        log.warning("tracking batch: %s; asking for each submission alone", err)
+        _track_one_by_one(tracked, engine, result)
         return result
+    _ingest_all(tracked, statuses, engine, result)
+    return result
+
+
+def _is_batch_id(batch_id) -> bool:
+    try:
+        split_job_id(batch_id)
+    except ValueError:
+        return False
+    return True
+
+
+def _cannot_track(submission: Submission, why: str, result: PassResult) -> None:
+    """Shown on the submission's page; it goes to the back of the next pass's queue."""
+    db.session.rollback()
+    submission.tracking_error = why[:2000]
+    submission.tracked_at = utcnow()
+    db.session.commit()
+    result.errors.append(f"submission {submission.id}: {why}")
+
+
+ENGINE_DOWN_AFTER = 3  # failures in a row, none answered: the engine is down, stop asking
+
+
+def _track_one_by_one(tracked: list[Submission], engine: BatchEngine,
+                      result: PassResult) -> None:
+    failures = answered = 0
+    for submission in tracked:
+        try:
+            statuses = engine.query(list(submission.batch_ids))
+        except BatchError as err:
+            _cannot_track(submission, f"the batch system refused its ids: {err}", result)
+            failures += 1
+            if not answered and failures >= ENGINE_DOWN_AFTER:
+                result.errors.append("the batch system does not answer")
+                return
+            continue
+        answered += 1
+        _ingest_all([submission], statuses, engine, result)
+
+
+def _ingest_all(tracked: list[Submission], statuses: list[JobStatus], engine: BatchEngine,
+                result: PassResult) -> None:
     by_cluster: dict[str, list[JobStatus]] = defaultdict(list)
     for status in statuses:
         # "12.3@schedd" -> "12.0@schedd", without a regex per job.
@@ -127,13 +179,12 @@ def track_submissions(ids: list[int], config, engine: BatchEngine | None = None,
     for submission in tracked:
         reported = [st for b in submission.batch_ids for st in by_cluster.get(b, [])]
         try:
+            submission.tracking_error = ""
             ingest(submission, reported, engine.lists_finished_jobs, result)
             db.session.commit()
         except Exception as err:  # one bad submission must not stop the others
-            db.session.rollback()
-            result.errors.append(f"submission {submission.id}: {err}")
             log.exception("tracking submission %s", submission.id)
-    return result
+            _cannot_track(submission, f"tracking failed: {err}", result)
 
 
 def _sql_time(value):
@@ -255,9 +306,17 @@ def _resolve_unfinished_launch(submission: Submission, config, engine: BatchEngi
 
     output = service.read_output(submission)
     found += [b for b in parse_submit_output(output) if b not in found]
+    try:
+        found, refused = service.confirmed_ids(submission, found, engine)
+    except BatchError as err:
+        result.errors.append(str(err))
+        return
+    if refused:
+        submission.launch_error = "batch ids not taken: " + "; ".join(refused)
     if found:
         service.remember_batch_ids(submission, found)
-        service.remember_jobs(submission, parse_submitted_jobs(output))
+        service.remember_jobs(submission, [j for j in parse_submitted_jobs(output)
+                                           if cluster_of(j) in found])
         submission.launch_finished_at = utcnow()
         states.transition(submission, states.IDLE,
                           f"launch found by tracking (its worker stopped): batch id {found[0]}")

@@ -549,12 +549,16 @@ def describe(parsed: ParsedCredential) -> dict:
 
 
 def launch_files(experiment: Experiment, user: Experimenter, *,
-                 directory: str | os.PathLike) -> list[LaunchFile]:
-    """The files a launch by `user` in `experiment` gets in its sandbox ($UPLOADS): all of
-    their uploaded files there, by name. UploadError names every file that is missing or
-    changed on disk, since a launch must never run with a file its owner did not upload."""
+                 directory: str | os.PathLike, role: str | None = None) -> list[LaunchFile]:
+    """The files a launch by `user` in `experiment` gets in its sandbox ($UPLOADS): their
+    uploaded files there, by name; with `role`, not their credentials for another kind of
+    work (an analysis launch runs as the analysis account and must not carry the person's
+    production proxy there). UploadError names every file that is missing or changed on
+    disk, since a launch must never run with a file its owner did not upload."""
     files, bad = [], []
     for row in uploads_of(experiment, user):
+        if role and row.credential_kind and row.credential_role != role:
+            continue
         path = path_of(row, directory)
         if _digest(path) != row.sha256:
             bad.append(row.name)

@@ -98,12 +98,13 @@ def test_upload_uses_the_experiments_job_types_and_login_setups(client, people):
 
 
 def test_an_invalid_file_gets_422_with_every_problem_and_the_field(client, people):
-    bad = tutorial_text(**{"completion_pct=100": "completion_pct=140"})
+    # (140 would be kept with a warning, as the original keeps it: a word is refused.)
+    bad = tutorial_text(**{"completion_pct=100": "completion_pct=all"})
     response = post_ini(client, bad, query="?filename=mine.ini")
     body = response.get_json()
     assert response.status_code == 422
     assert body["field"] == "completion_pct"
-    assert "from 0 to 100" in body["error"] and body["error"].startswith("mine.ini:")
+    assert "whole number" in body["error"] and body["error"].startswith("mine.ini:")
     assert body["problems"][0]["section"] == "campaign_defaults"
     assert count(Campaign) == 0
 
@@ -117,6 +118,30 @@ def test_bad_uploads_are_refused_in_words(client, people, data, words):
     response = post_ini(client, data)
     assert response.status_code == 422
     assert words in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("old, new, field", [
+    ('test_param_overrides = [["--stage ", "reco"]]',
+     "test_param_overrides = " + "[" * 50_000 + "]" * 50_000, "test_param_overrides"),
+    ("software_version=MDC2020t", "software_version=MDC\x002020t", "software_version"),
+    ("host=pomsgpvm01.fnal.gov", "host=poms\x00gpvm01", "host"),
+])
+def test_hostile_values_are_422_naming_the_key_not_500(client, people, old, new, field):
+    """Issue 17: JSON deep enough to exhaust the stack raised RecursionError (500); a NUL
+    byte was stored on SQLite and gave 500 on PostgreSQL. Both are bad values now."""
+    response = post_ini(client, tutorial_text(**{old: new}))
+    assert response.status_code == 422
+    assert response.get_json()["field"] == field
+    assert count(Campaign) == 0
+
+
+def test_more_stages_than_the_server_allows_are_422(client, people):
+    client.application.config["POMS_MAX_STAGES"] = 1
+    response = post_ini(client, TUTORIAL.read_text())
+    assert response.status_code == 422
+    assert "at most 1 stages are allowed" in response.get_json()["error"]
+    assert "POMS_MAX_STAGES" in response.get_json()["error"]
+    assert count(Campaign) == 0
 
 
 def test_a_file_for_another_experiment_is_refused(client, people):

@@ -37,7 +37,7 @@ def test_a_job_type_is_made_edited_and_removed_once_no_stage_uses_it(client, tut
         again.get_json()["error"]
     bad = client.post(f"{EXP}/job_types", headers=as_user("alice"), json={
         "name": "bad", "fields": {"launch_script": "x", "parameters": "[[1, 2]]"}})
-    assert bad.status_code == 422 and "pair 1" in bad.get_json()["error"]
+    assert bad.status_code == 422 and "entry 1" in bad.get_json()["error"]
     no_script = client.post(f"{EXP}/job_types", headers=as_user("alice"),
                             json={"name": "empty"})
     assert no_script.status_code == 422 and "needs a launch_script" in \
@@ -70,6 +70,19 @@ def test_a_login_setup_is_made_and_removal_names_the_stages_using_it(client, tut
         "name": "bob_login", "fields": {"host": "mu2egpvm01.fnal.gov", "account": "bob",
                                         "setup": "source setup.sh"}})
     assert made.status_code == 201 and made.get_json()["ini"]["account"] == "bob"
+    assert made.get_json()["role"] == "analysis"
+    production = {"name": "prod_login", "role": "production",
+                  "fields": {"host": "mu2egpvm01.fnal.gov", "account": "mu2epro"}}
+    refused = client.post(f"{EXP}/login_setups", headers=as_user("bob"), json=production)
+    assert refused.status_code == 403 and "production login setup" in \
+        refused.get_json()["error"]
+    as_pat = client.post(f"{EXP}/login_setups", headers=as_user("pat"),
+                         json={**production, "role": None})
+    assert as_pat.status_code == 201 and as_pat.get_json()["role"] == "production"
+    option = client.post(f"{EXP}/login_setups", headers=as_user("bob"), json={
+        "name": "sly", "fields": {"host": "-oProxyCommand=x", "account": "bob"}})
+    assert option.status_code == 422 and "ssh would take for an option" in \
+        option.get_json()["error"]
     unknown = client.post(f"{EXP}/login_setups", headers=as_user("bob"),
                           json={"name": "x", "fields": {"launch_host": "h"}})
     assert unknown.status_code == 422 and unknown.get_json()["field"] == "launch_host"
@@ -99,7 +112,8 @@ def test_recoveries_merge_into_a_job_type(client, tutorial):
 
 def test_the_role_header_acts_at_or_below_ones_own_role(client, tutorial):
     production = tutorial_text(**{"poms_role = analysis": "poms_role = production",
-                                  "name = srsoleti_tutorial": "name = prod"})
+                                  "name = srsoleti_tutorial": "name = prod",
+                                  "srsoleti_poms_login": "prod_login"})
     upload = f"{EXP}/campaigns"
     as_analysis = client.post(upload, data=production, headers={
         **as_user("pat"), "X-POMS-Role": "analysis", "Content-Type": "text/plain"})
@@ -256,10 +270,18 @@ def test_an_external_submission_is_registered_and_follows_reported_states(client
     assert other.status_code == 409
     assert db.session.query(Submission).count() == 1
 
-    # Once a batch id is recorded, POMS tracks the jobs: a reported state is refused.
+    # A state with a batch id the batch system does not confirm: neither is kept.
     both = client.post(update, headers=as_user("alice"),
-                       json={"jobsub_job_id": "12.0@jobsub01.fnal.gov"})
-    assert both.status_code == 200
+                       json={"status": "Completed", "jobsub_job_id": "12.0@jobsub01.fnal.gov"})
+    assert both.status_code in (409, 502) and both.get_json()["field"] in ("jobsub_job_id",
+                                                                            None)
+    db.session.expire_all()
+    assert db.session.get(Submission, sid).state == "Running"
+
+    # Once a batch id is recorded, POMS tracks the jobs: a reported state is refused.
+    row = db.session.get(Submission, sid)
+    row.batch_ids, row.batch_id = ["12.0@jobsub01.fnal.gov"], "12.0@jobsub01.fnal.gov"
+    db.session.commit()
     tracked = client.post(update, headers=as_user("alice"), json={"status": "Completed"})
     assert tracked.status_code == 409 and "POMS tracks its state" in tracked.get_json()["error"]
     parent = client.post(url, headers=as_user("alice"), json={"parent": sid})

@@ -78,8 +78,11 @@ def test_who_may_launch(api):
 
 def test_a_shifter_launches_production_work_but_does_not_edit_it(api, launch_app):
     client, _name = api
+    # Its own login setup: the tutorial's is alice's analysis one, which a production
+    # campaign may not launch with.
     production = tutorial_text(**{"poms_role = analysis": "poms_role = production",
-                                  "name = srsoleti_tutorial": "name = prod"})
+                                  "name = srsoleti_tutorial": "name = prod",
+                                  "srsoleti_poms_login": "mu2epro_login"})
     assert client.post(f"{EXP}/campaigns", data=production, headers={
         **as_user("pat"), "Content-Type": "text/plain"}).status_code == 201
     url = f"{EXP}/campaigns/prod/stages/reco_fcl"
@@ -132,16 +135,30 @@ def test_actions_refused_in_the_wrong_state_or_role(api, launch_app):
     assert again.status_code == 409
 
 
-def test_update_submission_records_a_batch_id(api):
+def test_update_submission_records_a_batch_id(api, launch_app, tmp_path):
+    from app.batch.base import JobRequest
+    from app.batch.local import LocalEngine
+
     client, name = api
     sid = client.post(f"{EXP}/campaigns/{name}/stages/reco_fcl/launch", json={},
                       headers=as_user("alice")).get_json()["submission"]["id"]
     url = f"{EXP}/submissions/{sid}/update"
-    response = client.post(url, json={"jobsub_job_id": "12345.0@jobsub01.fnal.gov"},
-                           headers=as_user("alice"))
+    # A cluster the engine knows was submitted for this submission (as the job wrapper's
+    # jobsub_submit does, with POMS_TASK_ID), and one submitted for another.
+    job = tmp_path / "job.sh"
+    job.write_text("#!/bin/sh\ntrue\n")
+    engine = LocalEngine(launch_app.config["POMS_BATCH_DIR"])
+    own = engine.submit(JobRequest(executable=str(job), submission_id=sid))
+    other = engine.submit(JobRequest(executable=str(job), submission_id=sid + 100))
+    response = client.post(url, json={"jobsub_job_id": own}, headers=as_user("alice"))
     assert response.status_code == 200
-    assert response.get_json()["batch_ids"] == ["12345.0@jobsub01.fnal.gov"]
+    assert response.get_json()["batch_ids"] == [own]
     assert response.get_json()["state"] == "New"  # states move only through tracking
+    for claimed in (other, "12345.0@jobsub01.fnal.gov"):
+        refused = client.post(url, json={"jobsub_job_id": claimed}, headers=as_user("alice"))
+        assert refused.status_code == 409 and refused.get_json()["field"] == "jobsub_job_id"
+    assert client.get(f"{EXP}/submissions/{sid}", headers=as_user("alice")).get_json()[
+        "batch_ids"] == [own]
     for body in ({}, {"jobsub_job_id": ""}, {"jobsub_job_id": "a b"}, {"jobsub_job_id": 5}):
         bad = client.post(url, json=body, headers=as_user("alice"))
         assert bad.status_code == 422 and bad.get_json()["field"] == "jobsub_job_id"

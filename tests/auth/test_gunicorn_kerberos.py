@@ -63,6 +63,10 @@ def gunicorn_poms(kdc, tmp_path):
         "POMS_SECRET_KEY": "gunicorn-test",
         "POMS_DATABASE_URL": f"sqlite:///{tmp_path / 'poms.db'}",
         "POMS_UPLOADS_DIR": str(tmp_path / "uploads"),
+        # Outside dev mode POMS starts only with a launch account (this test launches
+        # nothing; tests/security launches as real ones).
+        "POMS_LOCAL_LAUNCH_USER": "nobody",
+        "POMS_LAUNCH_ACCOUNTS_DIR": str(tmp_path / "launch-accounts"),
     }
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     for args in (["db", "upgrade"], ["poms", "add-member", "mu2e", f"alice@{kdc.realm}",

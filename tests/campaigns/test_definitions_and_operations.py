@@ -36,9 +36,11 @@ def test_make_and_edit_check_every_value_through_the_importer(tutorial):
                       alice())
     with pytest.raises(shared.DefinitionExists):
         shared.create(mu2e, shared.LOGIN_SETUP, "srsoleti_poms_login", {}, alice())
+    with pytest.raises(InvalidCampaign, match="for analysis or production work"):
+        shared.create(mu2e, shared.LOGIN_SETUP, "x", {"host": "h"}, alice(), role="admin")
     row = shared.create(mu2e, shared.LOGIN_SETUP, " mine ", {"host": "h", "account": "a"},
-                        alice())
-    assert row.name == "mine" and row.creator.username == "alice"
+                        alice(), role="analysis")
+    assert row.name == "mine" and row.creator.username == "alice" and row.role == "analysis"
     assert shared.edit(row, shared.LOGIN_SETUP, {"host": "h"}, alice()) is False
     assert shared.edit(row, shared.LOGIN_SETUP, {"setup": "source x.sh"}, alice()) is True
     entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()

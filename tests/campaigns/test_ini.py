@@ -8,7 +8,10 @@ from app.campaigns.ini import Change, declared_experiment, diff_campaigns, parse
 from app.campaigns.spec import InvalidCampaign, Problem, SharedNames
 
 EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "examples"
-EXAMPLE_FILES = sorted(EXAMPLES.rglob("*.ini"))
+# The original POMS's own samples and the tutorial: complete files that import with no
+# warning. (Mu2e's production files are in test_real_files.py.)
+SAMPLE_FILES = sorted([EXAMPLES / "mu2e_reco_tutorial.ini",
+                       *(EXAMPLES / "poms-samples").glob("*.ini")])
 
 
 def load(name: str):
@@ -76,15 +79,15 @@ def test_good_base_file_is_valid():
 # --- the real examples -----------------------------------------------------------------
 
 
-def test_all_six_examples_are_found():
-    names = {p.name for p in EXAMPLE_FILES}
-    assert names == {
+def test_the_six_samples_are_found():
+    names = {p.name for p in SAMPLE_FILES}
+    assert names >= {
         "mu2e_reco_tutorial.ini", "generic_analysis.ini", "sample_mc.ini",
         "sample_reco.ini", "sample_split_merge.ini", "test_mock_campaign_1.ini",
     }
 
 
-@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda p: p.name)
 def test_example_imports_with_no_problems_or_warnings(path):
     spec, warnings = parse_ini(path.read_text(), str(path))
     assert warnings == []
@@ -220,12 +223,21 @@ def test_duplicate_section_is_a_problem_with_both_lines():
     assert f"appears twice (lines {first} and {second})" in problem.reason
 
 
-def test_unknown_section_suggests_the_right_one():
-    text = GOOD.replace("[campaign_stage reco]", "[campain_stage reco]")
-    found = problems(text)
-    problem = only(found, "campain_stage reco", None)
-    assert "unknown section" in problem.reason
-    assert "did you mean 'campaign_stage'?" in problem.reason
+def warned(text: str, section, key) -> Problem:
+    """The one warning parse_ini gives at [section] key (the file imports)."""
+    _spec, warnings = parse_ini(dedent(text), "good.ini")
+    return only(warnings, section, key)
+
+
+def test_unknown_section_is_ignored_with_a_warning_suggesting_the_right_one():
+    """The original (ini_to_campaign, webservice/poms_service.py) reads only the sections it
+    knows: any other is ignored. Here too, with a warning and a suggestion."""
+    text = GOOD + "\n[campain_stage extra]\njob_type = jt\n"
+    spec, warnings = parse_ini(text, "good.ini")
+    assert [s.name for s in spec.stages] == ["gen", "reco"]
+    warning = only(warnings, "campain_stage extra", None)
+    assert "unknown section [campain_stage extra], ignored" in warning.reason
+    assert "did you mean 'campaign_stage'?" in warning.reason
 
 
 @pytest.mark.parametrize(
@@ -237,24 +249,27 @@ def test_unknown_section_suggests_the_right_one():
         ("job_type jt", "[job_type jt]", "launch_scrpit = x", "launch_script"),
         ("login_setup ls", "[login_setup ls]", "acount = me", "account"),
         ("dependencies reco", "[dependencies reco]", "file_patern_1 = %.x", "file_pattern_1"),
-        ("campaign_stage gen", "[campaign_stage gen]", "Job_Type = jt", "job_type"),
     ],
 )
-def test_misspelt_key_gets_did_you_mean(section, line, misspelt, suggestion):
+def test_misspelt_key_is_ignored_with_a_warning_and_did_you_mean(section, line, misspelt,
+                                                                  suggestion):
+    """save_campaign (webservice/CampaignsPOMS.py) pops the keys it knows and ignores the
+    rest; so does ini_to_campaign for [dependencies] keys other than campaign_stage_N.
+    Here an unknown key is a warning, with the key it is close to."""
     text = GOOD.replace(line + "\n", f"{line}\n{misspelt}\n")
     key = misspelt.split(" = ")[0]
-    problem = only(problems(text), section, key)
-    assert problem.reason.startswith("unknown key")
-    assert f"did you mean '{suggestion}'?" in problem.reason
-    assert problem.line == GOOD.splitlines().index(line) + 2
+    warning = warned(text, section, key)
+    assert warning.reason.startswith("unknown key")
+    assert f"did you mean '{suggestion}'?" in warning.reason
+    assert warning.line == GOOD.splitlines().index(line) + 2
 
 
 def test_problem_text_names_file_line_section_and_key():
-    text = GOOD.replace("cs_split_type = nfiles(10)", "cs_split_type = nfiles(ten)")
-    problem = only(problems(text), "campaign_stage gen", "cs_split_type")
+    text = GOOD.replace("cs_split_type = nfiles(10)", "completion_pct = ten")
+    problem = only(problems(text), "campaign_stage gen", "completion_pct")
     line = GOOD.splitlines().index("cs_split_type = nfiles(10)") + 1
-    assert str(problem).startswith(f"bad.ini:{line} [campaign_stage gen] cs_split_type: ")
-    assert "positive whole number, not 'ten'" in str(problem)
+    assert str(problem).startswith(f"bad.ini:{line} [campaign_stage gen] completion_pct: ")
+    assert "must be a whole number (a percentage), not 'ten'" in str(problem)
 
 
 # --- values ----------------------------------------------------------------------------
@@ -263,24 +278,17 @@ def test_problem_text_names_file_line_section_and_key():
 @pytest.mark.parametrize(
     "key_value, reason",
     [
-        ("completion_type = done", "must be 'complete' or 'located', not 'done'"),
-        ("completion_pct = 101", "must be a whole number from 0 to 100, not 101"),
-        ("completion_pct = -1", "must be a whole number from 0 to 100, not -1"),
-        ("completion_pct = 95%", "must be a whole number from 0 to 100, not '95%'"),
-        ("stage_type = weird", "must be regular, test, generator, approval, datatransfer"),
-        ("output_ancestor_depth = -2", "must be a whole number, 0 or more, not -2"),
-        ("merge_overrides = maybe", "must be True or False, not 'maybe'"),
-        ("default_clear_cronjob = 2", "must be True or False, not '2'"),
-        ("state = Paused", "must be Active or Inactive, not 'Paused'"),
-        ("cs_split_type = bogus(3)", "unknown split type 'bogus'"),
-        ("cs_split_type = byrun(low=1,hgh=5)", "has no argument 'hgh' (did you mean 'high'?)"),
+        ("completion_pct = 95%", "must be a whole number (a percentage), not '95%'"),
+        ("completion_pct = 99.5", "must be a whole number (a percentage), not '99.5'"),
+        ("output_ancestor_depth = two", "must be a whole number, not 'two'"),
         ("param_overrides = [[\"-c\", \"x\"]", "is not valid JSON"),
-        ("param_overrides = [[\"-c\", 3]]", 'pair 1 must be a [key, value] list of two strings'),
-        ("param_overrides = [[\"-c\"]]", 'pair 1 must be a [key, value] list of two strings'),
         ("test_param_overrides = {\"a\": \"b\"}", "must be a JSON list of [key, value] pairs"),
     ],
 )
 def test_bad_stage_value_names_stage_key_and_reason(key_value, reason):
+    """What the original cannot store is refused: save_campaign json.loads the parameter
+    lists, and completion_pct and output_ancestor_depth are number columns
+    (webservice/poms_model.py); a list is what its launch_jobs merges."""
     text = GOOD.replace("[campaign_stage reco]\n", f"[campaign_stage reco]\n{key_value}\n")
     key = key_value.split(" = ")[0]
     problem = only(problems(text), "campaign_stage reco", key)
@@ -288,10 +296,48 @@ def test_bad_stage_value_names_stage_key_and_reason(key_value, reason):
     assert problem.line == GOOD.splitlines().index("[campaign_stage reco]") + 2
 
 
-def test_bad_default_value_is_reported_in_campaign_defaults():
-    text = GOOD.replace("vo_role = Analysis", "completion_pct = 150")
+@pytest.mark.parametrize(
+    "key_value, field, kept, reason",
+    [
+        ("completion_type = done", "completion_type", "done",
+         "neither 'complete' nor 'located'"),
+        ("completion_pct = 101", "completion_pct", 101, "not a percentage from 0 to 100"),
+        ("completion_pct = -1", "completion_pct", -1, "Located as soon as it has outputs"),
+        ("stage_type = weird", "stage_type", "weird", "behaves as a regular one"),
+        ("output_ancestor_depth = -2", "output_ancestor_depth", -2, "acts as 0"),
+        ("merge_overrides = maybe", "merge_overrides", False, "read as False"),
+        ("default_clear_cronjob = 2", "default_clear_cronjob", True, "read as True"),
+        ("state = Paused", "state", "", "neither Active nor Inactive: ignored"),
+        ("cs_split_type = bogus(3)", "cs_split_type", "bogus(3)", "unknown split type 'bogus'"),
+        ("cs_split_type = byrun(low=1,hgh=5)", "cs_split_type", "byrun(low=1,hgh=5)",
+         "has no argument 'hgh' (did you mean 'high'?)"),
+        ('param_overrides = [["-c", 3]]', "param_overrides", [["-c", 3]],
+         "every launch that uses it fails"),
+        ('param_overrides = [["-c"]]', "param_overrides", [["-c"]],
+         "is not a [key, value] pair of two strings"),
+    ],
+)
+def test_values_the_original_stores_are_kept_with_a_warning(key_value, field, kept, reason):
+    """save_campaign (webservice/CampaignsPOMS.py) stores these text columns as written and
+    reads the booleans with `in (True, "True", "true")` / `not in (False, "False",
+    "false")`; they fail or surprise only later, so they are kept and the warning says
+    what will happen."""
+    text = GOOD.replace("[campaign_stage reco]\n", f"[campaign_stage reco]\n{key_value}\n")
+    key = key_value.split(" = ")[0]
+    spec, warnings = parse_ini(text, "good.ini")
+    assert getattr(spec.stage("reco"), field) == kept
+    warning = only(warnings, "campaign_stage reco", key)
+    assert reason in warning.reason
+    assert warning.line == GOOD.splitlines().index("[campaign_stage reco]") + 2
+
+
+def test_bad_default_value_is_reported_once_naming_the_stages_that_take_it():
+    """save_campaign merges each stage with [campaign_defaults] (form.get(k) or
+    defaults.get(k)) before it reads a value: a bad default fails for the stages that
+    take it, told once."""
+    text = GOOD.replace("vo_role = Analysis", "completion_pct = lots")
     problem = only(problems(text), "campaign_defaults", "completion_pct")
-    assert "from 0 to 100, not 150" in problem.reason
+    assert "not 'lots' (stages 'gen', 'reco' take this default)" in problem.reason
 
 
 def test_quoted_json_lists_are_accepted():
@@ -312,12 +358,23 @@ def test_values_keep_percent_signs_and_semicolons():
     assert spec.stage("gen").param_overrides == [["-Oglobal.x=", "%(dataset)s;%%d 100%"]]
 
 
-def test_booleans_in_several_spellings():
-    for word, expected in [("True", True), ("false", False), ("yes", True), ("0", False)]:
+def test_booleans_read_as_the_original_reads_them():
+    """save_campaign: merge_overrides is on only for True/true; default_clear_cronjob is
+    off only for False/false. Other words read the same way, with a warning where that is
+    not what the word says."""
+    for word, expected, warns in [("True", True, False), ("true", True, False),
+                                  ("false", False, False), ("no", False, False),
+                                  ("yes", False, True), ("1", False, True),
+                                  ("TRUE", False, True)]:
         text = GOOD.replace("[campaign_stage gen]\n",
                             f"[campaign_stage gen]\nmerge_overrides = {word}\n")
-        spec, _ = parse_ini(text)
-        assert spec.stage("gen").merge_overrides is expected
+        spec, warnings = parse_ini(text)
+        assert spec.stage("gen").merge_overrides is expected, word
+        assert bool(warnings) is warns, word
+    for word, expected in [("False", False), ("false", False), ("no", True), ("0", True)]:
+        text = GOOD.replace("[campaign_stage gen]\n",
+                            f"[campaign_stage gen]\ndefault_clear_cronjob = {word}\n")
+        assert parse_ini(text)[0].stage("gen").default_clear_cronjob is expected, word
 
 
 def test_stage_state_true_false_as_the_original_took_them():
@@ -340,10 +397,14 @@ def test_none_overrides_a_default_dataset_but_empty_takes_it():
     assert spec.stage("reco").cs_split_type == "mod(3)"
 
 
-def test_old_dataset_key_and_new_one_together_is_a_problem():
+def test_old_dataset_key_beside_the_new_one_is_ignored_with_a_warning():
+    """save_campaign reads dataset_or_split_data only; an older `dataset` key beside it is
+    ignored."""
     text = GOOD.replace("[campaign_stage gen]\n", "[campaign_stage gen]\ndataset = other\n")
-    problem = only(problems(text), "campaign_stage gen", "dataset")
-    assert "same setting" in problem.reason and "dataset_or_split_data" in problem.reason
+    spec, warnings = parse_ini(text)
+    assert spec.stage("gen").dataset_or_split_data == "input_ds"
+    warning = only(warnings, "campaign_stage gen", "dataset")
+    assert "older name of 'dataset_or_split_data'" in warning.reason
 
 
 def test_stages_do_not_share_default_lists():
@@ -354,13 +415,18 @@ def test_stages_do_not_share_default_lists():
     assert spec.defaults["param_overrides"] == [["-a", "1"]]
 
 
-def test_none_in_defaults_means_not_given():
-    # POMS's own export writes vo_role=None when its defaults lack one
+def test_none_is_kept_as_written_except_where_it_means_nothing():
+    """save_campaign stores the text it is given: vo_role = None is the text None (POMS's
+    own export writes vo_role=None when its defaults lack one, and the original stores
+    it). completion_pct is a number column, which cannot hold None: it counts as not
+    given."""
     text = GOOD.replace("vo_role = Analysis", "vo_role = None\ncompletion_pct = None")
-    spec, _ = parse_ini(text)
-    assert "vo_role" not in spec.defaults and "completion_pct" not in spec.defaults
-    assert spec.stage("gen").vo_role == ""
+    spec, warnings = parse_ini(text)
+    assert spec.defaults["vo_role"] == "None" and "completion_pct" not in spec.defaults
+    assert spec.stage("gen").vo_role == "None"
     assert spec.stage("gen").completion_pct == 95
+    assert {(w.section, w.key) for w in warnings} == {("campaign_defaults", "vo_role"),
+                                                     ("campaign_defaults", "completion_pct")}
 
 
 def test_multiline_setup_survives():
@@ -403,16 +469,10 @@ def test_missing_campaign_name():
 @pytest.mark.parametrize(
     "old, new, key, reason",
     [
-        ("poms_role = analysis", "poms_role = admin", "poms_role",
-         "must be 'analysis' or 'production', not 'admin'"),
-        ("name = demo", "name = demo\nstate = Running", "state",
-         "must be Active or Inactive, not 'Running'"),
-        ("name = demo", 'name = demo\ncampaign_keywords = {"a": 1}', "campaign_keywords",
-         "must be a JSON object of names to text"),
         ("name = demo", "name = demo\ncampaign_keywords = {a}", "campaign_keywords",
          "is not valid JSON"),
-        ("campaign_stage_list = gen, reco", "campaign_stage_list = gen, reco, gen",
-         "campaign_stage_list", "stage 'gen' is listed twice"),
+        ("name = demo", "name = demo\ncampaign_keywords = [1]", "campaign_keywords",
+         "must be a JSON object of names to values"),
     ],
 )
 def test_bad_campaign_values(old, new, key, reason):
@@ -420,13 +480,37 @@ def test_bad_campaign_values(old, new, key, reason):
     assert reason in problem.reason
 
 
+@pytest.mark.parametrize(
+    "old, new, key, field, kept, reason",
+    [
+        ("poms_role = analysis", "poms_role = admin", "poms_role", "poms_role", "analysis",
+         "not a campaign role"),
+        ("name = demo", "name = demo\nstate = Running", "state", "state", "Active",
+         "neither Active nor Inactive"),
+        ("campaign_stage_list = gen, reco", "campaign_stage_list = gen, reco, gen",
+         "campaign_stage_list", "stages", None, "stage 'gen' is listed twice: it is one stage"),
+    ],
+)
+def test_campaign_values_the_original_ignores_are_warnings(old, new, key, field, kept,
+                                                           reason):
+    """ini_to_campaign (webservice/poms_service.py) reads only `name` from [campaign]: the
+    role is the uploader's, a new campaign is active, and campaign_stage_list is never
+    read. Ours are read leniently: a word we cannot use is a warning."""
+    spec, warnings = parse_ini(GOOD.replace(old, new))
+    if field == "stages":
+        assert [s.name for s in spec.stages] == ["gen", "reco"]
+    else:
+        assert getattr(spec, field) == kept
+    assert reason in only(warnings, "campaign", key).reason
+
+
 def test_campaign_keywords_tags_and_state():
     text = GOOD.replace("name = demo", 'name = demo\nstate = Inactive\n'
-                        'campaign_keywords = {"run": "1234", "beam": "on"}\n'
+                        'campaign_keywords = {"run": "1234", "beam": "on", "n": 5}\n'
                         "tags = mdc2020 ,  reco,, mdc2020")
     spec, _ = parse_ini(text)
     assert spec.state == "Inactive"
-    assert spec.keywords == {"run": "1234", "beam": "on"}
+    assert spec.keywords == {"run": "1234", "beam": "on", "n": 5}  # kept as written
     assert spec.tags == ["mdc2020", "reco"]
 
 
@@ -436,49 +520,51 @@ def test_stage_list_is_whitespace_tolerant():
     assert [s.name for s in spec.stages] == ["gen", "reco"]
 
 
-def test_keywords_in_defaults_are_taken_with_a_warning():
+def test_keywords_in_defaults_are_the_campaigns():
+    """save_campaign reads campaign_keywords from [campaign_defaults] (and drops it from
+    the stage defaults); its export, campaign_deps_ini, writes them in [campaign]. Both
+    are read; where both differ, [campaign_defaults] wins, with a warning."""
     text = GOOD.replace("vo_role = Analysis", 'vo_role = Analysis\ncampaign_keywords = {"a": "b"}')
     spec, warnings = parse_ini(text)
     assert spec.keywords == {"a": "b"}
     assert "campaign_keywords" not in spec.defaults
-    (warning,) = warnings
-    assert (warning.section, warning.key) == ("campaign_defaults", "campaign_keywords")
-    assert "belongs in [campaign]" in warning.reason
+    assert warnings == []
+    both = text.replace("name = demo", 'name = demo\ncampaign_keywords = {"a": "c"}')
+    spec, warnings = parse_ini(both)
+    assert spec.keywords == {"a": "b"}
+    assert "ignored: [campaign_defaults] gives campaign_keywords too" in only(
+        warnings, "campaign", "campaign_keywords").reason
 
 
-# --- stages: listing and references --------------------------------------------------
+# --- stages: sections, the list, references ------------------------------------------
 
 
-def test_unlisted_stage_is_imported_after_the_listed_ones_with_a_warning():
+def test_stages_come_from_their_sections_in_file_order():
+    """ini_to_campaign makes a stage of every [campaign_stage NAME] section, in file order,
+    and never reads campaign_stage_list: a section missing from the list is a stage all
+    the same (with a warning), and the sections' order wins."""
     text = GOOD.replace("campaign_stage_list = gen, reco", "campaign_stage_list = reco")
     spec, warnings = parse_ini(text)
-    assert [s.name for s in spec.stages] == ["reco", "gen"]
-    (warning,) = warnings
-    assert warning.section == "campaign_stage gen"
-    assert "not in campaign_stage_list" in warning.reason
+    assert [s.name for s in spec.stages] == ["gen", "reco"]
+    warning = only(warnings, "campaign_stage gen", None)
+    assert "not in campaign_stage_list; it is a stage all the same" in warning.reason
     assert warning.line == GOOD.splitlines().index("[campaign_stage gen]") + 1
+    spec, warnings = parse_ini(GOOD.replace("= gen, reco", "= reco, gen"))
+    assert [s.name for s in spec.stages] == ["gen", "reco"]
+    assert "take the order of their sections" in only(warnings, "campaign",
+                                                      "campaign_stage_list").reason
 
 
-def test_listed_stage_without_section_built_from_defaults_with_a_warning():
-    text = GOOD.replace("campaign_stage_list = gen, reco", "campaign_stage_list = gen, reco, ana")
+def test_listed_stage_without_a_section_makes_no_stage():
+    """ini_to_campaign creates stages from sections only: a listed name without one is no
+    stage (a warning says so, with a hint when a comma looks missing)."""
+    text = GOOD.replace("campaign_stage_list = gen, reco", "campaign_stage_list = gen reco, ana")
     spec, warnings = parse_ini(text)
-    ana = spec.stage("ana")
-    assert ana is not None
-    assert (ana.job_type, ana.login_setup, ana.vo_role) == ("jt", "ls", "Analysis")
-    (warning,) = warnings
-    assert warning.key == "campaign_stage_list"
-    assert "'ana' has no [campaign_stage ana] section" in warning.reason
-
-
-def test_listed_stage_without_section_and_without_defaults_is_a_problem():
-    text = GOOD.replace("login_setup = ls\njob_type = jt\n", "", 1)
-    text = text.replace("[campaign_stage gen]\n", "[campaign_stage gen]\nlogin_setup = ls\n"
-                        "job_type = jt\n")
-    text = text.replace("[campaign_stage reco]\n", "[campaign_stage reco]\nlogin_setup = ls\n"
-                        "job_type = jt\n")
-    text = text.replace("campaign_stage_list = gen, reco", "campaign_stage_list = gen, reco, rec0")
-    problem = only(problems(text), "campaign", "campaign_stage_list")
-    assert "stage 'rec0' is listed but has no [campaign_stage rec0] section" in problem.reason
+    assert [s.name for s in spec.stages] == ["gen", "reco"]
+    reasons = [w.reason for w in warnings if w.key == "campaign_stage_list"]
+    assert any("stage 'ana' is listed but has no [campaign_stage ana] section, so no stage"
+               in r for r in reasons)
+    assert any("is a comma missing between 'gen' and 'reco'?" in r for r in reasons)
 
 
 def test_undefined_job_type_names_stage_and_key():
@@ -619,7 +705,6 @@ def test_job_type_recoveries():
         ('[["consumed_stat", []]]', "unknown recovery type 'consumed_stat' (did you mean "
                                     "'consumed_status'?)"),
         ('[["consumed_status"]]', "recovery 1 must be [recovery_type, [[key, value], ...]]"),
-        ('[["added_files", [["-x", 1]]]]', "recovery 1 (added_files): parameters pair 1 must be"),
         ('{"consumed_status": []}', "must be a JSON list of [recovery_type"),
         ("[[consumed_status]]", "is not valid JSON"),
     ],
@@ -630,10 +715,14 @@ def test_bad_recoveries(value, reason):
     assert reason in problem.reason
 
 
-def test_bad_job_type_parameters():
+def test_job_type_parameters_of_any_shape_are_kept_with_a_warning():
+    """save_campaign stores json.loads(parameters) as it is; an entry that is no [key,
+    value] pair fails only when a launch uses it."""
     text = GOOD.replace("parameters = []", 'parameters = [["-c ", ["nested"]]]')
-    problem = only(problems(text), "job_type jt", "parameters")
-    assert "pair 1 must be a [key, value] list of two strings" in problem.reason
+    spec, warnings = parse_ini(text)
+    assert spec.job_types["jt"].parameters == [["-c ", ["nested"]]]
+    assert "entry 1, [\"-c \", [\"nested\"]], is not a [key, value] pair" in only(
+        warnings, "job_type jt", "parameters").reason
 
 
 def test_job_type_without_launch_script_warns():
@@ -648,7 +737,8 @@ def test_job_type_without_launch_script_warns():
 def test_dependencies_for_a_stage_not_in_the_campaign():
     text = GOOD + "\n[dependencies rekko]\ncampaign_stage_1 = gen\nfile_pattern_1 = %\n"
     problem = only(problems(text), "dependencies rekko", None)
-    assert "stage 'rekko' is not in this campaign (did you mean 'reco'?)" in problem.reason
+    assert "stage 'rekko' is not in this campaign" in problem.reason
+    assert "(did you mean 'reco'?)" in problem.reason
 
 
 def test_dependency_on_an_unknown_stage():
@@ -658,11 +748,16 @@ def test_dependency_on_an_unknown_stage():
 
 
 def test_dependency_pair_halves_missing():
+    """ini_to_campaign reads file_pattern_N for each campaign_stage_N (section[sel]: a
+    missing one fails) and never looks at a file_pattern_N alone."""
     text = GOOD.replace("file_pattern_1 = %.root\n",
-                        "file_pattern_1 = %.root\ncampaign_stage_2 = gen\nfile_pattern_3 = %.x\n")
-    found = problems(text)
-    assert "has no file_pattern_2" in only(found, "dependencies reco", "campaign_stage_2").reason
-    assert "has no campaign_stage_3" in only(found, "dependencies reco", "file_pattern_3").reason
+                        "file_pattern_1 = %.root\ncampaign_stage_2 = gen\n")
+    assert "has no file_pattern_2" in only(problems(text), "dependencies reco",
+                                           "campaign_stage_2").reason
+    text = GOOD.replace("file_pattern_1 = %.root\n",
+                        "file_pattern_1 = %.root\nfile_pattern_3 = %.x\n")
+    assert "has no campaign_stage_3 to go with it: ignored" in warned(
+        text, "dependencies reco", "file_pattern_3").reason
 
 
 def test_several_parents_with_any_numbers():
@@ -688,10 +783,15 @@ def test_dependency_cycle_names_every_stage_in_it():
     assert "gen -> ana -> reco -> gen" in cycles[0].reason
 
 
-def test_stage_depending_on_itself():
+def test_stage_depending_on_itself_is_kept_with_a_warning():
+    """save_campaign stores a dependency of a stage on itself; launch_dependents
+    (webservice/SubmissionsPOMS.py) then launches the stage again as a normal launch."""
     text = GOOD.replace("campaign_stage_1 = gen", "campaign_stage_1 = reco")
-    problem = only(problems(text), "dependencies reco", None)
-    assert "stage 'reco' depends on itself" in problem.reason
+    spec, warnings = parse_ini(text)
+    assert [(d.child, d.parent) for d in spec.dependencies] == [("reco", "reco")]
+    warning = only(warnings, "dependencies reco", "campaign_stage_1")
+    assert "stage 'reco' depends on itself" in warning.reason
+    assert "POMS does not launch it again" in warning.reason  # no split type: same input
 
 
 # --- node positions ------------------------------------------------------------------
@@ -722,14 +822,14 @@ def test_a_file_with_many_problems_reports_all_of_them():
         campaign_stage_list = a, b, ghost
 
         [campaign_defaults]
-        completion_pct = 150
+        completion_pct = lots
         job_typ = jt
 
         [campaign_stage a]
         job_type = jt
         login_setup = ls
-        cs_split_type = nfiles(0)
-        param_overrides = [["-c", 3]]
+        output_ancestor_depth = deep
+        param_overrides = [["-c", 3]
         vo_role = x
         vo_role = y
         garbage line
@@ -753,33 +853,38 @@ def test_a_file_with_many_problems_reports_all_of_them():
         host = h
         [wat]
         """)
-    found = problems(text)
+    with pytest.raises(InvalidCampaign) as err:
+        parse_ini(text, "bad.ini")
     expected = [
         (1, None, None, "outside any section"),
-        (4, "campaign", "poms_role", "'boss'"),
-        (5, "campaign", "campaign_stage_list", "'ghost' is listed but has no"),
-        (8, "campaign_defaults", "completion_pct", "not 150"),
-        (9, "campaign_defaults", "job_typ", "did you mean 'job_type'?"),
-        (14, "campaign_stage a", "cs_split_type", "positive whole number, not '0'"),
-        (15, "campaign_stage a", "param_overrides", "two strings"),
+        (8, "campaign_defaults", "completion_pct", "stages 'a', 'b' take this default"),
+        (14, "campaign_stage a", "output_ancestor_depth", "not 'deep'"),
+        (15, "campaign_stage a", "param_overrides", "is not valid JSON"),
         (17, "campaign_stage a", "vo_role", "given twice (lines 16 and 17)"),
         (18, None, None, "cannot read this line: 'garbage line'"),
         (21, "campaign_stage b", "job_type", "job type 'nope' is not defined"),
-        (23, "campaign_stage b", "completion_type", "not 'done'"),
         (25, "dependencies a", None, "dependency cycle: a -> b -> a"),
         (31, "dependencies b", "campaign_stage_2", "has no file_pattern_2"),
         (34, "job_type jt", "recoveries", "unknown recovery type 'bogus_status'"),
-        (37, "wat", None, "unknown section [wat]"),
     ]
+    found = err.value.problems
     assert len(found) == len(expected), "\n".join(map(str, found))
     for problem, (line, section, key, reason) in zip(found, expected, strict=True):
         assert (problem.line, problem.section, problem.key) == (line, section, key), problem
         assert reason in problem.reason, problem
+    # What the original reads past is said too, with the problems.
+    assert [(w.line, w.section, w.key) for w in err.value.warnings] == [
+        (4, "campaign", "poms_role"),
+        (5, "campaign", "campaign_stage_list"),  # ghost has no section
+        (9, "campaign_defaults", "job_typ"),
+        (23, "campaign_stage b", "completion_type"),
+        (37, "wat", None),
+    ]
 
 
 def test_warnings_come_with_the_problems():
     text = GOOD.replace("campaign_stage_list = gen, reco", "campaign_stage_list = reco")
-    text = text.replace("[campaign_stage reco]\n", "[campaign_stage reco]\ncompletion_pct = 900\n")
+    text = text.replace("[campaign_stage reco]\n", "[campaign_stage reco]\ncompletion_pct = 9OO\n")
     with pytest.raises(InvalidCampaign) as err:
         parse_ini(text, "w.ini")
     assert [p.key for p in err.value.problems] == ["completion_pct"]

@@ -77,13 +77,15 @@ def test_upload_stores_the_campaign_and_its_graph_links_each_stage(alice):
 
 
 def test_upload_with_errors_lists_every_problem_and_writes_nothing(alice):
-    bad = TUTORIAL.read_text().replace("completion_pct=100", "completion_pct=140").replace(
-        "cs_split_type=None", "cs_split_type=sometimes(3)"
+    # (140 and an unknown split type would be kept with a warning, as the original keeps
+    # them: values it cannot store are refused.)
+    bad = TUTORIAL.read_text().replace("completion_pct=100", "completion_pct=all").replace(
+        "output_ancestor_depth=1", "output_ancestor_depth=deep"
     )
     response = upload(alice, bad, name="broken.ini", preview=True)
     page = text(response)
     assert "2 problems" in page
-    assert "broken.ini" in page and "completion_pct" in page and "cs_split_type" in page
+    assert "broken.ini" in page and "completion_pct" in page and "output_ancestor_depth" in page
     assert upload(alice, bad, name="broken.ini").status_code == 422
     assert count(Campaign) == 0 and count(JobType) == 0
 

@@ -80,7 +80,7 @@ def test_upload_wf_prints_what_changed_and_exits_1_on_a_bad_file(dev_server, com
     ran = command("upload_wf", "--poms_role", "analysis", changed)
     assert ran.code == 0 and "completion_pct changes from 100 to 90" in ran.out
     bad = tmp_path / "bad.ini"
-    bad.write_text(tutorial_text(**{"completion_pct=100": "completion_pct=140"}))
+    bad.write_text(tutorial_text(**{"completion_pct=100": "completion_pct=all"}))
     ran = command("upload_wf", bad)
     assert ran.code == 1 and "bad.ini" in ran.err and "completion_pct" in ran.err
     production = command("upload_wf", "--poms_role", "production", TUTORIAL)

@@ -47,10 +47,11 @@ def test_upload_wf_creates_updates_and_reports_the_files_problems(dev_server, tm
     assert any("completion_pct changes from 100 to 90" in m for m in data["message"])
 
     bad = tmp_path / "bad.ini"
-    bad.write_text(tutorial_text(**{"completion_pct=100": "completion_pct=140"}))
+    bad.write_text(tutorial_text(**{"completion_pct=100": "completion_pct=all"}))
     ok, data = poms_client.upload_wf(str(bad))
     assert ok is False and data["status"].startswith("422")
-    assert data["message"] and "bad.ini" in data["message"][0] and "100" in data["message"][0]
+    assert data["message"] and "bad.ini" in data["message"][0]
+    assert "whole number" in data["message"][0]
 
     with pytest.raises(RuntimeError, match="no/such.ini"):
         poms_client.upload_wf("/no/such.ini")

@@ -3,7 +3,6 @@ hold and release; approval stages."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -151,15 +150,21 @@ def test_the_launcher_s_uploaded_token_is_handed_to_the_launch(launch_app, tutor
     stage = reco_fcl(tutorial)
     shown = service.preview(stage, tutorial.owner, test=False, config=launch_app.config)
     assert "BEARER_TOKEN_FILE" not in shown.plan.env  # none stored: left unset
-    token = makers.token().encode()
-    save_uploads(tutorial.experiment, tutorial.owner, [("bt_u1000", token), ("reco.cfg", b"")],
+    token = makers.token()
+    save_uploads(tutorial.experiment, tutorial.owner,
+                 [("bt_u1000", token.encode()), ("reco.cfg", b"")],
                  acting_role="analysis", directory=launch_app.config["POMS_UPLOADS_DIR"],
                  quota=launch_app.config["POMS_UPLOADS_QUOTA_BYTES"])
     db.session.commit()
     shown = service.preview(stage, tutorial.owner, test=False, config=launch_app.config)
-    path = Path(shown.plan.env["BEARER_TOKEN_FILE"])
-    assert path.is_relative_to(launch_app.config["POMS_UPLOADS_DIR"])
-    assert path.read_bytes() == token and "X509_USER_PROXY" not in shown.plan.env
+    # The launch gets a copy of each uploaded file in its own sandbox ($UPLOADS), never
+    # the stored file's path; the dry run names the copies and shows none of the token.
+    names = sorted(name for name, _path in shown.sandbox.files)
+    assert names == ["bt_u1000", "reco.cfg"]
+    assert shown.sandbox.credential == ("BEARER_TOKEN_FILE", "bt_u1000")
+    assert 'export BEARER_TOKEN_FILE="$UPLOADS"/bt_u1000' in shown.script
+    assert launch_app.config["POMS_UPLOADS_DIR"] not in shown.script
+    assert token not in shown.script and "X509_USER_PROXY" not in shown.script
 
 
 def test_a_schedule_that_names_no_real_day_is_refused_with_a_reason():

@@ -153,7 +153,7 @@ def test_jobsub_jobs_that_ended_before_the_first_look_are_counted(launch_app, tu
     output = tmp_path / "launch.out"
     output.write_text((RECORDED / "jobsub_submit.out").read_text())
     submission = claimed_submission(launch_app, tutorial, launch_output=str(output))
-    service.record_launch_end(submission, 0)
+    service.record_launch_end(submission, 0, JobsubEngine(bin_dir=str(bin_dir)))
     db.session.expire_all()
     submission = db.session.get(Submission, submission.id)
     assert submission.state == "Idle"
