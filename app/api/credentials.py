@@ -49,7 +49,7 @@ def list_credentials(experiment):
     return jsonify(paginate_list(credentials_of(acc.experiment, acc.user), credential_json))
 
 
-@route("/experiments/<experiment>/credentials", "POST", tag="credentials",
+@route("/experiments/<experiment>/credentials", "POST", scope="admin", tag="credentials",
        summary="Upload an X.509 proxy or a bearer token for analysis or production work",
        description="The body is the file itself (application/octet-stream or text/plain), "
                    "or a multipart form with the file in `credential` (and `role`). An "
@@ -93,7 +93,7 @@ def upload_credential(experiment):
                     "warning": warning}), 201
 
 
-@route("/experiments/<experiment>/credentials/<int:credential_id>", "DELETE",
+@route("/experiments/<experiment>/credentials/<int:credential_id>", "DELETE", scope="admin",
        tag="credentials", summary="Remove one of your credentials", examples=EXAMPLES,
        responses={200: ("removed", json_of(ref("Credential")))})
 def delete_credential_(experiment, credential_id):

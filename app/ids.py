@@ -1,0 +1,54 @@
+"""Row ids and page numbers as they arrive from outside: in a URL, a query or a form.
+
+A number no table can hold names nothing: it is "not found" (404), never an overflow
+deep in the database driver (SQLite holds 64 bits, PostgreSQL's `integer` ids 31). Every
+`<int:...>` in a route goes through RowIdConverter (create_app installs it as `int`), and
+ids and page numbers read from parameters through `row_id` and `page_number`.
+
+The bottom layer: no Flask app, no database.
+"""
+from __future__ import annotations
+
+import builtins
+
+from werkzeug.routing import IntegerConverter
+
+# The largest id a primary key holds on every database POMS runs on (PostgreSQL `integer`).
+MAX_ID = 2**31 - 1
+# Further than anyone pages; an offset past it would overflow SQLite's 64-bit integers.
+MAX_PAGE = 1_000_000
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:name>`: a whole number from 0 to MAX_ID; anything larger does not match (404)."""
+
+    # The argument names are werkzeug's: `<int(max=10):n>` still works (and stays bounded).
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
+        bound = MAX_ID if max is None else builtins.min(max, MAX_ID)
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=bound, signed=signed)
+
+
+def row_id(value) -> int | None:
+    """The id a parameter names, or None when it names no row (not a whole number, or out
+    of every table's range)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value if value is not None else "").strip()
+        if not text.isascii() or not text.isdigit() or len(text) > 10:
+            return None
+        number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
+def page_number(value, default: int = 1, first: int = 1) -> int:
+    """A page number from a parameter, from `first` to MAX_PAGE; `default` when it is not a
+    number."""
+    text = str(value if value is not None else "").strip()
+    if not text.isascii() or not text.lstrip("-").isdigit():
+        return default
+    if len(text) > 12:  # a number that long is past the last page whatever it is
+        return first if text.startswith("-") else MAX_PAGE
+    return max(first, min(int(text), MAX_PAGE))
