@@ -19,13 +19,32 @@ MAX_ID = 2**31 - 1
 MAX_PAGE = 1_000_000
 
 
+def digits_up_to(limit: int) -> str:
+    """A regular expression for the decimal numbers from 0 to `limit` (leading zeros
+    allowed), so a larger one fails to match at all."""
+    text = str(limit)
+    choices = [rf"\d{{1,{len(text) - 1}}}"] if len(text) > 1 else []
+    for i, digit in enumerate(text):
+        if digit != "0":
+            rest = len(text) - i - 1
+            choices.append(text[:i] + f"[0-{int(digit) - 1}]" + (rf"\d{{{rest}}}" if rest else ""))
+    choices.append(text)
+    return "(?:" + "|".join(choices) + ")"
+
+
 class RowIdConverter(IntegerConverter):
-    """`<int:name>`: a whole number from 0 to MAX_ID; anything larger does not match (404)."""
+    """`<int:name>`: a whole number from 0 to MAX_ID; a larger one does not match the rule
+    (404). The bound is in the regular expression, not only in to_python: a value refused
+    there would make werkzeug answer 405 where another method shares the path."""
+
+    regex = digits_up_to(MAX_ID)
 
     # The argument names are werkzeug's: `<int(max=10):n>` still works (and stays bounded).
     def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
         bound = MAX_ID if max is None else builtins.min(max, MAX_ID)
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=bound, signed=signed)
+        if signed:
+            self.regex = r"-?" + digits_up_to(MAX_ID)
 
 
 def row_id(value) -> int | None:
