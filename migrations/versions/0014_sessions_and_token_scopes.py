@@ -46,5 +46,6 @@ def downgrade():
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.drop_column('experiments')
         batch_op.drop_column('scopes')
-    with op.batch_alter_table('experimenter', schema=None) as batch_op:
-        batch_op.drop_column('session_epoch')
+    # Not in batch mode: on SQLite that copies the table, and experimenter rows are referred
+    # to from everywhere (foreign keys are on). SQLite >= 3.35 drops a plain column itself.
+    op.execute('ALTER TABLE experimenter DROP COLUMN session_epoch')
