@@ -114,14 +114,20 @@ def create_token():
     return jsonify(token_json(row, secret)), 201
 
 
-@route("/tokens/<int:token_id>", "DELETE", scope="admin", summary="Revoke one of your API tokens",
+@route("/tokens/<int:token_id>", "DELETE", scope="read", summary="Revoke one of your API tokens",
        tag="tokens", examples={"token_id": 1},
+       description="Any token may revoke itself (a leaked token can always be stopped with "
+                   "itself); revoking another token with a token needs the admin scope.",
        responses={200: ("the revoked token", json_of(ref("Token")))})
 def revoke_token(token_id: int):
     user = current_user._get_current_object()
     row = tokens.token_of(user, token_id)
     if row is None:
         raise ApiError(404, f"you have no API token {token_id}", "token_id")
+    token = g.get("api_token")
+    if token is not None and token.id != row.id and not tokens.has_scope(token, "admin"):
+        raise ApiError(403, f"API token {token.prefix}… has no 'admin' scope: it may revoke "
+                       "itself, not another token", scope="admin")
     tokens.revoke(row, user)
     db.session.commit()
     return jsonify(token_json(row))

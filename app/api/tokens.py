@@ -10,7 +10,8 @@ request, but only within its scopes and its experiments:
   launch  launch, hold, release and schedule stages; kill, hold, release, approve, refuse,
           recover and update submissions
   edit    upload, change, clone and delete campaigns and stages; change failure signatures
-  admin   upload and delete grid credentials (what launches run as); revoke tokens
+  admin   upload and delete grid credentials (what launches run as); revoke other tokens
+          (any token may revoke itself)
 Every other scope includes read. `experiments` names the experiments it may act in; empty
 (None) is every experiment its owner is a member of. Each /api/v1 endpoint names the scope
 it needs (app.api.core.route); the role check still applies on top.

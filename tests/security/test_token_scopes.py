@@ -50,9 +50,27 @@ def people(member):
 def test_every_api_endpoint_names_a_scope():
     assert {r.endpoint for r in _TABLE} <= set(ENDPOINT_SCOPES)
     assert set(ENDPOINT_SCOPES.values()) <= set(SCOPES)
-    # Every write needs more than read; every read only read.
+    # Every write needs more than read; every read only read. Revoking is the exception: a
+    # token may always revoke itself (the view asks admin for revoking another).
     for r in _TABLE:
-        assert (ENDPOINT_SCOPES[r.endpoint] == "read") is (r.method == "GET"), r.id
+        if r.endpoint != "api.revoke_token":
+            assert (ENDPOINT_SCOPES[r.endpoint] == "read") is (r.method == "GET"), r.id
+
+
+def test_a_token_revokes_itself_but_another_only_with_admin(client, people):
+    reader = make_token(client, scopes=["read"])
+    other = make_token(client, scopes=["read"])
+    ids = {row.token_hash: row.id for row in db.session.scalars(select(ApiToken))}
+    from app.api.tokens import digest
+
+    refused = client.delete(f"{API}/tokens/{ids[digest(other)]}", headers=bearer(reader))
+    assert refused.status_code == 403 and "'admin' scope" in refused.get_json()["error"]
+    admin = make_token(client, scopes=["admin"])
+    assert client.delete(f"{API}/tokens/{ids[digest(other)]}",
+                         headers=bearer(admin)).status_code == 200
+    assert client.delete(f"{API}/tokens/{ids[digest(reader)]}",
+                         headers=bearer(reader)).status_code == 200
+    assert client.get(f"{API}/me", headers=bearer(reader)).status_code == 401
 
 
 @pytest.mark.parametrize("route", NEEDS_MORE_THAN_READ, ids=[r.id for r in NEEDS_MORE_THAN_READ])
