@@ -201,7 +201,7 @@ def _read_ini() -> tuple[str, str]:
     return filename, text
 
 
-@route("/experiments/<experiment>/campaigns", "POST", tag="campaigns",
+@route("/experiments/<experiment>/campaigns", "POST", scope="edit", tag="campaigns",
        summary="Upload an INI file: create the campaign, or update the one with its name",
        description="The body is the INI text (text/plain) or a multipart form with the file "
                    "in `ini_file`. With ?dry_run=1 nothing is written: the answer says what "
@@ -267,7 +267,8 @@ def export_campaign(experiment, campaign):
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@route("/experiments/<experiment>/campaigns/<campaign>/clone", "POST", tag="campaigns",
+@route("/experiments/<experiment>/campaigns/<campaign>/clone", "POST",
+       scope="edit", tag="campaigns",
        summary="Copy the campaign under a new name (sharing its job types and login setups)",
        examples=EXAMPLES,
        body=json_of({"type": "object", "required": ["new_name"],
@@ -292,7 +293,7 @@ def clone_campaign(experiment, campaign):
     return jsonify(campaign_json(copy, acc)), 201
 
 
-@route("/experiments/<experiment>/campaigns/<campaign>", "DELETE", tag="campaigns",
+@route("/experiments/<experiment>/campaigns/<campaign>", "DELETE", scope="edit", tag="campaigns",
        summary="Delete a campaign that never launched (409 otherwise: make it Inactive)",
        examples=EXAMPLES,
        responses={200: ("deleted", json_of({"type": "object", "properties": {
@@ -353,7 +354,7 @@ def _save_edits(acc: Access, campaign: Campaign, edits: dict, apply) -> None:
         raise ApiError(409, str(err)) from None
 
 
-@route("/experiments/<experiment>/campaigns/<campaign>", "PATCH", tag="campaigns",
+@route("/experiments/<experiment>/campaigns/<campaign>", "PATCH", scope="edit", tag="campaigns",
        summary="Change campaign fields (state, tags, campaign_keywords) as INI text",
        examples=EXAMPLES,
        body=json_of({"type": "object", "properties": {"fields": {
@@ -381,7 +382,8 @@ def show_stage(experiment, campaign, stage):
     return jsonify(stage_json(find_stage(acc, campaign, stage), acc))
 
 
-@route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>", "PATCH", tag="stages",
+@route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>", "PATCH",
+       scope="edit", tag="stages",
        summary="Change stage fields; each value is INI text, checked by the importer",
        description="Body: {\"fields\": {key: text}} with keys from the stage's `ini` "
                    "(vo_role, dataset_or_split_data, cs_split_type, completion_pct, "

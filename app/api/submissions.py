@@ -132,6 +132,7 @@ def _bool(body: dict, name: str) -> bool:
 
 
 @route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/launch", "POST",
+       scope="launch",
        tag="launching", summary="Launch a stage (test or production), or show the dry run",
        description="Body {\"test\": bool, \"dry_run\": bool}. A dry run answers 200 with the "
                    "exact launch script (`command`: the bytes the submission's command will "
@@ -219,7 +220,7 @@ _HOLD_ANSWER = {200: ("the stage's hold", json_of({"type": "object", "required":
                                "queued": {"type": "boolean"}}}))}
 
 
-@route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/hold", "POST",
+@route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/hold", "POST", scope="launch",
        tag="launching", summary="Hold a stage: its launches wait until it is released",
        examples=EXAMPLES, responses=_HOLD_ANSWER)
 def hold_stage(experiment, campaign, stage):
@@ -227,6 +228,7 @@ def hold_stage(experiment, campaign, stage):
 
 
 @route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/release", "POST",
+       scope="launch",
        tag="launching", summary="Release a held stage; the launches that waited are queued",
        examples=EXAMPLES, responses=_HOLD_ANSWER)
 def release_stage(experiment, campaign, stage):
@@ -445,7 +447,7 @@ def _route_action(action: str, summary: str) -> None:
     # route() takes the endpoint, and so the operationId, from the view's name.
     view.__name__ = view.__qualname__ = f"{action}_submission"
     route(f"/experiments/<experiment>/submissions/<int:submission_id>/{action}", "POST",
-          tag="submissions", summary=summary, examples=SUBMISSION_EXAMPLES,
+          scope="launch", tag="submissions", summary=summary, examples=SUBMISSION_EXAMPLES,
           responses=_ACT_ANSWER)(view)
 
 
@@ -454,6 +456,7 @@ for _action, _summary in SUBMISSION_ACTIONS.items():
 
 
 @route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/schedule", "PUT",
+       scope="launch",
        tag="launching", summary="Set (or clear, with \"\") a stage's cron schedule of launches",
        description="Body {\"schedule\": \"0 */6 * * *\", \"test\": false}. Scheduled "
                    "launches act as the person who set the schedule.",
@@ -486,7 +489,7 @@ def schedule_stage(experiment, campaign, stage):
                     "next": iso(settings.schedule_next_at) if settings else None})
 
 
-@route("/experiments/<experiment>/submissions/<int:submission_id>/recover", "POST",
+@route("/experiments/<experiment>/submissions/<int:submission_id>/recover", "POST", scope="launch",
        tag="submissions", summary="Recover a submission now (or show the files a recovery "
        "would re-run, with why)",
        description="Body {\"type\": recovery type or null (the job type's next one), "
@@ -540,7 +543,7 @@ def recover_submission(experiment, submission_id):
     return jsonify({"submission": submission_json(launched), "queued": queued}), 202
 
 
-@route("/experiments/<experiment>/submissions/<int:submission_id>/update", "POST",
+@route("/experiments/<experiment>/submissions/<int:submission_id>/update", "POST", scope="launch",
        tag="submissions", summary="update_submission: a job wrapper reports the batch id",
        description="What the original's poms_jobsub_wrapper calls after jobsub_submit: "
                    "{\"jobsub_job_id\": \"12345.0@jobsub01.fnal.gov\"}. The id is added to "
