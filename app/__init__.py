@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine, make_url
 
 from app.config import ConfigError, is_loopback, load_config
 from app.extensions import csrf, db, login_manager, migrate
-from app.launching.isolation import check_config as check_launch_isolation
 from app.ids import RowIdConverter
+from app.launching.isolation import check_config as check_launch_isolation
 
 log = logging.getLogger(__name__)
 

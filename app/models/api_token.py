@@ -28,7 +28,7 @@ class ApiToken(db.Model):
     last_used = mapped_column(db.DateTime, nullable=True)
     revoked = mapped_column(db.DateTime, nullable=True)
     # What it may do: a list of app.api.tokens.SCOPES; where: experiment names, or None for
-    # every experiment its owner is a member of (tokens made before scopes: migration 0014).
+    # every experiment its owner is a member of (tokens made before scopes: migration 0015).
     scopes = mapped_column(JSON, nullable=False, default=list)
     experiments = mapped_column(JSON, nullable=True)
 
