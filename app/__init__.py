@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from app.config import ConfigError, is_loopback, load_config
 from app.extensions import csrf, db, login_manager, migrate
+from app.ids import RowIdConverter
 from app.launching.isolation import check_config as check_launch_isolation
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ def _sqlite_foreign_keys(dbapi_connection, _record):
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    # Before any blueprint adds a rule: every `<int:...>` id is bounded (app/ids.py).
+    app.url_map.converters["int"] = RowIdConverter
     _private(Path(app.instance_path), directory=True)
     app.config.update(load_config(Path(app.instance_path)))
     if config:

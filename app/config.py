@@ -5,6 +5,7 @@ sign-in by typed user name (dev). A production deployment changes only the envir
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -12,7 +13,6 @@ from pathlib import Path
 from app.ucondb import settings as ucondb
 
 AUTH_MODES = ("dev", "kerberos", "remote_user")
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 class ConfigError(RuntimeError):
@@ -66,7 +66,9 @@ def load_config(instance_path: Path, environ=None) -> dict:
         "POMS_KEYTAB": environ.get("POMS_KEYTAB", ""),
         "POMS_REALMS": _list(environ.get("POMS_REALMS", "FNAL.GOV")),
         "POMS_ADMINS": _list(environ.get("POMS_ADMINS")),
-        "POMS_TRUSTED_PROXIES": _list(environ.get("POMS_TRUSTED_PROXIES", "127.0.0.1")),
+        # remote_user mode: the front ends' addresses (or networks, 10.0.0.0/24). None by
+        # default: a header is believed only from a front end someone named.
+        "POMS_TRUSTED_PROXIES": trusted_proxies(environ.get("POMS_TRUSTED_PROXIES", "")),
         # remote_user mode: the header a trusted front end (Apache with mod_auth_gssapi and
         # mod_proxy) puts the authenticated principal in.
         "POMS_REMOTE_USER_HEADER": environ.get("POMS_REMOTE_USER_HEADER", "X-Remote-User"),
@@ -112,7 +114,46 @@ def load_config(instance_path: Path, environ=None) -> dict:
 
 
 def is_loopback(host: str | None) -> bool:
-    return (host or "") in LOOPBACK_HOSTS or (host or "").startswith("127.")
+    """Whether `host` is a loopback address: 127.0.0.0/8, ::1 (bracketed or not), or the
+    name localhost. A name that only starts like one (127.0.0.1.example.org) is not."""
+    host = (host or "").strip()
+    if host.lower() == "localhost":
+        return True
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def trusted_proxies(value: str | None) -> list[str]:
+    """POMS_TRUSTED_PROXIES: addresses or networks, comma-separated. A request's peer is an
+    address, so a host name here could never match: refused at start-up."""
+    entries = _list(value)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"POMS_TRUSTED_PROXIES: {entry!r} is not an IP address or network "
+                "(the front end's address as POMS sees it, e.g. 10.0.0.5 or 10.0.0.0/24)"
+            ) from None
+    return entries
+
+
+def is_trusted_proxy(address: str | None, proxies: list[str]) -> bool:
+    try:
+        peer = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return False
+    for entry in proxies:
+        try:
+            if peer in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def _launch_settings(instance_path: Path, environ) -> dict:

@@ -201,7 +201,7 @@ def _read_ini() -> tuple[str, str]:
     return filename, text
 
 
-@route("/experiments/<experiment>/campaigns", "POST", tag="campaigns",
+@route("/experiments/<experiment>/campaigns", "POST", scope="edit", tag="campaigns",
        summary="Upload an INI file: create the campaign, or update the one with its name",
        description="The body is the INI text (text/plain) or a multipart form with the file "
                    "in `ini_file`. With ?dry_run=1 nothing is written: the answer says what "
@@ -267,7 +267,8 @@ def export_campaign(experiment, campaign):
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@route("/experiments/<experiment>/campaigns/<campaign>/clone", "POST", tag="campaigns",
+@route("/experiments/<experiment>/campaigns/<campaign>/clone", "POST",
+       scope="edit", tag="campaigns",
        summary="Copy the campaign under a new name (sharing its job types and login setups)",
        examples=EXAMPLES,
        body=json_of({"type": "object", "required": ["new_name"],
@@ -292,7 +293,7 @@ def clone_campaign(experiment, campaign):
     return jsonify(campaign_json(copy, acc)), 201
 
 
-@route("/experiments/<experiment>/campaigns/<campaign>", "DELETE", tag="campaigns",
+@route("/experiments/<experiment>/campaigns/<campaign>", "DELETE", scope="edit", tag="campaigns",
        summary="Delete a campaign that never launched (409 otherwise: make it Inactive)",
        examples=EXAMPLES,
        responses={200: ("deleted", json_of({"type": "object", "properties": {
@@ -360,7 +361,7 @@ def _save_edits(acc: Access, campaign: Campaign, edits: dict, apply, then=None) 
         raise ApiError(409, str(err)) from None
 
 
-@route("/experiments/<experiment>/campaigns/<campaign>", "PATCH", tag="campaigns",
+@route("/experiments/<experiment>/campaigns/<campaign>", "PATCH", scope="edit", tag="campaigns",
        summary="Change campaign fields (state, tags, campaign_keywords) as INI text",
        examples=EXAMPLES,
        body=json_of({"type": "object", "properties": {"fields": {
@@ -388,7 +389,8 @@ def show_stage(experiment, campaign, stage):
     return jsonify(stage_json(find_stage(acc, campaign, stage), acc))
 
 
-@route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>", "PATCH", tag="stages",
+@route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>", "PATCH",
+       scope="edit", tag="stages",
        summary="Change stage fields; each value is INI text, checked by the importer",
        description="Body: {\"fields\": {key: text}} with keys from the stage's `ini` "
                    "(vo_role, dataset_or_split_data, cs_split_type, completion_pct, "
@@ -438,7 +440,8 @@ _DEPENDS_SCHEMA = {"type": "array", "items": {
     "properties": {"stage": {"type": "string"}, "file_pattern": {"type": "string"}}}}
 
 
-@route("/experiments/<experiment>/campaigns/<campaign>/stages", "POST", tag="stages",
+@route("/experiments/<experiment>/campaigns/<campaign>/stages", "POST", scope="edit",
+       tag="stages",
        summary="Add a stage to a campaign: its fields as INI text, and its dependencies",
        description="Body {\"name\": ..., \"fields\": {key: INI text}, \"depends_on\": "
                    "[{\"stage\": parent, \"file_pattern\": pattern}]}. What fields does "
@@ -480,7 +483,8 @@ def add_stage(experiment, campaign):
 
 
 @route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>", "DELETE",
-       tag="stages", summary="Remove a stage that never launched and no stage depends on",
+       scope="edit", tag="stages",
+       summary="Remove a stage that never launched and no stage depends on",
        description="409 when it has submissions (make the campaign Inactive instead) or "
                    "another stage depends on it.",
        examples=EXAMPLES,
@@ -519,7 +523,7 @@ def _pairs_body(body: dict, key: str) -> list | None:
 
 
 @route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/param_overrides",
-       "POST", tag="stages",
+       "POST", scope="edit", tag="stages",
        summary="Merge parameter overrides into a stage (the original's "
                "update_stage_param_overrides)",
        description="Body {\"param_overrides\": [[key, value], ...], "
@@ -553,7 +557,7 @@ def merge_stage_param_overrides(experiment, campaign, stage):
 # --- tags and ids --------------------------------------------------------------------------
 
 
-@route("/experiments/<experiment>/tags/<tag>", "POST", tag="campaigns",
+@route("/experiments/<experiment>/tags/<tag>", "POST", scope="edit", tag="campaigns",
        summary="Tag campaigns (the original's link_tags): all of them, or none",
        description="Body {\"campaigns\": [name or id, ...]}. Refused (403) unless you may "
                    "change every one of them; campaigns that have the tag already keep it.",

@@ -15,6 +15,12 @@ The role, per experiment: `X-POMS-Role: <role>` acts in a role the caller holds 
 it (the original client's --poms_role); a higher one is refused (403). Without the header,
 the role picked on the pages, else the caller's own.
 
+A token is further held to its scopes and experiments (app/api/tokens.py): every endpoint
+names the scope it needs in its route (`scope=`, "read" for a GET unless said), the OpenAPI
+document says it, and a token without it gets 403 before the view runs; `access()` refuses
+an experiment the token does not cover. Other ways of signing in are not scoped: they are
+the person, with their role.
+
 CSRF: the pages' CSRF check does not run here (csrf.exempt). Instead:
   * a write (POST, PUT, PATCH, DELETE) authenticated only by the session cookie must carry
     the pages' CSRF token in `X-CSRFToken`, or it is refused (403);
@@ -50,7 +56,6 @@ csrf.exempt(bp)
 PREFIX = "/api/v1"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 MAX_PER_PAGE = 200
-MAX_ID = 2**31 - 1
 DEFAULT_PER_PAGE = 25
 
 
@@ -166,6 +171,10 @@ def jsonify_api_answers(response):
 
 
 PUBLIC_ENDPOINTS: set[str] = set()
+# "api.<endpoint>" -> the token scope it needs (filled by route()).
+ENDPOINT_SCOPES: dict[str, str] = {}
+# "api.<endpoint>" -> why no token may call it at all, whatever its scopes.
+NOT_WITH_A_TOKEN: dict[str, str] = {}
 
 
 def _act_as(user, how: str) -> None:
@@ -188,6 +197,7 @@ def authenticate():
             raise ApiError(401, str(err), headers=challenge_headers()) from None
         if tokens.touch(row):
             db.session.commit()
+        _check_scope(row)
         g.api_token = row
         _act_as(row.experimenter, "token")
     elif g.get("negotiate_token") and current_user.is_authenticated:
@@ -211,6 +221,29 @@ def authenticate():
     if request.method in WRITES:
         _check_write_origin()
     return None
+
+
+def _check_scope(row) -> None:
+    refusal = NOT_WITH_A_TOKEN.get(request.endpoint or "")
+    if refusal:
+        raise ApiError(403, refusal)
+    needed = ENDPOINT_SCOPES.get(request.endpoint or "")
+    if needed is None:
+        return  # no such endpoint: routing answers 404 or 405
+    if not tokens.has_scope(row, needed):
+        raise ApiError(403, f"API token {row.prefix}… has no {needed!r} scope (it has "
+                       f"{tokens.describe(row)}); make a token with {needed!r} on the API "
+                       "tokens page", scope=needed)
+
+
+def require_token_scope(scope: str, why: str) -> None:
+    """For an endpoint whose need depends on what it touches (an uploaded file that is a
+    credential needs "admin", as the credentials endpoints do): a token request without
+    `scope` is refused; other ways of signing in are not scoped."""
+    row = g.get("api_token")
+    if row is not None and not tokens.has_scope(row, scope):
+        raise ApiError(403, f"API token {row.prefix}… has no {scope!r} scope, which {why} "
+                       f"needs (it has {tokens.describe(row)})", scope=scope)
 
 
 def _check_write_origin() -> None:
@@ -259,6 +292,10 @@ def access(experiment_name: str) -> Access:
     own = user.role_in(experiment)
     if own is None:
         raise ApiError(403, f"{user.username} is not a member of {experiment.name}", "experiment")
+    token = g.get("api_token")
+    if token is not None and not tokens.covers(token, experiment):
+        raise ApiError(403, f"API token {token.prefix}… is not for {experiment.name} (it has "
+                       f"{tokens.describe(token)})", "experiment")
     access = Access(
         experiment=experiment, role=_asked_role(experiment.name, own, user), user=user,
         is_admin=is_admin(user),
@@ -364,6 +401,7 @@ class Operation:
     responses: dict = field(default_factory=dict)  # {"200": (description, {type: schema})}
     public: bool = False
     examples: dict = field(default_factory=dict)  # path parameter examples
+    scope: str | None = None  # the token scope it needs (None: public)
 
 
 OPERATIONS: list[Operation] = []
@@ -371,19 +409,32 @@ OPERATIONS: list[Operation] = []
 
 def route(rule: str, method: str, *, summary: str, tag: str, description: str = "",
           query: list[dict] | None = None, body: dict | None = None, body_required=True,
-          responses: dict | None = None, public: bool = False, examples=None):
+          responses: dict | None = None, public: bool = False, examples=None,
+          scope: str | None = None, not_with_a_token: str | None = None):
+    """Register an /api/v1 endpoint and document it. `scope` is the token scope it needs:
+    "read" for a GET unless said; a write must say (launch, edit or admin).
+    `not_with_a_token` says why no token may call it at all."""
+    if scope is None and not public:
+        if method != "GET":
+            raise ValueError(f"{method} {rule}: say which token scope it needs (scope=...)")
+        scope = "read"
+    if scope is not None and scope not in tokens.SCOPES:
+        raise ValueError(f"{method} {rule}: {scope!r} is not one of {tokens.SCOPES}")
+
     def register(view):
         endpoint = view.__name__
-        # Ids beyond what the databases hold are simply not found (never an overflow).
-        flask_rule = rule.replace("<int:", f"<int(max={MAX_ID}):")
-        bp.add_url_rule(flask_rule, endpoint=endpoint, view_func=view, methods=[method])
+        bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=[method])
         if public:
             PUBLIC_ENDPOINTS.add(f"{bp.name}.{endpoint}")
+        else:
+            ENDPOINT_SCOPES[f"{bp.name}.{endpoint}"] = scope
+        if not_with_a_token:
+            NOT_WITH_A_TOKEN[f"{bp.name}.{endpoint}"] = not_with_a_token
         OPERATIONS.append(Operation(
             rule=rule, method=method, endpoint=endpoint, summary=summary, tag=tag,
             description=description, query=query or [], body=body,
             body_required=body_required, responses=responses or {}, public=public,
-            examples=examples or {},
+            examples=examples or {}, scope=None if public else scope,
         ))
         return view
 

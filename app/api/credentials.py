@@ -44,7 +44,7 @@ def list_credentials(experiment):
     return jsonify(paginate_list(rows, lambda row: credential_json(row, in_use)))
 
 
-@route("/experiments/<experiment>/credentials", "POST", tag="credentials",
+@route("/experiments/<experiment>/credentials", "POST", scope="admin", tag="credentials",
        summary="Upload an X.509 proxy or a bearer token for analysis or production work",
        description="The body is the file itself (application/octet-stream or text/plain), "
                    "or a multipart form with the file in `credential` (and `role`). It is "
@@ -95,7 +95,7 @@ def upload_credential(experiment):
                     "parsed": store.describe(saved.credential), "warning": warning}), 201
 
 
-@route("/experiments/<experiment>/credentials/<int:credential_id>", "DELETE",
+@route("/experiments/<experiment>/credentials/<int:credential_id>", "DELETE", scope="admin",
        tag="credentials", summary="Remove one of your credentials (its uploaded file)",
        examples=EXAMPLES, responses={200: ("removed", json_of(ref("Credential")))})
 def delete_credential_(experiment, credential_id):

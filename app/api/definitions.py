@@ -211,7 +211,7 @@ _EXAMPLE_FIELDS = {
 }
 
 
-@route("/experiments/<experiment>/job_types", "POST", tag="definitions",
+@route("/experiments/<experiment>/job_types", "POST", scope="edit", tag="definitions",
        summary="Make a job type; its fields as INI text, checked by the importer",
        description="Body {\"name\": ..., \"fields\": {launch_script, parameters, "
                    "output_file_patterns, recoveries}}. 409 when the name is taken, 422 with "
@@ -221,21 +221,23 @@ def create_job_type(experiment):
     return _create(experiment, "job_types")
 
 
-@route("/experiments/<experiment>/job_types/<name>", "PATCH", tag="definitions",
+@route("/experiments/<experiment>/job_types/<name>", "PATCH", scope="edit", tag="definitions",
        summary="Change a job type's fields (every campaign using it sees the change)",
        examples=EXAMPLES, body=_body_schema("job_types", False), responses=_CHANGED)
 def edit_job_type(experiment, name):
     return _edit(experiment, "job_types", name)
 
 
-@route("/experiments/<experiment>/job_types/<name>", "DELETE", tag="definitions",
+@route("/experiments/<experiment>/job_types/<name>", "DELETE", scope="edit",
+       tag="definitions",
        summary="Remove a job type no stage uses (409 names the stages that do)",
        examples=EXAMPLES, responses=_REMOVED)
 def delete_job_type(experiment, name):
     return _remove(experiment, "job_types", name)
 
 
-@route("/experiments/<experiment>/job_types/<name>/recoveries", "POST", tag="definitions",
+@route("/experiments/<experiment>/job_types/<name>/recoveries", "POST", scope="edit",
+       tag="definitions",
        summary="Merge recoveries into a job type (the original's modify_job_type_recoveries)",
        description="Body {\"recoveries\": [[type, [[key, value], ...]], ...]}: each type "
                    "given updates that recovery's parameters by key, or is added after the "
@@ -260,7 +262,7 @@ def merge_job_type_recoveries(experiment, name):
     return jsonify(definition_json("job_types", row, detail=True))
 
 
-@route("/experiments/<experiment>/login_setups", "POST", tag="definitions",
+@route("/experiments/<experiment>/login_setups", "POST", scope="edit", tag="definitions",
        summary="Make a login setup (host, account, setup) as INI text, for a role's work",
        description="Body {\"name\": ..., \"fields\": {host, account, setup}, \"role\": "
                    "\"analysis\"|\"production\"}: the role whose campaigns may launch "
@@ -271,7 +273,8 @@ def create_login_setup(experiment):
     return _create(experiment, "login_setups")
 
 
-@route("/experiments/<experiment>/login_setups/<name>", "PATCH", tag="definitions",
+@route("/experiments/<experiment>/login_setups/<name>", "PATCH", scope="edit",
+       tag="definitions",
        summary="Change a login setup's fields (every campaign using it sees the change)",
        examples={"experiment": "mu2e", "name": "srsoleti_poms_login"},
        body=_body_schema("login_setups", False), responses=_CHANGED)
@@ -279,7 +282,8 @@ def edit_login_setup(experiment, name):
     return _edit(experiment, "login_setups", name)
 
 
-@route("/experiments/<experiment>/login_setups/<name>", "DELETE", tag="definitions",
+@route("/experiments/<experiment>/login_setups/<name>", "DELETE", scope="edit",
+       tag="definitions",
        summary="Remove a login setup no stage uses (409 names the stages that do)",
        examples={"experiment": "mu2e", "name": "srsoleti_poms_login"}, responses=_REMOVED)
 def delete_login_setup(experiment, name):

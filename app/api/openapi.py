@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 
-from app.api.core import MAX_ID, OPERATIONS, PREFIX, Operation, ref
+from app.api.core import OPERATIONS, PREFIX, Operation, ref
+from app.api.tokens import SCOPES
+from app.ids import MAX_ID
 
 VERSION = "1.0.0"
 
@@ -305,6 +307,11 @@ SCHEMAS: dict[str, dict] = {
             "last_used": _TIME,
             "revoked": _TIME,
             "status": {"type": "string", "enum": ["active", "expired", "revoked"]},
+            "scopes": {"type": "array", "items": {"type": "string", "enum": list(SCOPES)},
+                       "description": "what it may do; every scope includes read"},
+            "experiments": {"type": ["array", "null"], "items": {"type": "string"},
+                            "description": "where it may act; null: every experiment of "
+                                           "its owner"},
             "token": {"type": "string", "description": "the secret: only in the creation answer"},
         },
     },
@@ -347,6 +354,12 @@ def _operation(op: Operation) -> dict:
     }
     if op.description:
         out["description"] = op.description
+    if op.scope:
+        # OpenAPI 3.1 lets a non-OAuth scheme list the roles it needs: a token's scope.
+        out["x-poms-token-scope"] = op.scope
+        out["description"] = (out.get("description", "") + (
+            f"\n\nAn API token needs the `{op.scope}` scope.")).strip()
+        out["security"] = [{"negotiate": []}, {"token": [op.scope]}, {"devUser": []}]
     if op.body:
         out["requestBody"] = {
             "required": op.body_required,
@@ -384,7 +397,9 @@ def document(server_url: str = "") -> dict:
                 "Sign in with Kerberos (Negotiate), an API token (Authorization: Bearer, made "
                 "on the API tokens page), or on a dev-mode server X-POMS-User. A write signed "
                 "in by the browser's session cookie alone needs the page's CSRF token in "
-                "X-CSRFToken. X-POMS-Role: ROLE acts in that role (one the caller holds, or "
+                "X-CSRFToken. A token acts only within its scopes (read, launch, edit, admin; "
+                "each operation's `x-poms-token-scope` names the one it needs) and its "
+                "experiments. X-POMS-Role: ROLE acts in that role (one the caller holds, or "
                 "a lower one) instead of their own."
             ),
         },

@@ -82,7 +82,7 @@ def list_signatures(experiment):
     return jsonify(paginate_list(store.experiment_signatures(acc.experiment), signature_json))
 
 
-@route("/experiments/<experiment>/signatures", "POST", tag="log analysis",
+@route("/experiments/<experiment>/signatures", "POST", scope="edit", tag="log analysis",
        summary="Add a failure signature (its pattern is checked before it is kept)",
        examples=EXAMPLES, body=json_of(FIELDS_SCHEMA),
        responses={201: ("the signature", json_of(ref("Signature")))})
@@ -97,7 +97,7 @@ def add_signature(experiment):
     return jsonify(signature_json(row)), 201
 
 
-@route("/experiments/<experiment>/signatures/<int:signature_id>", "PATCH",
+@route("/experiments/<experiment>/signatures/<int:signature_id>", "PATCH", scope="edit",
        tag="log analysis", summary="Change fields of a failure signature", examples=EXAMPLES,
        body=json_of(FIELDS_SCHEMA),
        responses={200: ("the signature", json_of(ref("Signature")))})
@@ -112,7 +112,7 @@ def edit_signature(experiment, signature_id):
     return jsonify(signature_json(row))
 
 
-@route("/experiments/<experiment>/signatures/<int:signature_id>", "DELETE",
+@route("/experiments/<experiment>/signatures/<int:signature_id>", "DELETE", scope="edit",
        tag="log analysis", summary="Delete a failure signature", examples=EXAMPLES,
        responses={200: ("deleted", json_of({"type": "object", "properties": {
            "deleted": {"type": "string"}}}))})

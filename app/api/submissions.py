@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from app.api.campaigns import EXAMPLES, find_campaign, find_stage
 from app.api.core import (
-    MAX_ID,
     PAGE_PARAMS,
     ApiError,
     access,
@@ -36,6 +35,7 @@ from app.auth import policy
 from app.auth.session import Access
 from app.batch.base import BatchError, cluster_of, engine_from_config
 from app.extensions import db
+from app.ids import MAX_ID
 from app.launching import external, service
 from app.launching.command import LaunchError
 from app.models import Campaign, CampaignStage, Job, Submission, SubmissionEvent
@@ -133,6 +133,7 @@ def _bool(body: dict, name: str) -> bool:
 
 
 @route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/launch", "POST",
+       scope="launch",
        tag="launching", summary="Launch a stage (test or production), or show the dry run",
        description="Body {\"test\": bool, \"dry_run\": bool}. A dry run answers 200 with the "
                    "exact launch script (`command`: the bytes the submission's command will "
@@ -220,7 +221,7 @@ _HOLD_ANSWER = {200: ("the stage's hold", json_of({"type": "object", "required":
                                "queued": {"type": "boolean"}}}))}
 
 
-@route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/hold", "POST",
+@route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/hold", "POST", scope="launch",
        tag="launching", summary="Hold a stage: its launches wait until it is released",
        examples=EXAMPLES, responses=_HOLD_ANSWER)
 def hold_stage(experiment, campaign, stage):
@@ -228,6 +229,7 @@ def hold_stage(experiment, campaign, stage):
 
 
 @route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/release", "POST",
+       scope="launch",
        tag="launching", summary="Release a held stage; the launches that waited are queued",
        examples=EXAMPLES, responses=_HOLD_ANSWER)
 def release_stage(experiment, campaign, stage):
@@ -446,7 +448,7 @@ def _route_action(action: str, summary: str) -> None:
     # route() takes the endpoint, and so the operationId, from the view's name.
     view.__name__ = view.__qualname__ = f"{action}_submission"
     route(f"/experiments/<experiment>/submissions/<int:submission_id>/{action}", "POST",
-          tag="submissions", summary=summary, examples=SUBMISSION_EXAMPLES,
+          scope="launch", tag="submissions", summary=summary, examples=SUBMISSION_EXAMPLES,
           responses=_ACT_ANSWER)(view)
 
 
@@ -455,6 +457,7 @@ for _action, _summary in SUBMISSION_ACTIONS.items():
 
 
 @route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/schedule", "PUT",
+       scope="launch",
        tag="launching", summary="Set (or clear, with \"\") a stage's cron schedule of launches",
        description="Body {\"schedule\": \"0 */6 * * *\", \"test\": false}. Scheduled "
                    "launches act as the person who set the schedule.",
@@ -487,7 +490,7 @@ def schedule_stage(experiment, campaign, stage):
                     "next": iso(settings.schedule_next_at) if settings else None})
 
 
-@route("/experiments/<experiment>/submissions/<int:submission_id>/recover", "POST",
+@route("/experiments/<experiment>/submissions/<int:submission_id>/recover", "POST", scope="launch",
        tag="submissions", summary="Recover a submission now (or show the files a recovery "
        "would re-run, with why)",
        description="Body {\"type\": recovery type or null (the job type's next one), "
@@ -541,7 +544,7 @@ def recover_submission(experiment, submission_id):
     return jsonify({"submission": submission_json(launched), "queued": queued}), 202
 
 
-@route("/experiments/<experiment>/submissions/<int:submission_id>/update", "POST",
+@route("/experiments/<experiment>/submissions/<int:submission_id>/update", "POST", scope="launch",
        tag="submissions",
        summary="update_submission: a job wrapper reports the batch id, or a script the state",
        description="What the original's poms_jobsub_wrapper calls after jobsub_submit: "
@@ -600,7 +603,7 @@ def update_submission(experiment, submission_id):
 
 
 @route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/external_submissions",
-       "POST", tag="submissions",
+       "POST", scope="launch", tag="submissions",
        summary="Register a submission launched outside POMS (the original's "
                "get_submission_id_for)",
        description="Body {\"command\": what was run, \"dataset\": its input, \"parent\": a "

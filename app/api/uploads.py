@@ -18,6 +18,7 @@ from app.api.core import (
     paginate_list,
     param,
     ref,
+    require_token_scope,
     route,
 )
 from app.credentials import parse
@@ -92,7 +93,7 @@ def list_uploads(experiment):
                                  lambda row: upload_json(row, in_use), **_usage(acc)))
 
 
-@route("/experiments/<experiment>/uploads", "POST", tag="uploads",
+@route("/experiments/<experiment>/uploads", "POST", scope="edit", tag="uploads",
        summary="Upload one or more files (a file of the same name is replaced)",
        description="A multipart form with the files in `files` (repeat it for several), each "
                    "under its own name: no / or \\, no leading dot, printable, at most 128 "
@@ -101,7 +102,7 @@ def list_uploads(experiment):
                    "`quota`), 403 a credential your role may not keep. A proxy or token "
                    "among them is recognised as a credential for `role` work (by default "
                    "production when its name says so, else analysis); an expired one is "
-                   "refused.",
+                   "refused. With an API token: `edit`, and `admin` for a proxy or token.",
        examples=EXAMPLES,
        query=[param("role", ROLE, "what work a proxy or token among the files is for")],
        body={"multipart/form-data": {"type": "object", "required": ["files"], "properties": {
@@ -118,6 +119,12 @@ def upload_files(experiment):
             acting_role=acc.role, directory=_directory(),
             quota=current_app.config["POMS_UPLOADS_QUOTA_BYTES"], role=role,
         )
+        if any(s.credential for s in saved):
+            try:
+                require_token_scope("admin", "keeping a proxy or token")
+            except ApiError:
+                db.session.rollback()  # the new files go with it (app/uploads/store.py)
+                raise
         db.session.commit()
     except store.UploadRefused as err:
         problems = [{"file": r.name, "reason": r.reason, "text": str(r)} for r in err.refusals]
@@ -146,12 +153,15 @@ def upload_files(experiment):
 
 
 @route("/experiments/<experiment>/uploads/<name>", "GET", tag="uploads",
-       summary="Download one of your uploaded files", examples=EXAMPLES,
+       summary="Download one of your uploaded files (with an API token: `admin` for a "
+               "proxy or token)", examples=EXAMPLES,
        responses={200: ("the file as it was uploaded",
                         {"application/octet-stream": {"type": "string", "format": "binary"}})})
 def download_file(experiment, name):
     acc = access(experiment)
     row = _own(acc, name)
+    if row.is_credential:
+        require_token_scope("admin", "reading a proxy or token")
     try:
         data = store.read_upload(row, directory=_directory())
     except store.UploadError as err:
@@ -162,12 +172,15 @@ def download_file(experiment, name):
     return response
 
 
-@route("/experiments/<experiment>/uploads/<name>", "DELETE", tag="uploads",
-       summary="Remove one of your uploaded files", examples=EXAMPLES,
+@route("/experiments/<experiment>/uploads/<name>", "DELETE", scope="edit", tag="uploads",
+       summary="Remove one of your uploaded files (with an API token: `admin` for a proxy "
+               "or token)", examples=EXAMPLES,
        responses={200: ("removed", json_of(ref("UploadedFile")))})
 def remove_file(experiment, name):
     acc = access(experiment)
     row = _own(acc, name)
+    if row.is_credential:
+        require_token_scope("admin", "removing a proxy or token")
     answer = upload_json(row)
     store.remove_upload(row, acc.user, directory=_directory())
     db.session.commit()

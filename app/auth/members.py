@@ -156,6 +156,14 @@ def add_member(
     return row
 
 
+def end_sessions(user: Experimenter) -> None:
+    """End every session `user` has: the cookies signed before this are refused from now on
+    (the user loader compares the epoch they carry). API tokens are not sessions: they act
+    with the owner's roles as they are at each request, and are revoked on their own."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+    db.session.flush()
+
+
 def change_role(
     row: Membership, role: str, who: Experimenter | None, *, keep_a_superuser: bool = True
 ) -> bool:
@@ -167,7 +175,7 @@ def change_role(
         _keep_a_superuser(row, role)
     before = row.role
     row.role = role
-    db.session.flush()
+    end_sessions(row.experimenter)
     audit(row.experiment, who, "role changed", _subject(row), {"role": before}, {"role": role})
     return True
 
@@ -178,6 +186,7 @@ def remove_member(
     if keep_a_superuser:
         _keep_a_superuser(row, None)
     audit(row.experiment, who, "member removed", _subject(row), {"role": row.role}, None)
+    end_sessions(row.experimenter)
     db.session.delete(row)
     db.session.flush()
 

@@ -4,8 +4,9 @@ Apache with mod_auth_gssapi in front of gunicorn passes the principal in a reque
 (POMS_REMOTE_USER_HEADER, default X-Remote-User: `RequestHeader set X-Remote-User
 "%{REMOTE_USER}s"`), or a server sets REMOTE_USER in the WSGI environment (mod_wsgi; gunicorn
 with --forwarder-headers REMOTE_USER). Anyone can send a header, so either is believed only
-when the request comes straight from an address in POMS_TRUSTED_PROXIES; from anywhere else
-it is ignored (and logged) and the request is anonymous.
+when the request comes straight from an address in POMS_TRUSTED_PROXIES (addresses or
+networks; there is no default, not even 127.0.0.1: any local process could otherwise speak
+for anyone); from anywhere else it is ignored (and logged) and the request is anonymous.
 
 The identity is read afresh on every request and never kept in the session.
 """
@@ -17,6 +18,7 @@ from flask import current_app, request
 
 from app.auth.kerberos import sign_in_principal
 from app.auth.spnego import split_principal
+from app.config import is_trusted_proxy
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,7 @@ def identify():
     value = value.strip()
     if not value:
         return None
-    if request.remote_addr not in config["POMS_TRUSTED_PROXIES"]:
+    if not is_trusted_proxy(request.remote_addr, config["POMS_TRUSTED_PROXIES"]):
         log.warning(
             "ignoring a remote user %r from %s: not in POMS_TRUSTED_PROXIES",
             value[:80], request.remote_addr,

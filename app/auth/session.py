@@ -8,7 +8,11 @@ Three ways to learn who is asking (POMS_AUTH):
   dev          a typed user name, loopback only, with a banner on every page.
 
 Memberships are read from the database on every request (the user loader loads the person
-afresh), so a role change or a removal takes effect on the person's next click.
+afresh), so a role change or a removal takes effect on the person's next click. A session
+cookie is signed, not stored, so a copy of it would outlive the sign-out that cleared it:
+the id it carries includes the person's session epoch (Experimenter.get_id), raised at
+sign-out, at a role change and at a removal (members.end_sessions), so every session made
+before any of them is refused wherever its cookie went.
 
 Every view that touches an experiment's data goes through `experiment_access`, which
 answers 404 for an unknown experiment, 403 for a non-member, and otherwise gives the role
@@ -38,6 +42,7 @@ from app.auth import policy
 from app.auth.members import find_experiment, find_or_create_experimenter  # noqa: F401
 from app.config import ConfigError, is_loopback
 from app.extensions import db, login_manager
+from app.ids import row_id
 from app.models import Experiment, Experimenter
 
 log = logging.getLogger(__name__)
@@ -84,11 +89,16 @@ def _load_user(user_id: str) -> Experimenter | None:
     # cookie must never outlive what it says (the request loader takes over).
     if current_app.config["POMS_AUTH"] == "remote_user":
         return None
-    try:
-        user = db.session.get(Experimenter, int(user_id))
-    except (TypeError, ValueError):
+    # "<id>.<session epoch>" (Experimenter.get_id); a bare id is a cookie from before epochs,
+    # good only until the person's first sign-out, role change or removal.
+    ident, _dot, epoch = str(user_id).partition(".")
+    number, epoch_number = row_id(ident), (epoch or "0")
+    if number is None or not epoch_number.isdigit():
         return None
-    return user if user is not None and user.active else None
+    user = db.session.get(Experimenter, number)
+    if user is None or not user.active or int(epoch_number) != (user.session_epoch or 0):
+        return None
+    return user
 
 
 @login_manager.request_loader
@@ -132,13 +142,30 @@ def _unauthorized():
     return redirect(target)
 
 
+# Headers a proxy adds when it passes a request on. In dev mode none may come: a peer on
+# loopback is trusted only as the person at this machine, and a proxy on this host (an ssh
+# tunnel's, a web server's) would make the whole world look like them.
+FORWARDING_HEADERS = (
+    "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
+    "X-Forwarded-Server", "X-Forwarded-Port", "X-Real-IP", "X-Client-IP", "X-Originating-IP",
+    "X-Cluster-Client-IP", "True-Client-IP", "CF-Connecting-IP", "Fastly-Client-IP",
+    "X-ProxyUser-Ip", "Via",
+)
+
+
 def _guard_dev_mode():
     if current_app.config["POMS_AUTH"] != "dev":
         return None
-    # The werkzeug server puts its bind address in SERVER_NAME; the remote address tells
-    # the rest. Either off loopback means typed-name sign-in would be an open door.
+    # The remote address must be loopback: anything else means typed-name sign-in would be
+    # an open door.
     if not is_loopback(request.remote_addr):
         abort(403, "POMS_AUTH=dev answers only on loopback")
+    forwarded = [name for name in FORWARDING_HEADERS if name in request.headers]
+    if forwarded:
+        log.warning("dev mode refused a request forwarded by a proxy (%s)", ", ".join(forwarded))
+        abort(403, f"POMS_AUTH=dev answers only to this machine, not through a proxy "
+                   f"(the request carries {forwarded[0]}); use POMS_AUTH=kerberos or "
+                   "remote_user behind a proxy")
     return None
 
 

@@ -14,6 +14,7 @@ from app.auth import members, policy
 from app.auth.members import MemberError
 from app.auth.session import Access, is_admin, is_htmx, managing_access
 from app.extensions import db
+from app.ids import page_number
 from app.models import Experiment, Membership
 
 bp = Blueprint("admin", __name__)
@@ -28,10 +29,7 @@ def _answer(fragment: str, page_endpoint: str, message: str, ok: bool, **context
 
 
 def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
+    return page_number(request.args.get("page"))
 
 
 # --- experiments (administrators) -----------------------------------------------------

@@ -15,19 +15,17 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import policy
-from app.auth.members import USERNAME, find_experimenter
+from app.auth.members import USERNAME, end_sessions, find_experimenter
+from app.auth.redirects import safe_next
 from app.auth.session import is_admin, memberships
-from app.extensions import login_manager
+from app.extensions import db, login_manager
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(default: str) -> str:
-    target = request.args.get("next", "")
-    # Only a path on this site: never an open redirect.
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    return target
+    # Only a path on this site: never an open redirect (app/auth/redirects.py).
+    return safe_next(request.args.get("next"), default)
 
 
 @bp.get("/")
@@ -71,6 +69,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # Every session of this person ends here, not only this browser's cookie: a copy of
+        # the cookie taken before is refused from now on (app/auth/session.py).
+        end_sessions(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     session.clear()
     if current_app.config["POMS_AUTH"] == "dev":

@@ -26,6 +26,7 @@ from app.campaigns.ini import export_ini
 from app.campaigns.spec import STAGE_KEYS, InvalidCampaign, Problem
 from app.catalog.base import CatalogError
 from app.extensions import db
+from app.ids import page_number
 from app.launching import inputs
 from app.models import Campaign, CampaignStage, CampaignTag
 
@@ -74,10 +75,7 @@ def index(experiment):
     q = request.args.get("q", "").strip()
     tag = request.args.get("tag", "").strip()
     state = request.args.get("state", "Active")
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_number(request.args.get("page"))
     query = select(Campaign).where(Campaign.experiment_id == access.experiment.id)
     if q:
         query = query.where(Campaign.name.icontains(q, autoescape=True))

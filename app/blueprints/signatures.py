@@ -52,6 +52,12 @@ def _row(access: Access, signature_id: int):
     return row
 
 
+@bp.app_template_filter("pattern_problem")
+def _pattern_problem(pattern: str) -> str | None:
+    """Why a stored pattern is not used by the analysis (saved before today's rules)."""
+    return store.pattern_problem(pattern)
+
+
 def _form() -> dict:
     return {key: request.form.get(key, "") for key in FORM_FIELDS}
 

@@ -26,6 +26,7 @@ from app.auth import policy
 from app.auth.session import Access, experiment_access
 from app.batch.base import BatchError, engine_from_config
 from app.extensions import db
+from app.ids import page_number
 from app.launching import schedule, service
 from app.launching.command import LaunchError
 from app.models import (
@@ -274,10 +275,7 @@ def jobs(experiment, submission_id):
     access = experiment_access(experiment)
     submission = _submission(access, submission_id)
     state = request.args.get("state", "")
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_number(request.args.get("page"))
     query = select(Job).where(Job.submission_id == submission.id)
     total = submission.jobs_total
     if state in JOB_STATES:

@@ -1,12 +1,14 @@
-"""The API tokens page: make a token (its secret shown once), see when each was last used,
-revoke one. Tokens are a person's, for every experiment they are a member of."""
+"""The API tokens page: make a token (its secret shown once) with its scopes and
+experiments, see what each may do and when it was last used, revoke one. Tokens are a
+person's; each acts within its scopes, in its experiments (all of the person's if none are
+ticked), with the person's role there."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from app.api import tokens
-from app.auth.session import is_htmx
+from app.auth.session import is_htmx, memberships
 from app.extensions import db
 
 bp = Blueprint("tokens", __name__)
@@ -17,7 +19,9 @@ def _page(status: int = 200, **extra):
     rows = [(row, tokens.status(row)) for row in tokens.tokens_of(user)]
     context = {"rows": rows, "max_days": tokens.MAX_DAYS,
                "default_days": tokens.DEFAULT_DAYS, "secret": None, "error": None,
-               "message": None, **extra}
+               "message": None, "scopes": tokens.SCOPES,
+               "default_scopes": tokens.DEFAULT_SCOPES, "my_experiments": memberships(user),
+               **extra}
     template = "tokens/_list.html" if is_htmx() else "tokens/index.html"
     return render_template(template, **context), status
 
@@ -37,7 +41,11 @@ def create():
     except ValueError:
         days = 0
     try:
-        row, secret = tokens.create_token(current_user._get_current_object(), name, days)
+        row, secret = tokens.create_token(
+            current_user._get_current_object(), name, days,
+            scopes=request.form.getlist("scope"),
+            experiments=request.form.getlist("experiment") or None,
+        )
         db.session.commit()
     except tokens.TokenError as err:
         db.session.rollback()

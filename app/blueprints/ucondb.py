@@ -40,6 +40,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.config import ConfigError
 from app.extensions import csrf, db
+from app.ids import page_number
 from app.ucondb import digest, naming, store
 from app.ucondb.naming import InvalidName
 
@@ -391,10 +392,10 @@ def _page_error(err):
 
 
 def _page_number() -> int:
-    try:
-        return max(0, int(request.args.get("page", 0)))
-    except ValueError:
-        raise store.BadInput("page= must be a number") from None
+    raw = request.args.get("page", "0")
+    if not raw.strip().lstrip("-").isdigit():
+        raise store.BadInput("page= must be a number")
+    return page_number(raw, default=0, first=0)
 
 
 @ui.get("/")

@@ -63,7 +63,7 @@ def launch_command(experiment, campaign, stage, test, dry_run, username):
                    "script (the submission's id is filled in at launch):")
         for warning in shown.warnings:
             click.echo(f"# warning: {warning}")
-        click.echo(shown.plan.script, nl=False)
+        click.echo(shown.script, nl=False)
         click.echo(f"# input: {shown.input.note}")
         for name in shown.input.files or []:
             click.echo(name)

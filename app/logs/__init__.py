@@ -5,8 +5,8 @@
                  memory, files in and out, site and the failure signature; try_signature()
                  runs a pattern over past logs ("what would it have matched").
   signatures.py  what a signature is, the checks a pattern must pass before it is saved
-                 (length, nested repetition, back-references, empty match, a timed probe in
-                 another process), and the starting set.
+                 (length, one line, what the linear-time engine RE2 can run, empty match),
+                 and the starting set.
   store.py       an experiment's signature table in the database: installed on first use
                  (idempotent), edited, ordered, hit counts (record_hits), and
                  signatures_for(experiment) for the analysis.

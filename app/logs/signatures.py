@@ -1,4 +1,4 @@
-"""Failure signatures: what a known failure looks like in a job log, and the starting set.
+r"""Failure signatures: what a known failure looks like in a job log, and the starting set.
 
 A signature is a regular expression matched against one log line at a time (the first
 LINE_CAP characters of each line), and optionally a list of exit codes. The analysis of a
@@ -11,30 +11,36 @@ job reports one signature, chosen in two tiers:
 So "out of memory / exit 137" catches a job killed at 137 with nothing in its log, while a
 job whose log says why it died is named by what its log says.
 
-Patterns are user input run over logs of hundreds of MB, so `validate_pattern` refuses what
-could run away: patterns over MAX_PATTERN characters, back-references, repetition nested in
-repetition (`(a+)+`), repetition of alternatives that can overlap (`(a|ab)*`), patterns
-that match an empty line (they would match every log), and anything that does not finish on
-adversarial lines of LINE_CAP characters within PROBE_SECONDS in a separate process.
+Patterns are user input run over logs of hundreds of MB, so they run on RE2 (google-re2), a
+linear-time engine: no pattern can backtrack, whatever it nests, and a line costs time in
+proportion to its length (at most LINE_CAP characters are looked at). Patterns are written
+in Python's syntax; `validate_pattern` refuses, each with its reason: patterns over
+MAX_PATTERN characters, line breaks, what RE2 cannot run (back-references, look-around,
+conditional and atomic groups, possessive repeats), and patterns that match an empty line
+(they would match every log). One difference from Python's `re` remains: RE2's `\w`, `\d`,
+`\s` and `\b` mean ASCII only (`[^\x00-\x7f]` matches any other character).
+
+A pattern stored before this rule (the database keeps it as typed) is checked again each
+time the analysis loads the table: one RE2 cannot run is skipped, with a warning in the
+log, and its row on the signatures page says why until someone edits it
+(app/logs/store.py).
 
 Plain Python: no Flask, no database (app/logs/store.py keeps them per experiment).
 """
 from __future__ import annotations
 
-import json
 import re
 import re._constants as sre_c
 import re._parser as sre_parse
-import subprocess
-import sys
 from dataclasses import dataclass, field
+
+import re2
 
 CATEGORIES = ("memory", "stage-in", "stage-out", "authentication", "software", "site", "timeout")
 MAX_PATTERN = 500  # characters
 MAX_NAME = 128
 MAX_ACTION = 2000
 LINE_CAP = 4096  # characters of each line a pattern sees
-PROBE_SECONDS = 2.0
 # A literal shorter than this is too common to narrow the search (see analysis.py).
 MIN_LITERAL = 3
 
@@ -54,16 +60,16 @@ class Signature:
     exit_codes: tuple[int, ...] = ()
     id: int | None = None  # the database row, when it came from one
     key: str | None = None  # the starting-set key, when it came from the starting set
-    compiled: re.Pattern | None = field(default=None, compare=False, repr=False)
+    compiled: Matcher | None = field(default=None, compare=False, repr=False)
     # Lower-cased ASCII byte strings one of which every match contains (None: no such set,
     # every line must be tried) and whether the pattern ignores case.
     literals: tuple[bytes, ...] | None = field(default=None, compare=False, repr=False)
     ignore_case: bool = field(default=False, compare=False, repr=False)
 
     @classmethod
-    def build(cls, name, pattern, category, action="", exit_codes=(), id=None, key=None,
-              probe=False) -> Signature:
-        compiled = validate_pattern(pattern, probe=probe) if pattern else None
+    def build(cls, name, pattern, category, action="", exit_codes=(), id=None,
+              key=None) -> Signature:
+        compiled = validate_pattern(pattern) if pattern else None
         literals, icase = required_literals(pattern) if pattern else (None, False)
         return cls(name=name, pattern=pattern, category=category, action=action,
                    exit_codes=tuple(exit_codes), id=id, key=key, compiled=compiled,
@@ -110,8 +116,8 @@ def check_fields(name: str, pattern: str, category: str, action: str,
     return name, pattern, category, action, codes
 
 
-def validate_pattern(pattern: str, *, probe: bool = True) -> re.Pattern:
-    """Compile a user's pattern, refusing what could run away. Raises InvalidSignature."""
+def validate_pattern(pattern: str) -> Matcher:
+    """Compile a user's pattern for the linear-time engine. Raises InvalidSignature."""
     if len(pattern) > MAX_PATTERN:
         raise InvalidSignature(
             f"the regular expression is {len(pattern)} characters; the limit is {MAX_PATTERN}"
@@ -119,146 +125,84 @@ def validate_pattern(pattern: str, *, probe: bool = True) -> re.Pattern:
     if "\n" in pattern or "\r" in pattern:
         raise InvalidSignature("a signature matches one line: it cannot contain a line break")
     try:
-        compiled = re.compile(pattern)
         tree = sre_parse.parse(pattern)
     except re.error as err:
         where = f" at position {err.pos}" if err.pos is not None else ""
         raise InvalidSignature(f"not a regular expression: {err.msg}{where}") from None
     except (RecursionError, OverflowError):
         raise InvalidSignature("not a regular expression this service can run") from None
-    _check_tree(tree.data)
-    if compiled.search("") is not None:
+    _refuse_what_re2_cannot_run(tree.data)
+    try:
+        compiled = re2.compile(_for_re2(pattern), _RE2_OPTIONS)
+    except re2.error as err:
+        reason = err.args[0].decode("utf-8", "replace") if err.args and isinstance(
+            err.args[0], bytes) else str(err)
+        raise InvalidSignature(
+            f"not a regular expression the linear-time engine (RE2) can run: {reason}"
+        ) from None
+    matcher = Matcher(compiled)
+    if matcher.search("") is not None:
         raise InvalidSignature(
             "the regular expression matches an empty line, so it would match every log"
         )
-    if probe:
-        _probe(pattern)
-    return compiled
+    return matcher
 
 
-_REPEATS = {sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, sre_c.POSSESSIVE_REPEAT}
+class Matcher:
+    """A compiled signature pattern: `search(line)` in time linear in the line (RE2), on
+    the first LINE_CAP characters of the line, whatever the pattern."""
+
+    __slots__ = ("_regexp",)
+
+    def __init__(self, regexp):
+        self._regexp = regexp
+
+    def search(self, line: str, pos: int = 0, endpos: int = LINE_CAP):
+        # Cutting first keeps RE2's UTF-8 encoding of the line to the part it may look at.
+        return self._regexp.search(line[:min(endpos, LINE_CAP)], pos)
 
 
-def _check_tree(items) -> None:
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a refused pattern is said to its author, not to stderr
+
+_NOT_IN_RE2 = {
+    sre_c.GROUPREF: "back-references (\\1, (?P=name))",
+    sre_c.GROUPREF_EXISTS: "conditional groups ((?(1)...))",
+    sre_c.ASSERT: "look-ahead and look-behind ((?=...), (?<=...))",
+    sre_c.ASSERT_NOT: "negative look-ahead and look-behind ((?!...), (?<!...))",
+    sre_c.ATOMIC_GROUP: "atomic groups ((?>...))",
+    sre_c.POSSESSIVE_REPEAT: "possessive repeats (a*+, a++)",
+}
+
+
+def _refuse_what_re2_cannot_run(items) -> None:
     for op, av in items:
-        if op in (sre_c.GROUPREF, sre_c.GROUPREF_EXISTS):
-            raise InvalidSignature("back-references (\\1, (?P=name), (?(1)...)) are not allowed")
-        if op in _REPEATS:
-            _low, high, body = av
-            many = high is sre_c.MAXREPEAT or high > 1
-            if many and _can_repeat(body.data):
-                raise InvalidSignature(
-                    "a repetition inside a repetition (like (a+)+ or (x*y*)*) can take "
-                    "exponential time on a long line: simplify it"
-                )
-            if many and body.getwidth()[0] != body.getwidth()[1]:
-                raise InvalidSignature(
-                    "a repeated group must match a fixed number of characters (like "
-                    "(?:ab)+ but not (ab?)+ or (a|aa)+): otherwise it can take "
-                    "exponential time on a long line"
-                )
-            if many and _has_overlapping_branch(body.data):
-                raise InvalidSignature(
-                    "a repeated group of alternatives that can start alike (like (a|ab)*) "
-                    "can take exponential time: make the alternatives start differently"
-                )
-            _check_tree(body.data)
+        if op in _NOT_IN_RE2:
+            raise InvalidSignature(
+                f"{_NOT_IN_RE2[op]} are not supported: signatures run on a linear-time "
+                "engine (RE2), so one pattern can never stall the log analysis; rewrite the "
+                "pattern without them"
+            )
+        if op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT):
+            _refuse_what_re2_cannot_run(av[2].data)
         elif op == sre_c.SUBPATTERN:
-            _check_tree(av[3].data)
-        elif op == sre_c.ATOMIC_GROUP:
-            _check_tree(av.data)
-        elif op in (sre_c.ASSERT, sre_c.ASSERT_NOT):
-            _check_tree(av[1].data)
+            _refuse_what_re2_cannot_run(av[3].data)
         elif op == sre_c.BRANCH:
             for branch in av[1]:
-                _check_tree(branch.data)
+                _refuse_what_re2_cannot_run(branch.data)
 
 
-def _can_repeat(items) -> bool:
-    """Whether a sub-pattern contains a repetition of more than one."""
-    for op, av in items:
-        if op in _REPEATS:
-            if av[1] is sre_c.MAXREPEAT or av[1] > 1:
-                return True
-            if _can_repeat(av[2].data):
-                return True
-        elif op == sre_c.SUBPATTERN and _can_repeat(av[3].data):
-            return True
-        elif op == sre_c.ATOMIC_GROUP and _can_repeat(av.data):
-            return True
-        elif op == sre_c.BRANCH and any(_can_repeat(b.data) for b in av[1]):
-            return True
-    return False
+# Python's end-of-text \Z is RE2's \z (an escaped backslash before a Z is left alone).
+_END_OF_TEXT = re.compile(r"(?<!\\)((?:\\\\)*)\\Z")
 
 
-def _first_chars(items) -> set | None:
-    """The characters a sub-pattern can start with (None: anything, or unknown)."""
-    for op, av in items:
-        if op == sre_c.LITERAL:
-            return {av}
-        if op == sre_c.AT:
-            continue
-        if op == sre_c.SUBPATTERN:
-            return _first_chars(av[3].data)
-        if op == sre_c.IN and all(o == sre_c.LITERAL for o, _ in av):
-            return {a for _, a in av}
-        return None
-    return None
-
-
-def _has_overlapping_branch(items) -> bool:
-    for op, av in items:
-        if op == sre_c.SUBPATTERN:
-            return _has_overlapping_branch(av[3].data)
-        if op == sre_c.BRANCH:
-            seen: set = set()
-            for branch in av[1]:
-                first = _first_chars(branch.data)
-                if first is None or first & seen:
-                    return True
-                seen |= first
-        return False
-    return False
-
-
-_PROBE = r"""
-import json, re, sys
-spec = json.load(sys.stdin)
-rx = re.compile(spec["pattern"])
-for line in spec["lines"]:
-    rx.search(line, 0, spec["cap"])
-print("ok")
-"""
-
-
-def _probe_lines(pattern: str) -> list[str]:
-    """Adversarial lines: each character of the pattern, and its literal runs, repeated."""
-    chars = {c for c in pattern if c.isprintable()} | {"a", " ", "0", "x"}
-    lines = [c * LINE_CAP for c in sorted(chars)][:60]
-    runs = [r for r in re.findall(r"[A-Za-z0-9_: -]{2,}", pattern)][:10]
-    for run in runs:
-        lines.append((run * (LINE_CAP // len(run) + 1))[:LINE_CAP])
-        lines.append((run + " ") * (LINE_CAP // (len(run) + 1)))
-    return lines
-
-
-def _probe(pattern: str) -> None:
-    spec = json.dumps({"pattern": pattern, "cap": LINE_CAP, "lines": _probe_lines(pattern)})
-    try:
-        done = subprocess.run(
-            [sys.executable, "-I", "-c", _PROBE], input=spec, capture_output=True, text=True,
-            timeout=PROBE_SECONDS,
-        )
-    except subprocess.TimeoutExpired:
-        raise InvalidSignature(
-            f"the regular expression took over {PROBE_SECONDS:g} s on a test line of "
-            f"{LINE_CAP} characters: simplify it (fewer .* and nested repeats)"
-        ) from None
-    if done.returncode != 0 or done.stdout.strip() != "ok":
-        raise InvalidSignature("the regular expression failed on a test line")
+def _for_re2(pattern: str) -> str:
+    return _END_OF_TEXT.sub(lambda m: m.group(1) + "\\z", pattern)
 
 
 # --- required literals (to narrow the search) ------------------------------------------
+
+_REPEATS = {sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, sre_c.POSSESSIVE_REPEAT}
 
 
 def required_literals(pattern: str) -> tuple[tuple[bytes, ...] | None, bool]:

@@ -24,6 +24,7 @@ from app.logs.signatures import (
     check_fields,
     parse_exit_codes,
     starting_signatures,
+    validate_pattern,
 )
 from app.models import Experiment, Experimenter
 from app.models.base import utcnow
@@ -93,6 +94,19 @@ def signatures_for(experiment: Experiment | None) -> list[Signature]:
             log.warning("failure signature %s of %s skipped: %s", row.name,
                         experiment.name, err)
     return usable
+
+
+def pattern_problem(pattern: str | None) -> str | None:
+    """Why the analysis cannot use this stored pattern (None: it can). Patterns saved
+    before the linear-time engine may use what it cannot run; they stay in the table, are
+    skipped by the analysis, and their row says so until someone edits them."""
+    if not pattern:
+        return None
+    try:
+        validate_pattern(pattern)
+    except InvalidSignature as err:
+        return str(err)
+    return None
 
 
 def analysis_signatures(experiment: Experiment) -> list[Signature]:

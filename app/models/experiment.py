@@ -35,10 +35,17 @@ class Experimenter(UserMixin, db.Model):
     last_name: Mapped[str] = mapped_column(String(64), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created = mapped_column(db.DateTime, default=utcnow, nullable=False)
+    # Part of the id a session cookie carries: raising it (sign-out, a role change, a
+    # removal) ends every session made before, wherever its cookie went (app/auth).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="experimenter", cascade="all, delete-orphan"
     )
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session: the id and the session epoch."""
+        return f"{self.id}.{self.session_epoch}"
 
     def role_in(self, experiment: Experiment | str) -> str | None:
         name = experiment if isinstance(experiment, str) else experiment.name

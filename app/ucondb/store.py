@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from app.ids import row_id
 from app.models.ucondb import UconBlob, UconFolder, UconObject, UconTag, UconVersion
 from app.ucondb import naming
 from app.ucondb.naming import InvalidName
@@ -274,7 +275,8 @@ def version_by_id(session, folder: UconFolder, version_id) -> UconVersion:
         version_id = int(version_id)
     except (TypeError, ValueError):
         raise BadInput(f"version id {version_id!r} is not a number") from None
-    version = session.get(UconVersion, version_id)
+    # An id no table can hold is simply not there (never an overflow in the driver).
+    version = session.get(UconVersion, version_id) if row_id(version_id) else None
     if version is None or version.object.folder_id != folder.id:
         raise NotFound(f"version {version_id} not found in folder {folder.name}")
     return version
@@ -304,11 +306,14 @@ def lookup_versions(session, folder: UconFolder, object_name: str | None, spec: 
     ids, keys, tvs = spec.get("ids"), spec.get("keys"), spec.get("tvs")
     key_min, key_max = spec.get("key_min"), spec.get("key_max")
     if ids:
-        if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        if not isinstance(ids, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in ids
+        ):
             raise BadInput("ids must be a list of integers")
+        wanted = [i for i in ids if row_id(i)]  # the others name no version: left out
         versions = session.scalars(
             select(UconVersion).join(UconObject)
-            .where(UconObject.folder_id == folder.id, UconVersion.id.in_(ids))
+            .where(UconObject.folder_id == folder.id, UconVersion.id.in_(wanted))
             .order_by(UconVersion.id)
         )
         return [metadata(v) for v in versions]

@@ -29,8 +29,10 @@ def test_launch_dry_run_writes_nothing_and_a_launch_is_queued(api, launch_app):
     body = dry.get_json()
     assert dry.status_code == 200 and body["dry_run"] is True and body["test"] is True
     assert body["environment"]["POMS4_TEST_LAUNCH"] == "True"
-    # The whole launch script, as the submission's command will hold it.
-    assert body["command"].startswith("# POMS launch script") and body["command"].endswith(
+    # The whole launch script, as the submission's command will hold it: the sandbox
+    # ($UPLOADS) first, then the launch.
+    assert body["command"].startswith("# POMS launch sandbox")
+    assert "\n# POMS launch script" in body["command"] and body["command"].endswith(
         f"\n{body['command_line']}\nstatus=$?\nset +x\necho \"== completed: $status ==\"\n"
         "exit $status\n")
     assert body["command_line"].startswith("fife_launch -c examples/mu2e/reco.cfg")

@@ -121,13 +121,19 @@ def test_role_change_takes_effect_on_the_next_click(app, su, member):
     # The superuser, in another browser, makes alice an analysis user...
     row = membership_id("mu2e", "alice")
     htmx_post(su, f"/e/mu2e/members/{row}/role", {"role": "analysis"}, "/e/mu2e/members")
-    # ...and alice's very next request, on her old session, has analysis rights only.
+    # ...which ends alice's session: her very next request must sign in again,
+    ended = alice.get("/e/mu2e/campaigns")
+    assert ended.status_code == 302 and "/login" in ended.headers["Location"]
+    # ...and signed in again she has analysis rights only.
+    signed_in(alice, "alice")
     refused = upload(alice, "mu2e", campaign_ini("second", "production"))
     assert refused.status_code == 403
     assert upload(alice, "mu2e", campaign_ini("mine")).status_code == 302
 
-    # Removed: the next click is refused; the header no longer offers mu2e.
+    # Removed: the session ends again; signed in, mu2e is closed to her.
     htmx_post(su, f"/e/mu2e/members/{row}/remove", {}, "/e/mu2e/members")
+    assert alice.get("/e/mu2e/campaigns").status_code == 302
+    signed_in(alice, "alice")
     assert alice.get("/e/mu2e/campaigns").status_code == 403
     assert alice.get("/").status_code == 403  # not registered in any experiment now
 
@@ -140,6 +146,9 @@ def test_role_change_from_the_command_line_takes_effect_at_once(app, member):
     result = app.test_cli_runner().invoke(args=["poms", "add-member", "mu2e", "alice",
                                                 "analysis"])
     assert result.exit_code == 0, result.output
+    # The role change ended alice's session; signed in again, she is an analysis user.
+    assert alice.get("/e/mu2e/members").status_code == 302
+    signed_in(alice, "alice")
     assert alice.get("/e/mu2e/members").status_code == 403
 
 

@@ -139,9 +139,11 @@ def test_import_of_a_broken_file_naming_no_experiment_says_every_problem(flask_c
 
 def definitions_for(text: str) -> str:
     """A campaign file defining the job types and login setups `text` uses without
-    defining them (what Mu2e's experiment already holds), with one stage using them."""
+    defining them (what Mu2e's experiment already holds: production login setups), with one
+    stage using them."""
     job_types, login_setups = names_used_not_defined(text)
-    out = ["[campaign]", "name = mu2e_definitions", "", "[campaign_stage hold]",
+    out = ["[campaign]", "name = mu2e_definitions", "poms_role = production", "",
+           "[campaign_stage hold]",
            f"job_type = {sorted(job_types)[0]}", f"login_setup = {sorted(login_setups)[0]}", ""]
     for name in sorted(job_types):
         out += [f"[job_type {name}]", "launch_script = fife_launch", ""]

@@ -9,6 +9,8 @@ The production files name job types and login setups that Mu2e's experiment alre
 holds: each test gives the experiment those the file names but does not define."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -26,9 +28,14 @@ EVERY_FILE = sorted(EXAMPLES.rglob("*.ini"))
 PRODUCTION = EXAMPLES / "mu2e-production"
 
 
+def role_of(text: str) -> str:
+    return "production" if re.search(r"(?im)^\s*poms_role\s*=\s*production", text) \
+        else "analysis"
+
+
 def experiment_holding(text: str):
     """Experiment mu2e with the job types and login setups the file uses but does not
-    define, as the production experiment has them."""
+    define, as the production experiment has them (its login setups of the file's role)."""
     experiment = find_or_create_experiment("mu2e")
     owner = find_or_create_experimenter("mu2epro")
     job_types, login_setups = names_used_not_defined(text)
@@ -37,7 +44,8 @@ def experiment_holding(text: str):
                                launch_script="fife_launch", parameters=[], recoveries=[]))
     for name in sorted(login_setups):
         db.session.add(LoginSetup(experiment=experiment, name=name, creator=owner,
-                                  host="mu2egpvm01.fnal.gov", account="mu2epro"))
+                                  host="mu2egpvm01.fnal.gov", account="mu2epro",
+                                  role=role_of(text)))
     db.session.commit()
     return experiment, owner
 
