@@ -3,7 +3,8 @@
 Every request authenticates by itself: with the API token when there is one, otherwise
 with the Kerberos ticket from the credential cache (sent up front, so a write never rides
 on a cookie and needs no CSRF token), plus `X-POMS-User` when a user is named (only a
-dev-mode server listens to it). Cookies are refused.
+dev-mode server listens to it), and `X-POMS-Role` when a role is named. Cookies are
+refused.
 """
 from __future__ import annotations
 
@@ -52,6 +53,8 @@ class Api:
             self.session.auth = _kerberos_auth()
         if settings.user:
             self.session.headers["X-POMS-User"] = settings.user
+        if settings.role:
+            self.session.headers["X-POMS-Role"] = settings.role
 
     # -- paths ------------------------------------------------------------------------
     def experiment_path(self, *parts) -> str:

@@ -6,6 +6,9 @@
     experiment = mu2e
     # user = alice            (a dev-mode server only)
     # token_file = ~/.config/poms/token   (a robot's API token; or POMS_TOKEN)
+    # role = production       (act in this role, at or below your own; or POMS_ROLE)
+    # test_server = https://pomsgpvm01.fnal.gov:8443   (the original client's --dev/--test;
+    # int_server = https://...                          or POMS_TEST_SERVER, POMS_INT_SERVER)
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ class Settings:
     user: str | None
     token: str | None
     timeout: float = 60.0
+    role: str | None = None  # sent as X-POMS-Role: act in this role (at or below one's own)
 
 
 def config_path(environ=None) -> Path:
@@ -56,19 +60,34 @@ def _read_token(path: str) -> str:
         raise ConfigProblem(f"token file {path}: {err.strerror}") from None
 
 
+# Which server: the usual one, or the original client's test (--dev, --test) or
+# integration (--int) instance.
+SERVER_KEYS = {"server": "POMS_SERVER", "test_server": "POMS_TEST_SERVER",
+               "int_server": "POMS_INT_SERVER"}
+
+
 def resolve(server=None, experiment=None, user=None, token_file=None, timeout=None,
-            environ=None) -> Settings:
+            environ=None, role=None, server_key="server", config_file=None) -> Settings:
+    """`config_file` reads that file instead of the usual one (the original client's
+    `configfile`); `server_key` picks test_server or int_server instead of server."""
     environ = os.environ if environ is None else environ
-    values = _file_values(config_path(environ))
+    path = Path(config_file).expanduser() if config_file else config_path(environ)
+    if config_file and not path.exists():
+        raise ConfigProblem(f"{path}: no such config file")
+    values = _file_values(path)
 
     def pick(flag, env, key):
         return flag or environ.get(env) or values.get(key) or None
 
-    server = pick(server, "POMS_SERVER", "server")
+    server = pick(server, SERVER_KEYS[server_key], server_key)
     if not server:
+        if server_key != "server":
+            raise ConfigProblem(
+                f"no {server_key.replace('_', ' ')}: set {SERVER_KEYS[server_key]}, or put "
+                f"{server_key} = URL in {path} under [poms]")
         raise ConfigProblem(
             "no server: give --server URL, set POMS_SERVER, or put server = URL in "
-            f"{config_path(environ)} under [poms]"
+            f"{path} under [poms]"
         )
     token = None
     if token_file:
@@ -83,4 +102,5 @@ def resolve(server=None, experiment=None, user=None, token_file=None, timeout=No
         user=pick(user, "POMS_USER", "user"),
         token=token or None,
         timeout=float(timeout or values.get("timeout") or 60),
+        role=pick(role, "POMS_ROLE", "role"),
     )

@@ -27,7 +27,7 @@ from app.api.core import (
 )
 from app.auth import policy
 from app.auth.session import Access
-from app.campaigns import editing, permissions, store
+from app.campaigns import editing, operations, permissions, store
 from app.campaigns.ini import export_ini
 from app.campaigns.spec import STAGE_KEYS, InvalidCampaign, Problem
 from app.extensions import db
@@ -311,7 +311,7 @@ def delete_campaign(experiment, campaign):
     return jsonify({"deleted": name})
 
 
-def _ini_text(key: str, value) -> str:
+def ini_text(key: str, value) -> str:
     """A JSON value as the INI would say it; the importer decides whether it is right."""
     if isinstance(value, str):
         return value
@@ -333,18 +333,25 @@ def _edit_body(allowed: tuple[str, ...]) -> dict[str, str]:
         if key not in allowed:
             raise ApiError(422, f"{key!r} is not an editable field; these are: "
                            f"{', '.join(allowed)}", key)
-    return {key: _ini_text(key, value) for key, value in fields.items()}
+    return {key: ini_text(key, value) for key, value in fields.items()}
 
 
-def _save_edits(acc: Access, campaign: Campaign, edits: dict, apply) -> None:
-    """Apply each edit through the importer, then store the campaign: one transaction."""
+def _refused_field(key: str, err: InvalidCampaign) -> ApiError:
+    return ApiError(422, f"{key}: " + "; ".join(p.reason for p in err.problems), key,
+                    problems=[problem_json(p) for p in err.problems])
+
+
+def _save_edits(acc: Access, campaign: Campaign, edits: dict, apply, then=None) -> None:
+    """Apply each edit through the importer (and `then`, a last change of the whole
+    spec), then store the campaign: one transaction."""
     spec = store.spec_from_campaign(campaign)
     for key, raw in edits.items():
         try:
             spec = apply(spec, key, raw)
         except InvalidCampaign as err:
-            raise ApiError(422, f"{key}: " + "; ".join(p.reason for p in err.problems), key,
-                           problems=[problem_json(p) for p in err.problems]) from None
+            raise _refused_field(key, err) from None
+    if then is not None:
+        spec = then(spec)
     try:
         store.save_campaign(acc.experiment, spec, acc.user)
         db.session.commit()
@@ -397,10 +404,218 @@ def show_stage(experiment, campaign, stage):
 def edit_stage(experiment, campaign, stage):
     acc = access(experiment)
     row = find_stage(acc, campaign, stage)
-    edits = _edit_body(STAGE_KEYS)
+    body = json_body()
+    depends = depends_body(body) if "depends_on" in body else None
+    edits = {} if depends is not None and "fields" not in body else _edit_body(STAGE_KEYS)
     require_edit(acc, row.campaign)
     shared = store.shared_definitions(acc.experiment)
     name = row.name
+
+    def new_dependencies(spec):
+        try:
+            return editing.set_stage_dependencies(spec, name, depends)
+        except InvalidCampaign as err:
+            raise _refused_field("depends_on", err) from None
+
     _save_edits(acc, row.campaign, edits,
-                lambda spec, key, raw: editing.set_stage_field(spec, name, key, raw, *shared))
+                lambda spec, key, raw: editing.set_stage_field(spec, name, key, raw, *shared),
+                then=new_dependencies if depends is not None else None)
     return jsonify(stage_json(find_stage(acc, campaign, name), acc))
+
+
+def depends_body(body: dict) -> list[tuple[str, str]]:
+    """depends_on: [{"stage": parent, "file_pattern": pattern}, ...] (its order gives N)."""
+    depends = body.get("depends_on", [])
+    if not isinstance(depends, list) or not all(
+        isinstance(d, dict) and isinstance(d.get("stage"), str)
+        and isinstance(d.get("file_pattern"), str) for d in depends
+    ):
+        raise ApiError(422, "depends_on: a list of {\"stage\": parent stage, "
+                       "\"file_pattern\": pattern}", "depends_on")
+    return [(d["stage"], d["file_pattern"]) for d in depends]
+
+
+_DEPENDS_SCHEMA = {"type": "array", "items": {
+    "type": "object", "required": ["stage", "file_pattern"],
+    "properties": {"stage": {"type": "string"}, "file_pattern": {"type": "string"}}}}
+
+
+@route("/experiments/<experiment>/campaigns/<campaign>/stages", "POST", scope="edit",
+       tag="stages",
+       summary="Add a stage to a campaign: its fields as INI text, and its dependencies",
+       description="Body {\"name\": ..., \"fields\": {key: INI text}, \"depends_on\": "
+                   "[{\"stage\": parent, \"file_pattern\": pattern}]}. What fields does "
+                   "not give comes from the campaign's defaults. Checked by the importer "
+                   "(422 names the field); 409 when the stage exists.",
+       examples=EXAMPLES,
+       body=json_of({"type": "object", "required": ["name"], "properties": {
+           "name": {"type": "string", "minLength": 1},
+           "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                      "example": {"job_type": "mu2e_reco_srsoleti_jobtype",
+                                  "login_setup": "srsoleti_poms_login"}},
+           "depends_on": _DEPENDS_SCHEMA}}),
+       responses={201: ("the new stage", json_of(ref("Stage")))})
+def add_stage(experiment, campaign):
+    acc = access(experiment)
+    row = find_campaign(acc, campaign)
+    body = json_body()
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ApiError(422, "name: give the stage a name", "name")
+    fields = body.get("fields", {})
+    if not isinstance(fields, dict):
+        raise ApiError(422, "fields: {key: INI text}", "fields")
+    for key in fields:
+        if key not in STAGE_KEYS:
+            raise ApiError(422, f"{key!r} is not a stage field; these are: "
+                           f"{', '.join(STAGE_KEYS)}", key)
+    fields = {key: ini_text(key, value) for key, value in fields.items()}
+    depends = depends_body(body)
+    require_edit(acc, row)
+    if any(s.name == name.strip() for s in row.stages):
+        raise ApiError(409, f"campaign {row.name} already has a stage {name.strip()!r}", "name")
+    try:
+        added = operations.add_stage(row, name, fields, depends, acc.user)
+        db.session.commit()
+    except InvalidCampaign as err:
+        raise invalid(err) from None
+    return jsonify(stage_json(added, acc)), 201
+
+
+@route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>", "DELETE",
+       scope="edit", tag="stages",
+       summary="Remove a stage that never launched and no stage depends on",
+       description="409 when it has submissions (make the campaign Inactive instead) or "
+                   "another stage depends on it.",
+       examples=EXAMPLES,
+       responses={200: ("removed", json_of({"type": "object", "required": ["deleted"],
+                        "properties": {"deleted": {"type": "string"}}}))})
+def delete_stage(experiment, campaign, stage):
+    acc = access(experiment)
+    row = find_stage(acc, campaign, stage)
+    require_edit(acc, row.campaign)
+    name = row.name
+    try:
+        operations.remove_stage(row, acc.user)
+        db.session.commit()
+    except InvalidCampaign as err:
+        raise ApiError(409, "; ".join(p.reason for p in err.problems), "stage") from None
+    except store.CampaignInUse as err:
+        raise ApiError(409, str(err), "stage") from None
+    return jsonify({"deleted": name})
+
+
+_PAIRS_SCHEMA = {"type": ["array", "null"], "items": {
+    "type": "array", "minItems": 2, "maxItems": 2, "items": {"type": ["string", "null"]}}}
+
+
+def _pairs_body(body: dict, key: str) -> list | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(
+        isinstance(p, list) and len(p) == 2 and isinstance(p[0], str)
+        and (p[1] is None or isinstance(p[1], str)) for p in value
+    ):
+        raise ApiError(422, f"{key}: a list of [key, value] pairs of text (an empty value "
+                       "takes the key out)", key)
+    return value
+
+
+@route("/experiments/<experiment>/campaigns/<campaign>/stages/<stage>/param_overrides",
+       "POST", scope="edit", tag="stages",
+       summary="Merge parameter overrides into a stage (the original's "
+               "update_stage_param_overrides)",
+       description="Body {\"param_overrides\": [[key, value], ...], "
+                   "\"test_param_overrides\": [...]}: a key given replaces that key's "
+                   "value or is added; an empty value takes the key out; other pairs stay. "
+                   "A list left out (or null) is not changed.",
+       examples=EXAMPLES,
+       body=json_of({"type": "object", "properties": {
+           "param_overrides": {**_PAIRS_SCHEMA, "example": [["-Oglobal.release=", "v2"]]},
+           "test_param_overrides": _PAIRS_SCHEMA}}),
+       responses={200: ("the stage as it is now", json_of(ref("Stage")))})
+def merge_stage_param_overrides(experiment, campaign, stage):
+    acc = access(experiment)
+    row = find_stage(acc, campaign, stage)
+    body = json_body()
+    changes = {key: _pairs_body(body, key) for key in ("param_overrides",
+                                                        "test_param_overrides")}
+    require_edit(acc, row.campaign)
+    name = row.name
+    try:
+        operations.merge_param_overrides(row, acc.user, **changes)
+        db.session.commit()
+    except InvalidCampaign as err:
+        first = err.problems[0].key if err.problems else None
+        raise _refused_field(first or "param_overrides", err) from None
+    except store.CampaignInUse as err:
+        raise ApiError(409, str(err)) from None
+    return jsonify(stage_json(find_stage(acc, campaign, name), acc))
+
+
+# --- tags and ids --------------------------------------------------------------------------
+
+
+@route("/experiments/<experiment>/tags/<tag>", "POST", scope="edit", tag="campaigns",
+       summary="Tag campaigns (the original's link_tags): all of them, or none",
+       description="Body {\"campaigns\": [name or id, ...]}. Refused (403) unless you may "
+                   "change every one of them; campaigns that have the tag already keep it.",
+       examples={"experiment": "mu2e", "tag": "mdc2020"},
+       body=json_of({"type": "object", "required": ["campaigns"], "properties": {
+           "campaigns": {"type": "array", "minItems": 1,
+                         "items": {"type": ["string", "integer"]},
+                         "example": ["srsoleti_tutorial"]}}}),
+       responses={200: ("tagged", json_of({"type": "object", "required": ["tag", "campaigns"],
+                        "properties": {"tag": {"type": "string"},
+                                       "campaigns": {"type": "array",
+                                                     "items": {"type": "string"}},
+                                       "added": {"type": "array",
+                                                 "items": {"type": "string"}}}}))})
+def tag_campaigns(experiment, tag):
+    acc = access(experiment)
+    wanted = json_body().get("campaigns")
+    if not isinstance(wanted, list) or not wanted or not all(
+            isinstance(c, str | int) and not isinstance(c, bool) for c in wanted):
+        raise ApiError(422, "campaigns: a list of campaign names or ids", "campaigns")
+    rows = []
+    for item in wanted:
+        row = (operations.campaign_by_id(acc.experiment, item) if isinstance(item, int)
+               else store.find_campaign(acc.experiment, item))
+        if row is None:
+            raise ApiError(404, f"no campaign {item!r} in {acc.experiment.name}", "campaigns")
+        require_edit(acc, row)
+        if row not in rows:
+            rows.append(row)
+    try:
+        added = operations.tag_campaigns(rows, tag, acc.user)
+        db.session.commit()
+    except InvalidCampaign as err:
+        raise ApiError(422, "; ".join(p.reason for p in err.problems), "tag") from None
+    return jsonify({"tag": tag.strip(), "campaigns": [r.name for r in rows], "added": added})
+
+
+@route("/experiments/<experiment>/campaigns_by_id/<int:campaign_id>", "GET",
+       tag="campaigns", summary="A campaign's name from its id",
+       examples={"experiment": "mu2e", "campaign_id": 1},
+       responses={200: ("its name", json_of(ref("Named")))})
+def campaign_by_id(experiment, campaign_id):
+    acc = access(experiment)
+    row = operations.campaign_by_id(acc.experiment, campaign_id)
+    if row is None:
+        raise ApiError(404, f"no campaign {campaign_id} in {acc.experiment.name}",
+                       "campaign_id")
+    return jsonify({"id": row.id, "name": row.name, "campaign": None})
+
+
+@route("/experiments/<experiment>/stages_by_id/<int:stage_id>", "GET", tag="stages",
+       summary="A stage's name and campaign from its id",
+       examples={"experiment": "mu2e", "stage_id": 1},
+       responses={200: ("its name", json_of(ref("Named")))})
+def stage_by_id(experiment, stage_id):
+    acc = access(experiment)
+    row = operations.stage_by_id(acc.experiment, stage_id)
+    if row is None:
+        raise ApiError(404, f"no stage {stage_id} in {acc.experiment.name}", "stage_id")
+    return jsonify({"id": row.id, "name": row.name, "campaign": row.campaign.name,
+                    "campaign_id": row.campaign_id})

@@ -11,6 +11,10 @@ Who is asking, in this order (the first that applies wins, for this request only
 Nobody: 401 JSON with `WWW-Authenticate: Negotiate` (kerberos mode) and `Bearer`; never a
 redirect to a sign-in page.
 
+The role, per experiment: `X-POMS-Role: <role>` acts in a role the caller holds or one below
+it (the original client's --poms_role); a higher one is refused (403). Without the header,
+the role picked on the pages, else the caller's own.
+
 A token is further held to its scopes and experiments (app/api/tokens.py): every endpoint
 names the scope it needs in its route (`scope=`, "read" for a GET unless said), the OpenAPI
 document says it, and a token without it gets 403 before the view runs; `access()` refuses
@@ -41,6 +45,7 @@ from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError
 
 from app.api import tokens
+from app.auth import policy
 from app.auth.members import find_experiment, find_experimenter
 from app.auth.session import Access, acting_role, is_admin
 from app.extensions import csrf, db, login_manager
@@ -260,6 +265,24 @@ def _check_write_origin() -> None:
             ) from None
 
 
+ROLE_HEADER = "X-POMS-Role"
+
+
+def _asked_role(experiment_name: str, own: str, user) -> str:
+    """The role this request acts as: X-POMS-Role when it names one the caller holds or one
+    below it (the original client's --poms_role), else the session's pick or their own."""
+    asked = request.headers.get(ROLE_HEADER, "").strip()
+    if not asked:
+        return acting_role(experiment_name, own)
+    if asked not in policy.ROLES:
+        raise ApiError(400, f"{ROLE_HEADER}: {asked!r} is not a role; the roles are "
+                       f"{', '.join(policy.ROLES)}", "role")
+    if policy.rank(asked) > policy.rank(own):
+        raise ApiError(403, f"{user.username} is {own} in {experiment_name} and cannot act "
+                       f"as {asked}", "role")
+    return asked
+
+
 def access(experiment_name: str) -> Access:
     """The experiment in the URL and the role the caller acts as in it (404, 403)."""
     experiment = find_experiment(experiment_name)
@@ -274,7 +297,7 @@ def access(experiment_name: str) -> Access:
         raise ApiError(403, f"API token {token.prefix}… is not for {experiment.name} (it has "
                        f"{tokens.describe(token)})", "experiment")
     access = Access(
-        experiment=experiment, role=acting_role(experiment.name, own), user=user,
+        experiment=experiment, role=_asked_role(experiment.name, own, user), user=user,
         is_admin=is_admin(user),
     )
     g.access = access

@@ -283,6 +283,16 @@ SCHEMAS: dict[str, dict] = {
             "ini": {"type": "object", "additionalProperties": {"type": "string"}},
             "role": {"type": "string", "enum": ["analysis", "production"],
                      "description": "login setups: whose campaigns may launch with it"},
+            "used_by": {"type": "array", "items": {"type": "string"},
+                        "description": "campaign/stage of every stage using it"},
+        },
+    },
+    "Named": {
+        "type": "object",
+        "required": ["id", "name"],
+        "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"},
+            "campaign": _NULLABLE_STR, "campaign_id": {"type": "integer"},
         },
     },
     "Token": {
@@ -389,7 +399,8 @@ def document(server_url: str = "") -> dict:
                 "in by the browser's session cookie alone needs the page's CSRF token in "
                 "X-CSRFToken. A token acts only within its scopes (read, launch, edit, admin; "
                 "each operation's `x-poms-token-scope` names the one it needs) and its "
-                "experiments."
+                "experiments. X-POMS-Role: ROLE acts in that role (one the caller holds, or "
+                "a lower one) instead of their own."
             ),
         },
         "paths": dict(sorted(paths.items())),

@@ -48,6 +48,11 @@ def may_edit_shared(role: str | None, *, is_creator: bool) -> bool:
     return at_least(role, "production") or (is_creator and may_view(role))
 
 
+def may_create_shared(role: str | None) -> bool:
+    """Any member may make a job type or login setup of their own (and then edit it)."""
+    return may_view(role)
+
+
 def may_manage_members(role: str | None, *, is_admin: bool = False) -> bool:
     return is_admin or role == "superuser"
 

@@ -8,23 +8,22 @@ from sqlalchemy import select
 from app.auth import policy
 from app.auth.session import Access, experiment_access
 from app.blueprints.inline import inline_edit
-from app.campaigns import editing, store
-from app.campaigns import login_setups as login_rules
-from app.campaigns.spec import InvalidCampaign, Problem
+from app.campaigns import editing, shared, store
 from app.extensions import db
 from app.models import CampaignStage, JobType, LoginSetup
 
 bp = Blueprint("definitions", __name__, url_prefix="/e/<experiment>")
 
-# kind in the URL -> (model, editable fields, spec reader, field reader, field setter, words)
+# kind in the URL -> (model, editable fields, spec reader, field reader, words); changes go
+# through app/campaigns/shared.py
 KINDS = {
     "job_type": (
         JobType, editing.JOB_TYPE_FIELDS, store.job_type_spec,
-        editing.job_type_field_text, editing.set_job_type_field, "job type",
+        editing.job_type_field_text, "job type",
     ),
     "login_setup": (
         LoginSetup, editing.LOGIN_SETUP_FIELDS, store.login_setup_spec,
-        editing.login_setup_field_text, editing.set_login_setup_field, "login setup",
+        editing.login_setup_field_text, "login setup",
     ),
 }
 
@@ -39,7 +38,7 @@ def _definition(access: Access, kind: str, item_id: int):
     model = _kind(kind)[0]
     row = db.session.get(model, item_id)
     if row is None or row.experiment_id != access.experiment.id:
-        abort(404, f"no such {_kind(kind)[5]} in this experiment")
+        abort(404, f"no such {_kind(kind)[4]} in this experiment")
     return row
 
 
@@ -65,7 +64,7 @@ def index(experiment, kind):
 def show(experiment, kind, item_id):
     access = experiment_access(experiment)
     row = _definition(access, kind, item_id)
-    _model, fields, to_spec, read, _set, words = _kind(kind)
+    _model, fields, to_spec, read, words = _kind(kind)
     column = CampaignStage.job_type_id if kind == "job_type" else CampaignStage.login_setup_id
     users = db.session.scalars(select(CampaignStage).where(column == row.id)).all()
     spec = to_spec(row)
@@ -81,22 +80,12 @@ def show(experiment, kind, item_id):
 def field(experiment, kind, item_id, key):
     access = experiment_access(experiment)
     row = _definition(access, kind, item_id)
-    _model, fields, to_spec, read, set_field, words = _kind(kind)
+    _model, fields, to_spec, read, words = _kind(kind)
     if key not in fields:
         abort(404, f"a {words} has no field {key!r}")
 
     def save(raw: str) -> None:
-        before = to_spec(row)
-        after = set_field(before, key, raw)
-        if kind == "login_setup":
-            problems = login_rules.address_problems(after.host, after.account)
-            if problems:
-                raise InvalidCampaign([Problem(f"login setup {row.name}", None, name, reason)
-                                       for name, reason in problems])
-        for name in fields:
-            setattr(row, name, getattr(after, name))
-        store.audit(access.experiment, access.user, f"{words} edited", row.name,
-                    {key: getattr(before, key)}, {key: getattr(after, key)})
+        shared.edit(row, shared.KINDS[kind], {key: raw}, access.user)
 
     return inline_edit(
         key,
@@ -114,7 +103,7 @@ def field(experiment, kind, item_id, key):
 def clone(experiment, kind, item_id):
     access = experiment_access(experiment)
     row = _definition(access, kind, item_id)
-    model, fields, _to_spec, _read, _set, words = _kind(kind)
+    model, fields, _to_spec, _read, words = _kind(kind)
     new_name = request.form.get("new_name", "").strip()
     taken = db.session.scalar(
         select(model.id).where(model.experiment_id == access.experiment.id, model.name == new_name)

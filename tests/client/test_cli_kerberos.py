@@ -1,5 +1,6 @@
 """The API and the `poms` client against a POMS_AUTH=kerberos server, with real tickets from
-the test KDC (fixture `kdc`; the URL host is `localhost`, the service HTTP/localhost)."""
+the test KDC (fixture `kdc`; the URL host is `localhost`, the service HTTP/localhost;
+kerberos_server and holding_ticket are in conftest.py)."""
 from __future__ import annotations
 
 import base64
@@ -10,30 +11,10 @@ import requests
 import requests_gssapi
 
 from tests.api.support import API, TUTORIAL, bearer_token_file, tutorial_text
+from tests.client.conftest import holding_ticket
 
 pytestmark = pytest.mark.kerberos
 SPNEGO = gssapi.OID.from_int_seq("1.3.6.1.5.5.2")
-
-
-@pytest.fixture
-def kerberos_server(make_app, member, kdc, live_server_factory, client_env):
-    app = make_app(POMS_AUTH="kerberos", POMS_KEYTAB=kdc.keytab, POMS_REALMS=[kdc.realm],
-                   SESSION_COOKIE_SECURE=False)
-    with app.app_context():
-        member("mu2e", "alice", "analysis")
-        member("mu2e", "bob", "analysis")
-    server = live_server_factory(app)
-    client_env.setenv("POMS_SERVER", server.url)
-    client_env.setenv("POMS_EXPERIMENT", "mu2e")
-    # An empty credential cache: nobody holds a ticket until a test runs kinit.
-    client_env.setenv("KRB5CCNAME", "FILE:" + str(kdc.dir / "ccache" / "nobody"))
-    return server
-
-
-def holding_ticket(client_env, kdc, user: str) -> str:
-    ccache = kdc.kinit(user)
-    client_env.setenv("KRB5CCNAME", "FILE:" + ccache)
-    return ccache
 
 
 def test_without_a_ticket_the_api_says_401_negotiate_in_json(poms, kerberos_server):

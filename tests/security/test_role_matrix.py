@@ -226,6 +226,28 @@ RULES: dict[tuple[str, str], Rule] = {
     ("api.recover_submission", "POST"): Rule(SHIFTER, body=json_body(dry_run=True)),
     ("api.update_submission", "POST"): Rule(SHIFTER,
                                             body=json_body(jobsub_job_id="9.0@jobsub01")),
+    # the original client's calls (poms_client.compat) over the API
+    **{(f"api.{name}", "GET"): Rule(MEMBER) for name in (
+        "campaign_by_id", "stage_by_id", "job_type_by_id", "login_setup_by_id")},
+    ("api.create_job_type", "POST"): Rule(MEMBER, body=json_body(
+        name=lambda p, _: f"jt_{p}", fields={"launch_script": "fife_launch"})),
+    ("api.edit_job_type", "PATCH"): Rule(PRODUCTION, body=json_body(
+        fields={"output_file_patterns": "%.art"})),
+    ("api.delete_job_type", "DELETE"): Rule(PRODUCTION),  # in use: 409 for those allowed
+    ("api.merge_job_type_recoveries", "POST"): Rule(PRODUCTION, body=json_body(
+        recoveries=[["added_files", []]])),
+    ("api.create_login_setup", "POST"): Rule(MEMBER, body=json_body(
+        name=lambda p, _: f"ls_{p}", fields={"host": "gpvm01", "account": "someone"})),
+    ("api.edit_login_setup", "PATCH"): Rule(PRODUCTION, body=json_body(
+        fields={"setup": "echo ready"})),
+    ("api.delete_login_setup", "DELETE"): Rule(PRODUCTION),
+    ("api.add_stage", "POST"): Rule(PRODUCTION, body=json_body(name=lambda p, _: f"st_{p}")),
+    ("api.delete_stage", "DELETE"): Rule(PRODUCTION),  # launched: 409 for those allowed
+    ("api.merge_stage_param_overrides", "POST"): Rule(PRODUCTION, body=json_body(
+        param_overrides=[["-Oa=", "1"]])),
+    ("api.tag_campaigns", "POST"): Rule(PRODUCTION, body=json_body(
+        campaigns=lambda _, place: [place.campaign])),
+    ("api.register_external_submission", "POST"): Rule(SHIFTER, body=json_body(command="x")),
     ("api.upload_credential", "POST"): Rule(SHIFTER, body=credential_body),
     ("api.delete_credential_", "DELETE"): Rule(MEMBER),
     ("api.add_signature", "POST"): Rule(PRODUCTION, body=json_body(**SIGNATURE)),
@@ -241,6 +263,7 @@ def url_values(place: Place, person: str, experiment: str | None = None) -> dict
         "campaign": place.campaign, "stage_id": place.stage_id, "stage": place.stage,
         "submission_id": place.submission_id, "job_id": place.job_id,
         "signature_id": place.signature_id, "job_type_id": place.job_type_id,
+        "login_setup_id": place.login_setup_id, "tag": "t1",
         "item_id": place.job_type_id, "kind": "job_type", "membership_id": place.membership_id,
         "experiment_id": place.experiment_id,
         # one's own credential and token here; someone else's where one has none
@@ -254,7 +277,8 @@ def url_values(place: Place, person: str, experiment: str | None = None) -> dict
 
 # Arguments that name a thing of the experiment (the others pick a form or a page).
 THINGS = {"campaign_id", "campaign", "stage_id", "stage", "submission_id", "job_id",
-          "signature_id", "job_type_id", "item_id", "membership_id", "credential_id", "name"}
+          "signature_id", "job_type_id", "login_setup_id", "item_id", "membership_id",
+          "credential_id", "name"}
 
 
 def names_a_thing(route: Route) -> bool:

@@ -41,6 +41,7 @@ class Place:
     signature_id: int = 0
     job_type_id: int = 0
     job_type: str = ""
+    login_setup_id: int = 0
     login_setup: str = ""
     membership_id: int = 0
     credential_of: dict = field(default_factory=dict)  # username -> credential id
@@ -77,6 +78,7 @@ def build_place(name: str, boss_name: str, people: dict, credentials_dir: str) -
         campaign=campaign.name, stage_id=stage.id, submission_id=submission.id, job_id=job.id,
         signature_id=signatures.experiment_signatures(experiment)[0].id,
         job_type_id=stage.job_type_id, job_type=stage.job_type.name,
+        login_setup_id=stage.login_setup_id,
         login_setup=stage.login_setup.name, membership_id=row.id,
     )
     for username in [boss_name, *people]:
