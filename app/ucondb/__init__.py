@@ -7,9 +7,8 @@
                dependent stages until their FCL files are in UconDB (uses the database)
   store.py     the embedded server's domain logic (app/blueprints/ucondb.py is its web face)
   digest.py    HTTP Digest, server side, with stateless nonces
-  settings.py  the POMS_UCONDB_* settings and their defaults
   cli.py       `flask --app wsgi poms ucondb ...`
 
-Nothing here imports Flask except cli.py (jobs.py uses the database session); this package's
-__init__ imports nothing, so app/config.py may read settings.py.
+Nothing here imports Flask except cli.py (jobs.py uses the database session). The
+POMS_UCONDB_* settings and their defaults are in app/config/ucondb.py.
 """
