@@ -13,6 +13,7 @@ from flask import Response, current_app, jsonify, request
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from app import states
 from app.api.campaigns import EXAMPLES, find_campaign, find_stage
 from app.api.core import (
     PAGE_PARAMS,
@@ -39,7 +40,7 @@ from app.ids import MAX_ID
 from app.launching import external, service
 from app.launching.command import LaunchError
 from app.models import Campaign, CampaignStage, Job, Submission, SubmissionEvent
-from app.tracking import actions, reports, states
+from app.tracking import actions, reports
 
 SUBMISSION_EXAMPLES = {**EXAMPLES, "submission_id": 1, "job_id": 1}
 JOB_STATES = ("Idle", "Running", "Held", "Completed", "Failed", "Removed")

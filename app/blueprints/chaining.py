@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_login import login_required
 
+from app import states
 from app.auth.session import experiment_access
 from app.blueprints.submissions import (
     _enqueue,
@@ -31,7 +32,6 @@ from app.blueprints.submissions import (
 from app.chaining import chain, completion, operator
 from app.chaining.ledger import stage_ledger
 from app.extensions import db
-from app.tracking import states
 
 bp = Blueprint("chaining", __name__, url_prefix="/e/<experiment>")
 

@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from app import states
 from app.auth import policy
 from app.auth.session import Access, experiment_access
 from app.batch.base import BatchError, engine_from_config
@@ -36,7 +37,7 @@ from app.models import (
     Submission,
     SubmissionEvent,
 )
-from app.tracking import actions, states
+from app.tracking import actions
 
 bp = Blueprint("submissions", __name__, url_prefix="/e/<experiment>")
 

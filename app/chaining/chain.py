@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from app import states
 from app.campaigns.spec import SAME_INPUT_SPLITS
 from app.catalog.base import CatalogError
 from app.catalog.dimensions import DimensionError, quote
@@ -56,7 +57,6 @@ from app.launching.splits import parse_split_type
 from app.models import CampaignStage, StageDependency, Submission
 from app.models.catalog import CatalogProject
 from app.models.chaining import ChainStep, ReprocessMark
-from app.tracking import states
 
 log = logging.getLogger(__name__)
 

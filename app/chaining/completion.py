@@ -1,4 +1,4 @@
-"""Completed -> Located, through the one transition table (app/tracking/states.py).
+"""Completed -> Located, through the one transition table (app/states.py).
 
 A `complete` stage's submission is Located as soon as it is Completed. A `located`
 stage's when outputs with a location exist for at least completion_pct percent of its
@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from sqlalchemy import distinct, func, select
 
+from app import states
 from app.chaining.delivery import project_name, stage_data
 from app.extensions import db
 from app.models import Experimenter, Submission, SubmissionEvent
@@ -27,7 +28,6 @@ from app.models.catalog import (
     CatalogLocation,
     CatalogProject,
 )
-from app.tracking import states
 
 DEFAULT_GRACE_S = 2 * 24 * 3600
 

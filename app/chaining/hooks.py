@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from app import states
 from app.chaining import chain
 from app.chaining.completion import check_located
 from app.chaining.delivery import record_finished_jobs
 from app.extensions import db
 from app.models import Submission
-from app.tracking import states
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from app import states
 from app.campaigns import store
 from app.catalog.recovery import RecoveryFile
 from app.chaining import chain
@@ -23,7 +24,6 @@ from app.launching import service
 from app.launching.command import LaunchError
 from app.models import Experimenter, Submission
 from app.models.chaining import ReprocessMark
-from app.tracking import states
 
 RECOVERABLE = (states.LOCATED, states.FAILED, states.REMOVED)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
+from app import states
 from app.batch.accounts import Account
 from app.batch.base import BatchEngine, BatchError, cluster_of, engine_from_config
 from app.batch.job_files import INPUT_LIST
@@ -50,7 +51,6 @@ from app.models import (
     Submission,
 )
 from app.models.base import utcnow
-from app.tracking import states
 from app.uploads.store import UploadError, credential_for, launch_files
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 The submission row is written before its launch command runs (so a crashed worker cannot
 launch twice or lose what it launched); its state changes only through
-app/tracking/states.py, each change leaving a SubmissionEvent row. Job counters live on the
+app/states.py, each change leaving a SubmissionEvent row. Job counters live on the
 submission row so pages read one row, never count thousands of jobs.
 """
 from __future__ import annotations

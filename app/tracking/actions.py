@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
+from app import states
 from app.batch.base import BatchEngine, engine_from_config
 from app.extensions import db
 from app.launching import service
 from app.models import CampaignStage, Experimenter, Job, Submission
 from app.models.base import utcnow
-from app.tracking import states
 from app.tracking.tracker import recount
 
 

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, or_, select
 
+from app import states
 from app.batch.base import (
     COMPLETED as ENGINE_COMPLETED,
 )
@@ -37,7 +38,6 @@ from app.launching.await_approval import awaiting
 from app.launching.launchers import pid_alive
 from app.models import CampaignStage, Job, StageLaunchSettings, Submission
 from app.models.base import utcnow
-from app.tracking import states
 
 log = logging.getLogger(__name__)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app import states
 from app.catalog.embedded import EmbeddedCatalog
 from app.chaining import delivery
 from app.extensions import db
 from app.launching import service
 from app.models import Submission
-from app.tracking import states
 
 
 def stage(campaign, name):

@@ -10,6 +10,7 @@ import threading
 
 from sqlalchemy import func, select
 
+from app import states
 from app.catalog.embedded import EmbeddedCatalog
 from app.chaining import chain, delivery, operator
 from app.chaining.hooks import after_tracking
@@ -17,7 +18,6 @@ from app.chaining.ledger import stage_ledger
 from app.extensions import db
 from app.models import AuditEntry, Submission, SubmissionEvent
 from app.models.chaining import ChainStep
-from app.tracking import states
 from tests.chaining.support import fcl_done, finished, launched_from, report, stage
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from app import states
 from app.catalog.embedded import EmbeddedCatalog
 from app.chaining import delivery, operator
 from app.chaining.hooks import after_tracking
@@ -25,7 +26,6 @@ from app.extensions import db
 from app.launching import service
 from app.models import Submission, SubmissionEvent
 from app.models.chaining import ChainStep
-from app.tracking import states
 from tests.api.support import API, as_user
 from tests.chaining.support import fcl_done, launched_from, report, stage
 
