@@ -43,6 +43,7 @@ from app.catalog.base import CatalogError
 from app.catalog.dimensions import DimensionError, quote
 from app.catalog.outputs import dependency_definition_name
 from app.catalog.recovery import Recovery, RecoveryFile, SubmissionFacts, recover
+from app.catalog.splits import parse_split_type
 from app.chaining.delivery import (
     catalog_for,
     job_type_data,
@@ -53,7 +54,6 @@ from app.chaining.delivery import (
 from app.extensions import db
 from app.launching import service
 from app.launching.command import LaunchError
-from app.launching.splits import parse_split_type
 from app.models import CampaignStage, StageDependency, Submission
 from app.models.catalog import CatalogProject
 from app.models.chaining import ChainStep, ReprocessMark

@@ -2,7 +2,7 @@
 
 This is the one place a launch asks for its input: a dataset given for the launch (a
 dependency's outputs, a recovery's files), else the next slice of the stage's dataset by
-its split type (app/launching/splits.py, position kept per stage), else the stage's
+its split type (app/catalog/splits.py, position kept per stage), else the stage's
 dataset as it is named. A test launch splits by the stage's test_split_type when it is set,
 as the original's get_dataset_for, from a position of its own (the original shares one
 position between both, which mixes the counters of two different split types).
@@ -17,9 +17,9 @@ import logging
 from dataclasses import dataclass
 
 from app.audit import audit
+from app.catalog.splits import parse_split_type
 from app.launching.command import LAUNCH_NAMES, LaunchError
 from app.launching.placeholders import PlaceholderError, expand_if_placeholders
-from app.launching.splits import parse_split_type
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +121,8 @@ def preview_slices(stage, config, n: int = 5) -> SlicePreview:
     (CatalogError and ValueError reach the caller)."""
     from app.catalog.cache import make_catalog
     from app.catalog.split_state import preview_stage
+    from app.catalog.splits import Done
     from app.extensions import db
-    from app.launching.splits import Done
     from app.models.base import utcnow
 
     try:
