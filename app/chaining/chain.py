@@ -40,23 +40,22 @@ from sqlalchemy import select
 from app import states
 from app.campaigns.spec import SAME_INPUT_SPLITS
 from app.catalog.base import CatalogError
+from app.catalog.cache import catalog_for
 from app.catalog.dimensions import DimensionError, quote
-from app.catalog.outputs import dependency_definition_name
+from app.catalog.outputs import dependency_definition_name, project_name
 from app.catalog.recovery import Recovery, RecoveryFile, SubmissionFacts, recover
 from app.catalog.splits import parse_split_type
 from app.chaining.delivery import (
-    catalog_for,
-    job_type_data,
-    project_name,
-    stage_data,
     unrecorded_jobs,
 )
 from app.extensions import db
 from app.launching import service
 from app.launching.command import LaunchError
+from app.launching.snapshots import launched_job_type, launched_stage
 from app.models import CampaignStage, StageDependency, Submission
 from app.models.catalog import CatalogProject
 from app.models.chaining import ChainStep, ReprocessMark
+from app.ucondb.jobs import uploads_holding
 
 log = logging.getLogger(__name__)
 
@@ -140,18 +139,18 @@ def recovery_list(submission: Submission) -> list[tuple[str, object]]:
     """[(type, overrides)] as stored: the overrides are checked when the recovery's command
     is built, so a malformed list is refused there with a message naming it."""
     out = []
-    for item in job_type_data(submission).get("recoveries") or []:
+    for item in launched_job_type(submission).get("recoveries") or []:
         if isinstance(item, list | tuple) and item:
             out.append((str(item[0]), item[1] if len(item) > 1 and item[1] else []))
     return out
 
 
 def facts_for(submission: Submission) -> SubmissionFacts:
-    data = stage_data(submission)
+    data = launched_stage(submission)
     return SubmissionFacts(
         project=project_name(submission.id),
         dataset=submission.dataset or "",
-        output_file_patterns=job_type_data(submission).get("output_file_patterns") or "",
+        output_file_patterns=launched_job_type(submission).get("output_file_patterns") or "",
         software_version=data.get("software_version") or "",
         created=submission.created,
         output_ancestor_depth=int(data.get("output_ancestor_depth") or 1),
@@ -376,14 +375,14 @@ def settle(submission: Submission, config) -> Settled:
                 out.launched.append(step.submission_id)
                 out.notes.append(f"recovery {rtype} of {submission.id}: {len(files)} files")
         else:
-            from app.ucondb.jobs import uploads_holding
-
-            held = uploads_holding(submission, config)  # FCL files not in UconDB yet
+            root = root_of(submission)
+            # FCL files not in UconDB yet
+            held = uploads_holding(submission, [s.id for s in family_of(root)], config)
             if held:
                 out.waiting = True
                 out.notes.append(held)
                 return out
-            got = launch_dependents(root_of(submission), config)
+            got = launch_dependents(root, config)
             out.launched += got.launched
             out.notes += got.notes
         claim_step(submission.id, submission.campaign_stage_id, "settled",

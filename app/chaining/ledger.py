@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, literal_column, select
 
 from app import states
-from app.chaining.delivery import project_name
+from app.catalog.outputs import project_name
 from app.extensions import db
 from app.models import CampaignStage, Submission
 from app.models.catalog import CatalogDelivery, CatalogProject, CatalogSnapshotFile

@@ -16,9 +16,10 @@ from sqlalchemy import select
 
 from app import states
 from app.campaigns import store
+from app.catalog.cache import catalog_for
+from app.catalog.outputs import project_name
 from app.catalog.recovery import RecoveryFile
 from app.chaining import chain
-from app.chaining.delivery import catalog_for, project_name
 from app.extensions import db
 from app.launching import service
 from app.launching.command import LaunchError

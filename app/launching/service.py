@@ -40,7 +40,7 @@ from app.launching.command import (
     build_plan,
     recovery_problems,
 )
-from app.launching.inputs import LaunchInput, choose_input
+from app.launching.inputs import LaunchInput, choose_input, prepare_inputs
 from app.launching.launchers import launcher_from_config
 from app.launching.sandbox import Sandbox, SandboxError
 from app.models import (
@@ -418,7 +418,6 @@ def run_launch(submission_id: int, config) -> str:
     output.touch()
     # The input files for the jobs and the catalogue project that records what they
     # consume (app/chaining/delivery.py).
-    from app.chaining.delivery import prepare_inputs
 
     chosen.files = prepare_inputs(submission, chosen.dataset, chosen.files, workdir, config)
     box = placed.sandbox

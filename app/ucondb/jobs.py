@@ -13,9 +13,9 @@ makes no new version, so a retry is harmless), and makes the file's catalogue lo
 UconDB one, `HOST:/<database>/app/data/<folder>` (what `samweb locate-file` answers for
 Mu2e's FCL files); the next stage's jobs fetch the file from there (app/batch/job_files.py).
 
-`uploads_holding(submission)` is what chaining asks before it launches the stages that
-depend on an FCL stage (app/chaining/chain.py): a sentence while an upload of the family is
-missing, queued, retrying or failed; None when all are done. A failed upload shows on the
+`uploads_holding(submission, family)` is what chaining asks before it launches the stages
+that depend on an FCL stage (app/chaining/chain.py): a sentence while an upload of the
+family is missing, queued, retrying or failed; None when all are done. A failed upload shows on the
 submission page (`upload_summary`) and waits for an operator (`retry_failed`).
 """
 from __future__ import annotations
@@ -27,8 +27,10 @@ from pathlib import Path
 
 from sqlalchemy import delete, exists, select
 
+from app.catalog.cache import catalog_for
 from app.catalog.outputs import matches, split_patterns
 from app.extensions import db
+from app.launching.snapshots import launched_job_type
 from app.models import Job, StageDependency, Submission
 from app.models.base import utcnow
 from app.models.catalog import CatalogFile, CatalogLocation
@@ -52,14 +54,8 @@ def fcl_patterns(patterns) -> list[str]:
     return [p for p in split_patterns(patterns) if " " not in p and p.lower().endswith(".fcl")]
 
 
-def _job_type_data(submission: Submission) -> dict:
-    from app.chaining.delivery import job_type_data
-
-    return job_type_data(submission)
-
-
 def is_fcl_submission(submission: Submission) -> bool:
-    return bool(fcl_patterns(_job_type_data(submission).get("output_file_patterns")))
+    return bool(fcl_patterns(launched_job_type(submission).get("output_file_patterns")))
 
 
 def fcl_dataset(file_name: str) -> str:
@@ -119,7 +115,7 @@ def new_uploads(config) -> list[int]:
     for submission_id in db.session.scalars(
             waiting.with_only_columns(Job.submission_id).distinct()):
         submission = db.session.get(Submission, submission_id)
-        patterns = fcl_patterns(_job_type_data(submission).get("output_file_patterns"))
+        patterns = fcl_patterns(launched_job_type(submission).get("output_file_patterns"))
         if patterns:
             patterns_of[submission_id] = (submission, patterns)
     if not patterns_of:
@@ -249,8 +245,6 @@ def set_location(catalog, name: str, location: str) -> None:
 def run_upload(job_row_id: int, config, *, final: bool = True) -> str:
     """Store one job's FCL files and record their locations. Raises when the attempt failed
     (recorded as retrying, or failed when `final`), so RQ tries again."""
-    from app.chaining.delivery import catalog_for
-
     row = db.session.get(FclUpload, job_row_id)
     if row is None:
         return f"job {job_row_id}: no FCL upload"
@@ -289,12 +283,6 @@ def run_upload(job_row_id: int, config, *, final: bool = True) -> str:
 
 
 # --- what holds the next stage, what the page shows ----------------------------------------
-
-
-def _family_ids(submission: Submission) -> list[int]:
-    from app.chaining.chain import family_of, root_of
-
-    return [s.id for s in family_of(root_of(submission))]
 
 
 @dataclass
@@ -336,15 +324,16 @@ def upload_summary(submission_ids: list[int]) -> UploadSummary:
     return out
 
 
-def uploads_holding(submission: Submission, config) -> str | None:
-    """Why the stages depending on this FCL submission's family must wait, or None."""
+def uploads_holding(submission: Submission, family: list[int], config) -> str | None:
+    """Why the stages depending on this FCL submission's family (the ids of its first
+    submission and every recovery of it: app/chaining/chain.family_of) must wait, or
+    None."""
     if not enabled(config) or not is_fcl_submission(submission):
         return None
     has_dependents = db.session.scalar(select(StageDependency.id).where(
         StageDependency.parent_id == submission.campaign_stage_id).limit(1))
     if has_dependents is None:
         return None
-    family = _family_ids(submission)
     has_row = exists().where(FclUpload.job_id == Job.id)
     not_queued = db.session.scalar(
         select(Job.id).join(ChainJobRecord, ChainJobRecord.job_id == Job.id)
