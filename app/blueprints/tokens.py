@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
-from app.api import tokens
+from app.auth import tokens
 from app.auth.session import is_htmx, memberships
 from app.extensions import db
 

@@ -1,10 +1,11 @@
-"""FCL stages' files into UconDB: the RQ `uploads` job, and what holds the next stage.
+"""FCL stages' files into UconDB: the `uploads` work, and what holds the next stage.
 
 A stage whose job type's output_file_patterns has an FCL pattern (`%.fcl`) is an FCL stage.
 After each tracking pass (workers/jobs.py), `enqueue_uploads(config)` finds its finished
 jobs whose outputs the catalogue has recorded (app/chaining/delivery.py) and gives each an
-FclUpload row and an RQ job on the `uploads` queue (`upload(job_row_id)`), retried with
-backoff (POMS_UCONDB_UPLOAD_RETRIES, POMS_UCONDB_UPLOAD_BACKOFF seconds, doubled each time).
+FclUpload row and a job on the `uploads` queue (app/work.py; workers/jobs.upload runs
+`run_upload(job_row_id)`), retried with backoff (POMS_UCONDB_UPLOAD_RETRIES,
+POMS_UCONDB_UPLOAD_BACKOFF seconds, doubled each time: retry_delays).
 
 The job stores each FCL file in the folder of its dataset (`fcl_dataset`: the file name
 without its sequencer, as Mu2e names datasets; folder = dataset with `.` -> `_`), as an
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, exists, select
 
+from app import work
 from app.catalog.cache import catalog_for
 from app.catalog.outputs import matches, split_patterns
 from app.extensions import db
@@ -41,7 +43,6 @@ from app.ucondb.fcl import store_fcl_files
 
 log = logging.getLogger(__name__)
 
-QUEUE = "uploads"
 QUEUED, RETRYING, DONE, FAILED = "queued", "retrying", "done", "failed"
 UNFINISHED = (QUEUED, RETRYING)
 
@@ -146,46 +147,17 @@ def new_uploads(config) -> list[int]:
     return queued
 
 
-def _rq_job_id(job_row_id: int) -> str:
-    return f"fcl-upload-{job_row_id}"
-
-
-def _retry(config):
-    from rq import Retry
-
+def retry_delays(config) -> list[int]:
+    """The seconds before each retry of a failed upload: POMS_UCONDB_UPLOAD_BACKOFF,
+    doubled each time, POMS_UCONDB_UPLOAD_RETRIES times."""
     retries = max(0, int(config.get("POMS_UCONDB_UPLOAD_RETRIES", 5)))
-    if not retries:
-        return None
     backoff = max(0, int(config.get("POMS_UCONDB_UPLOAD_BACKOFF", 30)))
-    return Retry(max=retries, interval=[backoff * 2 ** i for i in range(retries)])
+    return [backoff * 2 ** i for i in range(retries)]
 
 
 def enqueue(config, job_row_ids: list[int]) -> int:
     """Queue one `uploads` job per job row (unless one is queued, running or scheduled)."""
-    from rq import Queue
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job as RQJob
-
-    from workers.queues import connection
-
-    if not job_row_ids:
-        return 0
-    conn = connection(config["POMS_REDIS_URL"])
-    queue = Queue(QUEUE, connection=conn)
-    done = 0
-    for job_row_id in job_row_ids:
-        rq_id = _rq_job_id(job_row_id)
-        try:
-            status = RQJob.fetch(rq_id, connection=conn).get_status(refresh=True)
-        except NoSuchJobError:
-            status = None
-        if status in ("queued", "started", "deferred", "scheduled"):
-            continue
-        queue.enqueue("app.ucondb.jobs.upload", job_row_id, job_id=rq_id,
-                      retry=_retry(config), job_timeout=600, result_ttl=3600,
-                      failure_ttl=7 * 24 * 3600)
-        done += 1
-    return done
+    return work.queue_uploads(config, job_row_ids, retry_delays(config))
 
 
 def enqueue_uploads(config) -> str:
@@ -205,26 +177,7 @@ def enqueue_uploads(config) -> str:
     return f"; {queued} FCL uploads queued" if queued else ""
 
 
-# --- the RQ job ----------------------------------------------------------------------------
-
-
-def upload(job_row_id: int) -> str:
-    """The RQ `uploads` job (thin): one finished job's FCL files into UconDB."""
-    from rq import get_current_job
-
-    from workers.jobs import app
-
-    current = get_current_job()
-    final = current is None or not current.retries_left
-    flask_app = app()
-    with flask_app.app_context():
-        outcome = run_upload(job_row_id, flask_app.config, final=final)
-        if outcome.startswith("stored"):
-            from workers.queues import enqueue_tracking
-
-            # Chaining waits for this upload: let it look again now, not at the next tick.
-            enqueue_tracking(flask_app.config["POMS_REDIS_URL"])
-        return outcome
+# --- the upload (the RQ `uploads` job, workers/jobs.upload, runs it) -----------------------
 
 
 def _client(config) -> UconDBClient:
