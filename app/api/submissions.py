@@ -34,7 +34,8 @@ from app.api.core import (
 )
 from app.auth import policy
 from app.auth.session import Access
-from app.batch.base import BatchError, cluster_of, engine_from_config
+from app.batch.base import BatchError, cluster_of
+from app.batch.engines import engine_from_config
 from app.catalog.base import CatalogError
 from app.chaining import operator
 from app.extensions import db

@@ -24,8 +24,8 @@ from markupsafe import Markup
 from sqlalchemy import case, func, select
 
 from app.auth import policy
-from app.auth.session import Access, experiment_access, is_htmx
-from app.blueprints.views import campaign_in, stage_in, submission_in
+from app.auth.session import Access, experiment_access
+from app.blueprints.views import campaign_in, is_htmx, stage_in, submission_in
 from app.extensions import db
 from app.logs.joblog import log_window, open_job_log
 from app.models import CampaignStage, Job, JobType, Submission

@@ -25,7 +25,8 @@ from sqlalchemy.orm import joinedload
 
 from app import states, work
 from app.auth.session import Access, experiment_access
-from app.batch.base import BatchError, engine_from_config
+from app.batch.base import BatchError
+from app.batch.engines import engine_from_config
 from app.blueprints.views import (
     go,
     may_control,

@@ -8,7 +8,8 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from app.auth import tokens
-from app.auth.session import is_htmx, memberships
+from app.auth.session import memberships
+from app.blueprints.views import is_htmx
 from app.extensions import db
 
 bp = Blueprint("tokens", __name__)

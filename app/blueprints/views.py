@@ -14,7 +14,8 @@ from flask import Response, abort, current_app, flash, redirect
 
 from app import work
 from app.auth import policy
-from app.auth.session import Access, is_htmx
+from app.auth.answers import is_htmx
+from app.auth.session import Access
 from app.extensions import db
 from app.models import Campaign, CampaignStage, Submission
 

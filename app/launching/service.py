@@ -25,7 +25,8 @@ from sqlalchemy import insert, select, update
 
 from app import states
 from app.batch.accounts import Account
-from app.batch.base import BatchEngine, BatchError, cluster_of, engine_from_config
+from app.batch.base import BatchEngine, BatchError, cluster_of
+from app.batch.engines import engine_from_config
 from app.batch.job_files import INPUT_LIST
 from app.batch.jobsub import parse_submit_output, parse_submitted_jobs
 from app.campaigns import login_setups as login_rules

@@ -111,7 +111,7 @@ def _analyse_batch(batch: list[int], config, fetch, signatures) -> AnalysisRun:
 
 
 def _engine_fetch(config):
-    from app.batch.base import engine_from_config
+    from app.batch.engines import engine_from_config
 
     try:
         return engine_from_config(config).fetch_log

@@ -20,7 +20,8 @@ from sqlalchemy import select, update
 
 from app import states
 from app.audit import audit
-from app.batch.base import BatchEngine, BatchError, engine_from_config
+from app.batch.base import BatchEngine, BatchError
+from app.batch.engines import engine_from_config
 from app.extensions import db
 from app.launching import service
 from app.models import BatchAction, CampaignStage, Experimenter, Job, Submission

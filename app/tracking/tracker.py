@@ -29,9 +29,9 @@ from app.batch.base import (
     BatchError,
     JobStatus,
     cluster_of,
-    engine_from_config,
     split_job_id,
 )
+from app.batch.engines import engine_from_config
 from app.extensions import db
 from app.launching import service
 from app.launching.await_approval import awaiting

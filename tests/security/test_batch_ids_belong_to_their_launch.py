@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.batch.base import engine_from_config
+from app.batch.engines import engine_from_config
 from app.extensions import db
 from app.models import BatchAction, Submission
 from app.tracking.tracker import track_pass
