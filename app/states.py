@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models import Submission, SubmissionEvent
@@ -103,8 +104,6 @@ def transition(
         )
     )
     # Keep the loaded object truthful without another SELECT.
-    from sqlalchemy.orm.attributes import set_committed_value
-
     set_committed_value(submission, "state", new)
     set_committed_value(submission, "updated", now)
     return True

@@ -23,9 +23,11 @@ from flask_login import login_required
 from markupsafe import Markup
 from sqlalchemy import case, func, select
 
+from app.audit import audit
 from app.auth import policy
 from app.auth.session import Access, experiment_access
 from app.blueprints.views import campaign_in, is_htmx, stage_in, submission_in
+from app.catalog.cache import make_catalog
 from app.extensions import db
 from app.logs.joblog import log_window, open_job_log
 from app.models import CampaignStage, Job, JobType, Submission
@@ -220,8 +222,6 @@ def files_export(experiment, submission_id, fmt):
 
 
 def _catalog(access: Access):
-    from app.catalog.cache import make_catalog
-
     return make_catalog(current_app.config, access.experiment.name, db.session)
 
 
@@ -330,8 +330,6 @@ def memory_policy(experiment, job_type_id):
     try:
         memory.set_policy(job_type.id, float(request.form.get("factor", "")),
                           int(request.form.get("cap_mb", "")))
-        from app.audit import audit
-
         audit(access.experiment, access.user, "memory recovery policy set", job_type.name,
               None, {"factor": request.form.get("factor"),
                      "cap_mb": request.form.get("cap_mb")})

@@ -34,8 +34,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import states
 from app.campaigns.spec import SAME_INPUT_SPLITS
@@ -52,9 +55,12 @@ from app.extensions import db
 from app.launching import service
 from app.launching.command import LaunchError
 from app.launching.snapshots import launched_job_type, launched_stage
-from app.models import CampaignStage, StageDependency, Submission
+from app.models import CampaignStage, Job, StageDependency, Submission, SubmissionEvent
+from app.models.base import utcnow
 from app.models.catalog import CatalogProject
 from app.models.chaining import ChainStep, ReprocessMark
+from app.models.logs import JobAnalysis
+from app.results.memory import memory_recovery_overrides
 from app.ucondb.jobs import uploads_holding
 
 log = logging.getLogger(__name__)
@@ -106,11 +112,7 @@ def claim_step(parent_id: int, stage_id: int, kind: str, position: int = 0,
                note: str = "") -> ChainStep | None:
     """Insert the decision's row unless it exists: the step when this call wrote it, None
     when another worker (or an earlier pass) did. No savepoint: ON CONFLICT DO NOTHING."""
-    dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     result = db.session.execute(
         insert(ChainStep)
         .values(parent_submission_id=parent_id, child_stage_id=stage_id, kind=kind,
@@ -127,8 +129,6 @@ def claim_step(parent_id: int, stage_id: int, kind: str, position: int = 0,
 
 
 def _now():
-    from app.models.base import utcnow
-
     return utcnow()
 
 
@@ -215,8 +215,7 @@ def launch_recovery(submission: Submission, position: int, rtype: str, overrides
     catalog = catalog_for(submission, config)
     defname = f"poms_recover_{submission.id}_{position}"
     step.definition, step.file_count = defname, len(names)
-    from app.results.memory import memory_recovery_overrides  # issue 7: memory failures
-
+    # issue 7: memory failures get more memory
     more_memory, memory_raise = memory_recovery_overrides(submission)
     if more_memory and isinstance(overrides, list | tuple):
         overrides = [*overrides, *more_memory]
@@ -397,14 +396,6 @@ def settle(submission: Submission, config) -> Settled:
 def analyses_pending(submission: Submission, config) -> bool:
     """Failed jobs of the submission whose logs are not analysed yet, while it has been
     Located for less than POMS_RECOVERY_ANALYSIS_WAIT_S seconds (60)."""
-    from datetime import timedelta
-
-    from sqlalchemy import exists, func
-
-    from app.models import Job, SubmissionEvent
-    from app.models.base import utcnow
-    from app.models.logs import JobAnalysis
-
     wait = int(config.get("POMS_RECOVERY_ANALYSIS_WAIT_S", 60))
     located = db.session.scalar(select(func.max(SubmissionEvent.at)).where(
         SubmissionEvent.submission_id == submission.id,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sqlalchemy import insert, select, update
@@ -30,6 +30,7 @@ from app.batch.engines import engine_from_config
 from app.batch.job_files import INPUT_LIST
 from app.batch.jobsub import parse_submit_output, parse_submitted_jobs
 from app.campaigns import login_setups as login_rules
+from app.campaigns import store
 from app.credentials.parse import CredentialError
 from app.extensions import db
 from app.launching import isolation, snapshots
@@ -243,10 +244,6 @@ def _context(stage_data: dict, job_type: dict, login_setup: dict, *, stage: Camp
 
 
 def _live_definitions(stage: CampaignStage) -> tuple[dict, dict, dict]:
-    from dataclasses import asdict
-
-    from app.campaigns import store
-
     return (
         snapshots.stage_data(stage),
         asdict(store.job_type_spec(stage.job_type)),

@@ -32,6 +32,7 @@ from app.batch.base import (
     split_job_id,
 )
 from app.batch.engines import engine_from_config
+from app.batch.jobsub import parse_submit_output, parse_submitted_jobs
 from app.extensions import db
 from app.launching import service
 from app.launching.await_approval import awaiting
@@ -302,8 +303,6 @@ def _resolve_unfinished_launch(submission: Submission, config, engine: BatchEngi
     except BatchError as err:
         result.errors.append(str(err))
         return
-    from app.batch.jobsub import parse_submit_output, parse_submitted_jobs
-
     output = service.read_output(submission)
     found += [b for b in parse_submit_output(output) if b not in found]
     try:

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import delete, exists, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import work
 from app.catalog.cache import catalog_for
@@ -126,10 +128,7 @@ def new_uploads(config) -> list[int]:
             waiting.where(Job.submission_id.in_(list(patterns_of))).order_by(Job.id)).all():
         submission, patterns = patterns_of[job.submission_id]
         made.append((job.id, submission.id, _job_fcl_files(submission, job, patterns)))
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     queued = []
     now = utcnow()
     for job_id, submission_id, files in made:
