@@ -5,7 +5,9 @@ Batch ids are strings as jobsub writes them: a cluster is named by its first job
 """
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +39,8 @@ class JobRequest:
     lifetime: str = ""
     dataset: str = ""
     submission_id: int | None = None
+    # jobsub's -f: local files taken at submission, each job finds them in $CONDOR_DIR_INPUT
+    input_files: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -152,6 +156,26 @@ def job_identity(process: str, cluster: str, schedd: str) -> dict[str, str]:
         "JOBSUBJOBID": f"{cluster}.{process}@{schedd}",
         "JOBSUBJOBSECTION": process,
     }
+
+
+def check_input_files(paths: list[str]) -> None:
+    """BatchError naming the first -f file that is not a readable file."""
+    for path in paths:
+        if not os.path.isfile(path) or not os.access(path, os.R_OK):
+            raise BatchError(f"-f {path}: no such file (or not readable)")
+
+
+def copy_input_files(paths: list[str], directory: Path) -> list[str]:
+    """Copy the -f files into `directory` as jobsub's dropbox takes them at submission (a
+    later edit or removal does not change queued jobs); their names, a later file of the
+    same name replacing an earlier one."""
+    names: list[str] = []
+    for path in paths:
+        directory.mkdir(parents=True, exist_ok=True)
+        name = Path(path).name
+        shutil.copyfile(path, directory / name)
+        names = [n for n in names if n != name] + [name]
+    return names
 
 
 LAUNCH_ACCOUNT_SETTINGS = {"analysis": "POMS_LOCAL_LAUNCH_USER",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -506,10 +507,28 @@ def record_launch_end(submission: Submission, code: int | None, engine: BatchEng
         return f"submission {submission.id}: launched {', '.join(ids)}"
     why = (f"the launch exited with status {code} and submitted no jobs"
            if code else "the launch submitted no jobs (no batch id in its output)")
+    said = last_said(text)
+    if said:
+        why += f"; its output ends: {said}"
     if refused:
         why = f"the launch submitted no jobs of its own ({'; '.join(refused)})"
     _fail(submission, why)
     return f"submission {submission.id}: {why}"
+
+
+# The launch script's own lines (app/launching/command.py): its `set -x` trace and trailer.
+_SCRIPT_LINE = re.compile(r"\+|== (?:completed: -?\d+|process_id: \d+) ==$")
+LAST_SAID_CHARS = 300
+
+
+def last_said(output: str) -> str:
+    """The last line the launch's commands printed (not the script's trace): what a failed
+    launch says went wrong, e.g. fife_launch's "-c configfile ... not found"."""
+    for line in reversed(output.splitlines()):
+        line = line.strip()
+        if line and not _SCRIPT_LINE.match(line):
+            return line if len(line) <= LAST_SAID_CHARS else line[:LAST_SAID_CHARS] + "..."
+    return ""
 
 
 def remember_batch_ids(submission: Submission, ids: list[str]) -> None:
