@@ -14,6 +14,7 @@ changes nothing here. Permission checks are the caller's (app/auth/policy.py).
 """
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -27,6 +28,8 @@ from app.launching import service
 from app.models import BatchAction, CampaignStage, Experimenter, Job, Submission
 from app.models.base import utcnow
 from app.tracking.tracker import recount
+
+log = logging.getLogger(__name__)
 
 
 class ActionRefused(Exception):
@@ -241,6 +244,9 @@ def run_requested_action(action_id: int, config) -> str:
         outcome, result = "refused", str(err)
     except (BatchError, ValueError) as err:
         outcome, result = "failed", f"the batch system refused: {err}"
+    except Exception as err:  # recorded as failed, not left running: the page says why
+        log.exception("batch action %s", action_id)
+        outcome, result = "failed", f"{type(err).__name__}: {err}"
     if outcome != "done":
         db.session.rollback()
         row = db.session.get(BatchAction, action_id)
