@@ -178,47 +178,8 @@ def copy_input_files(paths: list[str], directory: Path) -> list[str]:
     return names
 
 
-def engine_from_config(config: dict) -> BatchEngine:
-    name = config.get("POMS_BATCH_ENGINE", "local")
-    if name == "local":
-        from app.batch.local import LocalEngine
-
-        areas = launch_accounts(config)
-        return LocalEngine(
-            config["POMS_BATCH_DIR"], slots=int(config.get("POMS_LOCAL_SLOTS", 4)),
-            areas=areas, areas_dir=config.get("POMS_LAUNCH_ACCOUNTS_DIR") or "",
-            launch_python=config.get("POMS_LAUNCH_PYTHON") or "",
-        )
-    if name == "jobsub":
-        from app.batch.jobsub import JobsubEngine
-
-        return JobsubEngine(group=config.get("POMS_JOBSUB_GROUP", ""),
-                            bin_dir=config.get("POMS_JOBSUB_BIN", ""))
-    if name == "htcondor":
-        from .htcondor import HTCondorEngine
-
-        return HTCondorEngine.from_config(config)
-    raise BatchError(f"POMS_BATCH_ENGINE={name!r} is not one of local, jobsub, htcondor")
-
-
 LAUNCH_ACCOUNT_SETTINGS = {"analysis": "POMS_LOCAL_LAUNCH_USER",
                            "production": "POMS_LOCAL_PRODUCTION_LAUNCH_USER"}
-
-
-def launch_accounts(config) -> dict:
-    """{campaign role: Account} of the configured launch accounts (none in plain dev mode).
-    BatchError when one is not usable (create_app refuses to start with one first)."""
-    from app.batch.accounts import AccountError, lookup
-
-    found = {}
-    for role, setting in LAUNCH_ACCOUNT_SETTINGS.items():
-        name = config.get(setting) or ""
-        if name:
-            try:
-                found[role] = lookup(name, setting)
-            except AccountError as err:
-                raise BatchError(str(err)) from None
-    return found
 
 
 LOG_TAIL_BYTES = 512 * 1024

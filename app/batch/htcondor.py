@@ -248,6 +248,9 @@ class HTCondorEngine(BatchEngine):
                 if "htcondor2" in sys.modules:
                     sys.modules["htcondor2"].reload_config()
             try:
+                # why: the bindings read CONDOR_CONFIG when they load, so only after it is
+                # set above; and they are optional (only this engine needs them), and this
+                # package also runs as the launch accounts' stdlib-only tools.
                 import htcondor2
             except ImportError as err:
                 raise BatchError(f"the HTCondor bindings are not installed: {err}") from None
@@ -261,6 +264,7 @@ class HTCondorEngine(BatchEngine):
         htcondor = self._bindings()
         try:
             if self.schedd_address:
+                # why: part of the bindings, loaded with them above (see _bindings).
                 import classad2
 
                 ad = classad2.ClassAd({

@@ -20,6 +20,8 @@ import os
 import sys
 
 from .base import BatchError, JobRequest
+from .engines import engine_from_config
+from .local import LocalEngine
 
 # Options taking a value (long names as jobsub spells them; - and _ both accepted).
 _VALUE_OPTIONS = {
@@ -133,11 +135,7 @@ def _input_file(value: str) -> str:
 def _engine(environ):
     """The engine the launch was told to use: the same script runs on any of them."""
     if environ.get("POMS_BATCH_ENGINE", "local") != "local":
-        from .base import engine_from_config
-
         return engine_from_config(environ)
-    from .local import LocalEngine
-
     spool = environ.get("POMS_BATCH_DIR")
     if not spool:
         raise UsageError("POMS_BATCH_DIR is not set: run this from a POMS launch")

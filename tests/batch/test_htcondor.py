@@ -22,8 +22,8 @@ from app.batch.base import (
     RUNNING,
     BatchError,
     JobRequest,
-    engine_from_config,
 )
+from app.batch.engines import engine_from_config
 from app.batch.htcondor import (
     HOLD_PERIODIC,
     HOLD_TRANSFER_INPUT,

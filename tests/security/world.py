@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 
 from app.credentials.store import save_credential
 
-from app.api import tokens
-from app.auth import members
+from app.auth import members, tokens
 from app.extensions import db
 from app.logs import store as signatures
 from app.models import Job, Submission
