@@ -91,8 +91,7 @@ def campaign_json(campaign: Campaign, acc: Access) -> dict:
         "keywords": dict(campaign.keywords or {}), "created": iso(campaign.created),
         "updated": iso(campaign.updated), "launched": store.has_launched(campaign),
         "may_edit": permissions.may_edit(acc, campaign),
-        "may_launch": policy.may_launch(acc.role, poms_role=campaign.poms_role,
-                                        is_owner=acc.owns(campaign)),
+        "may_launch": permissions.may_launch(acc, campaign),
         "stages": [
             {"id": s.id, "name": s.name, "job_type": s.job_type.name,
              "login_setup": s.login_setup.name, "depends_on": _depends(s)}

@@ -32,10 +32,10 @@ from app.api.core import (
     refuse,
     route,
 )
-from app.auth import policy
 from app.auth.session import Access
 from app.batch.base import BatchError, cluster_of
 from app.batch.engines import engine_from_config
+from app.campaigns.permissions import may_control, may_launch
 from app.catalog.base import CatalogError
 from app.chaining import operator
 from app.extensions import db
@@ -96,15 +96,6 @@ def event_json(e: SubmissionEvent) -> dict:
 
 
 # --- permissions and lookups ---------------------------------------------------------------
-
-
-def may_launch(acc: Access, campaign: Campaign) -> bool:
-    return policy.may_launch(acc.role, poms_role=campaign.poms_role, is_owner=acc.owns(campaign))
-
-
-def may_control(acc: Access, campaign: Campaign) -> bool:
-    return policy.may_control_submission(acc.role, poms_role=campaign.poms_role,
-                                         is_owner=acc.owns(campaign))
 
 
 def find_submission(acc: Access, submission_id: int) -> Submission:

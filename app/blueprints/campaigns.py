@@ -344,18 +344,13 @@ def stage_splits(experiment, stage_id):
 def reset_stage_splits(experiment, stage_id):
     access = experiment_access(experiment)
     stage = stage_in(access, stage_id)
-    if not _may_launch(access, stage.campaign):
+    if not permissions.may_launch(access, stage.campaign):
         abort(403, f"acting as {access.role}, you may not reset the splits of {stage.name}")
     inputs.reset_splits(stage)
     store.audit(access.experiment, access.user, "splits reset",
                 f"{stage.campaign.name} / {stage.name}", None, {"split": stage.cs_split_type})
     db.session.commit()
     return _splits_fragment(access, stage, message="The splits start again from the first.")
-
-
-def _may_launch(access: Access, campaign: Campaign) -> bool:
-    return policy.may_launch(access.role, poms_role=campaign.poms_role,
-                             is_owner=access.owns(campaign))
 
 
 def _splits_fragment(access: Access, stage: CampaignStage, message: str | None = None):
@@ -367,7 +362,7 @@ def _splits_fragment(access: Access, stage: CampaignStage, message: str | None =
             error = str(err)
     return render_template(
         "campaigns/_splits.html", access=access, stage=stage, preview=preview, error=error,
-        message=message, may_reset=_may_launch(access, stage.campaign),
+        message=message, may_reset=permissions.may_launch(access, stage.campaign),
     )
 
 

@@ -21,12 +21,11 @@ from app import states
 from app.auth.session import experiment_access
 from app.blueprints.views import (
     go,
-    may_control,
-    may_launch,
     queue_launches,
     stage_in,
     submission_in,
 )
+from app.campaigns.permissions import may_control, may_launch
 from app.chaining import chain, completion, operator
 from app.chaining.ledger import stage_ledger
 from app.extensions import db

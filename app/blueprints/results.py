@@ -26,7 +26,7 @@ from sqlalchemy import case, func, select
 from app.audit import audit
 from app.auth import policy
 from app.auth.session import Access, experiment_access
-from app.blueprints.views import campaign_in, is_htmx, stage_in, submission_in
+from app.blueprints.views import campaign_in, is_htmx, job_in, stage_in, submission_in
 from app.catalog.cache import make_catalog
 from app.extensions import db
 from app.logs.joblog import log_window, open_job_log
@@ -172,9 +172,7 @@ def job_log(experiment, submission_id, job_id):
     """The job's log around its matched line (or a line asked for), highlighted."""
     access = experiment_access(experiment)
     row = submission_in(access, submission_id)
-    job = db.session.get(Job, job_id)
-    if job is None or job.submission_id != row.id:
-        abort(404, "no such job in this submission")
+    job = job_in(row, job_id)
     analysis = db.session.get(JobAnalysis, job.id)
     matched = analysis.line if analysis else None
     try:

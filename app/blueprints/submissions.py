@@ -29,12 +29,12 @@ from app.batch.base import BatchError
 from app.batch.engines import engine_from_config
 from app.blueprints.views import (
     go,
-    may_control,
-    may_launch,
+    job_in,
     queue_launches,
     stage_in,
     submission_in,
 )
+from app.campaigns.permissions import may_control, may_launch
 from app.extensions import db
 from app.ids import page_number
 from app.launching import schedule, service
@@ -299,9 +299,7 @@ def history(experiment, submission_id):
 def job_log(experiment, submission_id, job_id):
     access = experiment_access(experiment)
     submission = submission_in(access, submission_id)
-    job = db.session.get(Job, job_id)
-    if job is None or job.submission_id != submission.id:
-        abort(404, "no such job in this submission")
+    job = job_in(submission, job_id)
     try:
         text = engine_from_config(current_app.config).fetch_log(job.batch_job_id)
     except (BatchError, ValueError) as err:

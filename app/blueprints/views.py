@@ -1,9 +1,10 @@
 """What the pages share: the request's kind, the lookups that keep every row inside the
-experiment acted in, who may launch or control, and queueing work after the commit.
+experiment acted in, and queueing work after the commit. Who may launch or control is
+app/campaigns/permissions.py's (the API asks it too).
 
     access = experiment_access(experiment)
     stage = stage_in(access, stage_id)            # 404 unless it is this experiment's
-    if not may_launch(access, stage.campaign): abort(403, ...)
+    if not permissions.may_launch(access, stage.campaign): abort(403, ...)
     ... one transaction, db.session.commit() ...
     queue_launches([submission.id])               # says so when the queue is not answering
     return go(url_for(...))                       # a redirect htmx follows too
@@ -13,14 +14,13 @@ from __future__ import annotations
 from flask import Response, abort, current_app, flash, redirect
 
 from app import work
-from app.auth import policy
 from app.auth.answers import is_htmx
 from app.auth.session import Access
 from app.extensions import db
-from app.models import Campaign, CampaignStage, Submission
+from app.models import Campaign, CampaignStage, Job, Submission
 
-__all__ = ["campaign_in", "go", "is_htmx", "may_control", "may_launch", "queue_launches",
-           "stage_in", "submission_in"]
+__all__ = ["campaign_in", "go", "is_htmx", "job_in", "queue_launches", "stage_in",
+           "submission_in"]
 
 
 def go(target: str):
@@ -54,17 +54,11 @@ def submission_in(access: Access, submission_id: int) -> Submission:
     return submission
 
 
-# --- who may act ---------------------------------------------------------------------------
-
-
-def may_launch(access: Access, campaign: Campaign) -> bool:
-    return policy.may_launch(access.role, poms_role=campaign.poms_role,
-                             is_owner=access.owns(campaign))
-
-
-def may_control(access: Access, campaign: Campaign) -> bool:
-    return policy.may_control_submission(access.role, poms_role=campaign.poms_role,
-                                         is_owner=access.owns(campaign))
+def job_in(submission: Submission, job_id: int) -> Job:
+    job = db.session.get(Job, job_id)
+    if job is None or job.submission_id != submission.id:
+        abort(404, "no such job in this submission")
+    return job
 
 
 # --- after the commit ----------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Who may change a campaign and upload a campaign file, as the pages and the API both ask.
+"""Who may change a campaign, upload a campaign file, launch a campaign's stages and act on
+its submissions, as the pages and the API both ask.
 
 Plain Python: a refusal is the exception `Refused`, whose message is for the person; the
 pages answer it with 403, the API with its JSON 403.
@@ -25,6 +26,18 @@ def may_edit(access: Access, campaign: Campaign) -> bool:
     return policy.may_edit_campaign(
         access.role, poms_role=campaign.poms_role, is_owner=access.owns(campaign)
     )
+
+
+def may_launch(access: Access, campaign: Campaign) -> bool:
+    """Launch its stages: tests, recoveries, schedules, a reset of the splits."""
+    return policy.may_launch(access.role, poms_role=campaign.poms_role,
+                             is_owner=access.owns(campaign))
+
+
+def may_control(access: Access, campaign: Campaign) -> bool:
+    """Kill, hold, release and approve its submissions, hold its stages."""
+    return policy.may_control_submission(access.role, poms_role=campaign.poms_role,
+                                         is_owner=access.owns(campaign))
 
 
 def require_edit(access: Access, campaign: Campaign) -> None:
