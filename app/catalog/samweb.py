@@ -12,12 +12,12 @@ naming the URL, the status and SAM's message; 404 raises NotFound.
 """
 from __future__ import annotations
 
-import time
 from urllib.parse import quote as urlquote
 
 import requests
 
 from app.catalog.base import Catalog, CatalogError, NotFound
+from app.http_retries import send_retried
 
 LONG_DIMENSIONS = 1024
 
@@ -63,32 +63,29 @@ class SamwebCatalog(Catalog):
 
     def request(self, method: str, path: str, *, params=None, data=None, json=None):
         url = self.url(path)
-        last_error = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.backoff * (2 ** (attempt - 1)))
-            try:
-                response = self.http.request(
+        tries = f"SAM {method} {url} failed after {self.retries + 1} tries"
+        try:
+            response = send_retried(
+                lambda: self.http.request(
                     method, url, params=params, data=data, json=json, timeout=self.timeout,
                     cert=self.cert, verify=self.verify, headers=self._headers(),
-                )
-            except requests.RequestException as err:
-                last_error = f"{type(err).__name__}: {err}"
-                continue
-            if response.status_code >= 500:
-                last_error = f"HTTP {response.status_code}: {response.text.strip()[:300]}"
-                continue
-            if response.status_code == 404:
-                raise NotFound(f"SAM {method} {url}: not found: {response.text.strip()[:300]}")
-            if response.status_code >= 400:
-                raise CatalogError(
-                    f"SAM {method} {url} answered {response.status_code}: "
-                    f"{response.text.strip()[:300]}"
-                )
-            return response
-        raise CatalogError(
-            f"SAM {method} {url} failed after {self.retries + 1} tries: {last_error}"
-        )
+                ),
+                retries=self.retries, backoff=self.backoff,
+                retry_on=(requests.RequestException,),
+            )
+        except requests.RequestException as err:
+            raise CatalogError(f"{tries}: {type(err).__name__}: {err}") from None
+        if response.status_code >= 500:
+            raise CatalogError(
+                f"{tries}: HTTP {response.status_code}: {response.text.strip()[:300]}")
+        if response.status_code == 404:
+            raise NotFound(f"SAM {method} {url}: not found: {response.text.strip()[:300]}")
+        if response.status_code >= 400:
+            raise CatalogError(
+                f"SAM {method} {url} answered {response.status_code}: "
+                f"{response.text.strip()[:300]}"
+            )
+        return response
 
     def _dims_request(self, path: str, dims: str, extra: dict | None = None):
         params = dict(extra or {})

@@ -23,13 +23,14 @@ connection (`retries` times, waiting backoff, 2*backoff, 4*backoff, ...) and the
 from __future__ import annotations
 
 import json
-import time
 import zlib
 from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
 import requests
 from requests.auth import HTTPDigestAuth
+
+from app.http_retries import NO_ANSWER, send_retried
 
 DEFAULT_TIMEOUT = (5.0, 60.0)  # (connect, read) seconds
 RECORD_SEPARATOR = b"\x1e"  # RFC 7464 JSON text sequences (lookup_versions answers so)
@@ -164,26 +165,21 @@ class UconDBClient:
         if auth and self._auth is None:
             raise Unauthorized("this write needs a username and password (POMS_UCONDB_USER, "
                                "POMS_UCONDB_PASSWORD)", url=shown, method=method)
-        attempt = 0
-        while True:
-            try:
-                response = self.session.request(
+        try:
+            response = send_retried(
+                lambda: self.session.request(
                     method, url, params=params, data=data, timeout=self.timeout,
                     auth=self._auth if auth else None, verify=self.verify,
-                )
-            except (requests.ConnectionError, requests.Timeout) as err:
-                if attempt >= self.retries:
-                    raise Unreachable(f"{type(err).__name__}: {err}", url=shown,
-                                      method=method) from err
-            else:
-                if response.status_code in expect:
-                    return response
-                if response.status_code < 500 or attempt >= self.retries:
-                    cls = _error_for(response.status_code)
-                    raise cls(_message(response), url=shown, status=response.status_code,
-                              method=method)
-            time.sleep(self.backoff * 2 ** attempt)
-            attempt += 1
+                ),
+                retries=self.retries, backoff=self.backoff,
+            )
+        except NO_ANSWER as err:
+            raise Unreachable(f"{type(err).__name__}: {err}", url=shown,
+                              method=method) from err
+        if response.status_code in expect:
+            return response
+        raise _error_for(response.status_code)(_message(response), url=shown,
+                                               status=response.status_code, method=method)
 
     @staticmethod
     def _json(response: requests.Response):
