@@ -9,22 +9,9 @@ import re
 from flask import Response, current_app, jsonify, request
 from sqlalchemy import select
 
-from app.api.core import (
-    PAGE_PARAMS,
-    ApiError,
-    access,
-    choice_arg,
-    flag,
-    iso,
-    json_body,
-    json_of,
-    page_of,
-    paginate,
-    param,
-    ref,
-    refuse,
-    route,
-)
+from app.api.caller import access
+from app.api.core import ApiError, choice_arg, flag, iso, json_body, paginate, refuse
+from app.api.routes import PAGE_PARAMS, json_of, page_of, param, ref, route
 from app.auth import policy
 from app.auth.session import Access
 from app.campaigns import editing, operations, permissions, store

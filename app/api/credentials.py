@@ -6,17 +6,9 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 
-from app.api.core import (
-    PAGE_PARAMS,
-    ApiError,
-    access,
-    json_of,
-    page_of,
-    paginate_list,
-    param,
-    ref,
-    route,
-)
+from app.api.caller import access
+from app.api.core import ApiError, paginate_list
+from app.api.routes import PAGE_PARAMS, json_of, page_of, param, ref, route
 from app.api.uploads import credential_json
 from app.credentials import parse
 from app.extensions import db

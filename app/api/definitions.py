@@ -6,20 +6,10 @@ from __future__ import annotations
 from flask import jsonify
 from sqlalchemy import select
 
+from app.api.caller import access
 from app.api.campaigns import ini_text, invalid
-from app.api.core import (
-    PAGE_PARAMS,
-    ApiError,
-    access,
-    iso,
-    json_body,
-    json_of,
-    page_of,
-    paginate,
-    ref,
-    refuse,
-    route,
-)
+from app.api.core import ApiError, iso, json_body, paginate, refuse
+from app.api.routes import PAGE_PARAMS, json_of, page_of, ref, route
 from app.auth import policy
 from app.auth.session import Access
 from app.campaigns import editing, shared, store

@@ -4,18 +4,9 @@ from __future__ import annotations
 from flask import current_app, g, jsonify, request
 from flask_login import current_user
 
-from app.api.core import (
-    PAGE_PARAMS,
-    ApiError,
-    iso,
-    json_body,
-    json_of,
-    page_of,
-    paginate_list,
-    ref,
-    route,
-)
+from app.api.core import ApiError, iso, json_body, paginate_list
 from app.api.openapi import document
+from app.api.routes import PAGE_PARAMS, json_of, page_of, ref, route
 from app.auth import tokens
 from app.auth.session import is_admin, memberships
 from app.extensions import db

@@ -1,4 +1,4 @@
-"""The OpenAPI 3 document of /api/v1, made from the routes' own metadata (app.api.core.route)
+"""The OpenAPI 3 document of /api/v1, made from the routes' own metadata (app.api.routes.route)
 and the schemas below. tests/api/test_openapi.py keeps it true: every /api/v1 rule of the
 URL map is here with the same methods, and nothing else is.
 """
@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from app.api.core import OPERATIONS, PREFIX, Operation, ref
+from app.api.core import PREFIX
+from app.api.routes import OPERATIONS, Operation, ref
 from app.auth.tokens import SCOPES
 from app.ids import MAX_ID
 

@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from app.api.core import (
-    PAGE_PARAMS,
-    ApiError,
-    access,
-    iso,
-    json_body,
-    json_of,
-    page_of,
-    paginate_list,
-    ref,
-    refuse,
-    route,
-)
+from app.api.caller import access
+from app.api.core import ApiError, iso, json_body, paginate_list, refuse
+from app.api.routes import PAGE_PARAMS, json_of, page_of, ref, route
 from app.auth import policy
 from app.auth.session import Access
 from app.extensions import db

@@ -14,24 +14,19 @@ from flask import Response, current_app, jsonify, request
 from sqlalchemy import select
 
 from app import states, work
+from app.api.caller import access
 from app.api.campaigns import EXAMPLES, find_campaign, find_stage
 from app.api.core import (
-    PAGE_PARAMS,
     ApiError,
-    access,
     choice_arg,
     int_arg,
     iso,
     json_body,
-    json_of,
-    page_of,
     paginate,
     paginate_list,
-    param,
-    ref,
     refuse,
-    route,
 )
+from app.api.routes import PAGE_PARAMS, json_of, page_of, param, ref, route
 from app.auth.session import Access
 from app.batch.base import BatchError, cluster_of
 from app.batch.engines import engine_from_config

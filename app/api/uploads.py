@@ -7,20 +7,9 @@ import io
 
 from flask import current_app, jsonify, request, send_file
 
-from app.api.core import (
-    PAGE_PARAMS,
-    ApiError,
-    access,
-    bp,
-    iso,
-    json_of,
-    page_of,
-    paginate_list,
-    param,
-    ref,
-    require_token_scope,
-    route,
-)
+from app.api.caller import access, require_token_scope
+from app.api.core import ApiError, bp, iso, paginate_list
+from app.api.routes import PAGE_PARAMS, json_of, page_of, param, ref, route
 from app.credentials import parse
 from app.extensions import db
 from app.models import UploadedFile

@@ -14,7 +14,7 @@ request, but only within its scopes and its experiments:
           (any token may revoke itself)
 Every other scope includes read. `experiments` names the experiments it may act in; empty
 (None) is every experiment its owner is a member of. Each /api/v1 endpoint names the scope
-it needs (app.api.core.route); the role check still applies on top.
+it needs (app.api.routes.route); the role check still applies on top.
 """
 from __future__ import annotations
 

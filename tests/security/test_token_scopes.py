@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, text
 
 from app import create_app
-from app.api.core import ENDPOINT_SCOPES, NOT_WITH_A_TOKEN, PUBLIC_ENDPOINTS
+from app.api.routes import ENDPOINT_SCOPES, NOT_WITH_A_TOKEN, PUBLIC_ENDPOINTS
 from app.auth import members
 from app.auth.tokens import SCOPES
 from app.extensions import db
