@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from app.api.caller import access
 from app.api.core import ApiError, choice_arg, flag, iso, json_body, paginate, refuse
-from app.api.routes import PAGE_PARAMS, json_of, page_of, param, ref, route
+from app.api.routes import PAGE_PARAMS, param, route
+from app.api.schemas import json_of, page_of, ref
 from app.auth import policy
 from app.auth.session import Access
 from app.campaigns import editing, operations, permissions, store

@@ -8,7 +8,8 @@ from flask import current_app, jsonify, request
 
 from app.api.caller import access
 from app.api.core import ApiError, paginate_list
-from app.api.routes import PAGE_PARAMS, json_of, page_of, param, ref, route
+from app.api.routes import PAGE_PARAMS, param, route
+from app.api.schemas import json_of, page_of, ref
 from app.api.uploads import credential_json
 from app.credentials import parse
 from app.extensions import db

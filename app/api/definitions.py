@@ -9,7 +9,8 @@ from sqlalchemy import select
 from app.api.caller import access
 from app.api.campaigns import ini_text, invalid
 from app.api.core import ApiError, iso, json_body, paginate, refuse
-from app.api.routes import PAGE_PARAMS, json_of, page_of, ref, route
+from app.api.routes import PAGE_PARAMS, route
+from app.api.schemas import json_of, page_of, ref
 from app.auth import policy
 from app.auth.session import Access
 from app.campaigns import editing, shared, store

@@ -6,7 +6,8 @@ from flask_login import current_user
 
 from app.api.core import ApiError, iso, json_body, paginate_list
 from app.api.openapi import document
-from app.api.routes import PAGE_PARAMS, json_of, page_of, ref, route
+from app.api.routes import PAGE_PARAMS, route
+from app.api.schemas import json_of, page_of, ref
 from app.auth import tokens
 from app.auth.session import is_admin, memberships
 from app.extensions import db

@@ -1,12 +1,14 @@
 """The route decorator: registers an /api/v1 endpoint, the token scope it needs, and its
-OpenAPI operation (app/api/openapi.py builds the document from OPERATIONS); and the small
-pieces of OpenAPI the routes describe themselves with.
+OpenAPI operation (app/api/openapi.py builds the document from OPERATIONS); and the query
+parameters routes take (`param`, PAGE_PARAMS). The shapes they answer with are
+app/api/schemas.py's.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from app.api.core import DEFAULT_PER_PAGE, MAX_PER_PAGE, bp
+from app.api.schemas import INTEGER
 from app.auth import tokens
 
 PUBLIC_ENDPOINTS: set[str] = set()
@@ -76,21 +78,8 @@ def param(name: str, schema: dict, description: str, *, required: bool = False) 
 
 
 PAGE_PARAMS = [
-    param("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1},
+    param("page", {**INTEGER, "minimum": 1, "maximum": 1_000_000, "default": 1},
           "page number, from 1"),
-    param("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
+    param("per_page", {**INTEGER, "minimum": 1, "maximum": MAX_PER_PAGE,
                        "default": DEFAULT_PER_PAGE}, "items per page"),
 ]
-
-
-def ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def json_of(schema: dict) -> dict:
-    return {"application/json": schema}
-
-
-def page_of(item: str) -> dict:
-    return {"allOf": [ref("Page"), {"type": "object", "properties": {
-        "items": {"type": "array", "items": ref(item)}}}]}

@@ -6,7 +6,8 @@ from flask import jsonify
 
 from app.api.caller import access
 from app.api.core import ApiError, iso, json_body, paginate_list, refuse
-from app.api.routes import PAGE_PARAMS, json_of, page_of, ref, route
+from app.api.routes import PAGE_PARAMS, route
+from app.api.schemas import json_of, page_of, ref
 from app.auth import policy
 from app.auth.session import Access
 from app.extensions import db

@@ -26,7 +26,8 @@ from app.api.core import (
     paginate_list,
     refuse,
 )
-from app.api.routes import PAGE_PARAMS, json_of, page_of, param, ref, route
+from app.api.routes import PAGE_PARAMS, param, route
+from app.api.schemas import json_of, page_of, ref
 from app.auth.session import Access
 from app.batch.base import BatchError, cluster_of
 from app.batch.engines import engine_from_config

@@ -9,7 +9,8 @@ from flask import current_app, jsonify, request, send_file
 
 from app.api.caller import access, require_token_scope
 from app.api.core import ApiError, bp, iso, paginate_list
-from app.api.routes import PAGE_PARAMS, json_of, page_of, param, ref, route
+from app.api.routes import PAGE_PARAMS, param, route
+from app.api.schemas import json_of, page_of, ref
 from app.credentials import parse
 from app.extensions import db
 from app.models import UploadedFile
