@@ -64,6 +64,13 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 ACTIVE = (NEW, IDLE, RUNNING, HELD)
 FINAL = tuple(s for s, nxt in TRANSITIONS.items() if not nxt)
 
+# The states of a job row, and the submission's counter each is counted in.
+JOB_COUNTERS = {
+    IDLE: "jobs_idle", RUNNING: "jobs_running", HELD: "jobs_held",
+    COMPLETED: "jobs_done", FAILED: "jobs_failed", REMOVED: "jobs_removed",
+}
+JOB_STATES = tuple(JOB_COUNTERS)
+
 
 class TransitionRefused(Exception):
     """The table does not allow this change."""

@@ -16,7 +16,11 @@ from app.api import (  # noqa: F401  (each registers its routes; caller checks e
     credentials,
     definitions,
     general,
+    launching,
+    reports,
     signatures,
+    stages,
+    submission_actions,
     submissions,
     uploads,
 )

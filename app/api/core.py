@@ -146,6 +146,14 @@ def json_body() -> dict:
     return data
 
 
+def body_bool(body: dict, name: str) -> bool:
+    """A true/false field of a JSON body (false when left out)."""
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise ApiError(422, f"{name} is true or false", name)
+    return value
+
+
 def flag(name: str) -> bool:
     raw = request.args.get(name, "").strip().lower()
     if raw in ("", "0", "false", "no"):

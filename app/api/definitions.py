@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import jsonify
 from sqlalchemy import select
 
+from app.api.answers import invalid
 from app.api.caller import access
-from app.api.campaigns import ini_text, invalid
 from app.api.core import ApiError, iso, json_body, paginate, refuse
+from app.api.edits import ini_text
 from app.api.routes import PAGE_PARAMS, route
 from app.api.schemas import json_of, page_of, ref
 from app.auth import policy

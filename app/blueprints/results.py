@@ -23,6 +23,7 @@ from flask_login import login_required
 from markupsafe import Markup
 from sqlalchemy import case, func, select
 
+from app import states
 from app.audit import audit
 from app.auth import policy
 from app.auth.session import Access, experiment_access
@@ -148,7 +149,7 @@ def jobs(experiment, submission_id):
     context = dict(access=access, submission=row, stage=row.stage,
                    campaign=row.stage.campaign, flt=flt, page=page,
                    signatures=signatures, exit_codes=exit_codes,
-                   job_states=jobtable.JOB_STATES, bins=range(10))
+                   job_states=states.JOB_STATES, bins=range(10))
     template = "results/_jobs.html" if is_htmx() else "results/jobs.html"
     return render_template(template, **context)
 

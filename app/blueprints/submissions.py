@@ -51,7 +51,6 @@ from app.work import QueueUnavailable
 
 bp = Blueprint("submissions", __name__, url_prefix="/e/<experiment>")
 
-JOB_STATES = ("Idle", "Running", "Held", "Completed", "Failed", "Removed")
 JOBS_PER_PAGE = 50
 OUTPUT_TAIL_BYTES = 64 * 1024
 
@@ -245,13 +244,9 @@ def jobs(experiment, submission_id):
     page = page_number(request.args.get("page"))
     query = select(Job).where(Job.submission_id == submission.id)
     total = submission.jobs_total
-    if state in JOB_STATES:
+    if state in states.JOB_STATES:
         query = query.where(Job.state == state)
-        total = {
-            "Idle": submission.jobs_idle, "Running": submission.jobs_running,
-            "Held": submission.jobs_held, "Completed": submission.jobs_done,
-            "Failed": submission.jobs_failed, "Removed": submission.jobs_removed,
-        }[state]
+        total = getattr(submission, states.JOB_COUNTERS[state])
     else:
         state = ""
     rows = db.session.scalars(
@@ -260,7 +255,7 @@ def jobs(experiment, submission_id):
     pages = max(1, -(-total // JOBS_PER_PAGE))
     return render_template(
         "submissions/_jobs.html", **_submission_context(access, submission), jobs=rows,
-        state=state, page=page, pages=pages, total=total, job_states=JOB_STATES,
+        state=state, page=page, pages=pages, total=total, job_states=states.JOB_STATES,
     )
 
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
+from app import states
 from app.extensions import db
 from app.models import Job
 from app.models.logs import JobAnalysis
 from app.results.aggregate import BINS, efficiency_bin
 
 PAGE_SIZE = 100
-JOB_STATES = ("Idle", "Running", "Held", "Completed", "Failed", "Removed")
 SORTS = {
     "job": Job.id,
     "state": Job.state,
@@ -53,7 +53,7 @@ class JobFilter:
         except ValueError:
             bin_ = None
         sort = args.get("sort", "job")
-        return cls(state=state if state in JOB_STATES else "", exit_code=exit_code,
+        return cls(state=state if state in states.JOB_STATES else "", exit_code=exit_code,
                    signature=args.get("signature", "")[:128], bin=bin_,
                    sort=sort if sort in SORTS else "job", desc=args.get("desc") == "1",
                    page=page)

@@ -43,10 +43,6 @@ from app.models.base import utcnow
 log = logging.getLogger(__name__)
 
 JOB_FINISHED = ("Completed", "Failed", "Removed")
-_COUNTER_OF = {
-    "Idle": "jobs_idle", "Running": "jobs_running", "Held": "jobs_held",
-    "Completed": "jobs_done", "Failed": "jobs_failed", "Removed": "jobs_removed",
-}
 
 
 @dataclass
@@ -283,7 +279,7 @@ def recount(submission: Submission) -> None:
         .group_by(Job.state)
     ).all())
     submission.jobs_total = sum(counts.values())
-    for state, column in _COUNTER_OF.items():
+    for state, column in states.JOB_COUNTERS.items():
         setattr(submission, column, counts.get(state, 0))
 
 
