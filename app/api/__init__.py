@@ -14,6 +14,7 @@ from app.api import (  # noqa: F401  (each registers its routes; caller checks e
     caller,
     campaigns,
     credentials,
+    definition_changes,
     definitions,
     general,
     launching,

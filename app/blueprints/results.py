@@ -25,9 +25,9 @@ from sqlalchemy import case, func, select
 
 from app import states
 from app.audit import audit
-from app.auth import policy
 from app.auth.session import Access, experiment_access
 from app.blueprints.views import campaign_in, is_htmx, job_in, stage_in, submission_in
+from app.campaigns import permissions
 from app.catalog.cache import make_catalog
 from app.extensions import db
 from app.logs.joblog import log_window, open_job_log
@@ -262,7 +262,7 @@ def stage(experiment, stage_id):
         efficiency=Markup(svg.efficiency_histogram(results.histogram)),
         memory_svg=Markup(svg.memory_plot(results.memory_points,
                                           results.memory_requested_mb)),
-        policy=policy_row, may_edit_policy=_may_edit_job_type(access, row.job_type),
+        policy=policy_row, may_edit_policy=permissions.may_edit_shared(access, row.job_type),
     )
 
 
@@ -313,10 +313,6 @@ def stage_files(experiment, stage_id):
                            totals=totals)
 
 
-def _may_edit_job_type(access: Access, job_type: JobType) -> bool:
-    return policy.may_edit_shared(access.role, is_creator=job_type.creator_id == access.user.id)
-
-
 @bp.post("/job-type/<int:job_type_id>/memory")
 @login_required
 def memory_policy(experiment, job_type_id):
@@ -324,7 +320,7 @@ def memory_policy(experiment, job_type_id):
     job_type = db.session.get(JobType, job_type_id)
     if job_type is None or job_type.experiment_id != access.experiment.id:
         abort(404, "no such job type in this experiment")
-    if not _may_edit_job_type(access, job_type):
+    if not permissions.may_edit_shared(access, job_type):
         abort(403, f"acting as {access.role}, you may not change job type {job_type.name}")
     try:
         memory.set_policy(job_type.id, float(request.form.get("factor", "")),

@@ -1,5 +1,6 @@
-"""Who may change a campaign, upload a campaign file, launch a campaign's stages and act on
-its submissions, as the pages and the API both ask.
+"""Who may change a campaign (and the job types and login setups campaigns share), upload a
+campaign file, launch a campaign's stages and act on its submissions, as the pages and the
+API both ask.
 
 Plain Python: a refusal is the exception `Refused`, whose message is for the person; the
 pages answer it with 403, the API with its JSON 403.
@@ -15,7 +16,7 @@ from app.models import JobType
 
 if TYPE_CHECKING:
     from app.auth.session import Access
-    from app.models import Campaign
+    from app.models import Campaign, LoginSetup
 
 
 class Refused(Exception):
@@ -38,6 +39,11 @@ def may_control(access: Access, campaign: Campaign) -> bool:
     """Kill, hold, release and approve its submissions, hold its stages."""
     return policy.may_control_submission(access.role, poms_role=campaign.poms_role,
                                          is_owner=access.owns(campaign))
+
+
+def may_edit_shared(access: Access, row: JobType | LoginSetup) -> bool:
+    """Change a job type or login setup: the experiment's campaigns share it."""
+    return policy.may_edit_shared(access.role, is_creator=access.owns(row))
 
 
 def require_edit(access: Access, campaign: Campaign) -> None:
@@ -71,7 +77,7 @@ def authorise_upload(access: Access, spec: CampaignSpec, existing: Campaign | No
         raise Refused(f"acting as {access.role}, you may not create {spec.poms_role} campaigns")
     for row in redefined_shared(access.experiment, spec):
         # The same rule as editing it on its own page: it changes other people's campaigns.
-        if not policy.may_edit_shared(access.role, is_creator=access.owns(row)):
+        if not may_edit_shared(access, row):
             kind = "job type" if isinstance(row, JobType) else "login setup"
             raise Refused(
                 f"acting as {access.role}, you may not change {kind} {row.name!r}: the "
