@@ -9,7 +9,7 @@ from flask import current_app, jsonify, request
 from app.api.caller import access
 from app.api.core import ApiError, paginate_list
 from app.api.routes import PAGE_PARAMS, param, route
-from app.api.schemas import json_of, page_of, ref
+from app.api.schemas import BINARY, NULLABLE_STRING, ROLE, STRING, json_of, obj, page_of, ref
 from app.api.uploads import credential_json
 from app.credentials import parse
 from app.extensions import db
@@ -45,16 +45,13 @@ def list_credentials(experiment):
                    "proxy) or bt_<experiment>_<role>_<user> (a token), replacing the last "
                    "one. An expired or unparseable file is refused (422) and nothing is kept.",
        examples=EXAMPLES,
-       query=[param("role", {"type": "string", "enum": ["analysis", "production"]},
+       query=[param("role", ROLE,
                     "the kind of work it is for (default: analysis)")],
-       body={"application/octet-stream": {"type": "string", "format": "binary"},
-             "text/plain": {"type": "string"},
-             "multipart/form-data": {"type": "object", "properties": {
-                 "credential": {"type": "string", "format": "binary"},
-                 "role": {"type": "string"}}}},
-       responses={201: ("kept", json_of({"type": "object", "properties": {
+       body={"application/octet-stream": BINARY, "text/plain": STRING,
+             "multipart/form-data": obj({"credential": BINARY, "role": STRING})},
+       responses={201: ("kept", json_of(obj({
            "credential": ref("Credential"), "parsed": {"type": "object"},
-           "warning": {"type": ["string", "null"]}}}))})
+           "warning": NULLABLE_STRING})))})
 def upload_credential(experiment):
     acc = access(experiment)
     upload = request.files.get("credential") or request.files.get("file")

@@ -7,7 +7,7 @@ from flask_login import current_user
 from app.api.core import ApiError, iso, json_body, paginate_list
 from app.api.openapi import document
 from app.api.routes import PAGE_PARAMS, route
-from app.api.schemas import json_of, page_of, ref
+from app.api.schemas import INTEGER, STRING, array, json_of, obj, page_of, ref
 from app.auth import tokens
 from app.auth.session import is_admin, memberships
 from app.extensions import db
@@ -15,7 +15,7 @@ from app.models.api_token import ApiToken
 
 
 @route("/openapi.json", "GET", summary="This API's OpenAPI 3 document", tag="meta",
-       public=True, responses={200: ("the document", json_of({"type": "object"}))})
+       public=True, responses={200: ("the document", json_of(obj()))})
 def openapi_document():
     return jsonify(document(request.host_url.rstrip("/")))
 
@@ -71,16 +71,16 @@ def list_tokens():
        not_with_a_token="an API token cannot make API tokens: sign in with Kerberos",
        summary="Make an API token; its secret is in this answer only", tag="tokens",
        description="Not with a token: a token cannot make tokens (it would outlive itself).",
-       body=json_of({"type": "object", "required": ["name"], "properties": {
-           "name": {"type": "string", "minLength": 1, "maxLength": 64},
-           "days": {"type": "integer", "minimum": 1, "maximum": tokens.MAX_DAYS,
+       body=json_of(obj({
+           "name": {**STRING, "minLength": 1, "maxLength": 64},
+           "days": {**INTEGER, "minimum": 1, "maximum": tokens.MAX_DAYS,
                     "default": tokens.DEFAULT_DAYS},
-           "scopes": {"type": "array", "items": {"type": "string", "enum": list(tokens.SCOPES)},
-                      "default": list(tokens.DEFAULT_SCOPES),
-                      "description": "what it may do; read is always included"},
-           "experiments": {"type": ["array", "null"], "items": {"type": "string"},
+           "scopes": array({**STRING, "enum": list(tokens.SCOPES)},
+                           default=list(tokens.DEFAULT_SCOPES),
+                           description="what it may do; read is always included"),
+           "experiments": {"type": ["array", "null"], "items": STRING,
                            "description": "where it may act (experiments you are a member "
-                                          "of); null or absent: all of yours"}}}),
+                                          "of); null or absent: all of yours"}}, ["name"])),
        responses={201: ("the new token, with its secret", json_of(ref("Token")))})
 def create_token():
     body = json_body()
@@ -128,7 +128,6 @@ def revoke_token(token_id: int):
        summary="Where this POMS keeps FCL files: the UconDB API root (its own API)",
        description="UconDB has its own web API (reads need no sign-in; writes use HTTP "
                    "Digest as a UconDB writer). `poms ucondb ...` talks to it there.",
-       responses={200: ("the UconDB in use", json_of({"type": "object", "required": ["url"],
-                  "properties": {"url": {"type": "string"}}}))})
+       responses={200: ("the UconDB in use", json_of(obj({"url": STRING}, ["url"])))})
 def ucondb_location():
     return jsonify({"url": current_app.config["POMS_UCONDB_URL"]})

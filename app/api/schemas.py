@@ -12,6 +12,7 @@ BOOLEAN = {"type": "boolean"}
 NULLABLE_STRING = {"type": ["string", "null"]}
 TIME = {"type": ["string", "null"], "format": "date-time"}
 STRINGS = {"type": "array", "items": STRING}
+BINARY = {"type": "string", "format": "binary"}  # a file's bytes
 ROLE = {"type": "string", "enum": ["analysis", "production"]}
 
 

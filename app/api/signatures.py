@@ -7,7 +7,7 @@ from flask import jsonify
 from app.api.caller import access
 from app.api.core import ApiError, iso, json_body, paginate_list, refuse
 from app.api.routes import PAGE_PARAMS, route
-from app.api.schemas import json_of, page_of, ref
+from app.api.schemas import STRING, json_of, obj, page_of, ref
 from app.auth import policy
 from app.auth.session import Access
 from app.extensions import db
@@ -15,10 +15,9 @@ from app.logs import store
 from app.logs.signatures import InvalidSignature
 
 EXAMPLES = {"experiment": "mu2e", "signature_id": 1}
-FIELDS_SCHEMA = {"type": "object", "properties": {
-    "name": {"type": "string"}, "pattern": {"type": "string"},
-    "category": {"type": "string"}, "action": {"type": "string"},
-    "exit_codes": {"type": "string", "description": "comma-separated, e.g. \"137, 124\""}}}
+FIELDS_SCHEMA = obj({
+    "name": STRING, "pattern": STRING, "category": STRING, "action": STRING,
+    "exit_codes": {**STRING, "description": "comma-separated, e.g. \"137, 124\""}})
 
 
 def signature_json(row) -> dict:
@@ -105,8 +104,7 @@ def edit_signature(experiment, signature_id):
 
 @route("/experiments/<experiment>/signatures/<int:signature_id>", "DELETE", scope="edit",
        tag="log analysis", summary="Delete a failure signature", examples=EXAMPLES,
-       responses={200: ("deleted", json_of({"type": "object", "properties": {
-           "deleted": {"type": "string"}}}))})
+       responses={200: ("deleted", json_of(obj({"deleted": STRING})))})
 def delete_signature(experiment, signature_id):
     acc = _editor(experiment)
     row = _find(acc, signature_id)

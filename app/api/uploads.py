@@ -10,7 +10,7 @@ from flask import current_app, jsonify, request, send_file
 from app.api.caller import access, require_token_scope
 from app.api.core import ApiError, bp, iso, paginate_list
 from app.api.routes import PAGE_PARAMS, param, route
-from app.api.schemas import json_of, page_of, ref
+from app.api.schemas import BINARY, ROLE, array, json_of, obj, page_of, ref
 from app.credentials import parse
 from app.extensions import db
 from app.models import UploadedFile
@@ -19,7 +19,6 @@ from app.uploads import store
 EXAMPLES = {"experiment": "mu2e", "name": "reco.cfg"}
 # Room for the multipart framing around files that fill a whole quota.
 FORM_OVERHEAD_BYTES = 1024 * 1024
-ROLE = {"type": "string", "enum": ["analysis", "production"]}
 
 
 @bp.url_value_preprocessor
@@ -95,9 +94,7 @@ def list_uploads(experiment):
                    "refused. With an API token: `edit`, and `admin` for a proxy or token.",
        examples=EXAMPLES,
        query=[param("role", ROLE, "what work a proxy or token among the files is for")],
-       body={"multipart/form-data": {"type": "object", "required": ["files"], "properties": {
-           "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
-           "role": ROLE}}},
+       body={"multipart/form-data": obj({"files": array(BINARY), "role": ROLE}, ["files"])},
        responses={201: ("kept", json_of(ref("UploadResult")))})
 def upload_files(experiment):
     acc = access(experiment)
@@ -146,7 +143,7 @@ def upload_files(experiment):
        summary="Download one of your uploaded files (with an API token: `admin` for a "
                "proxy or token)", examples=EXAMPLES,
        responses={200: ("the file as it was uploaded",
-                        {"application/octet-stream": {"type": "string", "format": "binary"}})})
+                        {"application/octet-stream": BINARY})})
 def download_file(experiment, name):
     acc = access(experiment)
     row = _own(acc, name)
