@@ -6,7 +6,7 @@
   jobs.py      FCL stages: the `uploads` work per finished job (queued through app/work.py,
                run by workers/jobs.upload), and what holds the dependent stages until
                their FCL files are in UconDB (uses the database)
-  store.py     the embedded server's domain logic (app/blueprints/ucondb.py is its web face)
+  store.py     the embedded server's domain logic (app/blueprints/ucondb/ is its web face)
   digest.py    HTTP Digest, server side, with stateless nonces
   cli.py       `flask --app wsgi poms ucondb ...`
 

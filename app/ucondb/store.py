@@ -1,6 +1,6 @@
 """The embedded UconDB server's domain logic: folders, objects, versions and blobs.
 
-Plain Python over a SQLAlchemy session; the blueprint (app/blueprints/ucondb.py) only parses
+Plain Python over a SQLAlchemy session; the blueprint (app/blueprints/ucondb/) only parses
 requests and formats answers. Reads never write. The two writes, `create_folder` and
 `store_version`, own their transaction: each is one transaction that commits, or rolls back
 and leaves nothing behind, and each retries when a concurrent writer got there first (a

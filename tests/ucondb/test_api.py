@@ -591,7 +591,7 @@ def test_another_digest_client_is_understood_too(ucondb_server, anon):
 
 
 def test_the_folder_page_pages_and_filters_by_prefix(ucon, ucondb_server, folder, monkeypatch):
-    from app.blueprints import ucondb as pages
+    from app.blueprints.ucondb import pages
 
     monkeypatch.setattr(pages, "PAGE", 2)
     for name in ("a_1.fcl", "a_2.fcl", "ab.fcl", "b.fcl"):
