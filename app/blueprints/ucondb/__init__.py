@@ -21,8 +21,16 @@ Kerberos front end, exempt /ucondb/ from it as Fermilab exempts its UconDB.
 Errors are JSON {"error": "...", "status": N}: 400 bad names and parameters, 401 (with a
 Digest challenge) no or wrong credentials, 404 unknown database content, 409 a key that holds
 other data, 413 a blob over POMS_UCONDB_MAX_BLOB_BYTES.
+
+  server.py  the blueprint, its JSON answers and errors, the settings it checks
+  reads.py   the machine API's reads        writes.py  its writes (Digest)
+  pages.py   the pages for people (errors as pages), nested as the `ucondb.ui` blueprint
 """
-from app.blueprints.ucondb import pages, reads, writes  # noqa: F401  (each adds its routes)
+from app.blueprints.ucondb import (  # noqa: F401  (each adds its routes to bp)
+    pages,
+    reads,
+    writes,
+)
 from app.blueprints.ucondb.server import bp
 
 __all__ = ["bp"]
