@@ -1,4 +1,5 @@
-"""Inline editing of one field, shared by the campaign, stage and definition pages.
+"""Inline editing of one field, shared by the campaign, stage and definition pages; a field
+of a campaign's spec through campaign_inline_edit.
 
 GET shows the field (with ?edit=1, its form); POST saves it in one transaction and
 shows the stored value, or the form again with the importer's reason.
@@ -9,6 +10,7 @@ from collections.abc import Callable
 
 from flask import abort, render_template, request
 
+from app.campaigns import permissions, store
 from app.campaigns.spec import InvalidCampaign
 from app.campaigns.store import CampaignInUse
 from app.extensions import db
@@ -44,3 +46,21 @@ def inline_edit(
         return render_template("campaigns/_field_edit.html", **context)
     context["value"] = read()
     return render_template("campaigns/_field.html", **context)
+
+
+def campaign_inline_edit(access, campaign, key, *, read, apply, endpoint):
+    """A field of a campaign's spec (its own, or one of its stages'): `read` gives its text
+    from the spec, `apply` a new spec with it changed; saved by storing the campaign again."""
+
+    def save(raw: str) -> None:
+        new_spec = apply(store.spec_from_campaign(campaign), raw)
+        store.save_campaign(access.experiment, new_spec, access.user)
+
+    return inline_edit(
+        key,
+        read=lambda: read(store.spec_from_campaign(campaign)),
+        save=save,
+        endpoint=endpoint,
+        may_edit=permissions.may_edit(access, campaign),
+        refusal=f"acting as {access.role}, you may not change campaign {campaign.name}",
+    )

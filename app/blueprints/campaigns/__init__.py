@@ -1,0 +1,15 @@
+"""Campaign pages: the list, upload, the campaign and its graph, stages, clone, export, delete.
+
+  common.py   the blueprint
+  listing.py  the list and uploading a campaign file
+  campaign.py one campaign: page and graph, export, clone, delete, its fields
+  stage.py    a stage: page, fields, its splits
+"""
+from app.blueprints.campaigns import (  # noqa: F401  (each adds its routes to bp)
+    campaign,
+    listing,
+    stage,
+)
+from app.blueprints.campaigns.common import bp
+
+__all__ = ["bp"]
