@@ -1,209 +1,32 @@
-"""Launching and following work: the dashboard, a stage's submissions and launch buttons
-(behind the dry-run preview), a submission's live page, and the actions on them.
-
-Thin views: they check who may act (app/auth/policy.py), call app/launching and
-app/tracking, commit once, enqueue after the commit, and render. Fragments (`_name.html`)
-poll cheap aggregates: counters on the submission row, one page of jobs.
+"""One submission's live page and its fragments (summary, jobs, launch output, history), a
+job's log from the batch system, and the actions on it: kill, hold, release, approve, refuse
+(app/tracking/actions.py) and FCL uploads queued again.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select
 
 from app import states, work
 from app.auth.session import Access, experiment_access
 from app.batch.base import BatchError
 from app.batch.engines import engine_from_config
-from app.blueprints.views import (
-    go,
-    job_in,
-    queue_launches,
-    stage_in,
-    submission_in,
-)
-from app.campaigns.permissions import may_control, may_launch
+from app.blueprints.submissions.common import bp
+from app.blueprints.views import go, job_in, submission_in
+from app.campaigns.permissions import may_control
 from app.extensions import db
 from app.ids import page_number
-from app.launching import schedule, service
-from app.launching.command import LaunchError
-from app.models import (
-    CampaignStage,
-    Job,
-    Submission,
-    SubmissionEvent,
-)
+from app.launching import service
+from app.models import Job, Submission, SubmissionEvent
 from app.tracking import actions
 from app.ucondb.jobs import enqueue, retry_failed, upload_summary
 from app.work import QueueUnavailable
 
-bp = Blueprint("submissions", __name__, url_prefix="/e/<experiment>")
-
 JOBS_PER_PAGE = 50
 OUTPUT_TAIL_BYTES = 64 * 1024
-
-
-# --- dashboard ---------------------------------------------------------------------------
-
-
-def _state_counts(experiment_id: int) -> dict[str, int]:
-    rows = db.session.execute(
-        select(Submission.state, func.count()).where(Submission.experiment_id == experiment_id)
-        .group_by(Submission.state)
-    ).all()
-    counts = {state: 0 for state in states.STATES}
-    counts.update(dict(rows))
-    return counts
-
-
-def _dashboard_context(access: Access) -> dict:
-    active = db.session.scalars(
-        select(Submission)
-        .where(Submission.experiment_id == access.experiment.id,
-               Submission.state.in_(states.ACTIVE))
-        .options(joinedload(Submission.stage).joinedload(CampaignStage.campaign))
-        .order_by(Submission.id.desc()).limit(50)
-    ).all()
-    counts = _state_counts(access.experiment.id)
-    return dict(access=access, counts=counts, active=active,
-                active_total=sum(counts[s] for s in states.ACTIVE), active_states=states.ACTIVE)
-
-
-@bp.get("/dashboard")
-@login_required
-def dashboard(experiment):
-    access = experiment_access(experiment)
-    return render_template("submissions/dashboard.html", **_dashboard_context(access))
-
-
-@bp.get("/dashboard/live")
-@login_required
-def dashboard_live(experiment):
-    access = experiment_access(experiment)
-    return render_template("submissions/_dashboard_live.html", **_dashboard_context(access))
-
-
-# --- a stage's submissions and launch buttons ------------------------------------------------
-
-
-def _stage_context(access: Access, stage: CampaignStage) -> dict:
-    rows = db.session.scalars(
-        select(Submission).where(Submission.campaign_stage_id == stage.id)
-        .options(joinedload(Submission.launcher))
-        .order_by(Submission.id.desc()).limit(25)
-    ).all()
-    settings = service.stage_settings(stage)
-    return dict(access=access, stage=stage, campaign=stage.campaign, submissions=rows,
-                settings=settings, may_launch=may_launch(access, stage.campaign),
-                live=any(s.state in states.ACTIVE for s in rows))
-
-
-@bp.get("/stage/<int:stage_id>/submissions")
-@login_required
-def stage_section(experiment, stage_id):
-    access = experiment_access(experiment)
-    stage = stage_in(access, stage_id)
-    return render_template("submissions/_stage_section.html", **_stage_context(access, stage))
-
-
-@bp.get("/stage/<int:stage_id>/launch")
-@login_required
-def launch_preview(experiment, stage_id):
-    """The dry run: exactly what would run, before anyone confirms. Writes nothing."""
-    access = experiment_access(experiment)
-    stage = stage_in(access, stage_id)
-    test = request.args.get("test") == "1"
-    if not may_launch(access, stage.campaign):
-        abort(403, f"acting as {access.role}, you may not launch {stage.campaign.name}")
-    error, shown = None, None
-    try:
-        shown = service.preview(stage, access.user, test=test, config=current_app.config)
-    except LaunchError as err:
-        error = str(err)
-    return render_template(
-        "submissions/launch.html", access=access, stage=stage, campaign=stage.campaign,
-        test=test, preview=shown, error=error, held=service.stage_held(stage),
-    ), (422 if error else 200)
-
-
-@bp.post("/stage/<int:stage_id>/launch")
-@login_required
-def launch(experiment, stage_id):
-    access = experiment_access(experiment)
-    stage = stage_in(access, stage_id)
-    if not may_launch(access, stage.campaign):
-        abort(403, f"acting as {access.role}, you may not launch {stage.campaign.name}")
-    test = request.form.get("test") == "1"
-    try:
-        submission = service.request_launch(stage, access.user, test=test, origin="web",
-                                            config=current_app.config)
-        db.session.commit()
-    except LaunchError as err:
-        db.session.rollback()
-        flash(f"Not launched: {err}", "error")
-        return redirect(url_for("submissions.launch_preview", experiment=experiment,
-                                stage_id=stage_id, test=int(test)))
-    if service.stage_held(stage):
-        flash(f"Stage {stage.name} is held: submission {submission.id} waits until it is "
-              "released.", "ok")
-    elif queue_launches([submission.id]):
-        flash(f"{'Test launch' if test else 'Launch'} of {stage.name} queued as submission "
-              f"{submission.id}.", "ok")
-    return redirect(url_for("submissions.show", experiment=experiment,
-                            submission_id=submission.id))
-
-
-@bp.post("/stage/<int:stage_id>/<any(hold, release):action>")
-@login_required
-def stage_hold(experiment, stage_id, action):
-    access = experiment_access(experiment)
-    stage = stage_in(access, stage_id)
-    if not may_control(access, stage.campaign):
-        abort(403, f"acting as {access.role}, you may not hold or release {stage.name}")
-    waiting = []
-    if action == "hold":
-        actions.hold_stage(stage, access.user)
-    else:
-        waiting = actions.release_stage(stage, access.user)
-    db.session.commit()
-    if waiting:
-        queue_launches(waiting)
-    flash(f"Stage {stage.name} {'held: launches wait' if action == 'hold' else 'released'}"
-          + (f"; {len(waiting)} waiting launch(es) queued." if waiting else "."), "ok")
-    return redirect(url_for("campaigns.stage", experiment=experiment, stage_id=stage_id))
-
-
-@bp.post("/stage/<int:stage_id>/schedule")
-@login_required
-def stage_schedule(experiment, stage_id):
-    access = experiment_access(experiment)
-    stage = stage_in(access, stage_id)
-    if not may_launch(access, stage.campaign):
-        abort(403, f"acting as {access.role}, you may not schedule {stage.name}")
-    try:
-        schedule.set_schedule(stage, request.form.get("schedule", ""), access.user,
-                              test=request.form.get("test") == "1")
-        db.session.commit()
-        flash("Schedule saved.", "ok")
-    except schedule.ScheduleError as err:
-        db.session.rollback()
-        flash(f"Schedule not saved: {err}", "error")
-    return redirect(url_for("campaigns.stage", experiment=experiment, stage_id=stage_id))
-
-
-# --- one submission ------------------------------------------------------------------------
 
 
 def _submission_context(access: Access, submission: Submission) -> dict:

@@ -1,0 +1,51 @@
+"""The experiment's dashboard: submissions by state, and the active ones, live.
+"""
+from __future__ import annotations
+
+from flask import render_template
+from flask_login import login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from app import states
+from app.auth.session import Access, experiment_access
+from app.blueprints.submissions.common import bp
+from app.extensions import db
+from app.models import CampaignStage, Submission
+
+
+def _state_counts(experiment_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        select(Submission.state, func.count()).where(Submission.experiment_id == experiment_id)
+        .group_by(Submission.state)
+    ).all()
+    counts = {state: 0 for state in states.STATES}
+    counts.update(dict(rows))
+    return counts
+
+
+def _dashboard_context(access: Access) -> dict:
+    active = db.session.scalars(
+        select(Submission)
+        .where(Submission.experiment_id == access.experiment.id,
+               Submission.state.in_(states.ACTIVE))
+        .options(joinedload(Submission.stage).joinedload(CampaignStage.campaign))
+        .order_by(Submission.id.desc()).limit(50)
+    ).all()
+    counts = _state_counts(access.experiment.id)
+    return dict(access=access, counts=counts, active=active,
+                active_total=sum(counts[s] for s in states.ACTIVE), active_states=states.ACTIVE)
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard(experiment):
+    access = experiment_access(experiment)
+    return render_template("submissions/dashboard.html", **_dashboard_context(access))
+
+
+@bp.get("/dashboard/live")
+@login_required
+def dashboard_live(experiment):
+    access = experiment_access(experiment)
+    return render_template("submissions/_dashboard_live.html", **_dashboard_context(access))
