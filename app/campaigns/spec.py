@@ -34,6 +34,10 @@ MAX_LENGTHS = {
     "file_pattern": 512,
 }
 
+# The largest whole number an integer column holds (PostgreSQL's integer; SQLite's is
+# larger): completion_pct, output_ancestor_depth, a dependency's N.
+MAX_INTEGER = 2**31 - 1
+
 # The most stages one campaign file may hold, unless the server says otherwise
 # (POMS_MAX_STAGES): a file with more is refused before it is checked.
 DEFAULT_MAX_STAGES = 500
