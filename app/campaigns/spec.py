@@ -170,10 +170,19 @@ class Problem:
         if self.line:
             where[0] = f"{self.file}:{self.line}"
         if self.section:
-            where.append(f"[{self.section}]")
+            where.append(f"[{_shown(self.section)}]")
         if self.key:
-            where.append(self.key)
+            where.append(_shown(self.key))
         return f"{' '.join(where)}: {self.reason}"
+
+
+def _shown(text: str) -> str:
+    """A section or key name as the file has it, with any character that is not printable
+    (a line or paragraph separator, a right-to-left override) escaped, so that the message
+    stays on one line and reads in order."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 class InvalidCampaign(Exception):

@@ -176,8 +176,9 @@ def trouble(rng: random.Random) -> str:
     if kind == 11:
         return "line " * rng.choice([2_000, 40_000])
     if kind == 12:  # a multi-line value: continuation lines, some of which look like others
-        lines = [rng.choice(["a", "[campaign]", "# not a comment?", "; nor this", "k = v",
-                             "", "  ", "\t[x]", "%(dataset)s", "]"]) for _ in range(rng.randint(1, 4))]
+        looks_like = ["a", "[campaign]", "# not a comment?", "; nor this", "k = v", "", "  ",
+                      "\t[x]", "%(dataset)s", "]"]
+        lines = [rng.choice(looks_like) for _ in range(rng.randint(1, 4))]
         return "first\n" + "\n".join(rng.choice(["\t", " ", "    "]) + line for line in lines)
     if kind == 13:
         return rng.choice(SPLITS)
@@ -414,9 +415,9 @@ def grammar_file(rng: random.Random) -> tuple[str, list[str]]:
                          _line(rng, key, value_for(rng, key, heat)), ""])
     if rng.random() < heat / 2:
         done.append("unknown section")
-        sections.insert(rng.randrange(len(sections) + 1), [
-            f"[{rng.choice(['foo', 'campaign_stages x', 'Campaign', 'campaign x', 'job_type', '', ' '])}]",
-            "a = b", ""])
+        unknown = ["foo", "campaign_stages x", "Campaign", "campaign x", "job_type", "", " "]
+        sections.insert(rng.randrange(len(sections) + 1),
+                        [f"[{rng.choice(unknown)}]", "a = b", ""])
     if sections and rng.random() < heat / 4:
         done.append("section twice")
         sections.append(list(rng.choice(sections)))
@@ -465,7 +466,8 @@ def _mutate(rng: random.Random, lines: list[str], heat: float) -> str:
         i = rng.choice(headers)
         inner = lines[i].strip()[1:-1]
         kind, _sp, name = inner.partition(" ")
-        lines[i] = f"[{_header(rng, kind, name or None) if rng.random() < 0.5 else odd_key(rng, inner)}]"
+        odd = _header(rng, kind, name or None) if rng.random() < 0.5 else odd_key(rng, inner)
+        lines[i] = f"[{odd}]"
         return "header"
     if choice == 9 and stages:  # a dependency on itself, or a cycle
         a, b = rng.choice(stages), rng.choice(stages)
