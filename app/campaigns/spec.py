@@ -173,13 +173,13 @@ class Problem:
             where.append(f"[{_shown(self.section)}]")
         if self.key:
             where.append(_shown(self.key))
-        return f"{' '.join(where)}: {self.reason}"
+        return f"{' '.join(where)}: {_shown(self.reason)}"
 
 
 def _shown(text: str) -> str:
-    """A section or key name as the file has it, with any character that is not printable
-    (a line or paragraph separator, a right-to-left override) escaped, so that the message
-    stays on one line and reads in order."""
+    """Text from the file as it is, with any character that is not printable (a line break
+    in a multi-line value, a paragraph separator, a right-to-left override) escaped, so
+    that a problem stays on one line and reads in order."""
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)

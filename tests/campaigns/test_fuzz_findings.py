@@ -213,6 +213,18 @@ def test_a_problem_shows_a_name_with_control_characters_escaped_on_one_line():
     assert said.isprintable()
 
 
+def test_a_problem_about_a_value_of_several_lines_stays_on_one_line():
+    """Seed 17, case 349 through `poms import-ini`: a section header indented by mistake
+    continues the value above it, so the job type's name held a line break, and the
+    problem naming it ran over three lines of the command's output."""
+    text = campaign_file("[campaign_stage gen]\njob_type = jt\n\t[campaign_stage reco]\n")
+    with pytest.raises(InvalidCampaign) as err:
+        parse_ini(text, "fuzzed.ini")
+    (said,) = [str(p) for p in err.value.problems if p.key == "job_type"]
+    assert "job type 'jt\\n[campaign_stage reco]' is not defined in this file" in said
+    assert said.isprintable()
+
+
 # --- the experiment `poms import-ini` would create ------------------------------------------
 
 
