@@ -103,6 +103,20 @@ file_pattern_1 = %.fcl
     assert db.session.scalar(select(func.count()).select_from(CampaignStage)) == 2
 
 
+def test_a_file_whose_tags_are_not_in_order_uploads_again_with_no_change(app):
+    """Seed 1, case 964: tags are stored without an order and came back sorted, so the same
+    file uploaded again showed a change ("tags changes from [...] to [...]") in the preview
+    and the API's dry run."""
+    text = campaign_file().replace("name = fuzzed", "name = fuzzed\ntags = reco, B, mdc, reco")
+    campaign = upload(text)
+    experiment = find_or_create_experiment("mu2e")
+    spec, _warnings = store.read_ini(experiment, text, "fuzzed.ini")
+    spec.experiment = experiment.name
+    existing, changes = store.upload_plan(experiment, spec)
+    assert existing.id == campaign.id and [str(c) for c in changes] == []
+    assert campaign.tags == spec.tags == ["B", "mdc", "reco"]
+
+
 # --- numbers Python cannot read, or the database cannot hold --------------------------------
 
 DIGITS = "9" * 5000  # more than Python turns into an int (sys.get_int_max_str_digits)
