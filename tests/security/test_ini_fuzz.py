@@ -124,9 +124,8 @@ def snapshot() -> dict[str, object]:
         # them column by column was a quarter of the run's time there.
         dumps = ", ".join(f"(SELECT array_agg(r::text ORDER BY r.id) FROM {name} r)"
                           for name in CAMPAIGN_TABLES)
-        rows.update(zip(CAMPAIGN_TABLES, (rows or [] for rows in
-                                          db.session.execute(text(f"SELECT {dumps}")).one()),
-                        strict=True))
+        dumped = db.session.execute(text(f"SELECT {dumps}")).one()
+        rows.update(zip(CAMPAIGN_TABLES, (table or [] for table in dumped), strict=True))
     else:
         for name in CAMPAIGN_TABLES:
             rows[name] = db.session.execute(text(f"SELECT * FROM {name} ORDER BY id")).all()
