@@ -23,6 +23,7 @@ from functools import cache
 
 from app.campaigns.ini import CAMPAIGN_KEYS, JOB_TYPE_KEYS, LOGIN_SETUP_KEYS
 from app.campaigns.spec import STAGE_KEYS
+from tests.campaigns.support import names_used_not_defined
 from tests.fixtures.app import EXAMPLES
 
 EXPERIMENTS = ("mu2e", "samdev", "sample")  # the experiments the real files name
@@ -127,8 +128,6 @@ def real_values() -> dict[str, list[str]]:
 def shared_definitions_needed() -> dict[str, tuple[set[str], set[str], str]]:
     """file -> (job types, login setups its stages name but it does not define, role): what
     the experiments must hold for the real files to import (tests/campaigns/support.py)."""
-    from tests.campaigns.support import names_used_not_defined
-
     needed = {}
     for name, text in real_files().items():
         try:

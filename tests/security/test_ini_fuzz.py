@@ -29,6 +29,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -519,7 +520,7 @@ class Lane:
 def test_a_sample_of_generated_files_through_poms_import_ini(new_database, tmp_path, capsys):
     """Each import is a process of its own (about a second, most of it starting Python):
     two lanes, each on its own database, run side by side to use a second core."""
-    picked = sorted(ini_fuzz.random.Random(f"{SEED}/cli").sample(range(CASES), CLI_CASES))
+    picked = sorted(random.Random(f"{SEED}/cli").sample(range(CASES), CLI_CASES))
     files = [ini_fuzz.case(SEED, n) for n in picked]
     folder = tmp_path / "files"
     folder.mkdir()
