@@ -24,6 +24,7 @@ from app.extensions import db
 from tests.api.support import bearer_token_file
 from tests.auth.conftest import campaign_ini
 from tests.fixtures.app import _app, csrf_token, database_kind, signed_in
+from tests.fixtures.postgres import DatabasePool
 from tests.security.routes import Route, path_for, routes
 from tests.security.world import OTHER, OWN, PEOPLE, Place, build_world
 
@@ -318,8 +319,10 @@ def key_for(route: Route) -> str:
 
 @pytest.fixture(scope="session")
 def world_template(request, tmp_path_factory):
-    """(how to make a fresh copy of the world's database, the world)."""
+    """(the world's database URL, the world, its uploads folder, and on PostgreSQL a
+    DatabasePool of copies of it made ahead in the background)."""
     uploads = tmp_path_factory.mktemp("world-uploads")
+    pool = None
     if database_kind() == "postgresql":
         server = request.getfixturevalue("postgres_server")
         template = request.getfixturevalue("postgres_template")
@@ -334,24 +337,28 @@ def world_template(request, tmp_path_factory):
     with app.app_context():
         world = build_world(str(uploads))
         db.session.remove()
-        db.engine.dispose()
-    return url, world, str(uploads)
+        db.engine.dispose()  # a template database wants no one connected
+    if database_kind() == "postgresql":
+        # Each case takes a copy made while the one before ran, and its copy is dropped in
+        # the background after: nine hundred cases wait for no CREATE or DROP DATABASE.
+        pool = DatabasePool(server, "poms_world", prefix="world_")
+    yield url, world, str(uploads), pool
+    if pool is not None:
+        pool.close()
 
 
 @pytest.fixture
 def world_app(world_template, new_database, tmp_path, request):
     """An app on a fresh copy of the world (new_database keeps it on the PostgreSQL run)."""
-    url, world, uploads = world_template
-    if database_kind() == "postgresql":
-        server = request.getfixturevalue("postgres_server")
-        name = f"world_{tmp_path.name}"[:60].replace("-", "_").lower()
-        server.create_database(name, template="poms_world")
-        url = server.url(name)
+    url, world, uploads, pool = world_template
+    name = None
+    if pool is not None:
+        name = pool.take()
+        url = request.getfixturevalue("postgres_server").url(name)
     else:
         copy = tmp_path / "world.db"
         shutil.copy(url.removeprefix("sqlite:///"), copy)
         url = f"sqlite:///{copy}"
-        name = None
     uploads_copy = tmp_path / "uploads"
     shutil.copytree(uploads, uploads_copy)
     app = _app(url, POMS_UPLOADS_DIR=str(uploads_copy),
@@ -362,7 +369,7 @@ def world_app(world_template, new_database, tmp_path, request):
         db.session.remove()
         db.engine.dispose()
     if name:
-        request.getfixturevalue("postgres_server").drop_database(name)
+        pool.release(name)
 
 
 # --- the matrix --------------------------------------------------------------------------
