@@ -75,11 +75,11 @@ def test_jobs_first_seen_already_ended_are_still_analysed(launch_app, tutorial_c
                                                           tmp_path):
     """A fast job can end between two tracking passes: its row is written already finished,
     and it must still reach the analysis queue."""
+    from app import states
     from app.batch.base import JobRequest
     from app.batch.local import LocalEngine
     from app.models import Submission
     from app.models.base import utcnow
-    from app.tracking import states
     from app.tracking.tracker import track_submissions
     from tests.fixtures.launching import wait_for
     from tests.results.conftest import SCRIPT, stage_named

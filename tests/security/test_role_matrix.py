@@ -237,6 +237,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("api.schedule_stage", "PUT"): Rule(SHIFTER, body=json_body(schedule="")),
     **{(f"api.{action}_submission", "POST"): Rule(SHIFTER) for action in (
         "kill", "hold", "release", "approve", "refuse")},
+    ("api.submission_actions", "GET"): Rule(MEMBER),
     ("api.recover_submission", "POST"): Rule(SHIFTER, body=json_body(dry_run=True)),
     ("api.update_submission", "POST"): Rule(SHIFTER,
                                             body=json_body(jobsub_job_id="9.0@jobsub01")),

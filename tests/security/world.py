@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from app.api import tokens
-from app.auth import members
+from app.auth import members, tokens
 from app.extensions import db
 from app.logs import store as signatures
 from app.models import Job, Submission
