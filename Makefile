@@ -5,7 +5,8 @@
 #   make test-postgres  the same suite with the `app` fixture on a real PostgreSQL
 #               (POMS_TEST_DATABASE=postgresql; the server is started by the tests)
 #   make bench  run every benchmarks/*.py with the venv's python
-#   make lint   ruff
+#   make lint   ruff, and lint-imports: the layers of the house (contracts in pyproject.toml,
+#               docs/architecture.md)
 SHELL := /bin/bash
 .DEFAULT_GOAL := test
 
@@ -66,6 +67,7 @@ bench: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 clean-venv:
 	rm -rf "$(VENV)"

@@ -1,4 +1,9 @@
-"""POMS: the Production Operations Management Service."""
+"""POMS: the Production Operations Management Service.
+
+create_app is the one place that knows every layer (docs/architecture.md): it binds the
+extensions, registers the pages, the API and the operator commands, and the workers'
+queues as the work queue (app/work.py) the domain asks. Nothing below imports it.
+"""
 from __future__ import annotations
 
 import logging
@@ -6,15 +11,25 @@ import os
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, render_template, request
 from markupsafe import escape
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from werkzeug.exceptions import HTTPException
 
+from app import (
+    models,  # noqa: F401  (register the tables with the metadata)
+    work,
+)
+from app.api import register_api
+from app.auth.session import init_auth
+from app.blueprints import register_blueprints
+from app.cli import register_cli
 from app.config import ConfigError, is_loopback, load_config
 from app.extensions import csrf, db, login_manager, migrate
 from app.ids import RowIdConverter
 from app.launching.isolation import check_config as check_launch_isolation
+from workers.queues import RQWork
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +65,12 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
-
-    from app import models  # noqa: F401  (register the tables with the metadata)
-    from app.auth.session import init_auth
-    from app.blueprints import register_blueprints
-    from app.cli import register_cli
+    # Work the domain queues (launches, tracking, uploads, batch actions) goes to RQ.
+    work.register(RQWork())
 
     init_auth(app)
     register_blueprints(app)
+    register_api(app)
     register_cli(app)
     _register_errors(app)
     return app
@@ -85,9 +98,6 @@ def _private_sqlite(app: Flask) -> None:
 
 
 def _register_errors(app: Flask) -> None:
-    from flask import render_template, request
-    from werkzeug.exceptions import HTTPException
-
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
         if request.headers.get("HX-Request") == "true":

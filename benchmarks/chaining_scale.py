@@ -273,7 +273,7 @@ def chaining_scale(database_url: str, tmp: Path, kind: str, redis_url: str) -> N
     from sqlalchemy import func, select
     from sqlalchemy.exc import OperationalError
 
-    from app import create_app
+    from app import create_app, states
     from app.batch.base import JobRequest
     from app.batch.local import LocalEngine
     from app.extensions import db
@@ -281,7 +281,6 @@ def chaining_scale(database_url: str, tmp: Path, kind: str, redis_url: str) -> N
     from app.models import Job, Submission
     from app.models.base import utcnow
     from app.models.chaining import ChainJobRecord, ChainStep
-    from app.tracking import states
     from tests.fixtures.launching import import_tutorial
 
     mean_s = SLOTS / RATE  # in steady state, SLOTS jobs end every mean_s seconds

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from app.catalog.embedded import EmbeddedCatalog  # noqa: E402
 from app.catalog.recovery import SubmissionFacts, consumed_status, process_status  # noqa: E402
+from app.catalog.splits import SplitState, next_slice  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.launching.splits import SplitState, next_slice  # noqa: E402
 from app.models.catalog import (  # noqa: E402
     CatalogDefinition,
     CatalogDelivery,

@@ -182,14 +182,13 @@ def tracking_lag(database_url: str, tmp: Path, kind: str, redis_url: str) -> Non
     from sqlalchemy import select
     from sqlalchemy.exc import OperationalError
 
-    from app import create_app
+    from app import create_app, states
     from app.batch.base import JobRequest
     from app.batch.local import LocalEngine
     from app.extensions import db
     from app.launching import service
     from app.models import Job, Submission
     from app.models.base import utcnow
-    from app.tracking import states
     from tests.fixtures.launching import import_tutorial
 
     mean_s = SLOTS / RATE  # in steady state, SLOTS jobs end every mean_s seconds

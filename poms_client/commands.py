@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -383,8 +384,6 @@ def launch(api: Api, args) -> Result:
              help="redraw until no submission is active (Ctrl-C stops)"),
          arg("--interval", type=float, default=5.0, help="seconds between redraws"))
 def status(api: Api, args) -> Result:
-    import time
-
     while True:
         if args.campaign:
             doc = api.get(api.experiment_path("campaigns", args.campaign, "status"))
@@ -484,14 +483,54 @@ def _act(action: str):
     def run(api: Api, args) -> Result:
         answer = api.post(api.experiment_path("submissions", args.submission, action))
         s = answer["submission"]
-        return Result(answer, f"submission {s['id']}: {answer['done']} (now {s['state']})")
+        if "done" in answer:  # approve, refuse, or a kill before the launch ran
+            return Result(answer, f"submission {s['id']}: {answer['done']} (now {s['state']})")
+        # A kill, hold or release is requested: a worker asks the batch system.
+        requested = answer["requested"]
+        wait = getattr(args, "wait", None)
+        if wait:
+            requested = _wait_for_action(api, s["id"], requested["id"], wait)
+            s = api.get(api.experiment_path("submissions", s["id"]))
+            answer = {**answer, "submission": s, "requested": requested}
+            if requested["state"] in ("refused", "failed"):
+                raise ApiFailure(f"submission {s['id']}: {requested['said']}", body=answer)
+            if not requested["pending"]:
+                return Result(answer, f"submission {s['id']}: {requested['result']} "
+                                      f"(now {s['state']})")
+        return Result(answer, f"submission {s['id']}: {requested['said']}"
+                              + ("" if wait else "; `poms actions "
+                                 f"{s['id']}` shows how it went"))
     return run
 
 
-for _action, _help in (("kill", "kill a submission's jobs (cancel it if not launched yet)"),
-                       ("hold", "hold a submission's jobs"),
-                       ("release", "release a held submission")):
-    command(_action, _help, arg("submission", type=int))(_act(_action))
+def _wait_for_action(api: Api, submission_id: int, action_id: int, seconds: float) -> dict:
+    """The action once a worker has done it, or as it is after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        rows = api.get(api.experiment_path("submissions", submission_id, "actions"))["actions"]
+        row = next((r for r in rows if r["id"] == action_id), None)
+        if row is None or not row["pending"] or time.monotonic() >= deadline:
+            return row
+        time.sleep(0.5)
+
+
+for _action, _help in (("kill", "ask for a submission's jobs to be killed (a worker does it; "
+                                "a submission not launched yet is cancelled at once)"),
+                       ("hold", "ask for a submission's jobs to be held (a worker does it)"),
+                       ("release", "ask for a held submission to be released (a worker "
+                                   "does it)")):
+    command(_action, _help, arg("submission", type=int),
+            arg("--wait", type=float, default=None, metavar="SECONDS",
+                help="wait up to SECONDS for a worker to do it, and say how it went")
+            )(_act(_action))
+
+
+@command("actions", "a submission's kill, hold and release requests, newest first, and "
+         "what the batch system did", arg("submission", type=int))
+def submission_actions(api: Api, args) -> Result:
+    rows = api.get(api.experiment_path("submissions", args.submission, "actions"))["actions"]
+    return Result({"submission": args.submission, "actions": rows},
+                  "\n".join(r["said"] for r in rows) or "(no kill, hold or release asked for)")
 
 
 def _stage_hold(hold: bool):

@@ -142,6 +142,12 @@ def test_make_run_then_make_test_on_a_fresh_debian_12(fresh_machine, request):
         assert DEMO_CAMPAIGN in listing
         assert "<svg" in campaign and "cannot be drawn" not in campaign, (
             f"the demo campaign's page draws no graph (Graphviz?):\n{campaign[:4000]}")
+        # The service knows its own address: launches are told the port it serves on.
+        dry = requests.post(
+            f"{url}/api/v1/experiments/mu2e/campaigns/{DEMO_CAMPAIGN}/stages/reco_fcl/launch",
+            json={"dry_run": True}, headers={"X-POMS-User": "demo"}, timeout=30)
+        assert dry.status_code == 200, dry.text[:2000]
+        assert dry.json()["environment"]["POMS_URL"] == f"http://localhost:{port}"
     finally:
         stopping = time.monotonic()
         code = stop_group(run)

@@ -1,24 +1,35 @@
-"""RQ job functions: thin. Each makes (once per process) the app, opens a context, calls
-the domain, and returns a sentence for the worker's log."""
+"""RQ job functions: thin. Each opens a context on the process's app, calls the domain, and
+returns a sentence for the worker's log.
+
+The app is handed in by whoever starts the worker (`poms worker`, workers/main.run_worker,
+or a test's `use_app`): this package is below the app factory, never imports it.
+"""
 from __future__ import annotations
 
 import os
+
+from rq import get_current_job
+
+from app import work
+from app.chaining.hooks import after_tracking
+from app.extensions import db
+from app.launching.service import run_launch
+from app.logs import jobs as log_analysis
+from app.tracking.actions import run_requested_action
+from app.tracking.tracker import track_pass, track_submissions
+from app.ucondb.jobs import enqueue_uploads, run_upload
 
 _app = None
 _app_pid = None
 
 
 def app():
-    """The POMS app for this process; a forked work horse gets fresh database connections."""
-    global _app, _app_pid
+    """The POMS app of this process; a forked work horse gets fresh database connections."""
+    global _app_pid
     if _app is None:
-        from app import create_app
-
-        _app = create_app()
-        _app_pid = os.getpid()
-    elif _app_pid != os.getpid():
-        from app.extensions import db
-
+        raise RuntimeError("no POMS app in this worker: start workers with "
+                           "`flask --app wsgi poms worker` (workers/main.run_worker)")
+    if _app_pid != os.getpid():
         with _app.app_context():
             db.engine.dispose(close=False)
         _app_pid = os.getpid()
@@ -26,49 +37,39 @@ def app():
 
 
 def use_app(flask_app) -> None:
-    """Tests and the worker command hand in their own app."""
+    """The app the jobs of this process run in (the worker command hands in its own)."""
     global _app, _app_pid
     _app, _app_pid = flask_app, os.getpid()
 
 
 def launch(submission_id: int) -> str:
-    from app.launching.service import run_launch
-    from app.tracking.tracker import track_submissions
-    from workers.queues import enqueue_analysis
-
     flask_app = app()
     with flask_app.app_context():
         outcome = run_launch(submission_id, flask_app.config)
         # Show the jobs at once rather than at the next tracking pass.
         result = track_submissions([submission_id], flask_app.config)
-        enqueue_analysis(flask_app.config["POMS_REDIS_URL"], result.finished_jobs)
+        work.queue_analysis(flask_app.config, result.finished_jobs)
         _chain(flask_app.config)
         return outcome
 
 
 def _chain(config) -> str:
     """Completion, recoveries and dependent stages after tracking (app/chaining)."""
-    from app.chaining.hooks import after_tracking, enqueue
-    from app.ucondb.jobs import enqueue_uploads
-
     chained = after_tracking(config)
-    enqueue(config, chained.launched)
+    work.queue_launches(config, chained.launched)
     uploads = enqueue_uploads(config)  # FCL stages' files to UconDB (RQ queue `uploads`)
     return (f"; {chained.recorded_jobs} jobs' files recorded, {len(chained.located)} located, "
             f"{len(chained.launched)} launched by chaining" + uploads)
 
 
 def track(submission_ids: list[int] | None = None) -> str:
-    from app.tracking.tracker import track_pass, track_submissions
-    from workers.queues import enqueue_analysis
-
     flask_app = app()
     with flask_app.app_context():
         if submission_ids is None:
             result = track_pass(flask_app.config)
         else:
             result = track_submissions(submission_ids, flask_app.config)
-        enqueue_analysis(flask_app.config["POMS_REDIS_URL"], result.finished_jobs)
+        work.queue_analysis(flask_app.config, result.finished_jobs)
         chained = _chain(flask_app.config)
         return (f"tracked {result.submissions} submissions, {result.job_updates} job updates, "
                 f"{len(result.transitions)} state changes, {len(result.errors)} errors"
@@ -77,17 +78,34 @@ def track(submission_ids: list[int] | None = None) -> str:
 
 def analyse(job_row_ids: list[int]) -> str:
     """Parse the logs of finished jobs (app/logs)."""
-    from app.logs.jobs import analyse_jobs
-
     flask_app = app()
     with flask_app.app_context():
-        return str(analyse_jobs(job_row_ids, config=flask_app.config))
+        return str(log_analysis.analyse_jobs(job_row_ids, config=flask_app.config))
 
 
 def analyse_lost() -> str:
     """The scheduler's periodic catch-up of analyses whose queue entry was lost."""
-    from app.logs.jobs import analyse_lost
-
     flask_app = app()
     with flask_app.app_context():
-        return "catch-up: " + str(analyse_lost(flask_app.config))
+        return "catch-up: " + str(log_analysis.analyse_lost(flask_app.config))
+
+
+def upload(job_row_id: int) -> str:
+    """One finished job's FCL files into UconDB (app/ucondb/jobs.py); raises while it fails,
+    so RQ tries again after the next delay."""
+    current = get_current_job()
+    final = current is None or not current.retries_left
+    flask_app = app()
+    with flask_app.app_context():
+        outcome = run_upload(job_row_id, flask_app.config, final=final)
+        if outcome.startswith("stored"):
+            # Chaining waits for this upload: let it look again now, not at the next tick.
+            work.queue_tracking(flask_app.config)
+        return outcome
+
+
+def batch_action(action_id: int) -> str:
+    """A requested kill, hold or release of a submission's jobs (app/tracking/actions.py)."""
+    flask_app = app()
+    with flask_app.app_context():
+        return run_requested_action(action_id, flask_app.config)

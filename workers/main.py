@@ -5,8 +5,9 @@ copied into every forked work horse holding whatever locks it held at that momen
 the horse could hang on them). Every POMS_TRACKING_INTERVAL seconds it
 takes a short Redis lock (so several workers tick once between them, not once each), then
 enqueues a tracking pass, launches scheduled stages that are due, and re-enqueues launches
-whose queued job was lost; every POMS_ANALYSIS_CATCHUP_INTERVAL it also queues the analysis
-of finished jobs whose log analysis was lost. With --burst it ticks once, then the worker
+and requested batch actions whose queued job was lost; every
+POMS_ANALYSIS_CATCHUP_INTERVAL it also queues the analysis of finished jobs whose log
+analysis was lost. With --burst it ticks once, then the worker
 empties the queues and stops.
 """
 from __future__ import annotations
@@ -19,7 +20,18 @@ import time
 from redis import Redis
 from rq import Queue, Worker
 
-from workers.queues import QUEUES, enqueue_analysis_catchup, enqueue_launch, enqueue_tracking
+from app.extensions import db
+from app.launching.schedule import due_launches
+from app.tracking.actions import stale_requested_actions
+from app.tracking.tracker import stale_unclaimed
+from workers import jobs
+from workers.queues import (
+    QUEUES,
+    enqueue_analysis_catchup,
+    enqueue_batch_action,
+    enqueue_launch,
+    enqueue_tracking,
+)
 
 log = logging.getLogger(__name__)
 TICK_LOCK = "poms:scheduler:tick"
@@ -28,9 +40,6 @@ CATCHUP_LOCK = "poms:scheduler:analysis-catchup"
 
 def tick(flask_app, connection: Redis, *, force: bool = False) -> list[str]:
     """One scheduler round. Returns what it did, in words."""
-    from app.launching.schedule import due_launches
-    from app.tracking.tracker import stale_unclaimed
-
     interval = max(1, int(flask_app.config.get("POMS_TRACKING_INTERVAL", 10)))
     if not force and not connection.set(TICK_LOCK, "1", nx=True, ex=interval):
         return []  # another worker ticked this interval
@@ -42,6 +51,9 @@ def tick(flask_app, connection: Redis, *, force: bool = False) -> list[str]:
                            timeout=int(flask_app.config.get("POMS_LAUNCH_TIMEOUT", 1800)))
             done.append(f"launch {submission_id} queued")
         done.extend(problems)
+        for action_id in stale_requested_actions(flask_app.config):
+            enqueue_batch_action(connection, action_id)
+            done.append(f"batch action {action_id} queued again")
     enqueue_tracking(connection)
     done.append("tracking pass queued")
     catchup = int(flask_app.config.get("POMS_ANALYSIS_CATCHUP_INTERVAL", 600))
@@ -53,8 +65,6 @@ def tick(flask_app, connection: Redis, *, force: bool = False) -> list[str]:
 
 def _scheduler_loop(flask_app, redis_url: str, parent: int) -> None:
     """Tick until the worker that forked us is gone."""
-    from app.extensions import db
-
     with flask_app.app_context():
         db.engine.dispose(close=False)  # the worker's connections are not ours
     connection = Redis.from_url(redis_url)
@@ -93,8 +103,6 @@ def run_worker(redis_url: str, *, burst: bool = False, flask_app=None,
 
     Splitting workers by queue keeps tracking and analysis moving while slow launches (up
     to POMS_LAUNCH_TIMEOUT each) hold the launch workers."""
-    from workers import jobs
-
     unknown = [name for name in queues if name not in QUEUES]
     if unknown or not queues:
         raise ValueError(f"unknown queue {', '.join(unknown) or '(none given)'}: "

@@ -1,13 +1,22 @@
-"""The POMS queues and how things get on them (thin: ids in, no objects)."""
+"""The POMS queues and how things get on them (thin: ids in, no objects).
+
+RQWork is app/work.py's interface on these queues; create_app registers it, so domain
+code asks app/work.py and never imports this package. The functions below take a Redis URL
+(or connection) and are what RQWork, the scheduler (workers/main.py) and tests call.
+"""
 from __future__ import annotations
 
 from redis import Redis
-from rq import Queue
+from redis.exceptions import RedisError
+from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob
 
+from app.work import QueueUnavailable
+
 LAUNCHES, TRACKING, ANALYSIS, UPLOADS = "launches", "tracking", "analysis", "uploads"
 QUEUES = (LAUNCHES, TRACKING, ANALYSIS, UPLOADS)
+PENDING = ("queued", "started", "deferred", "scheduled")
 
 
 def connection(redis_url: str) -> Redis:
@@ -24,7 +33,7 @@ def _pending(queue: Queue, job_id: str) -> bool:
         job = RQJob.fetch(job_id, connection=queue.connection)
     except NoSuchJobError:
         return False
-    return job.get_status(refresh=True) in ("queued", "started", "deferred", "scheduled")
+    return job.get_status(refresh=True) in PENDING
 
 
 def enqueue_launch(redis_url, submission_id: int, timeout: int = 1800):
@@ -71,3 +80,77 @@ def enqueue_analysis(redis_url, job_row_ids: list[int]) -> list:
     return [queue.enqueue("workers.jobs.analyse", ids[start:start + ANALYSIS_CHUNK],
                           result_ttl=60, job_timeout=ANALYSIS_TIMEOUT_S)
             for start in range(0, len(ids), ANALYSIS_CHUNK)]
+
+
+def enqueue_uploads(redis_url, job_row_ids: list[int], delays: list[int]) -> int:
+    """One `uploads` job per job row (unless one is queued, running or waiting to retry),
+    retried after each of `delays` seconds; how many were queued."""
+    queue = _queue(redis_url, UPLOADS)
+    retry = Retry(max=len(delays), interval=list(delays)) if delays else None
+    done = 0
+    for job_row_id in job_row_ids:
+        job_id = f"fcl-upload-{job_row_id}"
+        if _pending(queue, job_id):
+            continue
+        queue.enqueue("workers.jobs.upload", job_row_id, job_id=job_id, retry=retry,
+                      job_timeout=600, result_ttl=3600, failure_ttl=7 * 24 * 3600)
+        done += 1
+    return done
+
+
+# A kill, hold or release does one engine call (jobsub_rm and friends may take a minute);
+# the tracking workers do it, so a slow launch never holds it up.
+BATCH_ACTION_TIMEOUT_S = 600
+
+
+def enqueue_batch_action(redis_url, action_id: int):
+    """One queued job per requested action; the claim in the job makes a second run
+    harmless anyway."""
+    queue = _queue(redis_url, TRACKING)
+    job_id = f"batch-action-{action_id}"
+    if _pending(queue, job_id):
+        return None
+    return queue.enqueue("workers.jobs.batch_action", action_id, job_id=job_id,
+                         job_timeout=BATCH_ACTION_TIMEOUT_S, result_ttl=3600,
+                         failure_ttl=7 * 24 * 3600)
+
+
+class RQWork:
+    """app/work.py's WorkQueue on RQ, on the Redis each call's config names. A Redis that
+    does not answer is QueueUnavailable: the caller's rows stay, and the scheduler queues
+    them again (workers/main.py tick)."""
+
+    def queue_launches(self, config, submission_ids: list[int]) -> None:
+        timeout = int(config.get("POMS_LAUNCH_TIMEOUT", 1800))
+        with _answering():
+            conn = connection(config["POMS_REDIS_URL"])
+            for submission_id in submission_ids:
+                enqueue_launch(conn, submission_id, timeout=timeout)
+
+    def queue_tracking(self, config, submission_ids: list[int] | None = None) -> None:
+        with _answering():
+            enqueue_tracking(config["POMS_REDIS_URL"], submission_ids)
+
+    def queue_analysis(self, config, job_row_ids: list[int]) -> None:
+        with _answering():
+            enqueue_analysis(config["POMS_REDIS_URL"], job_row_ids)
+
+    def queue_uploads(self, config, job_row_ids: list[int], retry_after: list[int]) -> int:
+        with _answering():
+            return enqueue_uploads(config["POMS_REDIS_URL"], job_row_ids, retry_after)
+
+    def queue_batch_action(self, config, action_id: int) -> None:
+        with _answering():
+            enqueue_batch_action(config["POMS_REDIS_URL"], action_id)
+
+
+class _answering:
+    """RedisError as app/work.py's QueueUnavailable."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, err, _tb):
+        if err is not None and isinstance(err, RedisError):
+            raise QueueUnavailable(f"the queue is not answering: {err}") from err
+        return False

@@ -31,6 +31,7 @@ from app.campaigns import editing, operations, permissions, store
 from app.campaigns.ini import export_ini
 from app.campaigns.spec import STAGE_KEYS, InvalidCampaign, Problem
 from app.extensions import db
+from app.launching import service
 from app.models import Campaign, CampaignStage, CampaignTag
 
 EXAMPLES = {"experiment": "mu2e", "campaign": "srsoleti_tutorial", "stage": "reco_fcl"}
@@ -100,14 +101,6 @@ def campaign_json(campaign: Campaign, acc: Access) -> dict:
     }
 
 
-def stage_held(stage: CampaignStage) -> bool | None:
-    try:
-        from app.launching.service import stage_held as held
-    except ImportError:  # launching not installed in this tree
-        return None
-    return held(stage)
-
-
 def stage_json(stage: CampaignStage, acc: Access) -> dict:
     spec = store.spec_from_campaign(stage.campaign)
     values = dataclasses.asdict(spec.stage(stage.name))
@@ -117,7 +110,7 @@ def stage_json(stage: CampaignStage, acc: Access) -> dict:
         "fields": {key: values[key] for key in STAGE_KEYS},
         "ini": {key: editing.stage_field_text(spec, stage.name, key) for key in STAGE_KEYS},
         "depends_on": _depends(stage),
-        "held": stage_held(stage),
+        "held": service.stage_held(stage),
         "may_edit": permissions.may_edit(acc, stage.campaign),
     }
 

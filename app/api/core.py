@@ -2,7 +2,7 @@
 and the route decorator that also writes the endpoint into the OpenAPI document.
 
 Who is asking, in this order (the first that applies wins, for this request only):
-  Authorization: Bearer <token>   an API token (app/api/tokens.py); nothing kept in a session
+  Authorization: Bearer <token>   an API token (app/auth/tokens.py); nothing kept in a session
   Authorization: Negotiate <...>  Kerberos, accepted by app.auth.kerberos before this runs
                                   (POMS_AUTH=kerberos); a session cookie follows, as on pages
   a trusted front end's user      POMS_AUTH=remote_user, as on pages
@@ -15,7 +15,7 @@ The role, per experiment: `X-POMS-Role: <role>` acts in a role the caller holds 
 it (the original client's --poms_role); a higher one is refused (403). Without the header,
 the role picked on the pages, else the caller's own.
 
-A token is further held to its scopes and experiments (app/api/tokens.py): every endpoint
+A token is further held to its scopes and experiments (app/auth/tokens.py): every endpoint
 names the scope it needs in its route (`scope=`, "read" for a GET unless said), the OpenAPI
 document says it, and a token without it gets 403 before the view runs; `access()` refuses
 an experiment the token does not cover. Other ways of signing in are not scoped: they are
@@ -44,8 +44,7 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError
 
-from app.api import tokens
-from app.auth import policy
+from app.auth import policy, tokens
 from app.auth.members import find_experiment, find_experimenter
 from app.auth.session import Access, acting_role, is_admin
 from app.extensions import csrf, db, login_manager

@@ -1,10 +1,9 @@
 """The document itself, who am I, my experiments, and my API tokens."""
 from __future__ import annotations
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 from flask_login import current_user
 
-from app.api import tokens
 from app.api.core import (
     PAGE_PARAMS,
     ApiError,
@@ -16,6 +15,8 @@ from app.api.core import (
     ref,
     route,
 )
+from app.api.openapi import document
+from app.auth import tokens
 from app.auth.session import is_admin, memberships
 from app.extensions import db
 from app.models.api_token import ApiToken
@@ -24,8 +25,6 @@ from app.models.api_token import ApiToken
 @route("/openapi.json", "GET", summary="This API's OpenAPI 3 document", tag="meta",
        public=True, responses={200: ("the document", json_of({"type": "object"}))})
 def openapi_document():
-    from app.api.openapi import document
-
     return jsonify(document(request.host_url.rstrip("/")))
 
 
@@ -140,6 +139,4 @@ def revoke_token(token_id: int):
        responses={200: ("the UconDB in use", json_of({"type": "object", "required": ["url"],
                   "properties": {"url": {"type": "string"}}}))})
 def ucondb_location():
-    from flask import current_app
-
     return jsonify({"url": current_app.config["POMS_UCONDB_URL"]})

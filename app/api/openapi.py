@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from app.api.core import OPERATIONS, PREFIX, Operation, ref
-from app.api.tokens import SCOPES
+from app.auth.tokens import SCOPES
 from app.ids import MAX_ID
 
 VERSION = "1.0.0"

@@ -1,6 +1,7 @@
 """Launching and following work: launch (test, production, dry run), hold and release a
 stage, preview its next split, campaign status, submissions (list, show, jobs, history,
-launch output, kill, hold, release), job logs, and `update_submission` for job wrappers.
+launch output, kill, hold, release and the actions asked for), job logs, and
+`update_submission` for job wrappers.
 
 The same domain calls as the pages (app/launching/service.py, app/tracking/actions.py,
 app/catalog/split_state.py); launches are queued on RQ after the commit.
@@ -10,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Response, current_app, jsonify, request
-from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from app import states, work
 from app.api.campaigns import EXAMPLES, find_campaign, find_stage
 from app.api.core import (
     PAGE_PARAMS,
@@ -33,13 +34,17 @@ from app.api.core import (
 )
 from app.auth import policy
 from app.auth.session import Access
-from app.batch.base import BatchError, cluster_of, engine_from_config
+from app.batch.base import BatchError, cluster_of
+from app.batch.engines import engine_from_config
+from app.catalog.base import CatalogError
+from app.chaining import operator
 from app.extensions import db
 from app.ids import MAX_ID
-from app.launching import external, service
+from app.launching import external, schedule, service
 from app.launching.command import LaunchError
-from app.models import Campaign, CampaignStage, Job, Submission, SubmissionEvent
-from app.tracking import actions, reports, states
+from app.launching.inputs import preview_slices
+from app.models import BatchAction, Campaign, CampaignStage, Job, Submission, SubmissionEvent
+from app.tracking import actions, reports
 
 SUBMISSION_EXAMPLES = {**EXAMPLES, "submission_id": 1, "job_id": 1}
 JOB_STATES = ("Idle", "Running", "Held", "Completed", "Failed", "Removed")
@@ -111,13 +116,11 @@ def find_submission(acc: Access, submission_id: int) -> Submission:
 
 
 def _enqueue(ids: list[int]) -> bool:
-    from workers.queues import enqueue_launch
-
+    """Queue launches after the commit; False when the queue is not answering (the rows
+    stay New and the scheduler queues them once it answers)."""
     try:
-        for submission_id in ids:
-            enqueue_launch(current_app.config["POMS_REDIS_URL"], submission_id,
-                           timeout=int(current_app.config.get("POMS_LAUNCH_TIMEOUT", 1800)))
-    except RedisError:
+        work.queue_launches(current_app.config, ids)
+    except work.QueueUnavailable:
         return False
     return True
 
@@ -248,9 +251,6 @@ def release_stage(experiment, campaign, stage):
                                   "slices": {"type": "array"},
                                   "done": {"type": ["string", "null"]}}}))})
 def preview_split(experiment, campaign, stage):
-    from app.catalog.base import CatalogError
-    from app.launching.inputs import preview_slices
-
     acc = access(experiment)
     row = find_stage(acc, campaign, stage)
     n = int_arg("n", 5, 1, 50)
@@ -410,31 +410,75 @@ def job_log(experiment, job_id):
     return Response(text, mimetype="text/plain")
 
 
+def action_json(row: BatchAction) -> dict:
+    return {"id": row.id, "submission": row.submission_id, "action": row.action,
+            "state": row.state, "pending": row.state in actions.PENDING,
+            "requested_by": row.requested_by.username if row.requested_by else None,
+            "origin": row.origin, "requested": iso(row.requested_at),
+            "started": iso(row.started_at), "finished": iso(row.finished_at),
+            "result": row.result or None, "said": actions.describe(row)}
+
+
 def _act(experiment, submission_id, action: str):
     acc = access(experiment)
     s = find_submission(acc, submission_id)
     if not may_control(acc, s.stage.campaign):
         raise refuse(f"acting as {acc.role}, you may not {action} submission {s.id}")
     try:
-        said = actions.perform(action, s, acc.user, current_app.config)
+        got = actions.request_action(action, s, acc.user, origin="api")
         db.session.commit()
     except actions.ActionRefused as err:
         raise ApiError(409, str(err)) from None
-    except BatchError as err:
-        raise ApiError(502, f"the batch system refused: {err}") from None
-    db.session.refresh(s)
-    return jsonify({"submission": submission_json(s), "done": said})
+    if isinstance(got, str):
+        db.session.refresh(s)
+        return jsonify({"submission": submission_json(s), "done": got})
+    try:
+        work.queue_batch_action(current_app.config, got.id)
+        queued = True
+    except work.QueueUnavailable:  # the row says requested: the scheduler queues it again
+        queued = False
+    return jsonify({"submission": submission_json(s), "requested": action_json(got),
+                    "queued": queued}), 202
 
 
-_ACT_ANSWER = {200: ("what was done", json_of({"type": "object", "required": ["submission"],
-               "properties": {"submission": ref("Submission"), "done": {"type": "string"}}}))}
+_ACTION = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "submission": {"type": "integer"},
+    "action": {"type": "string", "enum": list(actions.ON_THE_ENGINE)},
+    "state": {"type": "string", "enum": ["requested", "running", "done", "refused", "failed"]},
+    "pending": {"type": "boolean"}, "requested_by": {"type": ["string", "null"]},
+    "origin": {"type": "string"}, "requested": {"type": ["string", "null"]},
+    "started": {"type": ["string", "null"]}, "finished": {"type": ["string", "null"]},
+    "result": {"type": ["string", "null"]}, "said": {"type": "string"}}}
+_ACT_ANSWER = {
+    200: ("done at once (approve, refuse, or a kill before the launch ran)",
+          json_of({"type": "object", "required": ["submission", "done"],
+                   "properties": {"submission": ref("Submission"),
+                                  "done": {"type": "string"}}})),
+    202: ("requested: a worker asks the batch system (GET .../actions says how it went)",
+          json_of({"type": "object", "required": ["submission", "requested"],
+                   "properties": {"submission": ref("Submission"), "requested": _ACTION,
+                                  "queued": {"type": "boolean"}}})),
+}
+
+
+@route("/experiments/<experiment>/submissions/<int:submission_id>/actions", "GET",
+       tag="submissions", summary="A submission's kill, hold and release requests, newest "
+       "first, with what the batch system did", examples=SUBMISSION_EXAMPLES,
+       responses={200: ("the actions", json_of({"type": "object", "required": ["actions"],
+                  "properties": {"actions": {"type": "array", "items": _ACTION}}}))})
+def submission_actions(experiment, submission_id):
+    acc = access(experiment)
+    s = find_submission(acc, submission_id)
+    return jsonify({"actions": [action_json(row) for row in actions.actions_of(s, 50)]})
 
 
 # The actions on one submission: each its own URL and OpenAPI operation, all served by _act.
+# Kill, hold and release answer 202: a worker asks the batch system (a request never waits
+# on the grid); approve and refuse (and cancelling a launch not started) are done at once.
 SUBMISSION_ACTIONS = {
-    "kill": "Kill a submission's jobs (or cancel it before it launched)",
-    "hold": "Hold a submission's idle and running jobs",
-    "release": "Release a held submission",
+    "kill": "Kill a submission's jobs (requested; or cancel it before it launched)",
+    "hold": "Hold a submission's idle and running jobs (requested)",
+    "release": "Release a held submission (requested)",
     "approve": "Approve a submission of an approval stage (it completes)",
     "refuse": "Refuse a submission of an approval stage (it is removed, as the original's "
               "UnApprove)",
@@ -468,8 +512,6 @@ for _action, _summary in SUBMISSION_ACTIONS.items():
            "stage": {"type": "string"}, "schedule": {"type": "string"},
            "test": {"type": "boolean"}, "next": {"type": ["string", "null"]}}}))})
 def schedule_stage(experiment, campaign, stage):
-    from app.launching import schedule
-
     acc = access(experiment)
     row = find_stage(acc, campaign, stage)
     body = json_body()
@@ -514,8 +556,6 @@ def schedule_stage(experiment, campaign, stage):
                         "properties": {"submission": ref("Submission"),
                                        "queued": {"type": "boolean"}}}))})
 def recover_submission(experiment, submission_id):
-    from app.chaining import operator
-
     acc = access(experiment)
     s = find_submission(acc, submission_id)
     body = json_body() if request.get_data() else {}

@@ -12,7 +12,6 @@ from flask import current_app
 
 from app.auth import members
 from app.auth.members import MemberError
-from app.cli import poms
 from app.extensions import db
 
 
@@ -29,7 +28,7 @@ def _username(user: str) -> str:
         raise  # not reached
 
 
-@poms.command("add-member")
+@click.command("add-member")
 @click.argument("experiment")
 @click.argument("user")
 @click.argument("role")
@@ -72,7 +71,7 @@ def add_member_command(experiment: str, user: str, role: str) -> None:
         click.echo(line)
 
 
-@poms.command("remove-member")
+@click.command("remove-member")
 @click.argument("experiment")
 @click.argument("user")
 def remove_member_command(experiment: str, user: str) -> None:
@@ -89,3 +88,6 @@ def remove_member_command(experiment: str, user: str) -> None:
     members.remove_member(row, None, keep_a_superuser=False)
     db.session.commit()
     click.echo(f"removed {username} ({role}) from {exp.name}")
+
+
+COMMANDS = (add_member_command, remove_member_command)

@@ -22,8 +22,8 @@ from flask import Flask, current_app, g, request, session
 from flask_login import current_user, login_user, logout_user
 
 from app.auth import policy, spnego
+from app.auth.answers import auth_page
 from app.auth.members import find_experimenter, find_or_create_experimenter
-from app.auth.session import auth_page
 from app.extensions import db
 
 log = logging.getLogger(__name__)

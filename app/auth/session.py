@@ -30,15 +30,14 @@ from flask import (
     current_app,
     g,
     redirect,
-    render_template,
     request,
     session,
     url_for,
 )
 from flask_login import current_user
-from markupsafe import escape
 
-from app.auth import policy
+from app.auth import kerberos, policy, remote_user
+from app.auth.answers import auth_page, is_htmx
 from app.auth.members import find_experiment, find_or_create_experimenter  # noqa: F401
 from app.config import ConfigError, is_loopback
 from app.extensions import db, login_manager
@@ -61,8 +60,6 @@ class Access:
 
 
 def init_auth(app: Flask) -> None:
-    from app.auth import kerberos, remote_user
-
     mode = app.config["POMS_AUTH"]
     if mode != "dev" and not app.config["POMS_REALMS"]:
         raise ConfigError(f"POMS_AUTH={mode} needs POMS_REALMS (the realms allowed to sign in)")
@@ -106,27 +103,8 @@ def _load_user_from_request(_request) -> Experimenter | None:
     return g.get("front_end_user")
 
 
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def auth_page(template: str, status: int, headers: dict | None = None, **context) -> Response:
-    """A sign-in answer: the full page, or for htmx one sentence where the swap would go."""
-    if is_htmx():
-        sentence = context.get("sentence", "Please sign in again.")
-        body = f'<p class="error" role="alert">{escape(sentence)}</p>'
-    else:
-        body = render_template(template, **context)
-    response = Response(body, status=status, mimetype="text/html")
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
-
-
 def _unauthorized():
     """What a request that needs a signed-in person gets without one, per mode."""
-    from app.auth import kerberos
-
     mode = current_app.config["POMS_AUTH"]
     if mode == "kerberos":
         return kerberos.challenge()

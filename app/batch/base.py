@@ -5,7 +5,9 @@ Batch ids are strings as jobsub writes them: a cluster is named by its first job
 """
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +39,8 @@ class JobRequest:
     lifetime: str = ""
     dataset: str = ""
     submission_id: int | None = None
+    # jobsub's -f: local files taken at submission, each job finds them in $CONDOR_DIR_INPUT
+    input_files: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -154,47 +158,28 @@ def job_identity(process: str, cluster: str, schedd: str) -> dict[str, str]:
     }
 
 
-def engine_from_config(config: dict) -> BatchEngine:
-    name = config.get("POMS_BATCH_ENGINE", "local")
-    if name == "local":
-        from app.batch.local import LocalEngine
+def check_input_files(paths: list[str]) -> None:
+    """BatchError naming the first -f file that is not a readable file."""
+    for path in paths:
+        if not os.path.isfile(path) or not os.access(path, os.R_OK):
+            raise BatchError(f"-f {path}: no such file (or not readable)")
 
-        areas = launch_accounts(config)
-        return LocalEngine(
-            config["POMS_BATCH_DIR"], slots=int(config.get("POMS_LOCAL_SLOTS", 4)),
-            areas=areas, areas_dir=config.get("POMS_LAUNCH_ACCOUNTS_DIR") or "",
-            launch_python=config.get("POMS_LAUNCH_PYTHON") or "",
-        )
-    if name == "jobsub":
-        from app.batch.jobsub import JobsubEngine
 
-        return JobsubEngine(group=config.get("POMS_JOBSUB_GROUP", ""),
-                            bin_dir=config.get("POMS_JOBSUB_BIN", ""))
-    if name == "htcondor":
-        from .htcondor import HTCondorEngine
-
-        return HTCondorEngine.from_config(config)
-    raise BatchError(f"POMS_BATCH_ENGINE={name!r} is not one of local, jobsub, htcondor")
+def copy_input_files(paths: list[str], directory: Path) -> list[str]:
+    """Copy the -f files into `directory` as jobsub's dropbox takes them at submission (a
+    later edit or removal does not change queued jobs); their names, a later file of the
+    same name replacing an earlier one."""
+    names: list[str] = []
+    for path in paths:
+        directory.mkdir(parents=True, exist_ok=True)
+        name = Path(path).name
+        shutil.copyfile(path, directory / name)
+        names = [n for n in names if n != name] + [name]
+    return names
 
 
 LAUNCH_ACCOUNT_SETTINGS = {"analysis": "POMS_LOCAL_LAUNCH_USER",
                            "production": "POMS_LOCAL_PRODUCTION_LAUNCH_USER"}
-
-
-def launch_accounts(config) -> dict:
-    """{campaign role: Account} of the configured launch accounts (none in plain dev mode).
-    BatchError when one is not usable (create_app refuses to start with one first)."""
-    from app.batch.accounts import AccountError, lookup
-
-    found = {}
-    for role, setting in LAUNCH_ACCOUNT_SETTINGS.items():
-        name = config.get(setting) or ""
-        if name:
-            try:
-                found[role] = lookup(name, setting)
-            except AccountError as err:
-                raise BatchError(str(err)) from None
-    return found
 
 
 LOG_TAIL_BYTES = 512 * 1024

@@ -3,7 +3,7 @@
 In the job it runs, in order: --export NAME=VALUE, --source FILE, --setup PRODUCT (through
 whatever `setup` the job's PATH has), --prescript, the --exe program with the arguments
 after `--`, --postscript; then copies the outputs: each --addoutputN GLOB goes to --destN
-(environment variables in DEST are expanded in the job). `-unquote` variants take
+(environment variables in DEST and in the --exe path are the job's). `-unquote` variants take
 URL-quoted values, as fife_launch writes them. Other options are accepted and ignored.
 The exit code is the program's.
 """
@@ -13,6 +13,7 @@ import glob
 import os
 import shlex
 import shutil
+import string
 import subprocess
 import sys
 import urllib.parse
@@ -54,7 +55,11 @@ def parse(argv: list[str]) -> tuple[list[tuple[str, str | None]], list[str]]:
     return options, []
 
 
-def script_for(options, exe_args: list[str]) -> str:
+def script_for(options, exe_args: list[str], environ=None) -> str:
+    """The job's bash script. The program's path (--exe) is read in the job, as the shell
+    jobsub runs jobs with reads it: `${CONDOR_DIR_INPUT}/reco.sh` is the copy of a file
+    sent with -f; nothing else of it is shell."""
+    environ = os.environ if environ is None else environ
     lines = ["set -u"]
     exe = None
     for name, value in options:
@@ -68,7 +73,7 @@ def script_for(options, exe_args: list[str]) -> str:
         elif name == "prescript" and value:
             lines.append(value)
         elif name == "exe" and value:
-            exe = value
+            exe = _expand(value, environ)
     if exe is None:
         raise SystemExit("fife_wrap: no --exe given")
     lines.append(" ".join(shlex.quote(a) for a in [exe, *exe_args]))
@@ -78,6 +83,11 @@ def script_for(options, exe_args: list[str]) -> str:
             lines.append(value)
     lines.append("exit $status")
     return "\n".join(lines) + "\n"
+
+
+def _expand(text: str, environ) -> str:
+    """$VAR and ${VAR} replaced by the job's values (an unset one is left as written)."""
+    return string.Template(text).safe_substitute(environ)
 
 
 def copy_outputs(options, workdir: Path) -> list[str]:
@@ -102,11 +112,14 @@ def copy_outputs(options, workdir: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     options, exe_args = parse(list(sys.argv[1:] if argv is None else argv))
+    workdir = Path.cwd()
+    # Where jobsub puts a job's -f files; an engine that transfers them into the job's
+    # directory (HTCondor) leaves it to the wrapper, as job_files does.
+    os.environ.setdefault("CONDOR_DIR_INPUT", str(workdir / "input"))
     script = script_for(options, exe_args)
     print(f"fife_wrap: running in {os.getcwd()}", flush=True)
     # The launch's input files (POMS_INPUT_LIST): this job's share is fetched first, and
     # the job reports what it was given, its status and its outputs (job_files.py).
-    workdir = Path.cwd()
     report = job_files.manifest_path(workdir)
     inputs, input_env, error = job_files.take_inputs(dict(os.environ), workdir)
     job_files.write_json_atomic(report, {"job": os.environ.get("JOBSUBJOBID", ""),

@@ -55,6 +55,8 @@ from .base import (
     BatchError,
     JobRequest,
     JobStatus,
+    check_input_files,
+    copy_input_files,
     job_environment,
     job_identity,
     read_log_tails,
@@ -246,6 +248,9 @@ class HTCondorEngine(BatchEngine):
                 if "htcondor2" in sys.modules:
                     sys.modules["htcondor2"].reload_config()
             try:
+                # why: the bindings read CONDOR_CONFIG when they load, so only after it is
+                # set above; and they are optional (only this engine needs them), and this
+                # package also runs as the launch accounts' stdlib-only tools.
                 import htcondor2
             except ImportError as err:
                 raise BatchError(f"the HTCondor bindings are not installed: {err}") from None
@@ -259,6 +264,7 @@ class HTCondorEngine(BatchEngine):
         htcondor = self._bindings()
         try:
             if self.schedd_address:
+                # why: part of the bindings, loaded with them above (see _bindings).
                 import classad2
 
                 ad = classad2.ClassAd({
@@ -326,6 +332,10 @@ class HTCondorEngine(BatchEngine):
         }
         if request.arguments:
             description["arguments"] = quote_arguments(request.arguments)
+        if request.input_files:
+            # the -f files (copied into DIRECTORY/input at submission) arrive as the job's
+            # input/ directory, where fife_wrap and the job files look ($CONDOR_DIR_INPUT)
+            description["transfer_input_files"] = "input"
         if request.group:
             if not re.fullmatch(r"[\w.-]+", request.group):
                 raise BatchError(f"-G {request.group!r} is not a group name")
@@ -359,6 +369,7 @@ class HTCondorEngine(BatchEngine):
         source = Path(request.executable)
         if not source.is_file():
             raise BatchError(f"file://{request.executable}: no such file")
+        check_input_files(request.input_files)
         schedd, schedd_name = self._schedd()
         self._check_name(schedd_name)
         directory = self._make_dir(request)
@@ -366,6 +377,11 @@ class HTCondorEngine(BatchEngine):
         executable = directory / source.name
         shutil.copy2(source, executable)
         executable.chmod(executable.stat().st_mode | 0o755)
+        inputs = directory / "input"
+        for name in copy_input_files(request.input_files, inputs):
+            (inputs / name).chmod(0o755)  # jobsub's job wrapper makes them executable
+        if inputs.exists():
+            inputs.chmod(0o755)
         description = self.submit_description(request, directory, executable, schedd_name)
         htcondor = self._bindings()
         try:

@@ -3,8 +3,8 @@
 Compatible with Fermilab's commands as launch scripts call them:
 
   jobsub_submit -G GROUP -N 5 --role=Analysis -e VAR -e VAR=value --memory=2000MB
-                --expected-lifetime=3h --dataset_definition=DEF [other options]
-                file:///path/to/script [script arguments...]
+                --expected-lifetime=3h --dataset_definition=DEF -f dropbox://FILE
+                [other options] file:///path/to/script [script arguments...]
 
 It prints the batch id as jobsub does ("Use job id 12.0@local to retrieve output") and,
 as the original's poms_jobsub_wrapper does, ties the jobs to the POMS submission named in
@@ -20,6 +20,8 @@ import os
 import sys
 
 from .base import BatchError, JobRequest
+from .engines import engine_from_config
+from .local import LocalEngine
 
 # Options taking a value (long names as jobsub spells them; - and _ both accepted).
 _VALUE_OPTIONS = {
@@ -31,6 +33,7 @@ _VALUE_OPTIONS = {
     "--expected-lifetime": "lifetime",
     "--dataset_definition": "dataset", "--dataset-definition": "dataset",
     "--dataset": "dataset",
+    "-f": "input_file",
 }
 _PASS_VARS = ("POMS_TASK_ID", "POMS4_SUBMISSION_ID", "POMS4_CAMPAIGN_ID",
               "POMS4_CAMPAIGN_STAGE_ID", "POMS4_CAMPAIGN_NAME", "POMS4_CAMPAIGN_STAGE_NAME",
@@ -79,7 +82,9 @@ def parse_submit(argv: list[str], environ: dict[str, str]) -> tuple[JobRequest, 
                 raise UsageError(f"option {name} needs a value")
             value = argv[i + 1]
             i += 2
-        if key == "env":
+        if key == "input_file":
+            values.setdefault("input_files", []).append(_input_file(value))
+        elif key == "env":
             var, has_value, val = value.partition("=")
             if has_value:
                 values["env"][var] = val
@@ -111,18 +116,26 @@ def parse_submit(argv: list[str], environ: dict[str, str]) -> tuple[JobRequest, 
         lifetime=str(values.get("lifetime", "")),
         dataset=str(values.get("dataset", "")),
         submission_id=int(sid) if sid.isdigit() else None,
+        input_files=list(values.get("input_files", [])),
     )
     return request, warnings
+
+
+def _input_file(value: str) -> str:
+    """A -f file as a path on this machine: `dropbox://PATH` (jobsub copies it when the jobs
+    are submitted) or a plain path, which this engine also takes at submission, having no
+    ifdh to fetch it later; a relative one is the launch's, from its working directory."""
+    path = value[len("dropbox://"):] if value.startswith("dropbox://") else value
+    if not path or "://" in path:
+        raise UsageError(f"-f {value}: the local engine takes a file on this machine "
+                         "(PATH or dropbox://PATH)")
+    return os.path.abspath(path)
 
 
 def _engine(environ):
     """The engine the launch was told to use: the same script runs on any of them."""
     if environ.get("POMS_BATCH_ENGINE", "local") != "local":
-        from .base import engine_from_config
-
         return engine_from_config(environ)
-    from .local import LocalEngine
-
     spool = environ.get("POMS_BATCH_DIR")
     if not spool:
         raise UsageError("POMS_BATCH_DIR is not set: run this from a POMS launch")

@@ -7,6 +7,7 @@ A spool directory holds everything (POMS_BATCH_DIR):
                             the cap holds across every cluster and dies with its holder
   by_submission/SID         the clusters submitted for a POMS submission, one a line
   clusters/C/cluster.json   the request (executable, arguments, count, environment)
+  clusters/C/input/         the request's -f files, copied into each job's $CONDOR_DIR_INPUT
   clusters/C/status.json    every job's state, written atomically by the cluster's runner
   clusters/C/control.json   hold/release/remove requests for the runner
   clusters/C/P/             job P's work directory (work/), stdout and stderr
@@ -54,6 +55,8 @@ from .base import (
     BatchError,
     JobRequest,
     JobStatus,
+    check_input_files,
+    copy_input_files,
     job_environment,
     job_identity,
     split_job_id,
@@ -241,6 +244,7 @@ class LocalEngine(BatchEngine):
         source = Path(request.executable)
         if not source.is_file():
             raise BatchError(f"file://{request.executable}: no such file")
+        check_input_files(request.input_files)
         cluster = self._next_cluster()
         directory = self.cluster_dir(cluster)
         directory.mkdir(parents=True)
@@ -248,12 +252,14 @@ class LocalEngine(BatchEngine):
         executable = directory / source.name
         shutil.copy2(source, executable)
         executable.chmod(executable.stat().st_mode | 0o755)
+        inputs = copy_input_files(request.input_files, directory / "input")
         spec = {
             "cluster": cluster,
             "submission_id": request.submission_id,
             "count": request.count,
             "executable": str(executable),
             "arguments": list(request.arguments),
+            "input_files": inputs,
             "env": dict(request.env),
             "group": request.group,
             "role": request.role,
@@ -554,6 +560,11 @@ class Runner:
         job_dir = self.dir / str(proc)
         work = job_dir / "work"
         (work / "input").mkdir(parents=True, exist_ok=True)
+        # As jobsub's job wrapper: each job its own copy of the -f files, executable.
+        for name in self.spec.get("input_files", []):
+            target = work / "input" / name
+            shutil.copyfile(self.dir / "input" / name, target)
+            target.chmod(0o750)
         with open(job_dir / "stdout", "ab") as out, open(job_dir / "stderr", "ab") as err:
             process = subprocess.Popen(
                 [self.spec["executable"], *self.spec["arguments"]],

@@ -1,21 +1,25 @@
+"""The pages: one blueprint per area (parse the request, call the domain, render a page or
+an HTMX fragment); app/blueprints/views.py holds what several of them share."""
 from flask import Flask
+
+from app.blueprints import (
+    admin,
+    auth,
+    campaigns,
+    chaining,
+    definitions,
+    results,
+    signatures,
+    submissions,
+    tokens,
+    ucondb,
+    uploads,
+)
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.blueprints import admin, auth, campaigns, definitions, submissions, uploads
-
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(campaigns.bp)
-    app.register_blueprint(definitions.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(uploads.bp)
-    from app.blueprints import signatures  # failure signatures (app/logs)
-    app.register_blueprint(signatures.bp)
-    from app.blueprints.ucondb import bp as ucondb_bp  # the embedded UconDB server
-    app.register_blueprint(ucondb_bp)
-    from app.api import register as register_api  # /api/v1 and the API tokens page
-    register_api(app)
-    app.register_blueprint(submissions.bp)
-    from app.blueprints.chaining import bp as chaining_bp  # ledger, recoveries (issue 5)
-    app.register_blueprint(chaining_bp)
-    from app.blueprints.results import bp as results_bp; app.register_blueprint(results_bp)  # noqa: E702,I001  issue 7
+    for area in (auth, campaigns, definitions, admin, uploads, signatures,
+                 ucondb,  # the embedded UconDB server
+                 tokens,  # the API tokens page
+                 submissions, chaining, results):
+        app.register_blueprint(area.bp)

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from app import audit as audit_log
 from app.auth import members, policy
 from app.auth.members import MemberError
-from app.auth.session import Access, is_admin, is_htmx, managing_access
+from app.auth.session import Access, is_admin, managing_access
+from app.blueprints.views import is_htmx
 from app.extensions import db
 from app.ids import page_number
 from app.models import Experiment, Membership

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from app.auth import policy
 from app.auth.session import Access, experiment_access
 from app.blueprints.inline import inline_edit
+from app.blueprints.views import campaign_in, go, is_htmx, stage_in
 from app.campaigns import editing, permissions, store
 from app.campaigns.graph import Edge, GraphError, Node, campaign_svg
 from app.campaigns.ini import export_ini
@@ -33,29 +34,8 @@ from app.models import Campaign, CampaignStage, CampaignTag
 bp = Blueprint("campaigns", __name__, url_prefix="/e/<experiment>")
 
 
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
-def _go(target: str):
-    """Redirect, the way htmx understands it when htmx asked."""
-    if is_htmx():
-        return Response(status=204, headers={"HX-Redirect": target})
-    return redirect(target)
-
-
-def _campaign(access: Access, campaign_id: int) -> Campaign:
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None or campaign.experiment_id != access.experiment.id:
-        abort(404, "no such campaign in this experiment")
-    return campaign
-
-
-def _stage(access: Access, stage_id: int) -> CampaignStage:
-    stage = db.session.get(CampaignStage, stage_id)
-    if stage is None or stage.campaign.experiment_id != access.experiment.id:
-        abort(404, "no such stage in this experiment")
-    return stage
 
 
 def _require_edit(access: Access, campaign: Campaign) -> None:
@@ -188,7 +168,7 @@ def upload(experiment):
             spec=None, changes=[], existing=None,
         ), 409
     flash(f"Campaign {campaign.name} {'updated' if existing else 'uploaded'}.", "ok")
-    return _go(url_for("campaigns.show", experiment=experiment, campaign_id=campaign.id))
+    return go(url_for("campaigns.show", experiment=experiment, campaign_id=campaign.id))
 
 
 # --- one campaign ----------------------------------------------------------------------
@@ -198,7 +178,7 @@ def upload(experiment):
 @login_required
 def show(experiment, campaign_id):
     access = experiment_access(experiment)
-    campaign = _campaign(access, campaign_id)
+    campaign = campaign_in(access, campaign_id)
     nodes = [
         Node(
             name=s.name,
@@ -227,7 +207,7 @@ def show(experiment, campaign_id):
 @login_required
 def export(experiment, campaign_id):
     access = experiment_access(experiment)
-    campaign = _campaign(access, campaign_id)
+    campaign = campaign_in(access, campaign_id)
     text = export_ini(store.spec_from_campaign(campaign))
     filename = re.sub(r"[^A-Za-z0-9_.-]+", "_", campaign.name) + ".ini"
     return Response(
@@ -241,7 +221,7 @@ def export(experiment, campaign_id):
 @login_required
 def clone(experiment, campaign_id):
     access = experiment_access(experiment)
-    campaign = _campaign(access, campaign_id)
+    campaign = campaign_in(access, campaign_id)
     if not policy.may_create_campaign(access.role, campaign.poms_role):
         abort(403, f"acting as {access.role}, you may not create {campaign.poms_role} campaigns")
     new_name = request.form.get("new_name", "").strip()
@@ -262,7 +242,7 @@ def clone(experiment, campaign_id):
 @login_required
 def delete(experiment, campaign_id):
     access = experiment_access(experiment)
-    campaign = _campaign(access, campaign_id)
+    campaign = campaign_in(access, campaign_id)
     _require_edit(access, campaign)
     name = campaign.name
     try:
@@ -271,9 +251,9 @@ def delete(experiment, campaign_id):
     except store.CampaignInUse as err:
         db.session.rollback()
         flash(f"Not deleted: {err}.", "error")
-        return _go(url_for("campaigns.show", experiment=experiment, campaign_id=campaign_id))
+        return go(url_for("campaigns.show", experiment=experiment, campaign_id=campaign_id))
     flash(f"Deleted campaign {name}.", "ok")
-    return _go(url_for("campaigns.index", experiment=experiment))
+    return go(url_for("campaigns.index", experiment=experiment))
 
 
 @bp.route("/campaign/<int:campaign_id>/field/<key>", methods=["GET", "POST"])
@@ -281,7 +261,7 @@ def delete(experiment, campaign_id):
 def campaign_field(experiment, campaign_id, key):
     """Inline editing of the campaign's own fields (state, tags)."""
     access = experiment_access(experiment)
-    campaign = _campaign(access, campaign_id)
+    campaign = campaign_in(access, campaign_id)
     if key not in editing.CAMPAIGN_FIELDS:
         abort(404, f"campaigns have no editable field {key!r}")
     return _inline_edit(
@@ -300,7 +280,7 @@ def campaign_field(experiment, campaign_id, key):
 @login_required
 def stage(experiment, stage_id):
     access = experiment_access(experiment)
-    stage = _stage(access, stage_id)
+    stage = stage_in(access, stage_id)
     spec = store.spec_from_campaign(stage.campaign)
     fields = [(key, editing.stage_field_text(spec, stage.name, key)) for key in STAGE_KEYS]
     return render_template(
@@ -313,7 +293,7 @@ def stage(experiment, stage_id):
 @login_required
 def stage_field(experiment, stage_id, key):
     access = experiment_access(experiment)
-    stage = _stage(access, stage_id)
+    stage = stage_in(access, stage_id)
     if key not in STAGE_KEYS:
         abort(404, f"stages have no field {key!r}")
     return _inline_edit(
@@ -332,7 +312,7 @@ def stage_field(experiment, stage_id, key):
 def stage_test_split_type(experiment, stage_id):
     """What the stage's test launches split by: a stage field the INI file does not carry."""
     access = experiment_access(experiment)
-    stage = _stage(access, stage_id)
+    stage = stage_in(access, stage_id)
 
     def save(raw: str) -> None:
         try:
@@ -355,7 +335,7 @@ def stage_test_split_type(experiment, stage_id):
 def stage_splits(experiment, stage_id):
     """The next slices the stage's split type will launch, and a reset."""
     access = experiment_access(experiment)
-    stage = _stage(access, stage_id)
+    stage = stage_in(access, stage_id)
     return _splits_fragment(access, stage)
 
 
@@ -363,7 +343,7 @@ def stage_splits(experiment, stage_id):
 @login_required
 def reset_stage_splits(experiment, stage_id):
     access = experiment_access(experiment)
-    stage = _stage(access, stage_id)
+    stage = stage_in(access, stage_id)
     if not _may_launch(access, stage.campaign):
         abort(403, f"acting as {access.role}, you may not reset the splits of {stage.name}")
     inputs.reset_splits(stage)

@@ -8,30 +8,28 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
-    redirect,
     render_template,
     request,
     url_for,
 )
 from flask_login import login_required
 
+from app import states
 from app.auth.session import experiment_access
-from app.blueprints.submissions import (
-    _enqueue,
-    _is_htmx,
-    _stage,
-    _submission,
+from app.blueprints.views import (
+    go,
     may_control,
     may_launch,
+    queue_launches,
+    stage_in,
+    submission_in,
 )
 from app.chaining import chain, completion, operator
 from app.chaining.ledger import stage_ledger
 from app.extensions import db
-from app.tracking import states
 
 bp = Blueprint("chaining", __name__, url_prefix="/e/<experiment>")
 
@@ -40,7 +38,7 @@ bp = Blueprint("chaining", __name__, url_prefix="/e/<experiment>")
 @login_required
 def ledger(experiment, stage_id):
     access = experiment_access(experiment)
-    stage = _stage(access, stage_id)
+    stage = stage_in(access, stage_id)
     return render_template("chaining/_ledger.html", access=access, stage=stage,
                            ledger=stage_ledger(stage))
 
@@ -49,7 +47,7 @@ def ledger(experiment, stage_id):
 @login_required
 def recovery(experiment, submission_id):
     access = experiment_access(experiment)
-    submission = _submission(access, submission_id)
+    submission = submission_in(access, submission_id)
     campaign = submission.stage.campaign
     return render_template(
         "chaining/_recovery.html", access=access, submission=submission,
@@ -60,17 +58,14 @@ def recovery(experiment, submission_id):
 
 
 def _back(experiment, submission_id):
-    target = url_for("submissions.show", experiment=experiment, submission_id=submission_id)
-    if _is_htmx():
-        return Response(status=204, headers={"HX-Redirect": target})
-    return redirect(target)
+    return go(url_for("submissions.show", experiment=experiment, submission_id=submission_id))
 
 
 @bp.post("/submission/<int:submission_id>/force-located")
 @login_required
 def force_located(experiment, submission_id):
     access = experiment_access(experiment)
-    submission = _submission(access, submission_id)
+    submission = submission_in(access, submission_id)
     if not may_control(access, submission.stage.campaign):
         abort(403, f"acting as {access.role}, you may not force submission {submission.id}")
     try:
@@ -82,7 +77,7 @@ def force_located(experiment, submission_id):
         return _back(experiment, submission_id)
     settled = chain.settle(submission, current_app.config)
     db.session.commit()
-    _enqueue(settled.launched)
+    queue_launches(settled.launched)
     flash(f"Submission {submission.id} is Located. " + "; ".join(settled.notes), "ok")
     return _back(experiment, submission_id)
 
@@ -91,7 +86,7 @@ def force_located(experiment, submission_id):
 @login_required
 def recover(experiment, submission_id):
     access = experiment_access(experiment)
-    submission = _submission(access, submission_id)
+    submission = submission_in(access, submission_id)
     if not may_launch(access, submission.stage.campaign):
         abort(403, f"acting as {access.role}, you may not launch a recovery")
     try:
@@ -101,7 +96,7 @@ def recover(experiment, submission_id):
         db.session.rollback()
         flash(f"No recovery: {err}.", "error")
         return _back(experiment, submission_id)
-    _enqueue([launched.id])
+    queue_launches([launched.id])
     flash(f"Recovery {launched.id} launched on {launched.dataset}.", "ok")
     return _back(experiment, launched.id)
 
@@ -110,7 +105,7 @@ def recover(experiment, submission_id):
 @login_required
 def reprocess(experiment, submission_id):
     access = experiment_access(experiment)
-    submission = _submission(access, submission_id)
+    submission = submission_in(access, submission_id)
     if not may_launch(access, submission.stage.campaign):
         abort(403, f"acting as {access.role}, you may not mark files to process again")
     files = request.form.get("files", "").replace(",", " ").split()
@@ -124,7 +119,7 @@ def reprocess(experiment, submission_id):
         flash(f"Not marked: {err}.", "error")
         return _back(experiment, submission_id)
     if launched is not None:
-        _enqueue([launched.id])
+        queue_launches([launched.id])
         flash(f"{len(marks)} files marked; recovery {launched.id} launched.", "ok")
     else:
         flash(f"{len(marks)} files marked: they run with the next recovery.", "ok")

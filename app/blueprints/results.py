@@ -23,11 +23,14 @@ from flask_login import login_required
 from markupsafe import Markup
 from sqlalchemy import case, func, select
 
+from app.audit import audit
 from app.auth import policy
-from app.auth.session import Access, experiment_access, is_htmx
+from app.auth.session import Access, experiment_access
+from app.blueprints.views import campaign_in, is_htmx, stage_in, submission_in
+from app.catalog.cache import make_catalog
 from app.extensions import db
 from app.logs.joblog import log_window, open_job_log
-from app.models import Campaign, CampaignStage, Job, JobType, Submission
+from app.models import CampaignStage, Job, JobType, Submission
 from app.models.base import utcnow
 from app.models.logs import JobAnalysis
 from app.results import export, jobtable, memory, svg
@@ -42,25 +45,10 @@ FILE_LIMIT = 500
 # --- lookups: everything belongs to the experiment, or it is not there --------------------
 
 
-def _submission(access: Access, submission_id: int) -> Submission:
-    row = db.session.get(Submission, submission_id)
-    if row is None or row.stage.campaign.experiment_id != access.experiment.id:
-        abort(404, "no such submission in this experiment")
-    return row
 
 
-def _stage(access: Access, stage_id: int) -> CampaignStage:
-    row = db.session.get(CampaignStage, stage_id)
-    if row is None or row.campaign.experiment_id != access.experiment.id:
-        abort(404, "no such stage in this experiment")
-    return row
 
 
-def _campaign(access: Access, campaign_id: int) -> Campaign:
-    row = db.session.get(Campaign, campaign_id)
-    if row is None or row.experiment_id != access.experiment.id:
-        abort(404, "no such campaign in this experiment")
-    return row
 
 
 def _csv(name: str, fields: list[str], records) -> Response:
@@ -94,7 +82,7 @@ def _plots(access: Access, submission: Submission, results) -> dict:
 @login_required
 def submission(experiment, submission_id):
     access = experiment_access(experiment)
-    row = _submission(access, submission_id)
+    row = submission_in(access, submission_id)
     results = results_for(submission_ids=[row.id])
     return render_template("results/submission.html", access=access, submission=row,
                            stage=row.stage, campaign=row.stage.campaign, results=results,
@@ -106,7 +94,7 @@ def submission(experiment, submission_id):
 def summary(experiment, submission_id):
     """The summary sentence and counts: a fragment for the submission page."""
     access = experiment_access(experiment)
-    row = _submission(access, submission_id)
+    row = submission_in(access, submission_id)
     return render_template("results/_summary.html", access=access, submission=row,
                            results=results_for(submission_ids=[row.id], plots=False))
 
@@ -115,7 +103,7 @@ def summary(experiment, submission_id):
 @login_required
 def summary_export(experiment, submission_id, fmt):
     access = experiment_access(experiment)
-    row = _submission(access, submission_id)
+    row = submission_in(access, submission_id)
     data = {"submission": row.id, "stage": row.stage.name, "state": row.state,
             "jobs_total": row.jobs_total, **results_for(submission_ids=[row.id]).as_dict()}
     if fmt == "json":
@@ -145,7 +133,7 @@ def _summary_records(data: dict):
 @login_required
 def jobs(experiment, submission_id):
     access = experiment_access(experiment)
-    row = _submission(access, submission_id)
+    row = submission_in(access, submission_id)
     flt = jobtable.JobFilter.from_args(request.args)
     page = jobtable.job_page(row.id, flt)
     signatures = list(db.session.execute(
@@ -169,7 +157,7 @@ def jobs(experiment, submission_id):
 @login_required
 def jobs_export(experiment, submission_id, fmt):
     access = experiment_access(experiment)
-    row = _submission(access, submission_id)
+    row = submission_in(access, submission_id)
     flt = jobtable.JobFilter.from_args(request.args)
     records = (jobtable.job_record(job, analysis)
                for job, analysis in jobtable.iter_jobs(row.id, flt))
@@ -183,7 +171,7 @@ def jobs_export(experiment, submission_id, fmt):
 def job_log(experiment, submission_id, job_id):
     """The job's log around its matched line (or a line asked for), highlighted."""
     access = experiment_access(experiment)
-    row = _submission(access, submission_id)
+    row = submission_in(access, submission_id)
     job = db.session.get(Job, job_id)
     if job is None or job.submission_id != row.id:
         abort(404, "no such job in this submission")
@@ -205,7 +193,7 @@ def job_log(experiment, submission_id, job_id):
 @login_required
 def files(experiment, submission_id):
     access = experiment_access(experiment)
-    row = _submission(access, submission_id)
+    row = submission_in(access, submission_id)
     found = submission_files(row, _catalog(access), limit=FILE_LIMIT)
     return render_template("results/files.html", access=access, submission=row,
                            stage=row.stage, campaign=row.stage.campaign, files=found,
@@ -216,7 +204,7 @@ def files(experiment, submission_id):
 @login_required
 def files_export(experiment, submission_id, fmt):
     access = experiment_access(experiment)
-    row = _submission(access, submission_id)
+    row = submission_in(access, submission_id)
     found = submission_files(row, _catalog(access), limit=100_000)
     if fmt == "json":
         return _json({"submission": row.id, **found.as_dict()}, f"submission-{row.id}-files")
@@ -234,8 +222,6 @@ def files_export(experiment, submission_id, fmt):
 
 
 def _catalog(access: Access):
-    from app.catalog.cache import make_catalog
-
     return make_catalog(current_app.config, access.experiment.name, db.session)
 
 
@@ -243,7 +229,7 @@ def _catalog(access: Access):
 @login_required
 def submission_plot(experiment, submission_id, name):
     access = experiment_access(experiment)
-    row = _submission(access, submission_id)
+    row = submission_in(access, submission_id)
     plots = _plots(access, row, results_for(submission_ids=[row.id]))
     return Response(str(plots[name]), mimetype="image/svg+xml")
 
@@ -268,7 +254,7 @@ def _stage_rows(stage: CampaignStage, limit: int = 50) -> list:
 @login_required
 def stage(experiment, stage_id):
     access = experiment_access(experiment)
-    row = _stage(access, stage_id)
+    row = stage_in(access, stage_id)
     results = results_for(stage_id=row.id)
     policy_row = memory.policy_for(row.job_type_id)
     return render_template(
@@ -285,7 +271,7 @@ def stage(experiment, stage_id):
 @login_required
 def stage_export(experiment, stage_id, fmt):
     access = experiment_access(experiment)
-    row = _stage(access, stage_id)
+    row = stage_in(access, stage_id)
     data = {"stage": row.name, "campaign": row.campaign.name,
             **results_for(stage_id=row.id).as_dict(),
             "submissions": [{"submission": s.id, "state": s.state, "jobs_total": s.jobs_total,
@@ -309,7 +295,7 @@ def stage_files(experiment, stage_id):
     """Per submission of the stage (the latest 50): input, consumed, not processed,
     produced; the totals."""
     access = experiment_access(experiment)
-    row = _stage(access, stage_id)
+    row = stage_in(access, stage_id)
     per_submission = _stage_files(access, row, limit=0)
     totals = {key: sum(getattr(f, key) for _s, f in per_submission)
               for key in ("input", "consumed_count", "not_processed_count", "produced_count")}
@@ -344,8 +330,6 @@ def memory_policy(experiment, job_type_id):
     try:
         memory.set_policy(job_type.id, float(request.form.get("factor", "")),
                           int(request.form.get("cap_mb", "")))
-        from app.audit import audit
-
         audit(access.experiment, access.user, "memory recovery policy set", job_type.name,
               None, {"factor": request.form.get("factor"),
                      "cap_mb": request.form.get("cap_mb")})
@@ -389,7 +373,7 @@ def _bars(access: Access, submissions: list[Submission]) -> list[svg.Bar]:
 @login_required
 def campaign(experiment, campaign_id):
     access = experiment_access(experiment)
-    row = _campaign(access, campaign_id)
+    row = campaign_in(access, campaign_id)
     stage_ids = [s.id for s in row.stages]
     subs = db.session.scalars(
         select(Submission).where(Submission.campaign_stage_id.in_(stage_ids))

@@ -22,7 +22,8 @@ from flask import (
 from flask_login import login_required
 
 from app.auth import policy
-from app.auth.session import Access, experiment_access, is_htmx
+from app.auth.session import Access, experiment_access
+from app.blueprints.views import is_htmx
 from app.extensions import db
 from app.logs import store
 from app.logs.analysis import try_signature

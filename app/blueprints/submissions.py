@@ -7,6 +7,8 @@ poll cheap aggregates: counters on the submission row, one page of jobs.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import (
     Blueprint,
     abort,
@@ -18,75 +20,40 @@ from flask import (
     url_for,
 )
 from flask_login import login_required
-from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from app.auth import policy
+from app import states, work
 from app.auth.session import Access, experiment_access
-from app.batch.base import BatchError, engine_from_config
+from app.batch.base import BatchError
+from app.batch.engines import engine_from_config
+from app.blueprints.views import (
+    go,
+    may_control,
+    may_launch,
+    queue_launches,
+    stage_in,
+    submission_in,
+)
 from app.extensions import db
 from app.ids import page_number
 from app.launching import schedule, service
 from app.launching.command import LaunchError
 from app.models import (
-    Campaign,
     CampaignStage,
     Job,
     Submission,
     SubmissionEvent,
 )
-from app.tracking import actions, states
+from app.tracking import actions
+from app.ucondb.jobs import enqueue, retry_failed, upload_summary
+from app.work import QueueUnavailable
 
 bp = Blueprint("submissions", __name__, url_prefix="/e/<experiment>")
 
 JOB_STATES = ("Idle", "Running", "Held", "Completed", "Failed", "Removed")
 JOBS_PER_PAGE = 50
 OUTPUT_TAIL_BYTES = 64 * 1024
-
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _stage(access: Access, stage_id: int) -> CampaignStage:
-    stage = db.session.get(CampaignStage, stage_id)
-    if stage is None or stage.campaign.experiment_id != access.experiment.id:
-        abort(404, "no such stage in this experiment")
-    return stage
-
-
-def _submission(access: Access, submission_id: int) -> Submission:
-    submission = db.session.get(Submission, submission_id)
-    if submission is None or submission.stage.campaign.experiment_id != access.experiment.id:
-        abort(404, "no such submission in this experiment")
-    return submission
-
-
-def may_launch(access: Access, campaign: Campaign) -> bool:
-    return policy.may_launch(access.role, poms_role=campaign.poms_role,
-                             is_owner=access.owns(campaign))
-
-
-def may_control(access: Access, campaign: Campaign) -> bool:
-    return policy.may_control_submission(access.role, poms_role=campaign.poms_role,
-                                         is_owner=access.owns(campaign))
-
-
-def _enqueue(submission_ids: list[int]) -> bool:
-    """Queue launches after the commit. Without Redis the rows stay New and the scheduler
-    queues them once Redis is back; the person is told."""
-    from workers.queues import enqueue_launch
-
-    try:
-        for submission_id in submission_ids:
-            enqueue_launch(current_app.config["POMS_REDIS_URL"], submission_id,
-                           timeout=int(current_app.config.get("POMS_LAUNCH_TIMEOUT", 1800)))
-    except RedisError:
-        flash("The queue is not answering: the launch is recorded and will start when the "
-              "workers are back.", "error")
-        return False
-    return True
 
 
 # --- dashboard ---------------------------------------------------------------------------
@@ -148,7 +115,7 @@ def _stage_context(access: Access, stage: CampaignStage) -> dict:
 @login_required
 def stage_section(experiment, stage_id):
     access = experiment_access(experiment)
-    stage = _stage(access, stage_id)
+    stage = stage_in(access, stage_id)
     return render_template("submissions/_stage_section.html", **_stage_context(access, stage))
 
 
@@ -157,7 +124,7 @@ def stage_section(experiment, stage_id):
 def launch_preview(experiment, stage_id):
     """The dry run: exactly what would run, before anyone confirms. Writes nothing."""
     access = experiment_access(experiment)
-    stage = _stage(access, stage_id)
+    stage = stage_in(access, stage_id)
     test = request.args.get("test") == "1"
     if not may_launch(access, stage.campaign):
         abort(403, f"acting as {access.role}, you may not launch {stage.campaign.name}")
@@ -176,7 +143,7 @@ def launch_preview(experiment, stage_id):
 @login_required
 def launch(experiment, stage_id):
     access = experiment_access(experiment)
-    stage = _stage(access, stage_id)
+    stage = stage_in(access, stage_id)
     if not may_launch(access, stage.campaign):
         abort(403, f"acting as {access.role}, you may not launch {stage.campaign.name}")
     test = request.form.get("test") == "1"
@@ -192,7 +159,7 @@ def launch(experiment, stage_id):
     if service.stage_held(stage):
         flash(f"Stage {stage.name} is held: submission {submission.id} waits until it is "
               "released.", "ok")
-    elif _enqueue([submission.id]):
+    elif queue_launches([submission.id]):
         flash(f"{'Test launch' if test else 'Launch'} of {stage.name} queued as submission "
               f"{submission.id}.", "ok")
     return redirect(url_for("submissions.show", experiment=experiment,
@@ -203,7 +170,7 @@ def launch(experiment, stage_id):
 @login_required
 def stage_hold(experiment, stage_id, action):
     access = experiment_access(experiment)
-    stage = _stage(access, stage_id)
+    stage = stage_in(access, stage_id)
     if not may_control(access, stage.campaign):
         abort(403, f"acting as {access.role}, you may not hold or release {stage.name}")
     waiting = []
@@ -213,7 +180,7 @@ def stage_hold(experiment, stage_id, action):
         waiting = actions.release_stage(stage, access.user)
     db.session.commit()
     if waiting:
-        _enqueue(waiting)
+        queue_launches(waiting)
     flash(f"Stage {stage.name} {'held: launches wait' if action == 'hold' else 'released'}"
           + (f"; {len(waiting)} waiting launch(es) queued." if waiting else "."), "ok")
     return redirect(url_for("campaigns.stage", experiment=experiment, stage_id=stage_id))
@@ -223,7 +190,7 @@ def stage_hold(experiment, stage_id, action):
 @login_required
 def stage_schedule(experiment, stage_id):
     access = experiment_access(experiment)
-    stage = _stage(access, stage_id)
+    stage = stage_in(access, stage_id)
     if not may_launch(access, stage.campaign):
         abort(403, f"acting as {access.role}, you may not schedule {stage.name}")
     try:
@@ -241,22 +208,22 @@ def stage_schedule(experiment, stage_id):
 
 
 def _submission_context(access: Access, submission: Submission) -> dict:
-    from app.ucondb.jobs import upload_summary
-
     uploads = upload_summary([submission.id])  # an FCL stage's files to UconDB
+    batch_actions = actions.actions_of(submission, limit=3)  # kill, hold, release
     return dict(access=access, submission=submission, stage=submission.stage,
                 campaign=submission.stage.campaign,
                 may_control=may_control(access, submission.stage.campaign),
-                uploads=uploads,
+                uploads=uploads, batch_actions=batch_actions, describe=actions.describe,
                 live=submission.state in states.ACTIVE
-                or (submission.state == states.NEW) or bool(uploads.pending))
+                or (submission.state == states.NEW) or bool(uploads.pending)
+                or any(a.state in actions.PENDING for a in batch_actions))
 
 
 @bp.get("/submission/<int:submission_id>")
 @login_required
 def show(experiment, submission_id):
     access = experiment_access(experiment)
-    submission = _submission(access, submission_id)
+    submission = submission_in(access, submission_id)
     return render_template("submissions/show.html", **_submission_context(access, submission))
 
 
@@ -264,7 +231,7 @@ def show(experiment, submission_id):
 @login_required
 def summary(experiment, submission_id):
     access = experiment_access(experiment)
-    submission = _submission(access, submission_id)
+    submission = submission_in(access, submission_id)
     return render_template("submissions/_summary.html",
                            **_submission_context(access, submission))
 
@@ -273,7 +240,7 @@ def summary(experiment, submission_id):
 @login_required
 def jobs(experiment, submission_id):
     access = experiment_access(experiment)
-    submission = _submission(access, submission_id)
+    submission = submission_in(access, submission_id)
     state = request.args.get("state", "")
     page = page_number(request.args.get("page"))
     query = select(Job).where(Job.submission_id == submission.id)
@@ -301,11 +268,9 @@ def jobs(experiment, submission_id):
 @login_required
 def output(experiment, submission_id):
     access = experiment_access(experiment)
-    submission = _submission(access, submission_id)
+    submission = submission_in(access, submission_id)
     text, size = "", 0
     if submission.launch_output:
-        from pathlib import Path
-
         path = Path(submission.launch_output)
         size = path.stat().st_size if path.exists() else 0
         text = service.read_output(submission, offset=max(0, size - OUTPUT_TAIL_BYTES))
@@ -320,7 +285,7 @@ def output(experiment, submission_id):
 @login_required
 def history(experiment, submission_id):
     access = experiment_access(experiment)
-    submission = _submission(access, submission_id)
+    submission = submission_in(access, submission_id)
     events = db.session.scalars(
         select(SubmissionEvent).where(SubmissionEvent.submission_id == submission.id)
         .order_by(SubmissionEvent.id)
@@ -333,7 +298,7 @@ def history(experiment, submission_id):
 @login_required
 def job_log(experiment, submission_id, job_id):
     access = experiment_access(experiment)
-    submission = _submission(access, submission_id)
+    submission = submission_in(access, submission_id)
     job = db.session.get(Job, job_id)
     if job is None or job.submission_id != submission.id:
         abort(404, "no such job in this submission")
@@ -349,10 +314,8 @@ def job_log(experiment, submission_id, job_id):
 @login_required
 def retry_uploads(experiment, submission_id):
     """An FCL stage's failed uploads to UconDB, queued again (app/ucondb/jobs.py)."""
-    from app.ucondb.jobs import enqueue, retry_failed
-
     access = experiment_access(experiment)
-    submission = _submission(access, submission_id)
+    submission = submission_in(access, submission_id)
     if not may_control(access, submission.stage.campaign):
         abort(403, f"acting as {access.role}, you may not upload the FCL files of "
                    f"submission {submission.id} again")
@@ -361,7 +324,7 @@ def retry_uploads(experiment, submission_id):
     try:
         enqueue(current_app.config, ids)
         flash(f"Submission {submission.id}: {len(ids)} failed FCL uploads queued again.", "ok")
-    except RedisError:  # the rows say queued: the next tracking pass queues them
+    except QueueUnavailable:  # the rows say queued: the next tracking pass queues them
         flash("The queue is not answering: the uploads will start when the workers are "
               "back.", "error")
     return redirect(url_for("submissions.show", experiment=experiment,
@@ -371,23 +334,28 @@ def retry_uploads(experiment, submission_id):
 @bp.post(f"/submission/<int:submission_id>/<any({', '.join(actions.SUBMISSION_ACTIONS)}):action>")
 @login_required
 def act(experiment, submission_id, action):
+    """Approve and refuse are done at once; a kill, hold or release is requested, and a
+    worker asks the batch system (the page shows the request until it is done)."""
     access = experiment_access(experiment)
-    submission = _submission(access, submission_id)
+    submission = submission_in(access, submission_id)
     if not may_control(access, submission.stage.campaign):
         abort(403, f"acting as {access.role}, you may not {action} submission {submission.id}")
     try:
-        said = actions.perform(action, submission, access.user, current_app.config)
+        got = actions.request_action(action, submission, access.user, origin="web")
         db.session.commit()
-        flash(f"Submission {submission.id}: {said}.", "ok")
     except actions.ActionRefused as err:
         db.session.rollback()
         flash(f"Not done: {err}.", "error")
-    except BatchError as err:
-        db.session.rollback()
-        flash(f"The batch system refused: {err}", "error")
+        got = None
+    if isinstance(got, str):
+        flash(f"Submission {submission.id}: {got}.", "ok")
+    elif got is not None:
+        try:
+            work.queue_batch_action(current_app.config, got.id)
+            flash(f"Submission {submission.id}: {actions.describe(got)}; a worker asks the "
+                  "batch system now.", "ok")
+        except QueueUnavailable:  # the row says requested: the scheduler queues it again
+            flash(f"Submission {submission.id}: {actions.describe(got)}. The queue is not "
+                  "answering: it is done when the workers are back.", "error")
     target = url_for("submissions.show", experiment=experiment, submission_id=submission_id)
-    if _is_htmx():
-        from flask import Response
-
-        return Response(status=204, headers={"HX-Redirect": target})
-    return redirect(target)
+    return go(target)

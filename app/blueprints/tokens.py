@@ -7,8 +7,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
-from app.api import tokens
-from app.auth.session import is_htmx, memberships
+from app.auth import tokens
+from app.auth.session import memberships
+from app.blueprints.views import is_htmx
 from app.extensions import db
 
 bp = Blueprint("tokens", __name__)

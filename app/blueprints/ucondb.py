@@ -25,6 +25,7 @@ other data, 413 a blob over POMS_UCONDB_MAX_BLOB_BYTES.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from flask import (
@@ -37,6 +38,7 @@ from flask import (
     url_for,
 )
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from app.config import ConfigError
 from app.extensions import csrf, db
@@ -380,8 +382,6 @@ def tag(database):
 @ui.errorhandler(HTTPException)
 def _page_error(err):
     """Pages answer errors as pages (the API's handlers above answer JSON)."""
-    from werkzeug.http import HTTP_STATUS_CODES
-
     if isinstance(err, HTTPException):
         status, message = err.code or 500, err.description or err.name
     else:
@@ -474,8 +474,6 @@ bp.register_blueprint(ui)
 @bp.app_template_filter("ucondb_time")
 def _ucondb_time(value) -> str:
     """A UconDB time for people: a datetime, or Unix seconds large enough to be a date."""
-    from datetime import UTC, datetime
-
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, int | float) and value > 600_000_000:

@@ -20,7 +20,8 @@ from flask_login import login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth import policy
-from app.auth.session import Access, experiment_access, is_htmx
+from app.auth.session import Access, experiment_access
+from app.blueprints.views import is_htmx
 from app.credentials import parse
 from app.extensions import db
 from app.uploads import store

@@ -23,7 +23,7 @@ from app.campaigns.spec import (
     SharedNames,
     StageSpec,
 )
-from app.launching.splits import parse_split_type
+from app.catalog.splits import parse_split_type
 
 OLD_STAGE_KEYS = {"dataset": "dataset_or_split_data"}
 DEPENDENCY_KEY_PREFIXES = ("campaign_stage_", "file_pattern_")

@@ -21,7 +21,7 @@ from app.campaigns.spec import COMPLETION_TYPES, MAX_INTEGER, ROLES, STAGE_TYPES
 # The recovery types a job type may list (proj_status, the older name of process_status,
 # is kept as written): those the recovery file lists know.
 from app.catalog.recovery import RECOVERY_TYPES
-from app.launching.splits import parse_split_type
+from app.catalog.splits import parse_split_type
 
 NONE_WORDS = ("None", "none")
 # The original's spellings (save_campaign): a stage is active for these.

@@ -14,6 +14,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.catalog.dimensions import quote
+
 
 class CatalogError(RuntimeError):
     """The catalogue refused or failed: the message says what and, for SAM, which URL."""
@@ -86,8 +88,6 @@ class Catalog(ABC):
         """A definition holding exactly these files."""
         if not files:
             raise CatalogError(f"definition '{name}': an explicit list needs files")
-        from app.catalog.dimensions import quote
-
         self.create_definition(name, "file_name " + ",".join(quote(f) for f in files))
 
     @abstractmethod
@@ -95,8 +95,6 @@ class Catalog(ABC):
 
     def frozen_dims(self, dims: str) -> str:
         """Dimensions naming exactly the files `dims` selects now (for previews)."""
-        from app.catalog.dimensions import quote
-
         names = self.list_files(dims)
         return "file_name " + ",".join(quote(n) for n in names) if names else "file_id 0"
 

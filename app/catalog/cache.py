@@ -23,6 +23,10 @@ from __future__ import annotations
 import copy
 
 from app.catalog.base import Catalog
+from app.catalog.embedded import EmbeddedCatalog
+from app.catalog.samweb import SamwebCatalog
+from app.extensions import db
+from app.models import Submission
 
 _READS = (
     "count_files",
@@ -97,14 +101,10 @@ def make_catalog(config: dict, experiment: str, session=None) -> Catalog:
     """
     kind = config.get("POMS_CATALOG", "embedded")
     if kind == "embedded":
-        from app.catalog.embedded import EmbeddedCatalog
-
         if session is None:
             raise ValueError("the embedded catalogue needs a database session")
         return EmbeddedCatalog(session, experiment)
     if kind == "samweb":
-        from app.catalog.samweb import SamwebCatalog
-
         cert = config.get("POMS_SAMWEB_CERT") or None
         return SamwebCatalog(
             config.get("POMS_SAMWEB_URL", "https://samweb.fnal.gov:8483"),
@@ -114,3 +114,8 @@ def make_catalog(config: dict, experiment: str, session=None) -> Catalog:
             timeout=float(config.get("POMS_SAMWEB_TIMEOUT", 30)),
         )
     raise ValueError(f"POMS_CATALOG={kind!r} is not embedded or samweb")
+
+
+def catalog_for(submission: Submission, config) -> Catalog:
+    """The catalogue of the submission's experiment."""
+    return make_catalog(config, submission.stage.campaign.experiment.name, db.session)

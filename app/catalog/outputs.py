@@ -12,6 +12,7 @@ catalogue and on SAM alike:
       file_name like 'pat'`), optionally only those with a location (completion 'located')
   dependency_definition_name(submission_id, position, analysis_user)
       poms_depends_<submission>_<N>, or poms_<user>_depends_... for analysis campaigns
+  project_name(submission_id)   poms_<submission>: the project its jobs read their input in
 """
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ from datetime import datetime
 
 from app.catalog.base import Catalog
 from app.catalog.dimensions import quote
+
+
+def project_name(submission_id: int) -> str:
+    """The catalogue project of a submission's jobs."""
+    return f"poms_{submission_id}"
 
 
 def _regex(pattern: str) -> re.Pattern:

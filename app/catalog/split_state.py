@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.launching.splits import (
+from app.catalog.splits import (
     Done,
     Slice,
     SplitState,

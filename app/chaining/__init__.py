@@ -1,8 +1,8 @@
 """Completion, stage chaining and recoveries (issue 5): plain Python, no Flask.
 
-  delivery.py    a launch's input files for the jobs (poms_inputs.json, the catalogue
-                 project poms_<submission>); finished jobs' reports into the catalogue
-                 (deliveries, consumption, outputs with their inputs as parents)
+  delivery.py    finished jobs' reports into the catalogue (deliveries, consumption,
+                 outputs with their inputs as parents); what the jobs were given is
+                 started at launch (app/launching/inputs.prepare_inputs)
   completion.py  Completed -> Located: at once for `complete` stages; for `located` ones
                  when located outputs cover completion_pct of the consumed input, after
                  the grace period (POMS_LOCATED_GRACE_S), or when an operator forces it

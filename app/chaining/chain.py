@@ -34,29 +34,34 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app import states
 from app.campaigns.spec import SAME_INPUT_SPLITS
 from app.catalog.base import CatalogError
+from app.catalog.cache import catalog_for
 from app.catalog.dimensions import DimensionError, quote
-from app.catalog.outputs import dependency_definition_name
+from app.catalog.outputs import dependency_definition_name, project_name
 from app.catalog.recovery import Recovery, RecoveryFile, SubmissionFacts, recover
+from app.catalog.splits import parse_split_type
 from app.chaining.delivery import (
-    catalog_for,
-    job_type_data,
-    project_name,
-    stage_data,
     unrecorded_jobs,
 )
 from app.extensions import db
 from app.launching import service
 from app.launching.command import LaunchError
-from app.launching.splits import parse_split_type
-from app.models import CampaignStage, StageDependency, Submission
+from app.launching.snapshots import launched_job_type, launched_stage
+from app.models import CampaignStage, Job, StageDependency, Submission, SubmissionEvent
+from app.models.base import utcnow
 from app.models.catalog import CatalogProject
 from app.models.chaining import ChainStep, ReprocessMark
-from app.tracking import states
+from app.models.logs import JobAnalysis
+from app.results.memory import memory_recovery_overrides
+from app.ucondb.jobs import uploads_holding
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +112,7 @@ def claim_step(parent_id: int, stage_id: int, kind: str, position: int = 0,
                note: str = "") -> ChainStep | None:
     """Insert the decision's row unless it exists: the step when this call wrote it, None
     when another worker (or an earlier pass) did. No savepoint: ON CONFLICT DO NOTHING."""
-    dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     result = db.session.execute(
         insert(ChainStep)
         .values(parent_submission_id=parent_id, child_stage_id=stage_id, kind=kind,
@@ -128,8 +129,6 @@ def claim_step(parent_id: int, stage_id: int, kind: str, position: int = 0,
 
 
 def _now():
-    from app.models.base import utcnow
-
     return utcnow()
 
 
@@ -140,18 +139,18 @@ def recovery_list(submission: Submission) -> list[tuple[str, object]]:
     """[(type, overrides)] as stored: the overrides are checked when the recovery's command
     is built, so a malformed list is refused there with a message naming it."""
     out = []
-    for item in job_type_data(submission).get("recoveries") or []:
+    for item in launched_job_type(submission).get("recoveries") or []:
         if isinstance(item, list | tuple) and item:
             out.append((str(item[0]), item[1] if len(item) > 1 and item[1] else []))
     return out
 
 
 def facts_for(submission: Submission) -> SubmissionFacts:
-    data = stage_data(submission)
+    data = launched_stage(submission)
     return SubmissionFacts(
         project=project_name(submission.id),
         dataset=submission.dataset or "",
-        output_file_patterns=job_type_data(submission).get("output_file_patterns") or "",
+        output_file_patterns=launched_job_type(submission).get("output_file_patterns") or "",
         software_version=data.get("software_version") or "",
         created=submission.created,
         output_ancestor_depth=int(data.get("output_ancestor_depth") or 1),
@@ -216,8 +215,7 @@ def launch_recovery(submission: Submission, position: int, rtype: str, overrides
     catalog = catalog_for(submission, config)
     defname = f"poms_recover_{submission.id}_{position}"
     step.definition, step.file_count = defname, len(names)
-    from app.results.memory import memory_recovery_overrides  # issue 7: memory failures
-
+    # issue 7: memory failures get more memory
     more_memory, memory_raise = memory_recovery_overrides(submission)
     if more_memory and isinstance(overrides, list | tuple):
         overrides = [*overrides, *more_memory]
@@ -376,14 +374,14 @@ def settle(submission: Submission, config) -> Settled:
                 out.launched.append(step.submission_id)
                 out.notes.append(f"recovery {rtype} of {submission.id}: {len(files)} files")
         else:
-            from app.ucondb.jobs import uploads_holding
-
-            held = uploads_holding(submission, config)  # FCL files not in UconDB yet
+            root = root_of(submission)
+            # FCL files not in UconDB yet
+            held = uploads_holding(submission, [s.id for s in family_of(root)], config)
             if held:
                 out.waiting = True
                 out.notes.append(held)
                 return out
-            got = launch_dependents(root_of(submission), config)
+            got = launch_dependents(root, config)
             out.launched += got.launched
             out.notes += got.notes
         claim_step(submission.id, submission.campaign_stage_id, "settled",
@@ -398,14 +396,6 @@ def settle(submission: Submission, config) -> Settled:
 def analyses_pending(submission: Submission, config) -> bool:
     """Failed jobs of the submission whose logs are not analysed yet, while it has been
     Located for less than POMS_RECOVERY_ANALYSIS_WAIT_S seconds (60)."""
-    from datetime import timedelta
-
-    from sqlalchemy import exists, func
-
-    from app.models import Job, SubmissionEvent
-    from app.models.base import utcnow
-    from app.models.logs import JobAnalysis
-
     wait = int(config.get("POMS_RECOVERY_ANALYSIS_WAIT_S", 60))
     located = db.session.scalar(select(func.max(SubmissionEvent.at)).where(
         SubmissionEvent.submission_id == submission.id,

@@ -17,11 +17,12 @@ import sys
 import click
 from flask import current_app
 
+from app import work
+from app.auth.members import find_or_create_experimenter
 from app.chaining import chain, completion, operator
-from app.chaining.hooks import enqueue
 from app.chaining.ledger import stage_ledger
-from app.cli import poms
 from app.extensions import db
+from app.launching.cli import stage_or_fail
 from app.models import Submission
 
 
@@ -39,14 +40,12 @@ def _submission(submission_id: int) -> Submission:
 
 
 def _user(submission: Submission, username: str | None):
-    from app.auth.members import find_or_create_experimenter
-
     if username:
         return find_or_create_experimenter(username)
     return submission.launcher or submission.stage.campaign.owner
 
 
-@poms.command("force-located")
+@click.command("force-located")
 @click.argument("submission_id", type=int)
 @click.option("--user", "username", default=None, help="Who forces it (default: the launcher).")
 def force_located_command(submission_id, username):
@@ -60,7 +59,7 @@ def force_located_command(submission_id, username):
     db.session.commit()
     settled = chain.settle(submission, current_app.config)
     db.session.commit()
-    enqueue(current_app.config, settled.launched)
+    work.queue_launches(current_app.config, settled.launched)
     click.echo(f"submission {submission_id} is Located")
     for note in settled.notes:
         click.echo(note)
@@ -68,7 +67,7 @@ def force_located_command(submission_id, username):
         click.echo(launched)
 
 
-@poms.command("recover")
+@click.command("recover")
 @click.argument("submission_id", type=int)
 @click.option("--type", "rtype", default=None, help="A recovery type (default: the job "
               "type's next one).")
@@ -94,13 +93,13 @@ def recover_command(submission_id, rtype, dry_run, username):
     except operator.RecoveryRefused as err:
         _fail(f"no recovery: {err}")
     db.session.commit()
-    enqueue(config, [launched.id])
+    work.queue_launches(config, [launched.id])
     click.echo(f"recovery of submission {launched.recovery_of_id}: "
                f"{len(launched.param_overrides or [])} overrides, dataset {launched.dataset}")
     click.echo(launched.id)
 
 
-@poms.command("reprocess")
+@click.command("reprocess")
 @click.argument("submission_id", type=int)
 @click.argument("files", nargs=-1, required=True)
 @click.option("--reason", default="", help="Why (kept in the audit log).")
@@ -117,21 +116,22 @@ def reprocess_command(submission_id, files, reason, username):
     db.session.commit()
     click.echo(f"{len(marks)} files marked to be processed again")
     if launched is not None:
-        enqueue(config, [launched.id])
+        work.queue_launches(config, [launched.id])
         click.echo(launched.id)
     else:
         click.echo("they run with the next recovery of the submission")
 
 
-@poms.command("ledger")
+@click.command("ledger")
 @click.argument("experiment")
 @click.argument("campaign")
 @click.argument("stage")
 def ledger_command(experiment, campaign, stage):
     """A stage's input = processed + in flight + failed + skipped."""
-    from app.launching.cli import _stage
-
-    _campaign, stage_row = _stage(experiment, campaign, stage)
+    _campaign, stage_row = stage_or_fail(experiment, campaign, stage)
     got = stage_ledger(stage_row)
     click.echo(f"input {got.input} = processed {got.processed} + in flight {got.in_flight} "
                f"+ failed {got.failed} + skipped {got.skipped}")
+
+
+COMMANDS = (force_located_command, recover_command, reprocess_command, ledger_command)

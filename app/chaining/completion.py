@@ -1,4 +1,4 @@
-"""Completed -> Located, through the one transition table (app/tracking/states.py).
+"""Completed -> Located, through the one transition table (app/states.py).
 
 A `complete` stage's submission is Located as soon as it is Completed. A `located`
 stage's when outputs with a location exist for at least completion_pct percent of its
@@ -16,8 +16,10 @@ from datetime import timedelta
 
 from sqlalchemy import distinct, func, select
 
-from app.chaining.delivery import project_name, stage_data
+from app import states
+from app.catalog.outputs import project_name
 from app.extensions import db
+from app.launching.snapshots import launched_stage
 from app.models import Experimenter, Submission, SubmissionEvent
 from app.models.base import utcnow
 from app.models.catalog import (
@@ -27,7 +29,6 @@ from app.models.catalog import (
     CatalogLocation,
     CatalogProject,
 )
-from app.tracking import states
 
 DEFAULT_GRACE_S = 2 * 24 * 3600
 
@@ -91,7 +92,7 @@ def check_located(submission: Submission, config) -> str | None:
     when it moved, None otherwise. Caller commits."""
     if submission.state != states.COMPLETED:
         return None
-    data = stage_data(submission)
+    data = launched_stage(submission)
     kind = data.get("completion_type") or submission.stage.completion_type or "complete"
     pct = data.get("completion_pct")
     pct = submission.stage.completion_pct if pct is None else pct

@@ -1,11 +1,6 @@
-"""A submission's files in the embedded catalogue: what its jobs were given, what they
-consumed, what they made.
+"""A submission's files in the embedded catalogue: what its jobs consumed, what they made.
 
-At launch (`prepare_inputs`, called by run_launch before the command runs): the input
-files are resolved (the launch's slice, else its dataset definition), a catalogue project
-`poms_<submission>` is started over exactly those files (its snapshot is the submission's
-input), and `poms_inputs.json` is written in the launch directory with each file's
-location, for fife_launch and the job wrapper (app/batch/job_files.py).
+(What they were given is started at launch: app/launching/inputs.prepare_inputs.)
 
 After jobs end (`record_finished_jobs`, called after each tracking pass): each finished
 job's report (poms_job.json in its work directory on the local engine) is read once; its
@@ -24,15 +19,14 @@ import logging
 from collections import defaultdict
 from pathlib import Path
 
-from sqlalchemy import exists, func, insert, select
+from sqlalchemy import exists, insert, select
 
-from app.batch.job_files import INPUT_LIST, write_json_atomic
 from app.batch.local import SpoolFile, job_file
 from app.catalog.base import CatalogError
-from app.catalog.cache import make_catalog
-from app.catalog.dimensions import DimensionError
-from app.catalog.outputs import declare_outputs
+from app.catalog.cache import catalog_for
+from app.catalog.outputs import declare_outputs, project_name
 from app.extensions import db
+from app.launching.snapshots import launched_job_type, launched_stage
 from app.models import Job, Submission
 from app.models.base import utcnow
 from app.models.catalog import CatalogFile, CatalogLocation, CatalogProject
@@ -42,99 +36,6 @@ log = logging.getLogger(__name__)
 
 JOB_FINISHED = ("Completed", "Failed", "Removed")
 RECORD_CHUNK = 500  # jobs whose outputs are declared together
-
-
-def project_name(submission_id: int) -> str:
-    """The catalogue project of a submission's jobs."""
-    return f"poms_{submission_id}"
-
-
-def experiment_of(submission: Submission) -> str:
-    return submission.stage.campaign.experiment.name
-
-
-def catalog_for(submission: Submission, config):
-    return make_catalog(config, experiment_of(submission), db.session)
-
-
-def job_type_data(submission: Submission) -> dict:
-    if submission.job_type_snapshot is not None:
-        return dict(submission.job_type_snapshot.data)
-    jt = submission.stage.job_type
-    return {"output_file_patterns": jt.output_file_patterns, "recoveries": jt.recoveries}
-
-
-def stage_data(submission: Submission) -> dict:
-    if submission.stage_snapshot is not None:
-        return dict(submission.stage_snapshot.data)
-    stage = submission.stage
-    return {"software_version": stage.software_version,
-            "output_ancestor_depth": stage.output_ancestor_depth,
-            "completion_type": stage.completion_type, "completion_pct": stage.completion_pct}
-
-
-# --- at launch -----------------------------------------------------------------------------
-
-
-def prepare_inputs(submission: Submission, dataset: str, files: list[str] | None,
-                   workdir: Path, config) -> list[str] | None:
-    """Start the submission's project over its input and write the jobs' input list.
-
-    Returns the input files (None when the catalogue was not asked). Works in the caller's
-    transaction; never raises for a dataset the catalogue does not know (the launch then
-    runs without an input list, as before).
-    """
-    if not dataset and not files:
-        return files
-    catalog = catalog_for(submission, config)
-    if catalog.kind != "embedded":
-        return files
-    try:
-        if files is None:
-            files = catalog.list_files(f"defname: {dataset}")
-            defname = dataset
-        else:
-            defname = None
-        if not files:
-            return files
-        if defname is None:
-            defname = f"poms_input_{submission.id}"
-            catalog.create_list_definition(defname, files)
-        project = project_name(submission.id)
-        known = db.session.scalar(select(CatalogProject.id).where(
-            CatalogProject.experiment == catalog.experiment, CatalogProject.name == project))
-        if known is None:
-            catalog.start_project(project, defname)
-        where = first_locations(catalog.experiment, files)
-        entries = [{"name": name, "location": where.get(name, "")} for name in files]
-    except (CatalogError, DimensionError, ValueError) as err:
-        log.warning("submission %s: no input list: %s", submission.id, err)
-        return files
-    workdir.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(workdir / INPUT_LIST, {
-        "submission": submission.id, "project": project, "dataset": defname, "files": entries,
-    })
-    return files
-
-
-def first_locations(experiment: str, names: list[str]) -> dict[str, str]:
-    """Each file's first location, in one query per 500 names (a big dataset's input list
-    must not cost a query per file)."""
-    out: dict[str, str] = {}
-    for start in range(0, len(names), 500):
-        chunk = names[start:start + 500]
-        ids = select(CatalogFile.id).where(CatalogFile.experiment == experiment,
-                                           CatalogFile.name.in_(chunk))
-        first = (select(CatalogLocation.file_id, func.min(CatalogLocation.id).label("first"))
-                 .where(CatalogLocation.file_id.in_(ids))
-                 .group_by(CatalogLocation.file_id).subquery())
-        rows = db.session.execute(
-            select(CatalogFile.name, CatalogLocation.location)
-            .join(first, first.c.file_id == CatalogFile.id)
-            .join(CatalogLocation, CatalogLocation.id == first.c.first)
-            .where(CatalogFile.experiment == experiment, CatalogFile.name.in_(chunk)))
-        out.update(dict(rows.all()))
-    return out
 
 
 # --- after jobs end ------------------------------------------------------------------------
@@ -257,8 +158,8 @@ def record_jobs(submission: Submission, rows: list, config) -> list[ChainJobReco
             reported.append((record, row, outputs, inputs))
     if not reported:
         return records
-    patterns = job_type_data(submission).get("output_file_patterns")
-    version = stage_data(submission).get("software_version") or ""
+    patterns = launched_job_type(submission).get("output_file_patterns")
+    version = launched_stage(submission).get("software_version") or ""
     declared_before = _existing(catalog.experiment,
                                 [o["name"] for _r, _row, outs, _i in reported for o in outs])
     # An input the catalogue does not know cannot be a parent; refusing the whole report

@@ -1,6 +1,7 @@
 """What the tracking worker calls after each pass (workers/jobs.py), and what it returns.
 
-    launched = after_tracking(config)   # then enqueue each id on the launches queue
+    chained = after_tracking(config)
+    work.queue_launches(config, chained.launched)   # app/work.py, after the commits
 
 In order, each step in its own transactions: the files of jobs that ended are recorded in
 the catalogue; Completed submissions are moved to Located when their stage's rule says
@@ -15,12 +16,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from app import states
 from app.chaining import chain
 from app.chaining.completion import check_located
 from app.chaining.delivery import record_finished_jobs
 from app.extensions import db
 from app.models import Submission
-from app.tracking import states
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +59,3 @@ def after_tracking(config, result: ChainResult | None = None) -> ChainResult:
         result.launched += got.launched
         result.notes += got.notes
     return result
-
-
-def enqueue(config, launched: list[int]) -> None:
-    """Queue the launches chaining asked for (after their rows were committed)."""
-    from workers.queues import enqueue_launch
-
-    for submission_id in launched:
-        enqueue_launch(config["POMS_REDIS_URL"], submission_id,
-                       timeout=int(config.get("POMS_LAUNCH_TIMEOUT", 1800)))

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import case, func, literal_column, select
 
-from app.chaining.delivery import project_name
+from app import states
+from app.catalog.outputs import project_name
 from app.extensions import db
 from app.models import CampaignStage, Submission
 from app.models.catalog import CatalogDelivery, CatalogProject, CatalogSnapshotFile
 from app.models.chaining import ChainStep
-from app.tracking import states
 
 _RANK = {"delivered": 1, "skipped": 2, "failed": 3, "consumed": 4}
 _SETTLED_STATES = (states.FAILED, states.REMOVED, states.CANCELLED, states.LAUNCH_FAILED)

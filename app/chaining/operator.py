@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from app import states
 from app.campaigns import store
+from app.catalog.cache import catalog_for
+from app.catalog.outputs import project_name
 from app.catalog.recovery import RecoveryFile
 from app.chaining import chain
-from app.chaining.delivery import catalog_for, project_name
 from app.extensions import db
 from app.launching import service
 from app.launching.command import LaunchError
 from app.models import Experimenter, Submission
 from app.models.chaining import ReprocessMark
-from app.tracking import states
 
 RECOVERABLE = (states.LOCATED, states.FAILED, states.REMOVED)
 

@@ -17,6 +17,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
+
 KINDS = {"proxy": "X.509 proxy", "token": "bearer token"}
 RENEW_WITHIN = timedelta(days=7)
 MAX_BYTES = 64 * 1024  # proxies are a few KiB, tokens under 4 KiB
@@ -110,8 +114,6 @@ def _dn(name) -> str:
 
 
 def _is_proxy(certificate) -> bool:
-    from cryptography.x509.oid import NameOID
-
     if any(ext.oid.dotted_string in _PROXY_CERT_INFO for ext in certificate.extensions):
         return True
     common_names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
@@ -120,9 +122,6 @@ def _is_proxy(certificate) -> bool:
 
 
 def parse_proxy(data: bytes) -> ParsedCredential:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
     blocks = _PEM_BLOCK.findall(data)
     if not blocks:
         raise CredentialError(

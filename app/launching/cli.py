@@ -8,12 +8,13 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
+from app import work
+from app.auth.members import find_or_create_experimenter
 from app.campaigns import store
-from app.cli import poms
 from app.extensions import db
 from app.launching import service
 from app.launching.command import LaunchError
-from app.models import CampaignStage, Experiment, Submission
+from app.models import Experiment, Submission
 
 
 def _fail(message: str) -> None:
@@ -21,7 +22,9 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-def _stage(experiment: str, campaign: str, stage: str | None = None):
+def stage_or_fail(experiment: str, campaign: str, stage: str | None = None):
+    """The campaign and stage (None when not asked) these names give; says which is
+    missing and exits 1 when there is none."""
     exp = db.session.scalar(select(Experiment).where(Experiment.name == experiment))
     if exp is None:
         _fail(f"no experiment {experiment!r}")
@@ -37,7 +40,7 @@ def _stage(experiment: str, campaign: str, stage: str | None = None):
     return row, found
 
 
-@poms.command("launch")
+@click.command("launch")
 @click.argument("experiment")
 @click.argument("campaign")
 @click.argument("stage")
@@ -48,10 +51,7 @@ def _stage(experiment: str, campaign: str, stage: str | None = None):
               help="Launch as this user (default: the campaign's owner).")
 def launch_command(experiment, campaign, stage, test, dry_run, username):
     """Queue a launch of a stage; the submission id is the last line printed."""
-    from app.auth.members import find_or_create_experimenter
-    from workers.queues import enqueue_launch
-
-    campaign_row, stage_row = _stage(experiment, campaign, stage)
+    campaign_row, stage_row = stage_or_fail(experiment, campaign, stage)
     user = find_or_create_experimenter(username) if username else campaign_row.owner
     config = current_app.config
     if dry_run:
@@ -78,8 +78,7 @@ def launch_command(experiment, campaign, stage, test, dry_run, username):
     if service.stage_held(stage_row):
         click.echo(f"stage {stage} is held: the launch waits until it is released")
     else:
-        enqueue_launch(config["POMS_REDIS_URL"], submission.id,
-                       timeout=int(config.get("POMS_LAUNCH_TIMEOUT", 1800)))
+        work.queue_launches(config, [submission.id])
     click.echo(submission.id)
 
 
@@ -106,13 +105,13 @@ def status_document(campaign) -> dict:
     return {"campaign": campaign.name, "stages": stages}
 
 
-@poms.command("status")
+@click.command("status")
 @click.argument("experiment")
 @click.argument("campaign")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document.")
 def status_command(experiment, campaign, as_json):
     """Every submission of a campaign's stages with its state and job counts."""
-    campaign_row, _ = _stage(experiment, campaign)
+    campaign_row, _ = stage_or_fail(experiment, campaign)
     document = status_document(campaign_row)
     if as_json:
         click.echo(json.dumps(document))
@@ -125,6 +124,5 @@ def status_command(experiment, campaign, as_json):
                        f"{jobs['running']} running, {jobs['failed']} failed")
 
 
-def stage_of(submission_id: int) -> CampaignStage | None:
-    submission = db.session.get(Submission, submission_id)
-    return submission.stage if submission else None
+
+COMMANDS = (launch_command, status_command)

@@ -81,7 +81,7 @@ class LaunchContext:
     submission_id: int | None = None  # None for a dry run: nothing is allocated
     parent_submission_id: int | None = None
     poms_url: str = ""
-    poms_test: str = "1"  # POMS_TEST, see app/launching/settings.py
+    poms_test: str = "1"  # POMS_TEST, see app/config/launching.py
     credential_var: str = ""  # X509_USER_PROXY or BEARER_TOKEN_FILE
     credential_path: str = ""
     extra_env: dict = field(default_factory=dict)  # the batch engine's own (local engine)

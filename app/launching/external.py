@@ -10,11 +10,11 @@ ever runs a launch script for it. Its state moves only by reports
 """
 from __future__ import annotations
 
+from app import states
 from app.extensions import db
 from app.launching import snapshots
 from app.models import CampaignStage, Experimenter, Submission
 from app.models.base import utcnow
-from app.tracking import states
 
 ORIGIN = "external"
 MAX_COMMAND = 64 * 1024

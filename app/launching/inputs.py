@@ -2,10 +2,15 @@
 
 This is the one place a launch asks for its input: a dataset given for the launch (a
 dependency's outputs, a recovery's files), else the next slice of the stage's dataset by
-its split type (app/launching/splits.py, position kept per stage), else the stage's
+its split type (app/catalog/splits.py, position kept per stage), else the stage's
 dataset as it is named. A test launch splits by the stage's test_split_type when it is set,
 as the original's get_dataset_for, from a position of its own (the original shares one
 position between both, which mixes the counters of two different split types).
+
+At launch, `prepare_inputs` starts a catalogue project `poms_<submission>` over exactly
+the launch's input files (its snapshot is the submission's input) and writes
+`poms_inputs.json` in the launch directory with each file's location, for fife_launch and
+the job wrapper (app/batch/job_files.py).
 
 The campaign keywords are filled into the stage's dataset before it is split, so a split
 makes its definitions from the name the launch will use (the original fills them only
@@ -15,11 +20,24 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
 
 from app.audit import audit
+from app.batch.job_files import INPUT_LIST, write_json_atomic
+from app.catalog.base import CatalogError
+from app.catalog.cache import catalog_for, make_catalog
+from app.catalog.dimensions import DimensionError
+from app.catalog.outputs import project_name
+from app.catalog.split_state import preview_stage, reset_stage, stage_input
+from app.catalog.splits import Done, parse_split_type
+from app.extensions import db
 from app.launching.command import LAUNCH_NAMES, LaunchError
 from app.launching.placeholders import PlaceholderError, expand_if_placeholders
-from app.launching.splits import parse_split_type
+from app.models import Submission
+from app.models.base import utcnow
+from app.models.catalog import CatalogFile, CatalogLocation, CatalogProject
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +110,6 @@ def choose_input(stage, *, dataset_override: str | None = None, preview: bool = 
 
 def _next_slice(stage, split: str, purpose: str, dataset: str, preview: bool,
                 config) -> LaunchInput:
-    from app.catalog.base import CatalogError
-    from app.catalog.cache import make_catalog
-    from app.catalog.dimensions import DimensionError
-    from app.catalog.split_state import stage_input
-    from app.extensions import db
-    from app.models.base import utcnow
-
     catalog = make_catalog(config, stage.campaign.experiment.name, db.session)
     try:
         got = stage_input(db.session, stage.id, split, dataset, catalog, utcnow(),
@@ -119,12 +130,6 @@ class SlicePreview:
 def preview_slices(stage, config, n: int = 5) -> SlicePreview:
     """The stage's next `n` slices, as the next launches would take them; writes nothing
     (CatalogError and ValueError reach the caller)."""
-    from app.catalog.cache import make_catalog
-    from app.catalog.split_state import preview_stage
-    from app.extensions import db
-    from app.launching.splits import Done
-    from app.models.base import utcnow
-
     try:
         catalog = make_catalog(config, stage.campaign.experiment.name, db.session)
         got = preview_stage(db.session, stage.id, stage.cs_split_type or "none",
@@ -139,7 +144,68 @@ def preview_slices(stage, config, n: int = 5) -> SlicePreview:
 
 def reset_splits(stage) -> None:
     """Start the stage's split type again from its first slice (caller commits)."""
-    from app.catalog.split_state import reset_stage
-    from app.extensions import db
-
     reset_stage(db.session, stage.id)
+
+
+# --- at launch: the jobs' input list ----------------------------------------
+
+
+def prepare_inputs(submission: Submission, dataset: str, files: list[str] | None,
+                   workdir: Path, config) -> list[str] | None:
+    """Start the submission's project over its input and write the jobs' input list.
+
+    Returns the input files (None when the catalogue was not asked). Works in the caller's
+    transaction; never raises for a dataset the catalogue does not know (the launch then
+    runs without an input list, as before).
+    """
+    if not dataset and not files:
+        return files
+    catalog = catalog_for(submission, config)
+    if catalog.kind != "embedded":
+        return files
+    try:
+        if files is None:
+            files = catalog.list_files(f"defname: {dataset}")
+            defname = dataset
+        else:
+            defname = None
+        if not files:
+            return files
+        if defname is None:
+            defname = f"poms_input_{submission.id}"
+            catalog.create_list_definition(defname, files)
+        project = project_name(submission.id)
+        known = db.session.scalar(select(CatalogProject.id).where(
+            CatalogProject.experiment == catalog.experiment, CatalogProject.name == project))
+        if known is None:
+            catalog.start_project(project, defname)
+        where = first_locations(catalog.experiment, files)
+        entries = [{"name": name, "location": where.get(name, "")} for name in files]
+    except (CatalogError, DimensionError, ValueError) as err:
+        log.warning("submission %s: no input list: %s", submission.id, err)
+        return files
+    workdir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(workdir / INPUT_LIST, {
+        "submission": submission.id, "project": project, "dataset": defname, "files": entries,
+    })
+    return files
+
+
+def first_locations(experiment: str, names: list[str]) -> dict[str, str]:
+    """Each file's first location, in one query per 500 names (a big dataset's input list
+    must not cost a query per file)."""
+    out: dict[str, str] = {}
+    for start in range(0, len(names), 500):
+        chunk = names[start:start + 500]
+        ids = select(CatalogFile.id).where(CatalogFile.experiment == experiment,
+                                           CatalogFile.name.in_(chunk))
+        first = (select(CatalogLocation.file_id, func.min(CatalogLocation.id).label("first"))
+                 .where(CatalogLocation.file_id.in_(ids))
+                 .group_by(CatalogLocation.file_id).subquery())
+        rows = db.session.execute(
+            select(CatalogFile.name, CatalogLocation.location)
+            .join(first, first.c.file_id == CatalogFile.id)
+            .join(CatalogLocation, CatalogLocation.id == first.c.first)
+            .where(CatalogFile.experiment == experiment, CatalogFile.name.in_(chunk)))
+        out.update(dict(rows.all()))
+    return out

@@ -24,6 +24,7 @@ never runs as that account outside dev mode.
 """
 from __future__ import annotations
 
+import grp
 import logging
 import os
 import stat
@@ -117,8 +118,6 @@ def local_account(config, poms_role: str | None) -> Account | None:
 def _install_hint(config, account: Account, area: Path) -> str:
     group = os.getegid()
     try:
-        import grp
-
         group = grp.getgrgid(group).gr_name
     except KeyError:
         pass

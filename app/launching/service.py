@@ -17,17 +17,21 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
+from app import states
 from app.batch.accounts import Account
-from app.batch.base import BatchEngine, BatchError, cluster_of, engine_from_config
+from app.batch.base import BatchEngine, BatchError, cluster_of
+from app.batch.engines import engine_from_config
 from app.batch.job_files import INPUT_LIST
 from app.batch.jobsub import parse_submit_output, parse_submitted_jobs
 from app.campaigns import login_setups as login_rules
+from app.campaigns import store
 from app.credentials.parse import CredentialError
 from app.extensions import db
 from app.launching import isolation, snapshots
@@ -39,7 +43,7 @@ from app.launching.command import (
     build_plan,
     recovery_problems,
 )
-from app.launching.inputs import LaunchInput, choose_input
+from app.launching.inputs import LaunchInput, choose_input, prepare_inputs
 from app.launching.launchers import launcher_from_config
 from app.launching.sandbox import Sandbox, SandboxError
 from app.models import (
@@ -50,7 +54,6 @@ from app.models import (
     Submission,
 )
 from app.models.base import utcnow
-from app.tracking import states
 from app.uploads.store import UploadError, credential_for, launch_files
 
 log = logging.getLogger(__name__)
@@ -242,10 +245,6 @@ def _context(stage_data: dict, job_type: dict, login_setup: dict, *, stage: Camp
 
 
 def _live_definitions(stage: CampaignStage) -> tuple[dict, dict, dict]:
-    from dataclasses import asdict
-
-    from app.campaigns import store
-
     return (
         snapshots.stage_data(stage),
         asdict(store.job_type_spec(stage.job_type)),
@@ -418,7 +417,6 @@ def run_launch(submission_id: int, config) -> str:
     output.touch()
     # The input files for the jobs and the catalogue project that records what they
     # consume (app/chaining/delivery.py).
-    from app.chaining.delivery import prepare_inputs
 
     chosen.files = prepare_inputs(submission, chosen.dataset, chosen.files, workdir, config)
     box = placed.sandbox
@@ -509,10 +507,28 @@ def record_launch_end(submission: Submission, code: int | None, engine: BatchEng
         return f"submission {submission.id}: launched {', '.join(ids)}"
     why = (f"the launch exited with status {code} and submitted no jobs"
            if code else "the launch submitted no jobs (no batch id in its output)")
+    said = last_said(text)
+    if said:
+        why += f"; its output ends: {said}"
     if refused:
         why = f"the launch submitted no jobs of its own ({'; '.join(refused)})"
     _fail(submission, why)
     return f"submission {submission.id}: {why}"
+
+
+# The launch script's own lines (app/launching/command.py): its `set -x` trace and trailer.
+_SCRIPT_LINE = re.compile(r"\+|== (?:completed: -?\d+|process_id: \d+) ==$")
+LAST_SAID_CHARS = 300
+
+
+def last_said(output: str) -> str:
+    """The last line the launch's commands printed (not the script's trace): what a failed
+    launch says went wrong, e.g. fife_launch's "-c configfile ... not found"."""
+    for line in reversed(output.splitlines()):
+        line = line.strip()
+        if line and not _SCRIPT_LINE.match(line):
+            return line if len(line) <= LAST_SAID_CHARS else line[:LAST_SAID_CHARS] + "..."
+    return ""
 
 
 def remember_batch_ids(submission: Submission, ids: list[str]) -> None:

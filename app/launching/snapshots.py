@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,7 @@ from app.models import (
     JobTypeSnapshot,
     LoginSetupSnapshot,
     StageSnapshot,
+    Submission,
 )
 
 
@@ -27,8 +29,6 @@ def _digest(data: dict) -> str:
 
 
 def stage_data(stage: CampaignStage) -> dict:
-    from dataclasses import asdict
-
     data = asdict(store.stage_spec(stage))
     data["campaign"] = stage.campaign.name
     data["keywords"] = dict(stage.campaign.keywords or {})
@@ -55,8 +55,6 @@ def _snapshot(model, owner_column: str, owner_id: int, data: dict):
 
 
 def take(stage: CampaignStage) -> tuple[StageSnapshot, JobTypeSnapshot, LoginSetupSnapshot]:
-    from dataclasses import asdict
-
     return (
         _snapshot(StageSnapshot, "campaign_stage_id", stage.id, stage_data(stage)),
         _snapshot(JobTypeSnapshot, "job_type_id", stage.job_type_id,
@@ -64,3 +62,22 @@ def take(stage: CampaignStage) -> tuple[StageSnapshot, JobTypeSnapshot, LoginSet
         _snapshot(LoginSetupSnapshot, "login_setup_id", stage.login_setup_id,
                   asdict(store.login_setup_spec(stage.login_setup))),
     )
+
+
+def launched_job_type(submission: Submission) -> dict:
+    """The job type the submission launched with (its snapshot; for a submission from before
+    snapshots, the stage's job type as it is now)."""
+    if submission.job_type_snapshot is not None:
+        return dict(submission.job_type_snapshot.data)
+    jt = submission.stage.job_type
+    return {"output_file_patterns": jt.output_file_patterns, "recoveries": jt.recoveries}
+
+
+def launched_stage(submission: Submission) -> dict:
+    """The stage as the submission launched it (its snapshot, else the stage now)."""
+    if submission.stage_snapshot is not None:
+        return dict(submission.stage_snapshot.data)
+    stage = submission.stage
+    return {"software_version": stage.software_version,
+            "output_ancestor_depth": stage.output_ancestor_depth,
+            "completion_type": stage.completion_type, "completion_pct": stage.completion_pct}

@@ -19,10 +19,3 @@
   jobs.py        the RQ `analysis` job: analyse_jobs(job_row_ids) analyses each finished
                  job's log once into a JobAnalysis row and counts its signature's hit.
 """
-
-
-def analyse_jobs(job_row_ids, config=None):
-    """What workers/jobs.py `analyse` calls (app/logs/jobs.py)."""
-    from app.logs.jobs import analyse_jobs as run
-
-    return run(job_row_ids, config)

@@ -6,12 +6,15 @@ import json
 from pathlib import Path
 
 import click
+from flask import current_app
 
-from app.cli import poms
+from app.auth.members import find_experiment
 from app.logs.analysis import analyze_job_log
+from app.logs.jobs import analyse_jobs, unanalysed_jobs
+from app.logs.store import signatures_for
 
 
-@poms.command("analyze-log")
+@click.command("analyze-log")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--exit-code", type=click.IntRange(0, 255), default=None,
               help="The exit code the batch engine reported (overrides the log's).")
@@ -21,9 +24,6 @@ from app.logs.analysis import analyze_job_log
 def analyze_log_command(path: Path, exit_code: int | None, experiment: str | None,
                         as_json: bool) -> None:
     """Analyze one job log: exit code, signal, peak memory, the failure signature."""
-    from app.auth.members import find_experiment
-    from app.logs.store import signatures_for
-
     exp = find_experiment(experiment) if experiment else None
     if experiment and exp is None:
         click.echo(f"note: no experiment {experiment!r} here: using the starting signatures",
@@ -61,19 +61,18 @@ def _show(value, unit: str = "") -> str:
     return f"{value}{unit}"
 
 
-@poms.command("analyse-pending")
+@click.command("analyse-pending")
 @click.option("--submission", "submission_ids", type=int, multiple=True,
               help="Only this submission's jobs (repeatable).")
 @click.option("--limit", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True)
 def analyse_pending_command(submission_ids: tuple[int, ...], limit: int) -> None:
     """Analyse finished jobs whose log was never analysed (a lost queue entry, a restored
     database); each log once, as the RQ analysis job does."""
-    from flask import current_app
-
-    from app.logs.jobs import analyse_jobs, unanalysed_jobs
-
     ids = unanalysed_jobs(list(submission_ids) or None, limit=limit)
     run = analyse_jobs(ids, current_app.config)
     click.echo(str(run))
     for error in run.errors:
         click.echo(f"error: {error}", err=True)
+
+
+COMMANDS = (analyze_log_command, analyse_pending_command)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections import deque
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -176,8 +177,6 @@ _UNITS = {"": 1.0, "m": 1.0, "mb": 1.0, "mib": 1.0, "g": 1024.0, "gb": 1024.0, "
 
 def memory_mb(text: str | None) -> float | None:
     """jobsub's --memory value in MB: "2000MB", "2GB", "2000"; None when unreadable."""
-    import re
-
     found = re.fullmatch(r"\s*([\d.]+)\s*([A-Za-z]*)\s*", text or "")
     if not found:
         return None

@@ -1,6 +1,6 @@
 """The RQ `analysis` job: each finished job's log analysed once, kept on a JobAnalysis row.
 
-    analyse_jobs(job_row_ids, config=None) -> AnalysisRun
+    analyse_jobs(job_row_ids, config) -> AnalysisRun
 
 Tracking enqueues the ids of jobs it has just seen finish (workers/jobs.py `analyse`).
 For each job: already analysed -> skipped (never parsed twice); otherwise its log is
@@ -22,6 +22,7 @@ from io import BytesIO
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from app.batch.engines import engine_from_config
 from app.extensions import db
 from app.logs.analysis import LogAnalysis, analyze_job_log
 from app.logs.joblog import open_job_log, requested_memory_mb
@@ -51,14 +52,6 @@ class AnalysisRun:
                 f"{len(self.errors)} errors")
 
 
-def _config(config):
-    if config is not None:
-        return config
-    from flask import current_app
-
-    return current_app.config
-
-
 BATCH = 50  # jobs per commit (each in its own savepoint)
 # SQLite refuses a write at once (no busy wait) when a transaction that began by reading
 # was overtaken by another process's commit, e.g. a tracking pass's: the batch is rolled
@@ -66,8 +59,7 @@ BATCH = 50  # jobs per commit (each in its own savepoint)
 LOCKED_RETRIES = 4
 
 
-def analyse_jobs(job_row_ids: list[int], config=None) -> AnalysisRun:
-    config = _config(config)
+def analyse_jobs(job_row_ids: list[int], config) -> AnalysisRun:
     run = AnalysisRun()
     fetch = _engine_fetch(config)
     signatures: dict[int, list] = {}  # per experiment, for this run
@@ -111,8 +103,6 @@ def _analyse_batch(batch: list[int], config, fetch, signatures) -> AnalysisRun:
 
 
 def _engine_fetch(config):
-    from app.batch.base import engine_from_config
-
     try:
         return engine_from_config(config).fetch_log
     except Exception:  # no engine configured here: only kept logs can be read
@@ -153,7 +143,6 @@ def analyse_job(job_id: int, config, fetch=None, cache: dict | None = None) -> b
 def analyse_lost(config, limit: int = 10_000) -> AnalysisRun:
     """The scheduler's catch-up: finished jobs still unanalysed a whole catch-up interval
     after they ended lost their queue entry (a worker killed holding it, a Redis restart)."""
-    config = _config(config)
     settle = max(60, int(config.get("POMS_ANALYSIS_CATCHUP_INTERVAL") or 600))
     ids = unanalysed_jobs(limit=limit, finished_before=utcnow() - timedelta(seconds=settle))
     return analyse_jobs(ids, config)

@@ -19,7 +19,7 @@ from app.models.launching import (
     StageSnapshot,
 )
 from app.models.logs import FailureSignature, SignatureSeeding  # noqa: F401
-from app.models.submission import Job, Submission, SubmissionEvent
+from app.models.submission import BatchAction, Job, Submission, SubmissionEvent
 from app.models.ucondb import (  # noqa: F401
     FclUpload,
     UconBlob,
@@ -33,6 +33,7 @@ from app.models.uploaded_file import UploadedFile
 __all__ = [
     "ROLES",
     "AuditEntry",
+    "BatchAction",
     "Campaign",
     "CampaignStage",
     "CampaignTag",

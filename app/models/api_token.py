@@ -3,7 +3,7 @@
 Only the SHA-256 of the token is kept (the token itself is shown once, at creation); the
 first characters are kept too so a person can tell their tokens apart on the page. A token
 acts as its owner, with the owner's roles as they are at each request, until it expires or
-is revoked, and only within its scopes (app/api/tokens.py: read, launch, edit, admin) and, if
+is revoked, and only within its scopes (app/auth/tokens.py: read, launch, edit, admin) and, if
 it names any, its experiments.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ class ApiToken(db.Model):
     expires = mapped_column(db.DateTime, nullable=False)  # UTC
     last_used = mapped_column(db.DateTime, nullable=True)
     revoked = mapped_column(db.DateTime, nullable=True)
-    # What it may do: a list of app.api.tokens.SCOPES; where: experiment names, or None for
+    # What it may do: a list of app.auth.tokens.SCOPES; where: experiment names, or None for
     # every experiment its owner is a member of (tokens made before scopes: migration 0015).
     scopes = mapped_column(JSON, nullable=False, default=list)
     experiments = mapped_column(JSON, nullable=True)

@@ -12,7 +12,7 @@
   catalog_project       a run over a definition: its snapshot, its processes, its deliveries
   catalog_process       one consumer in a project (a job), with its final status
   catalog_delivery      which process was given which file and what became of it
-  stage_split_state     where a campaign stage's splitter stands (app/launching/splits.py)
+  stage_split_state     where a campaign stage's splitter stands (app/catalog/splits.py)
 
 Names of experiments are plain strings here, as SAM has them (`/sam/<experiment>/api`).
 """

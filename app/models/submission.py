@@ -2,7 +2,7 @@
 
 The submission row is written before its launch command runs (so a crashed worker cannot
 launch twice or lose what it launched); its state changes only through
-app/tracking/states.py, each change leaving a SubmissionEvent row. Job counters live on the
+app/states.py, each change leaving a SubmissionEvent row. Job counters live on the
 submission row so pages read one row, never count thousands of jobs.
 """
 from __future__ import annotations
@@ -141,3 +141,33 @@ class Job(db.Model):
     started_at = mapped_column(db.DateTime, nullable=True)
     ended_at = mapped_column(db.DateTime, nullable=True)
     updated_at = mapped_column(db.DateTime, default=utcnow, nullable=False)
+
+
+class BatchAction(db.Model):
+    """A kill, hold or release of a submission's jobs that a person asked for: the request
+    answers at once, a worker asks the batch engine (app/tracking/actions.py).
+
+    state: requested (queued for a worker), running (a worker claimed it), done, refused
+    (it no longer applied: the submission had moved on), failed (the batch system refused
+    or did not answer). `pending_for` holds the submission's id while the action is
+    requested or running, and is unique: one action at a time per submission.
+    """
+
+    __tablename__ = "batch_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(16))  # kill, hold, release
+    state: Mapped[str] = mapped_column(String(16), default="requested")
+    pending_for: Mapped[int | None] = mapped_column(unique=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("experimenter.id"))
+    # What asked for it, in words: "web", "api", "command line"
+    origin: Mapped[str] = mapped_column(String(64), default="")
+    requested_at = mapped_column(db.DateTime, default=utcnow, nullable=False)
+    started_at = mapped_column(db.DateTime, nullable=True)
+    finished_at = mapped_column(db.DateTime, nullable=True)
+    result: Mapped[str] = mapped_column(Text, default="")  # what was done, or why not
+
+    requested_by = relationship("Experimenter")

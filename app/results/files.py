@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from app.catalog.base import Catalog, CatalogError
 from app.catalog.dimensions import DimensionError, quote
+from app.catalog.outputs import project_name
 
 
 @dataclass
@@ -48,10 +49,6 @@ class SubmissionFiles:
                 "produced_count": self.produced_count, "consumed": rows(self.consumed),
                 "not_processed": rows(self.not_processed), "produced": rows(self.produced),
                 "problem": self.problem}
-
-
-def project_name(submission_id: int) -> str:
-    return f"poms_{submission_id}"
 
 
 def input_names(submission, catalog: Catalog) -> list[str]:

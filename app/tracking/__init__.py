@@ -1,1 +1,1 @@
-"""Tracking: batch job states in, submission states out (app/tracking/states.py)."""
+"""Tracking: batch job states in, submission states out (through app/states.py)."""

@@ -9,8 +9,8 @@ what the state is.
 """
 from __future__ import annotations
 
+from app import states
 from app.models import Experimenter, Submission
-from app.tracking import states
 
 
 class ReportRefused(Exception):

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, or_, select
 
+from app import states
 from app.batch.base import (
     COMPLETED as ENGINE_COMPLETED,
 )
@@ -28,16 +29,16 @@ from app.batch.base import (
     BatchError,
     JobStatus,
     cluster_of,
-    engine_from_config,
     split_job_id,
 )
+from app.batch.engines import engine_from_config
+from app.batch.jobsub import parse_submit_output, parse_submitted_jobs
 from app.extensions import db
 from app.launching import service
 from app.launching.await_approval import awaiting
 from app.launching.launchers import pid_alive
 from app.models import CampaignStage, Job, StageLaunchSettings, Submission
 from app.models.base import utcnow
-from app.tracking import states
 
 log = logging.getLogger(__name__)
 
@@ -302,8 +303,6 @@ def _resolve_unfinished_launch(submission: Submission, config, engine: BatchEngi
     except BatchError as err:
         result.errors.append(str(err))
         return
-    from app.batch.jobsub import parse_submit_output, parse_submitted_jobs
-
     output = service.read_output(submission)
     found += [b for b in parse_submit_output(output) if b not in found]
     try:

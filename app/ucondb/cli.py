@@ -24,12 +24,12 @@ from urllib.parse import urlsplit, urlunsplit
 import click
 from flask import current_app
 
-from app.cli import poms
+from app.extensions import db
 from app.ucondb.client import UconDBClient, UconDBError, Unreachable
+from app.ucondb.jobs import enqueue, retry_failed
 from app.ucondb.naming import InvalidName, check_database, check_folder
 
 ucondb = click.Group("ucondb", help="UconDB folders and objects (FCL files).")
-poms.add_command(ucondb)
 
 
 def url_for_database(base_url: str, database: str) -> str:
@@ -172,10 +172,10 @@ def get_command(database, folder, object_name, key, version_id, tag, tv, meta, o
 def retry_uploads_command(submission_id: int) -> None:
     """Queue a submission's failed FCL uploads again (after the cause is fixed); the stages
     that depend on it launch once they are done."""
-    from app.extensions import db
-    from app.ucondb.jobs import enqueue, retry_failed
-
     ids = retry_failed(submission_id)
     db.session.commit()
     enqueue(current_app.config, ids)
     click.echo(f"{len(ids)} failed FCL uploads of submission {submission_id} queued again")
+
+
+COMMANDS = (ucondb,)

@@ -1,10 +1,11 @@
-"""FCL stages' files into UconDB: the RQ `uploads` job, and what holds the next stage.
+"""FCL stages' files into UconDB: the `uploads` work, and what holds the next stage.
 
 A stage whose job type's output_file_patterns has an FCL pattern (`%.fcl`) is an FCL stage.
 After each tracking pass (workers/jobs.py), `enqueue_uploads(config)` finds its finished
 jobs whose outputs the catalogue has recorded (app/chaining/delivery.py) and gives each an
-FclUpload row and an RQ job on the `uploads` queue (`upload(job_row_id)`), retried with
-backoff (POMS_UCONDB_UPLOAD_RETRIES, POMS_UCONDB_UPLOAD_BACKOFF seconds, doubled each time).
+FclUpload row and a job on the `uploads` queue (app/work.py; workers/jobs.upload runs
+`run_upload(job_row_id)`), retried with backoff (POMS_UCONDB_UPLOAD_RETRIES,
+POMS_UCONDB_UPLOAD_BACKOFF seconds, doubled each time: retry_delays).
 
 The job stores each FCL file in the folder of its dataset (`fcl_dataset`: the file name
 without its sequencer, as Mu2e names datasets; folder = dataset with `.` -> `_`), as an
@@ -13,9 +14,9 @@ makes no new version, so a retry is harmless), and makes the file's catalogue lo
 UconDB one, `HOST:/<database>/app/data/<folder>` (what `samweb locate-file` answers for
 Mu2e's FCL files); the next stage's jobs fetch the file from there (app/batch/job_files.py).
 
-`uploads_holding(submission)` is what chaining asks before it launches the stages that
-depend on an FCL stage (app/chaining/chain.py): a sentence while an upload of the family is
-missing, queued, retrying or failed; None when all are done. A failed upload shows on the
+`uploads_holding(submission, family)` is what chaining asks before it launches the stages
+that depend on an FCL stage (app/chaining/chain.py): a sentence while an upload of the
+family is missing, queued, retrying or failed; None when all are done. A failed upload shows on the
 submission page (`upload_summary`) and waits for an operator (`retry_failed`).
 """
 from __future__ import annotations
@@ -26,9 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import delete, exists, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app import work
+from app.catalog.cache import catalog_for
 from app.catalog.outputs import matches, split_patterns
 from app.extensions import db
+from app.launching.snapshots import launched_job_type
 from app.models import Job, StageDependency, Submission
 from app.models.base import utcnow
 from app.models.catalog import CatalogFile, CatalogLocation
@@ -39,7 +45,6 @@ from app.ucondb.fcl import store_fcl_files
 
 log = logging.getLogger(__name__)
 
-QUEUE = "uploads"
 QUEUED, RETRYING, DONE, FAILED = "queued", "retrying", "done", "failed"
 UNFINISHED = (QUEUED, RETRYING)
 
@@ -52,14 +57,8 @@ def fcl_patterns(patterns) -> list[str]:
     return [p for p in split_patterns(patterns) if " " not in p and p.lower().endswith(".fcl")]
 
 
-def _job_type_data(submission: Submission) -> dict:
-    from app.chaining.delivery import job_type_data
-
-    return job_type_data(submission)
-
-
 def is_fcl_submission(submission: Submission) -> bool:
-    return bool(fcl_patterns(_job_type_data(submission).get("output_file_patterns")))
+    return bool(fcl_patterns(launched_job_type(submission).get("output_file_patterns")))
 
 
 def fcl_dataset(file_name: str) -> str:
@@ -119,7 +118,7 @@ def new_uploads(config) -> list[int]:
     for submission_id in db.session.scalars(
             waiting.with_only_columns(Job.submission_id).distinct()):
         submission = db.session.get(Submission, submission_id)
-        patterns = fcl_patterns(_job_type_data(submission).get("output_file_patterns"))
+        patterns = fcl_patterns(launched_job_type(submission).get("output_file_patterns"))
         if patterns:
             patterns_of[submission_id] = (submission, patterns)
     if not patterns_of:
@@ -129,10 +128,7 @@ def new_uploads(config) -> list[int]:
             waiting.where(Job.submission_id.in_(list(patterns_of))).order_by(Job.id)).all():
         submission, patterns = patterns_of[job.submission_id]
         made.append((job.id, submission.id, _job_fcl_files(submission, job, patterns)))
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     queued = []
     now = utcnow()
     for job_id, submission_id, files in made:
@@ -150,46 +146,17 @@ def new_uploads(config) -> list[int]:
     return queued
 
 
-def _rq_job_id(job_row_id: int) -> str:
-    return f"fcl-upload-{job_row_id}"
-
-
-def _retry(config):
-    from rq import Retry
-
+def retry_delays(config) -> list[int]:
+    """The seconds before each retry of a failed upload: POMS_UCONDB_UPLOAD_BACKOFF,
+    doubled each time, POMS_UCONDB_UPLOAD_RETRIES times."""
     retries = max(0, int(config.get("POMS_UCONDB_UPLOAD_RETRIES", 5)))
-    if not retries:
-        return None
     backoff = max(0, int(config.get("POMS_UCONDB_UPLOAD_BACKOFF", 30)))
-    return Retry(max=retries, interval=[backoff * 2 ** i for i in range(retries)])
+    return [backoff * 2 ** i for i in range(retries)]
 
 
 def enqueue(config, job_row_ids: list[int]) -> int:
     """Queue one `uploads` job per job row (unless one is queued, running or scheduled)."""
-    from rq import Queue
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job as RQJob
-
-    from workers.queues import connection
-
-    if not job_row_ids:
-        return 0
-    conn = connection(config["POMS_REDIS_URL"])
-    queue = Queue(QUEUE, connection=conn)
-    done = 0
-    for job_row_id in job_row_ids:
-        rq_id = _rq_job_id(job_row_id)
-        try:
-            status = RQJob.fetch(rq_id, connection=conn).get_status(refresh=True)
-        except NoSuchJobError:
-            status = None
-        if status in ("queued", "started", "deferred", "scheduled"):
-            continue
-        queue.enqueue("app.ucondb.jobs.upload", job_row_id, job_id=rq_id,
-                      retry=_retry(config), job_timeout=600, result_ttl=3600,
-                      failure_ttl=7 * 24 * 3600)
-        done += 1
-    return done
+    return work.queue_uploads(config, job_row_ids, retry_delays(config))
 
 
 def enqueue_uploads(config) -> str:
@@ -209,26 +176,7 @@ def enqueue_uploads(config) -> str:
     return f"; {queued} FCL uploads queued" if queued else ""
 
 
-# --- the RQ job ----------------------------------------------------------------------------
-
-
-def upload(job_row_id: int) -> str:
-    """The RQ `uploads` job (thin): one finished job's FCL files into UconDB."""
-    from rq import get_current_job
-
-    from workers.jobs import app
-
-    current = get_current_job()
-    final = current is None or not current.retries_left
-    flask_app = app()
-    with flask_app.app_context():
-        outcome = run_upload(job_row_id, flask_app.config, final=final)
-        if outcome.startswith("stored"):
-            from workers.queues import enqueue_tracking
-
-            # Chaining waits for this upload: let it look again now, not at the next tick.
-            enqueue_tracking(flask_app.config["POMS_REDIS_URL"])
-        return outcome
+# --- the upload (the RQ `uploads` job, workers/jobs.upload, runs it) -----------------------
 
 
 def _client(config) -> UconDBClient:
@@ -249,8 +197,6 @@ def set_location(catalog, name: str, location: str) -> None:
 def run_upload(job_row_id: int, config, *, final: bool = True) -> str:
     """Store one job's FCL files and record their locations. Raises when the attempt failed
     (recorded as retrying, or failed when `final`), so RQ tries again."""
-    from app.chaining.delivery import catalog_for
-
     row = db.session.get(FclUpload, job_row_id)
     if row is None:
         return f"job {job_row_id}: no FCL upload"
@@ -289,12 +235,6 @@ def run_upload(job_row_id: int, config, *, final: bool = True) -> str:
 
 
 # --- what holds the next stage, what the page shows ----------------------------------------
-
-
-def _family_ids(submission: Submission) -> list[int]:
-    from app.chaining.chain import family_of, root_of
-
-    return [s.id for s in family_of(root_of(submission))]
 
 
 @dataclass
@@ -336,15 +276,16 @@ def upload_summary(submission_ids: list[int]) -> UploadSummary:
     return out
 
 
-def uploads_holding(submission: Submission, config) -> str | None:
-    """Why the stages depending on this FCL submission's family must wait, or None."""
+def uploads_holding(submission: Submission, family: list[int], config) -> str | None:
+    """Why the stages depending on this FCL submission's family (the ids of its first
+    submission and every recovery of it: app/chaining/chain.family_of) must wait, or
+    None."""
     if not enabled(config) or not is_fcl_submission(submission):
         return None
     has_dependents = db.session.scalar(select(StageDependency.id).where(
         StageDependency.parent_id == submission.campaign_stage_id).limit(1))
     if has_dependents is None:
         return None
-    family = _family_ids(submission)
     has_row = exists().where(FclUpload.job_id == Job.id)
     not_queued = db.session.scalar(
         select(Job.id).join(ChainJobRecord, ChainJobRecord.job_id == Job.id)

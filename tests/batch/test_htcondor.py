@@ -22,8 +22,8 @@ from app.batch.base import (
     RUNNING,
     BatchError,
     JobRequest,
-    engine_from_config,
 )
+from app.batch.engines import engine_from_config
 from app.batch.htcondor import (
     HOLD_PERIODIC,
     HOLD_TRANSFER_INPUT,
@@ -112,6 +112,18 @@ def test_jobs_get_the_grid_environment_the_local_engine_gives(tmp_path):
         "JOBSUBJOBSECTION='$(Process)'\"")
 
 
+def test_f_files_travel_as_the_jobs_input_directory(tmp_path):
+    engine = engine_from_config({"POMS_BATCH_ENGINE": "htcondor",
+                                 "POMS_CONDOR_SUBMIT_DIR": str(tmp_path)})
+    plain = engine.submit_description(JobRequest(executable="/x/job.sh"), tmp_path,
+                                      tmp_path / "job.sh", "s1")
+    assert "transfer_input_files" not in plain
+    sent = engine.submit_description(JobRequest(executable="/x/job.sh",
+                                                input_files=["/u/reco.sh"]),
+                                     tmp_path, tmp_path / "job.sh", "s1")
+    assert sent["transfer_input_files"] == "input"
+
+
 def test_engine_from_config_names_htcondor(tmp_path):
     engine = engine_from_config({"POMS_BATCH_ENGINE": "htcondor",
                                  "POMS_CONDOR_SUBMIT_DIR": str(tmp_path)})
@@ -183,6 +195,28 @@ def test_cluster_of_n_jobs_completes_with_exit_codes_and_history(htcondor_pool, 
     assert f"job 2 of {cluster} ({cluster}.2@{schedd}) mu2e [two words] " \
            "[$(not a macro); rm -rf ~]" in log
     assert engine.clusters_of_submission(41) == [batch_id]
+
+
+@pool_test
+def test_f_files_reach_each_job_taken_at_submission(htcondor_pool, tmp_path):
+    """jobsub_submit -f on the pool: the files are copied when the jobs are submitted and
+    arrive, executable, in the job's input/ (where fife_wrap points $CONDOR_DIR_INPUT)."""
+    data, tool = tmp_path / "data.txt", tmp_path / "tool.sh"
+    data.write_text("from the launch\n")
+    tool.write_text('#!/bin/sh\necho "tool ran in job $PROCESS"\n')
+    for path in (data, tool):
+        path.chmod(0o600)
+    engine = htcondor_pool.engine()
+    job = script(tmp_path, "cat input/data.txt && input/tool.sh\n")
+    batch_id = engine.submit(JobRequest(executable=str(job), count=2,
+                                        input_files=[str(data), str(tool)]))
+    data.unlink()
+    tool.unlink()
+    statuses = wait_states(engine, [batch_id], lambda st: len(st) == 2 and
+                           all_in(COMPLETED)(st), what="2 jobs to complete")
+    assert [s.exit_code for s in statuses] == [0, 0]
+    log = engine.fetch_log(batch_id.replace(".0@", ".1@"))
+    assert "from the launch\ntool ran in job 1\n" in log, log
 
 
 @pool_test

@@ -7,8 +7,10 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from app.batch.base import JobRequest
-from app.batch.jobsub_cli import parse_submit
+from app.batch.jobsub_cli import UsageError, parse_submit
 from app.batch.local import TOOLS_DIR, LocalEngine
 from tests.fixtures.launching import wait_for
 
@@ -98,3 +100,48 @@ def test_fife_launch_reads_the_demo_cfg_and_submits_through_jobsub_submit(tmp_pa
     assert sorted(p.name for p in (tmp_path / "spool/outputs/reco_fcl").iterdir()) == [
         "mu2e_reco.1_0.fcl", "mu2e_reco.1_1.fcl"]
     assert "job 0 of cluster 1 for POMS submission 3" in engine.fetch_log("1.0@local")
+
+
+def test_jobsub_submit_f_files_are_taken_at_submission_into_each_jobs_input(tmp_path):
+    """jobsub's -f: the file is copied when the jobs are submitted (dropbox:// or a plain
+    path), and each job finds its own executable copy in $CONDOR_DIR_INPUT, even when the
+    original (a launch's $UPLOADS, 0600) is gone by the time the job runs."""
+    data, tool = tmp_path / "data.txt", tmp_path / "tool.sh"
+    data.write_text("from the launch\n")
+    tool.write_text('#!/bin/sh\necho "tool ran in job $PROCESS"\n')
+    for path in (data, tool):
+        path.chmod(0o600)
+    job = script(tmp_path, 'cat "$CONDOR_DIR_INPUT/data.txt"; "$CONDOR_DIR_INPUT/tool.sh"; '
+                 'echo x >> "$CONDOR_DIR_INPUT/data.txt"; sleep 0.3\n')
+    env = dict(os.environ, PATH=f"{TOOLS_DIR}:{os.environ['PATH']}", POMS_LOCAL_SLOTS="1",
+               POMS_BATCH_DIR=str(tmp_path / "spool"))
+    done = subprocess.run(["jobsub_submit", "-N", "2", "-f", f"dropbox://{data}", "-f",
+                           "tool.sh", f"file://{job}"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    data.unlink()
+    tool.unlink()
+    engine = LocalEngine(tmp_path / "spool")
+    wait_for(lambda: states(engine, "1.0@local") == ["Completed", "Completed"], timeout=30,
+             what="the jobs")
+    assert [j.exit_code for j in engine.query(["1.0@local"])] == [0, 0]
+    for proc in (0, 1):
+        log = engine.fetch_log(f"1.{proc}@local")
+        # its own copy: job 0's appended line is not in job 1's
+        assert f"from the launch\ntool ran in job {proc}\n" in log, log
+
+    missing = subprocess.run(["jobsub_submit", "-f", "dropbox:///nowhere/x.sh",
+                              f"file://{job}"], cwd=tmp_path, env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == ("jobsub_submit: -f /nowhere/x.sh: no such file "
+                                      "(or not readable)")
+    assert not (tmp_path / "spool/clusters/2").exists()
+
+
+def test_jobsub_submit_f_takes_local_files_only():
+    request, _warnings = parse_submit(["-f", "dropbox:///a/b.sh", "-f/c/d.txt",
+                                       "file:///run.sh"], {})
+    assert request.input_files == ["/a/b.sh", "/c/d.txt"]
+    with pytest.raises(UsageError, match="a file on this machine"):
+        parse_submit(["-f", "root://fndca1.fnal.gov/pnfs/x.root", "file:///run.sh"], {})

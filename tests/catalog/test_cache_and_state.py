@@ -12,7 +12,7 @@ from app.catalog.split_state import (
     reset_stage,
     stage_input,
 )
-from app.launching.splits import Done
+from app.catalog.splits import Done
 
 NOW = datetime(2026, 3, 1)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app import states
 from app.catalog.embedded import EmbeddedCatalog
-from app.chaining import delivery
+from app.catalog.outputs import project_name
 from app.extensions import db
 from app.launching import service
+from app.launching.inputs import prepare_inputs
 from app.models import Submission
-from app.tracking import states
 
 
 def stage(campaign, name):
@@ -25,7 +26,7 @@ def finished(campaign, name, app, *, dataset=None, recovery_of=None, position=No
                                  recovery_of=recovery_of, recovery_position=position)
     db.session.flush()
     if dataset:
-        delivery.prepare_inputs(sub, dataset, None, tmp_path / str(sub.id), app.config)
+        prepare_inputs(sub, dataset, None, tmp_path / str(sub.id), app.config)
     states.transition(sub, states.IDLE, "launched")
     states.transition(sub, states.COMPLETED, "jobs: all ended")
     db.session.commit()
@@ -34,7 +35,7 @@ def finished(campaign, name, app, *, dataset=None, recovery_of=None, position=No
 
 def report(catalog, sub, job, consumed=(), failed=(), outputs=(), location="/data/out"):
     """What a finished job reports: its inputs consumed or failed, its outputs."""
-    project = delivery.project_name(sub.id)
+    project = project_name(sub.id)
     for name in consumed:
         catalog.deliver(project, job, name)
         catalog.set_file_status(project, job, name, "consumed")

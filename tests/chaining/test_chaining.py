@@ -10,14 +10,15 @@ import threading
 
 from sqlalchemy import func, select
 
+from app import states
 from app.catalog.embedded import EmbeddedCatalog
-from app.chaining import chain, delivery, operator
+from app.chaining import chain, operator
 from app.chaining.hooks import after_tracking
 from app.chaining.ledger import stage_ledger
 from app.extensions import db
+from app.launching.inputs import prepare_inputs
 from app.models import AuditEntry, Submission, SubmissionEvent
 from app.models.chaining import ChainStep
-from app.tracking import states
 from tests.chaining.support import fcl_done, finished, launched_from, report, stage
 
 
@@ -92,7 +93,7 @@ def test_recovery_then_recovery_of_recovery_on_exactly_the_unprocessed_files(
     (reco,) = launched_from(fcl)
     catalog = EmbeddedCatalog(db.session, "mu2e")
     # The reco launch itself (its project over its dataset), jobs end: two files fail.
-    delivery.prepare_inputs(reco, reco.dataset, None, tmp_path / "r", launch_app.config)
+    prepare_inputs(reco, reco.dataset, None, tmp_path / "r", launch_app.config)
     states.transition(reco, states.IDLE, "launched")
     db.session.commit()
     report(catalog, reco, "1.0@local", consumed=names[:2], outputs=["a0.art", "a1.art"])
@@ -120,7 +121,7 @@ def test_recovery_then_recovery_of_recovery_on_exactly_the_unprocessed_files(
     assert stage_ledger(reco.stage).in_flight == 2
 
     # The recovery runs: one more file fails; a recovery of the recovery, position 2.
-    delivery.prepare_inputs(r1, r1.dataset, None, tmp_path / "r1", launch_app.config)
+    prepare_inputs(r1, r1.dataset, None, tmp_path / "r1", launch_app.config)
     states.transition(r1, states.IDLE, "launched")
     states.transition(r1, states.COMPLETED, "jobs ended")
     db.session.commit()
@@ -136,7 +137,7 @@ def test_recovery_then_recovery_of_recovery_on_exactly_the_unprocessed_files(
     assert catalog.list_files(f"defname: {r2.dataset}") == [names[3]]
 
     # The last one fails for good: the list is used up, the ledger says failed.
-    delivery.prepare_inputs(r2, r2.dataset, None, tmp_path / "r2", launch_app.config)
+    prepare_inputs(r2, r2.dataset, None, tmp_path / "r2", launch_app.config)
     states.transition(r2, states.IDLE, "launched")
     states.transition(r2, states.COMPLETED, "jobs ended")
     db.session.commit()

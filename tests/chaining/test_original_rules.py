@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app import states
 from app.auth.members import find_or_create_experiment
 from app.campaigns import store
 from app.catalog.embedded import EmbeddedCatalog
@@ -13,7 +14,6 @@ from app.extensions import db
 from app.launching import inputs
 from app.models import Submission
 from app.models.chaining import ChainStep
-from app.tracking import states
 from tests.chaining.support import finished, report, stage
 
 # One stage that depends on itself, as in Mu2e's mdc2020_trkana.ini; it uses the tutorial's

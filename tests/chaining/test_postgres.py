@@ -39,7 +39,7 @@ def pg_app(postgres_server, postgres_template, tmp_path, redis_server):
 def test_chaining_on_postgresql(pg_app, tmp_path):
     tutorial = import_tutorial()
     fcl, names = fcl_done(tutorial, pg_app, n=3)
-    from app.tracking import states
+    from app import states
 
     states.transition(fcl, states.LOCATED, "test")
     db.session.commit()

@@ -18,14 +18,15 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from app import states
 from app.catalog.embedded import EmbeddedCatalog
-from app.chaining import delivery, operator
+from app.chaining import operator
 from app.chaining.hooks import after_tracking
 from app.extensions import db
 from app.launching import service
+from app.launching.inputs import prepare_inputs
 from app.models import Submission, SubmissionEvent
 from app.models.chaining import ChainStep
-from app.tracking import states
 from tests.api.support import API, as_user
 from tests.chaining.support import fcl_done, launched_from, report, stage
 
@@ -40,7 +41,7 @@ def reco_with_failures(tutorial, app, tmp_path):
     after_tracking(app.config)
     (reco,) = launched_from(fcl)
     catalog = EmbeddedCatalog(db.session, "mu2e")
-    delivery.prepare_inputs(reco, reco.dataset, None, tmp_path / "r", app.config)
+    prepare_inputs(reco, reco.dataset, None, tmp_path / "r", app.config)
     states.transition(reco, states.IDLE, "launched")
     db.session.commit()
     report(catalog, reco, "1.0@local", consumed=names[:2], outputs=["a0.art", "a1.art"])

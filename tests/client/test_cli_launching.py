@@ -8,11 +8,19 @@ import logging
 import threading
 
 import pytest
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Submission
+from app.models import BatchAction, Submission
 from app.tracking.tracker import track_pass
 from tests.fixtures.launching import import_tutorial, wait_for, work
+from workers import jobs
+
+
+@pytest.fixture
+def app(launch_app):
+    """`member` writes to the app these tests serve: launch_app (Redis, the local engine)."""
+    return launch_app
 
 
 @pytest.fixture
@@ -25,6 +33,18 @@ def shell(launch_app, member, live_server_factory, client_env):
     client_env.setenv("POMS_EXPERIMENT", "mu2e")
     client_env.setenv("POMS_USER", "alice")
     return campaign
+
+
+def _run_requested_actions(app) -> None:
+    """What a worker runs for each requested batch action (RQ's worker wants the main
+    thread for its signals; the client waits in this one)."""
+    with app.app_context():
+        try:
+            for action_id in db.session.scalars(
+                    select(BatchAction.id).where(BatchAction.state == "requested")).all():
+                jobs.batch_action(action_id)
+        finally:
+            db.session.remove()
 
 
 def completed(app, submission_id: int):
@@ -98,14 +118,30 @@ def test_kill_hold_release_and_stage_hold(poms, shell, launch_app):
 
     sid = poms("--json", "launch", name, "reco_fcl", "--test").json["submission"]["id"]
     work(launch_app)
+    # A kill, hold or release is requested: the server answers at once and a worker asks
+    # the batch system (these used to be done in the request, and answered with the result).
     held = poms("hold", sid)
     assert held.code == 0, held.err
-    assert "jobs held (now Held)" in held.out
+    assert f"submission {sid}: hold requested by alice at" in held.out
+    assert poms("--json", "hold", sid).json["requested"]["id"] == \
+        poms("--json", "actions", sid).json["actions"][0]["id"], "asked twice: one request"
+    assert poms("release", sid).code == 1, "another action is pending"
+    work(launch_app)
+    assert "hold by alice: jobs held" in poms("actions", sid).out
     again = poms("hold", sid)
     assert again.code == 1 and "only idle or running work can be held" in again.err
-    assert "now Idle" in poms("release", sid).out
-    killed = poms("--json", "kill", sid)
-    assert killed.json["submission"]["state"] == "Removed"
+    # --wait: the client follows the request until a worker has done it.
+    worker = threading.Timer(1.0, _run_requested_actions, (launch_app,))
+    worker.start()
+    try:
+        released = poms("release", sid, "--wait", "30")
+    finally:
+        worker.join()
+    assert released.code == 0, released.err
+    assert "jobs released (now Idle)" in released.out
+    assert poms("--json", "kill", sid).json["requested"]["action"] == "kill"
+    work(launch_app)
+    assert poms("--json", "submission", sid).json["submission"]["state"] == "Removed"
     assert poms("--json", "jobs", sid, "--state", "Removed").json["total"] == 3
     # Removed has ended: a recovery may run, but the stage read no input files to re-run.
     shown = poms("recover", sid, "--dry-run")

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from app.batch.base import engine_from_config
+from app.batch.engines import engine_from_config
 from app.extensions import db
 from app.launching import schedule, service
 from app.models import StageSnapshot, Submission

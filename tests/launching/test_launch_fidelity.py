@@ -191,3 +191,15 @@ def test_the_stage_page_sets_test_split_type_checked_audited_and_by_editors_only
     # It is no INI field: the export leaves it out, as the original's does.
     exported = client.get(f"/e/mu2e/campaign/{split_stage.campaign_id}/export")
     assert "test_split_type" not in exported.get_data(as_text=True)
+
+
+def test_a_failed_launch_says_what_its_commands_printed_last():
+    """LaunchFailed's reason ends with the launch's own last words, not the script's trace
+    or trailer (app/launching/command.py), and is kept short."""
+    output = ("== process_id: 41 ==\n+ setup fife_utils\n+ fife_launch -c /tmp/u/x.cfg\n"
+              "fife_launch: -c configfile '/tmp/u/x.cfg' not found\n+ status=1\n+ set +x\n"
+              "== completed: 1 ==\n")
+    assert service.last_said(output) == "fife_launch: -c configfile '/tmp/u/x.cfg' not found"
+    assert service.last_said("== process_id: 1 ==\n+ true\n== completed: 0 ==\n") == ""
+    long = service.last_said("x" * 1000 + "\n")
+    assert long == "x" * service.LAST_SAID_CHARS + "..."

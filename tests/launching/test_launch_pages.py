@@ -100,9 +100,18 @@ def test_kill_removes_the_jobs(client, tutorial, launch_app):
     response = client.post(f"/e/mu2e/submission/{submission_id}/kill",
                            data={"csrf_token": token})
     assert response.status_code == 302
+    # The request does not wait on the batch system: the kill is requested (and shown as
+    # such) until a worker has done it. It used to be done in the request.
+    assert db.session.get(Submission, submission_id).state == "Running"
+    summary = text(client.get(f"/e/mu2e/submission/{submission_id}/summary"))
+    assert "kill requested by alice at" in summary
+    assert 'hx-trigger="every 2s"' in summary  # it polls until the worker is done
+    work(launch_app)
     submission = db.session.get(Submission, submission_id)
     assert submission.state == "Removed"
     assert submission.jobs_removed == 3
+    summary = text(client.get(f"/e/mu2e/submission/{submission_id}/summary"))
+    assert "kill by alice: jobs removed" in summary
     from app.batch.local import LocalEngine
 
     engine = LocalEngine(launch_app.config["POMS_BATCH_DIR"])

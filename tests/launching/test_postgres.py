@@ -9,11 +9,11 @@ from datetime import datetime
 import pytest
 
 from app.catalog.embedded import EmbeddedCatalog
+from app.catalog.splits import next_slice
 from app.chaining.hooks import after_tracking
 from app.extensions import db
 from app.launching import service
 from app.launching.inputs import choose_input
-from app.launching.splits import next_slice
 from app.models import Submission
 from app.tracking import actions
 from tests.chaining.support import launched_from

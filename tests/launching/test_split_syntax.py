@@ -1,7 +1,7 @@
 """cs_split_type text: what parse_split_type accepts, what it refuses and why."""
 import pytest
 
-from app.launching.splits import SplitType, duration_seconds, parse_split_type
+from app.catalog.splits import SplitType, duration_seconds, parse_split_type
 
 
 @pytest.mark.parametrize("text", ["", "None", "none", "  None  ", None])

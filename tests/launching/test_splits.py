@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.catalog.embedded import EmbeddedCatalog
-from app.launching.splits import Done, Slice, SplitState, next_slice, preview, reset
+from app.catalog.splits import Done, Slice, SplitState, next_slice, preview, reset
 
 NOW = datetime(2026, 3, 1, 12, 0, 0)
 T0 = datetime(2026, 1, 1)

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from app import states
 from app.batch.base import JobRequest
 from app.batch.local import LocalEngine
 from app.extensions import db
 from app.models import Submission
 from app.models.base import utcnow
-from app.tracking import states
 from tests.fixtures.launching import import_tutorial, wait_for, work
 from workers.queues import enqueue_analysis
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import pytest
 
-from app.batch.base import engine_from_config
+from app.batch.engines import engine_from_config
 from app.extensions import db
-from app.models import Submission
+from app.models import BatchAction, Submission
 from app.tracking.tracker import track_pass
-from tests.fixtures.launching import wait_for
+from tests.fixtures.launching import wait_for, work
 from tests.security.conftest import FRONT_END, campaign_ini, launch, upload
 
 JOB = ("printf '#!/bin/sh\\necho job $PROCESS\\nsleep 60\\n' > job.sh; chmod +x job.sh")
@@ -87,7 +87,8 @@ def test_another_submission_s_batch_id_is_not_taken_and_never_killed(
     row.batch_ids = [*row.batch_ids, prod.batch_id]
     db.session.commit()
     answer = api(isolated_app, f"/submissions/{mine.id}/kill", "alice")
-    assert answer.status_code == 200, answer.get_json()
+    assert answer.status_code == 202, answer.get_json()  # requested: a worker kills
+    work(isolated_app)
     engine = engine_from_config(isolated_app.config)
     wait_for(lambda: sorted(j.state for j in engine.query(own)) == ["Removed"] * 2,
              what="alice's own jobs removed")
@@ -157,12 +158,24 @@ def test_one_bad_batch_id_stalls_no_one_else(isolated_app, people, analysis_runn
     assert "is not a batch id" in malformed.tracking_error
     assert "does not belong to the local engine" in foreign.tracking_error
     assert len(result.errors) == 2
-    # The page says why; a kill answers 409, not a server error.
+    # The page says why; a kill is refused by the worker that tries it (it asks the engine,
+    # which a request never waits on: it used to be refused in the request, with a 409),
+    # and the page says why, not a server error.
     client = isolated_app.test_client()
     page = client.get(f"/e/mu2e/submission/{malformed.id}", headers={"X-Remote-User": "bob"},
                       environ_base={"REMOTE_ADDR": FRONT_END}).get_data(as_text=True)
     assert "Tracking problem" in page and "is not a batch id" in page
+    requested = []
     for row in (malformed, foreign):
         answer = api(isolated_app, f"/submissions/{row.id}/kill", "bob")
-        assert answer.status_code == 409, answer.get_json()
-        assert "confirms as its own" in answer.get_json()["error"]
+        assert answer.status_code == 202, answer.get_json()
+        requested.append(answer.get_json()["requested"]["id"])
+    work(isolated_app)
+    for row, action_id in zip((malformed, foreign), requested, strict=True):
+        action = db.session.get(BatchAction, action_id)
+        assert action.state == "refused" and "confirms as its own" in action.result
+        assert db.session.get(Submission, row.id).state == "Idle"
+        page = client.get(f"/e/mu2e/submission/{row.id}/summary",
+                          headers={"X-Remote-User": "bob"},
+                          environ_base={"REMOTE_ADDR": FRONT_END}).get_data(as_text=True)
+        assert "kill by bob: not done:" in page and "confirms as its own" in page

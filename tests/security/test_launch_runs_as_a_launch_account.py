@@ -139,7 +139,7 @@ parameters = [["", "{seconds}"]]
 
 def test_jobs_run_as_the_launch_account_and_are_controlled_as_it(isolated_app, people,
                                                                   launch_accounts):
-    from app.batch.base import engine_from_config
+    from app.batch.engines import engine_from_config
     from app.tracking import actions
     from app.tracking.tracker import track_pass
 
@@ -282,7 +282,8 @@ def test_the_job_record_of_a_submission_is_not_readable_through_links(isolated_a
                                                                      launch_accounts):
     """A launch account owns its spool: a status or log file it turns into a link to this
     service's files is refused, never followed."""
-    from app.batch.base import BatchError, engine_from_config
+    from app.batch.base import BatchError
+    from app.batch.engines import engine_from_config
 
     campaign = upload(jobs_campaign(), people["alice"])
     submission = launch(isolated_app, campaign.stages[0], people["alice"])

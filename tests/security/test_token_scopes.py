@@ -13,8 +13,8 @@ from sqlalchemy import select, text
 
 from app import create_app
 from app.api.core import ENDPOINT_SCOPES, NOT_WITH_A_TOKEN, PUBLIC_ENDPOINTS
-from app.api.tokens import SCOPES
 from app.auth import members
+from app.auth.tokens import SCOPES
 from app.extensions import db
 from app.models.api_token import ApiToken
 from tests.api.support import API, TUTORIAL, as_user
@@ -61,7 +61,7 @@ def test_a_token_revokes_itself_but_another_only_with_admin(client, people):
     reader = make_token(client, scopes=["read"])
     other = make_token(client, scopes=["read"])
     ids = {row.token_hash: row.id for row in db.session.scalars(select(ApiToken))}
-    from app.api.tokens import digest
+    from app.auth.tokens import digest
 
     refused = client.delete(f"{API}/tokens/{ids[digest(other)]}", headers=bearer(reader))
     assert refused.status_code == 403 and "'admin' scope" in refused.get_json()["error"]

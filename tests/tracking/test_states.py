@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app import states
 from app.extensions import db
 from app.models import Submission, SubmissionEvent
-from app.tracking import states
-from app.tracking.states import Counts, state_from_jobs
+from app.states import Counts, state_from_jobs
 
 
 def test_final_states_allow_nothing_and_every_target_is_a_state():

@@ -92,10 +92,10 @@ def test_stragglers_of_a_completed_submission_are_tracked_to_their_end(launch_ap
     submission's own state stays as chaining left it."""
     from sqlalchemy import select
 
+    from app import states
     from app.batch.base import JobRequest
     from app.batch.local import LocalEngine
     from app.models import Job
-    from app.tracking import states
     from tests.fixtures.launching import wait_for
 
     stage = tutorial.stages[0]

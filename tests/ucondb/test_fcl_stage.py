@@ -39,12 +39,22 @@ def test_fcl_dataset_drops_the_sequencer_as_mu2e_names_datasets():
     assert fcl_patterns("%.art") == []
 
 
-def test_uploads_retry_with_doubling_backoff():
-    from app.ucondb.jobs import _retry
+def test_uploads_retry_with_doubling_backoff(launch_app, redis_conn):
+    from rq.job import Job as RQJob
 
-    retry = _retry({"POMS_UCONDB_UPLOAD_RETRIES": 5, "POMS_UCONDB_UPLOAD_BACKOFF": 30})
-    assert (retry.max, retry.intervals) == (5, [30, 60, 120, 240, 480])
-    assert _retry({"POMS_UCONDB_UPLOAD_RETRIES": 0}) is None
+    from app.ucondb.jobs import enqueue, retry_delays
+
+    assert retry_delays({"POMS_UCONDB_UPLOAD_RETRIES": 5, "POMS_UCONDB_UPLOAD_BACKOFF": 30}) \
+        == [30, 60, 120, 240, 480]
+    assert retry_delays({"POMS_UCONDB_UPLOAD_RETRIES": 0}) == []
+    # What the workers' queue holds (through app/work.py): one job per upload, retried so.
+    config = {**launch_app.config, "POMS_UCONDB_UPLOAD_RETRIES": 3,
+              "POMS_UCONDB_UPLOAD_BACKOFF": 10}
+    assert enqueue(config, [41]) == 1
+    assert enqueue(config, [41]) == 0, "queued already"
+    job = RQJob.fetch("fcl-upload-41", connection=redis_conn)
+    assert (job.func_name, job.args) == ("workers.jobs.upload", (41,))
+    assert (job.retries_left, job.retry_intervals) == (3, [10, 20, 40])
 
 
 def test_a_job_finds_the_same_url_as_the_app():

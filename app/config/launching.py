@@ -1,32 +1,20 @@
 """Launching, batch and tracking settings, from POMS_* environment variables.
 
-app/config.py merges these into the app config; defaults are the embedded service (local
-launcher, local batch engine under instance/).
+load_config (app/config/__init__.py) merges these into the app config; defaults are the
+embedded service (local launcher, local batch engine under instance/).
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from app.config.reading import ConfigError, integer
+
 LAUNCHERS = ("local", "ssh")
 ENGINES = ("local", "jobsub", "htcondor")
 
 
-def _int(environ, name: str, default: int) -> int:
-    from app.config import ConfigError
-
-    raw = environ.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not an integer") from None
-
-
 def launch_settings(instance_path: Path, environ=None) -> dict:
-    from app.config import ConfigError
-
     environ = os.environ if environ is None else environ
     launcher = environ.get("POMS_LAUNCHER", "local")
     if launcher not in LAUNCHERS:
@@ -59,22 +47,22 @@ def launch_settings(instance_path: Path, environ=None) -> dict:
         # Where each submission's launch work directory and output file go.
         "POMS_LAUNCH_DIR": environ.get("POMS_LAUNCH_DIR") or str(instance_path / "launches"),
         # A launch running longer than this is stopped (seconds).
-        "POMS_LAUNCH_TIMEOUT": _int(environ, "POMS_LAUNCH_TIMEOUT", 1800),
+        "POMS_LAUNCH_TIMEOUT": integer(environ, "POMS_LAUNCH_TIMEOUT", 1800),
         # A claimed launch with no process and no jobs after this long failed (seconds).
-        "POMS_LAUNCH_GRACE": _int(environ, "POMS_LAUNCH_GRACE", 120),
+        "POMS_LAUNCH_GRACE": integer(environ, "POMS_LAUNCH_GRACE", 120),
         "POMS_BATCH_ENGINE": engine,
         "POMS_BATCH_DIR": environ.get("POMS_BATCH_DIR") or str(instance_path / "batch"),
         # How many local-engine jobs run at once on this machine.
-        "POMS_LOCAL_SLOTS": _int(environ, "POMS_LOCAL_SLOTS", max(2, (os.cpu_count() or 2))),
+        "POMS_LOCAL_SLOTS": integer(environ, "POMS_LOCAL_SLOTS", max(2, (os.cpu_count() or 2))),
         "POMS_JOBSUB_GROUP": environ.get("POMS_JOBSUB_GROUP", ""),
         "POMS_JOBSUB_BIN": environ.get("POMS_JOBSUB_BIN", ""),
         # How often the worker's scheduler runs a tracking pass (seconds).
-        "POMS_TRACKING_INTERVAL": _int(environ, "POMS_TRACKING_INTERVAL", 10),
+        "POMS_TRACKING_INTERVAL": integer(environ, "POMS_TRACKING_INTERVAL", 10),
         # How often the scheduler looks for finished jobs whose log analysis was lost (a worker
         # killed with the job in hand, a Redis restart), and analyses them (seconds; 0: never).
-        "POMS_ANALYSIS_CATCHUP_INTERVAL": _int(environ, "POMS_ANALYSIS_CATCHUP_INTERVAL", 600),
+        "POMS_ANALYSIS_CATCHUP_INTERVAL": integer(environ, "POMS_ANALYSIS_CATCHUP_INTERVAL", 600),
         # Submissions per tracking batch (one engine query per batch).
-        "POMS_TRACKING_BATCH": _int(environ, "POMS_TRACKING_BATCH", 200),
+        "POMS_TRACKING_BATCH": integer(environ, "POMS_TRACKING_BATCH", 200),
         # The URL launches are told POMS answers at (POMS_URL in their environment).
         "POMS_URL": environ.get("POMS_URL", "http://localhost:5000"),
         # What launches see as $POMS_TEST, which poms_jobsub_wrapper and poms_client read to
@@ -85,10 +73,3 @@ def launch_settings(instance_path: Path, environ=None) -> dict:
         "POMS_TEST": environ.get("POMS_TEST", "1"),
     }
 
-
-def setting(config, name: str):
-    """A setting from an app config, falling back to the environment's defaults (an app
-    built before these settings were merged into app/config.py still works)."""
-    if name in config:
-        return config[name]
-    return launch_settings(Path(config.get("POMS_INSTANCE_PATH", "instance")))[name]

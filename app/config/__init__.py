@@ -1,4 +1,10 @@
-"""Every setting POMS has, read from POMS_* environment variables.
+"""Every setting POMS has, read from POMS_* environment variables (the bottom layer: this
+package imports nothing else of POMS).
+
+  __init__.py   load_config: the app's settings, and the sign-in and network ones
+  launching.py  launching, batch engines and tracking
+  ucondb.py     UconDB, where FCL files are kept
+  reading.py    ConfigError, and how a value is read
 
 The defaults are the embedded service: SQLite under instance/, a Redis on a local port,
 sign-in by typed user name (dev). A production deployment changes only the environment.
@@ -10,34 +16,13 @@ import os
 import secrets
 from pathlib import Path
 
-from app.ucondb import settings as ucondb
+from app.config import ucondb
+from app.config.launching import launch_settings
+from app.config.reading import ConfigError, integer, list_of, positive
+
+__all__ = ["ConfigError", "is_loopback", "is_trusted_proxy", "load_config", "trusted_proxies"]
 
 AUTH_MODES = ("dev", "kerberos", "remote_user")
-
-
-class ConfigError(RuntimeError):
-    """A setting that cannot work; raised at start-up, naming the variable."""
-
-
-def _list(value: str | None) -> list[str]:
-    return [item.strip() for item in (value or "").split(",") if item.strip()]
-
-
-def _int(environ, name: str, default: int) -> int:
-    raw = environ.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not an integer") from None
-
-
-def _positive(environ, name: str, default: int) -> int:
-    value = _int(environ, name, default)
-    if value < 1:
-        raise ConfigError(f"{name}={value} must be 1 or more")
-    return value
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -64,8 +49,8 @@ def load_config(instance_path: Path, environ=None) -> dict:
         "POMS_REDIS_URL": environ.get("POMS_REDIS_URL", "redis://127.0.0.1:6390/0"),
         "POMS_AUTH": auth,
         "POMS_KEYTAB": environ.get("POMS_KEYTAB", ""),
-        "POMS_REALMS": _list(environ.get("POMS_REALMS", "FNAL.GOV")),
-        "POMS_ADMINS": _list(environ.get("POMS_ADMINS")),
+        "POMS_REALMS": list_of(environ.get("POMS_REALMS", "FNAL.GOV")),
+        "POMS_ADMINS": list_of(environ.get("POMS_ADMINS")),
         # remote_user mode: the front ends' addresses (or networks, 10.0.0.0/24). None by
         # default: a header is believed only from a front end someone named.
         "POMS_TRUSTED_PROXIES": trusted_proxies(environ.get("POMS_TRUSTED_PROXIES", "")),
@@ -78,13 +63,13 @@ def load_config(instance_path: Path, environ=None) -> dict:
         # Uploaded files (CFG files, scripts, proxies, tokens): outside the web root, and
         # what each experimenter may keep there per experiment (app/uploads/store.py).
         "POMS_UPLOADS_DIR": environ.get("POMS_UPLOADS_DIR") or str(instance_path / "uploads"),
-        "POMS_UPLOADS_QUOTA_BYTES": _int(environ, "POMS_UPLOADS_QUOTA_BYTES", 10 * 1024 * 1024),
+        "POMS_UPLOADS_QUOTA_BYTES": integer(environ, "POMS_UPLOADS_QUOTA_BYTES", 10 * 1024 * 1024),
         "POMS_HOST": environ.get("POMS_HOST", "127.0.0.1"),
-        "POMS_PAGE_SIZE": _int(environ, "POMS_PAGE_SIZE", 25),
-        "POMS_MAX_UPLOAD_BYTES": _int(environ, "POMS_MAX_UPLOAD_BYTES", 1024 * 1024),
+        "POMS_PAGE_SIZE": integer(environ, "POMS_PAGE_SIZE", 25),
+        "POMS_MAX_UPLOAD_BYTES": integer(environ, "POMS_MAX_UPLOAD_BYTES", 1024 * 1024),
         # The most stages one campaign file may hold (app/campaigns/spec.DEFAULT_MAX_STAGES
         # is the same number, for readers given no setting).
-        "POMS_MAX_STAGES": _positive(environ, "POMS_MAX_STAGES", 500),
+        "POMS_MAX_STAGES": positive(environ, "POMS_MAX_STAGES", 500),
         "SECRET_KEY": environ.get("POMS_SECRET_KEY") or _secret_key(instance_path),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -93,21 +78,21 @@ def load_config(instance_path: Path, environ=None) -> dict:
         "SESSION_COOKIE_SECURE": auth != "dev",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
-        # Launching, batch engines and tracking (app/launching/settings.py).
-        **_launch_settings(instance_path, environ),
-        # UconDB, where FCL files are kept (app/ucondb/settings.py says what each one is).
+        # Launching, batch engines and tracking (app/config/launching.py).
+        **launch_settings(instance_path, environ),
+        # UconDB, where FCL files are kept (app/config/ucondb.py says what each one is).
         "POMS_UCONDB_URL": ucondb.url(environ),
         "POMS_UCONDB_USER": ucondb.user(environ),
         "POMS_UCONDB_PASSWORD": ucondb.password(environ, instance_path),
         "POMS_UCONDB_WRITERS": ucondb.writers(environ, instance_path),
-        "POMS_UCONDB_MAX_BLOB_BYTES": _int(
+        "POMS_UCONDB_MAX_BLOB_BYTES": integer(
             environ, "POMS_UCONDB_MAX_BLOB_BYTES", ucondb.DEFAULT_MAX_BLOB_BYTES
         ),
         "POMS_UCONDB_FCL_UPLOADS": ucondb.fcl_uploads(environ),
-        "POMS_UCONDB_UPLOAD_RETRIES": _int(
+        "POMS_UCONDB_UPLOAD_RETRIES": integer(
             environ, "POMS_UCONDB_UPLOAD_RETRIES", ucondb.DEFAULT_UPLOAD_RETRIES
         ),
-        "POMS_UCONDB_UPLOAD_BACKOFF": _int(
+        "POMS_UCONDB_UPLOAD_BACKOFF": integer(
             environ, "POMS_UCONDB_UPLOAD_BACKOFF", ucondb.DEFAULT_UPLOAD_BACKOFF
         ),
     }
@@ -130,7 +115,7 @@ def is_loopback(host: str | None) -> bool:
 def trusted_proxies(value: str | None) -> list[str]:
     """POMS_TRUSTED_PROXIES: addresses or networks, comma-separated. A request's peer is an
     address, so a host name here could never match: refused at start-up."""
-    entries = _list(value)
+    entries = list_of(value)
     for entry in entries:
         try:
             ipaddress.ip_network(entry, strict=False)
@@ -154,9 +139,3 @@ def is_trusted_proxy(address: str | None, proxies: list[str]) -> bool:
         except ValueError:
             continue
     return False
-
-
-def _launch_settings(instance_path: Path, environ) -> dict:
-    from app.launching.settings import launch_settings
-
-    return launch_settings(instance_path, environ)

@@ -4,12 +4,17 @@ States are the original POMS's. Every change goes through `transition`, which is
 UPDATE (`... WHERE id = :id AND state = :old`): when several workers see the same change at
 once, exactly one of them applies it and writes the history row; the others learn that
 someone was first and do nothing.
+
+Launching (New -> Idle, LaunchFailed, Awaiting Approval), tracking (what the jobs say),
+chaining (Located) and the people's actions all move submissions, so the table sits below
+all of them: it imports only the models.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models import Submission, SubmissionEvent
@@ -99,8 +104,6 @@ def transition(
         )
     )
     # Keep the loaded object truthful without another SELECT.
-    from sqlalchemy.orm.attributes import set_committed_value
-
     set_committed_value(submission, "state", new)
     set_committed_value(submission, "updated", now)
     return True

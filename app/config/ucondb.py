@@ -1,4 +1,4 @@
-"""The UconDB settings (read by app/config.py; every one from a POMS_UCONDB_* variable).
+"""The UconDB settings, every one from a POMS_UCONDB_* variable (load_config reads them).
 
   POMS_UCONDB_URL       the UconDB API root the client uses. Default: this POMS's own embedded
                         server, http://<POMS_HOST>:<POMS_PORT or 5000>/ucondb/mu2e_ucondb_prod/app
@@ -10,7 +10,8 @@
   POMS_UCONDB_WRITERS   `user:password,...` the embedded server accepts for writes (default:
                         poms with the generated secret, so the defaults work together)
   POMS_UCONDB_MAX_BLOB_BYTES  the largest version the embedded server stores (default 16 MiB)
-  POMS_UCONDB_FCL_UPLOADS     yes (default) / no: FCL stages' files go to UconDB (jobs.py)
+  POMS_UCONDB_FCL_UPLOADS     yes (default) / no: FCL stages' files go to UconDB
+                              (app/ucondb/jobs.py)
   POMS_UCONDB_UPLOAD_RETRIES  how often a failed upload is tried again (default 5)
   POMS_UCONDB_UPLOAD_BACKOFF  seconds before the first retry, doubled each time (default 30)
 """
