@@ -26,8 +26,10 @@ if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
 
 def pytest_collection_modifyitems(config, items):
     """On the PostgreSQL run (POMS_TEST_DATABASE=postgresql) keep the tests that touch the
-    app's database, or PostgreSQL itself; the others (browser-only, batch engines, parsers)
-    would only repeat the SQLite run, word for word, and double CI's time."""
+    app's database (every fixture that makes one goes through new_database: app, make_app,
+    launch_app, so launching, tracking, chaining and the API's submissions run there too),
+    or PostgreSQL itself; the others (browser-only, batch engines, parsers) would only
+    repeat the SQLite run, word for word, and double CI's time."""
     if os.environ.get("POMS_TEST_DATABASE") != "postgresql":
         return
     kept, skipped = [], []

@@ -9,7 +9,13 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from app.auth.members import ensure_member, find_or_create_experiment, find_or_create_experimenter
+from app.auth.members import (
+    EXPERIMENT_NAME,
+    ensure_member,
+    find_experiment,
+    find_or_create_experiment,
+    find_or_create_experimenter,
+)
 from app.campaigns import store
 from app.campaigns.ini import declared_experiment, export_ini, parse_ini
 from app.campaigns.spec import InvalidCampaign, Problem
@@ -38,13 +44,21 @@ def import_campaign(path: Path, experiment_name: str | None, username: str) -> C
     except (OSError, UnicodeDecodeError) as err:
         raise InvalidCampaign([Problem(str(path), None, None, f"cannot be read: {err}")]) from None
     name = experiment_name or declared_experiment(text)
+    wrong = None
     if not name:
-        missing = Problem(str(path), "campaign", "experiment", "missing: give --experiment")
+        wrong = "missing: give --experiment"
+    elif find_experiment(name) is None and not EXPERIMENT_NAME.match(name):
+        # The experiment is made if it does not exist: only under a name the admin pages
+        # would give one (create_experiment's rule).
+        wrong = (f"{name!r} is not an experiment name (lower-case letters, digits, '.', "
+                 "'_', '-'; at most 64), and no experiment has it")
+    if wrong:
+        problem = Problem(str(path), "campaign", "experiment", wrong)
         try:
             parse_ini(text, str(path), max_stages=current_app.config["POMS_MAX_STAGES"])
         except InvalidCampaign as err:  # say every problem the file has at once
-            raise InvalidCampaign([missing, *err.problems], err.warnings) from None
-        raise InvalidCampaign([missing])
+            raise InvalidCampaign([problem, *err.problems], err.warnings) from None
+        raise InvalidCampaign([problem])
     try:
         experiment = find_or_create_experiment(name)
         spec, warnings = store.read_ini(experiment, text, str(path),

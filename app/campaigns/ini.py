@@ -66,8 +66,8 @@ Decisions, each the original's rule unless it says otherwise:
   the same input every time (none, draining, limitn) that would never end, so chaining
   does not relaunch it (app/chaining/chain.py). An empty file_pattern_N is taken as ``%``
   (the original's get_file_patterns reads it so). A stage may depend on one parent under
-  two N: both are kept. A key campaign_stage_X whose X is no number is kept as the next
-  free N.
+  two N: both are kept. A key campaign_stage_X whose X is no number (or one above
+  99,999,999, or written with a leading zero) is kept as the next free N.
 - An export (export_ini) gives each stage, itself or through [campaign_defaults], every
   key the original's save_campaign pops without a fallback, so it imports into the
   original too; re-imported here it is the same campaign. A field edited on a page is
@@ -94,7 +94,10 @@ them, saying why): a parameter list that is not a JSON list; an unknown recovery
 (the original drops the job type's whole recovery list); a completion_pct or
 output_ancestor_depth that is not a whole number; a dependency cycle through two or more
 stages (it would chain forever); a NUL byte anywhere, JSON nested deeper than 32 levels,
-a value longer than its database column, and more stages than POMS_MAX_STAGES.
+a value longer than its database column, a completion_pct or output_ancestor_depth outside
+its integer column, JSON the database cannot store (NaN, Infinity, a number beyond a
+float or of more than 4300 digits, a \\uD800-\\uDFFF escape that is not half of a pair),
+and more stages than POMS_MAX_STAGES.
 """
 from __future__ import annotations
 

@@ -203,7 +203,8 @@ def _read_campaign(spec: CampaignSpec, section: Section | None,
         spec.state = state or "Active"
         for reason in said:
             out.warn("campaign", "state", reason, lines.get("state"))
-    spec.tags = list(dict.fromkeys(_list(raw.get("tags", ""))))
+    # Tags have no order: kept sorted, as the campaign gives them back (Campaign.tags).
+    spec.tags = sorted(set(_list(raw.get("tags", ""))))
     _read_keywords(spec, section, defaults_section, out)
     if "campaign_stage_list" not in raw:
         return None

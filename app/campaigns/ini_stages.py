@@ -27,6 +27,9 @@ from app.catalog.splits import parse_split_type
 
 OLD_STAGE_KEYS = {"dataset": "dataset_or_split_data"}
 DEPENDENCY_KEY_PREFIXES = ("campaign_stage_", "file_pattern_")
+# The largest N of campaign_stage_N taken as a number: with the next free Ns given to the
+# others, every position stays well inside the database's integer column (MAX_INTEGER).
+MAX_POSITION = 99_999_999
 
 
 @dataclass
@@ -340,7 +343,7 @@ def _read_links(stages: dict[str, StageSpec], child: str, section: Section,
                      f"{did_you_mean(key, [f'campaign_stage_{n}', f'file_pattern_{n}'])}",
                      line)
 
-    taken = {int(s) for s, *_ in parents if s.isdigit() and str(int(s)) == s}
+    taken = {n for s, *_ in parents if (n := _position(s)) is not None}
     next_free = max(taken, default=0) + 1
     links: list[DependencySpec] = []
     seen: dict[str, str] = {}
@@ -354,9 +357,7 @@ def _read_links(stages: dict[str, StageSpec], child: str, section: Section,
             out.problem(section.header, key, f"stage '{parent}' is not in this campaign"
                         f"{did_you_mean(parent, stages)}", line)
             continue
-        if suffix.isdigit() and str(int(suffix)) == suffix:
-            position = int(suffix)
-        else:
+        if (position := _position(suffix)) is None:
             position, next_free = next_free, next_free + 1
             out.warn(section.header, key, f"kept as dependency {position}: an export writes "
                      f"it as campaign_stage_{position} / file_pattern_{position}", line)
@@ -377,6 +378,14 @@ def _read_links(stages: dict[str, StageSpec], child: str, section: Section,
         links.append(DependencySpec(child=child, parent=parent, position=position,
                                     file_pattern=pattern))
     return links
+
+
+def _position(suffix: str) -> int | None:
+    """The N of campaign_stage_N as a number, when it is one as written (no sign, no
+    leading zero) and no larger than MAX_POSITION; None means it is taken as a name."""
+    if re.fullmatch(r"0|[1-9][0-9]{0,8}", suffix) and int(suffix) <= MAX_POSITION:
+        return int(suffix)
+    return None
 
 
 def _cycles(dependencies: list[DependencySpec], order: list[str]) -> list[list[str]]:

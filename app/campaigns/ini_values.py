@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from app.campaigns.ini_reading import did_you_mean
-from app.campaigns.spec import COMPLETION_TYPES, ROLES, STAGE_TYPES
+from app.campaigns.spec import COMPLETION_TYPES, MAX_INTEGER, ROLES, STAGE_TYPES
 
 # The recovery types a job type may list (proj_status, the older name of process_status,
 # is kept as written): those the recovery file lists know.
@@ -33,6 +33,8 @@ FALSE_WORDS = ("false", "no", "0", "off")
 # Deeper JSON than any campaign value needs is refused before it can exhaust the stack
 # (json.loads, copy.deepcopy and the database's JSON encoder all recurse).
 MAX_JSON_DEPTH = 32
+# Python reads no longer whole number (sys.get_int_max_str_digits); none is needed.
+MAX_JSON_DIGITS = 4300
 
 Checked = tuple[Any, list[str]]
 
@@ -47,13 +49,15 @@ def unquote(raw: str) -> str:
     return raw
 
 
-def _depth_and_nul(value: Any) -> tuple[int, bool]:
-    """How deep the JSON value nests, and whether any text in it holds a NUL."""
-    deepest, nul, stack = 0, False, [(value, 1)]
-    while stack:
+def _depth_and_bad_text(value: Any) -> tuple[int, str | None]:
+    """How deep the JSON value nests, and the first text in it the database cannot store
+    (one holding a NUL or half of a surrogate pair), if any."""
+    deepest, bad, stack = 0, None, [(value, 1)]
+    while stack and bad is None:
         item, depth = stack.pop()
         if isinstance(item, str):
-            nul = nul or "\x00" in item
+            if "\x00" in item or not _encodable(item):
+                bad = item
         elif isinstance(item, list | dict):
             deepest = max(deepest, depth)
             if depth > MAX_JSON_DEPTH:
@@ -62,25 +66,57 @@ def _depth_and_nul(value: Any) -> tuple[int, bool]:
                 stack.extend((key, depth + 1) for key in item)
             children = item.values() if isinstance(item, dict) else item
             stack.extend((child, depth + 1) for child in children)
-    return deepest, nul
+    return deepest, bad
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # "\ud800" read from JSON: half a character
+        return False
+    return True
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise Bad(f"holds the number {text}, too large to store (not a finite number)")
+    return number
+
+
+def _not_json_number(word: str):
+    raise Bad(f"holds {word}, which is not a JSON number (the database cannot store it)")
+
+
+def _whole(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_JSON_DIGITS:
+        raise Bad(f"holds a number of {len(text.lstrip('-'))} digits; at most "
+                  f"{MAX_JSON_DIGITS} are allowed")
+    return int(text)
 
 
 def load_json(raw: str) -> Any:
-    """JSON as the original loads it (json.loads), quotes around the whole value allowed."""
+    """JSON as the original loads it (json.loads), quotes around the whole value allowed.
+    What the database's JSON columns cannot hold is refused: NaN, Infinity and numbers too
+    large for a float, text with a NUL or half a surrogate pair, deep nesting."""
     text = unquote(raw.strip())
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json_number, parse_float=_finite,
+                           parse_int=_whole)
     except json.JSONDecodeError as err:
         raise Bad(f"is not valid JSON ({err.msg} at character {err.pos + 1}): {raw!r}") from None
     except RecursionError:
-        value, depth, nul = None, MAX_JSON_DEPTH + 1, False
+        value, depth, bad = None, MAX_JSON_DEPTH + 1, None
     else:
-        depth, nul = _depth_and_nul(value)
+        depth, bad = _depth_and_bad_text(value)
     if depth > MAX_JSON_DEPTH:
         raise Bad(f"is JSON nested more than {MAX_JSON_DEPTH} levels deep; no campaign value "
                   "needs that many")
-    if nul:
+    if bad is not None and "\x00" in bad:
         raise Bad("holds a NUL character (\\u0000), which the database cannot store")
+    if bad is not None:
+        raise Bad(f"holds {json.dumps(bad)[:80]}: a \\uD800-\\uDFFF escape that is not half "
+                  "of a pair is not a character, and the database cannot store it")
     return value
 
 
@@ -146,12 +182,16 @@ def recoveries(raw: str) -> Checked:
 
 
 def whole_number(raw: str, what: str) -> int:
+    """A whole number its database column holds (MAX_INTEGER either way)."""
     text = raw.strip()
-    if re.fullmatch(r"[+-]?[0-9]+", text):
-        return int(text)
-    if re.fullmatch(r"[+-]?[0-9]+\.0*", text):  # 95.0: a whole number written as a real
-        return int(float(text))
-    raise Bad(f"must be {what}, not {raw!r}")
+    found = re.fullmatch(r"([+-]?)0*([0-9]+)(?:\.0*)?", text)  # 95.0: a whole number as a real
+    if not found:
+        raise Bad(f"must be {what}, not {raw!r}")
+    sign, digits = found.groups()
+    if len(digits) > len(str(MAX_INTEGER)) or int(digits) > MAX_INTEGER:
+        raise Bad(f"must be {what} from -{MAX_INTEGER} to {MAX_INTEGER} (what the database "
+                  f"holds), not {text if len(text) <= 40 else text[:37] + '...'}")
+    return -int(digits) if sign == "-" else int(digits)
 
 
 def completion_pct(raw: str) -> Checked:

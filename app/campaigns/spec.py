@@ -34,6 +34,10 @@ MAX_LENGTHS = {
     "file_pattern": 512,
 }
 
+# The largest whole number an integer column holds (PostgreSQL's integer; SQLite's is
+# larger): completion_pct, output_ancestor_depth, a dependency's N.
+MAX_INTEGER = 2**31 - 1
+
 # The most stages one campaign file may hold, unless the server says otherwise
 # (POMS_MAX_STAGES): a file with more is refused before it is checked.
 DEFAULT_MAX_STAGES = 500
@@ -166,10 +170,19 @@ class Problem:
         if self.line:
             where[0] = f"{self.file}:{self.line}"
         if self.section:
-            where.append(f"[{self.section}]")
+            where.append(f"[{_shown(self.section)}]")
         if self.key:
-            where.append(self.key)
-        return f"{' '.join(where)}: {self.reason}"
+            where.append(_shown(self.key))
+        return f"{' '.join(where)}: {_shown(self.reason)}"
+
+
+def _shown(text: str) -> str:
+    """Text from the file as it is, with any character that is not printable (a line break
+    in a multi-line value, a paragraph separator, a right-to-left override) escaped, so
+    that a problem stays on one line and reads in order."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 class InvalidCampaign(Exception):

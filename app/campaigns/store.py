@@ -340,15 +340,14 @@ def save_campaign(experiment: Experiment, spec: CampaignSpec, who: Experimenter)
 
     by_name = {s.name: s for s in campaign.stages}
     wanted = {s.name for s in spec.stages}
-    for name, stage in list(by_name.items()):
-        if name not in wanted:
-            if stage.id is not None and _stage_launched(stage):
-                raise CampaignInUse(
-                    f"stage {name!r} has submissions and cannot be removed from "
-                    f"campaign {spec.name!r}"
-                )
-            campaign.stages.remove(stage)
-            del by_name[name]
+    removed = [stage for name, stage in by_name.items() if name not in wanted]
+    for stage in removed:
+        if stage.id is not None and _stage_launched(stage):
+            raise CampaignInUse(
+                f"stage {stage.name!r} has submissions and cannot be removed from "
+                f"campaign {spec.name!r}"
+            )
+        del by_name[stage.name]
     for position, stage_spec_ in enumerate(spec.stages):
         stage = by_name.get(stage_spec_.name)
         if stage is None:
@@ -365,6 +364,12 @@ def save_campaign(experiment: Experiment, spec: CampaignSpec, who: Experimenter)
     campaign.stages.sort(key=lambda s: s.position)
 
     _set_dependencies(by_name, spec.dependencies)
+    # Stages go once no kept dependency points at them: deleting a stage deletes the
+    # dependencies the database still holds it as the parent of, and so would delete one
+    # just moved from it to a kept stage.
+    db.session.flush()
+    for stage in removed:
+        campaign.stages.remove(stage)
     db.session.flush()
     after = asdict(spec_from_campaign(campaign))
     if before != after:

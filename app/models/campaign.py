@@ -79,7 +79,8 @@ class Campaign(db.Model):
 
     @property
     def tags(self) -> list[str]:
-        return [t.tag for t in self.tag_rows]
+        # Sorted here, not by the database, whose collation may order them otherwise.
+        return sorted(t.tag for t in self.tag_rows)
 
 
 class CampaignTag(db.Model):

@@ -26,6 +26,12 @@ schema = schemathesis.openapi.from_dict(document())
 
 
 @pytest.fixture
+def app(launch_app):
+    """`member` writes to the app these tests serve: launch_app (Redis, the local engine)."""
+    return launch_app
+
+
+@pytest.fixture
 def live_api(launch_app, member, live_server_factory) -> str:
     # launch_app: Redis, the local batch engine and launch folders in the test's temp dir.
     member("mu2e", "sue", "superuser")

@@ -13,6 +13,12 @@ EXP = f"{API}/experiments/mu2e"
 
 
 @pytest.fixture
+def app(launch_app):
+    """`member` writes to the app these tests serve: launch_app (Redis, the local engine)."""
+    return launch_app
+
+
+@pytest.fixture
 def api(launch_app, member):
     campaign = import_tutorial("alice")
     member("mu2e", "bob", "analysis")

@@ -255,8 +255,8 @@ def campaigns(draw):
         experiment=draw(st.sampled_from(["", "mu2e", "dune", "samdev"])),
         poms_role=draw(st.sampled_from(["analysis", "production"])),
         state=draw(st.sampled_from(["Active", "Inactive"])),
-        tags=draw(st.lists(single_line.filter(lambda t: "," not in t), unique=True,
-                           max_size=3)),
+        tags=sorted(draw(st.lists(single_line.filter(lambda t: "," not in t), unique=True,
+                                  max_size=3))),  # tags have no order: read back sorted
         keywords=draw(st.dictionaries(st.text(_ANY_CHAR, max_size=5),
                                       st.text(_ANY_CHAR, max_size=8), max_size=3)),
         defaults=defaults,

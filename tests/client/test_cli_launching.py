@@ -18,6 +18,12 @@ from workers import jobs
 
 
 @pytest.fixture
+def app(launch_app):
+    """`member` writes to the app these tests serve: launch_app (Redis, the local engine)."""
+    return launch_app
+
+
+@pytest.fixture
 def shell(launch_app, member, live_server_factory, client_env):
     campaign = import_tutorial("alice")
     member("mu2e", "bob", "analysis")

@@ -1,7 +1,8 @@
 """The RQ analysis job over real local-engine jobs: each finished job's log parsed once."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.pool import NullPool
 
 from app.extensions import db
 from app.logs.jobs import analyse_jobs
@@ -171,35 +172,46 @@ def test_thousands_of_finished_jobs_are_analysed_in_chunks_each_with_its_own_tim
 def test_a_tracking_commit_in_the_middle_of_an_analysis_loses_no_job(launch_app,
                                                                      ran_submission,
                                                                      monkeypatch):
-    """SQLite: another process (a tracking pass) commits while the analysis transaction is
-    half-way, and the analysis' first write is refused at once ('database is locked'). The
-    batch is analysed again, not lost to the catch-up."""
-    import sqlite3
-
+    """Another process (a tracking pass) commits while the analysis transaction is
+    half-way. On SQLite the analysis' first write is then refused at once ('database is
+    locked'): the batch is analysed again, not lost to the catch-up. On PostgreSQL the
+    commit neither waits for the analysis nor costs it a job."""
     import app.logs.jobs as jobs
 
     submission = ran_submission(["oom", "ok90", "stagein"])
     db.session.execute(JobAnalysis.__table__.delete())
     db.session.execute(FailureSignature.__table__.update().values(hits=0))
     db.session.commit()
-    path = launch_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    # A connection of its own, as another process has (not one of the app's pool).
+    other_process = create_engine(launch_app.config["SQLALCHEMY_DATABASE_URI"],
+                                  poolclass=NullPool)
     real = jobs.analyze_job_log
     interruptions = []
 
     def overtaken(*args, **kwargs):
         if len(interruptions) < 2:  # the first two attempts are overtaken
-            other = sqlite3.connect(path)
-            other.execute("UPDATE submission SET tracked_at = CURRENT_TIMESTAMP")
-            other.commit()
-            other.close()
+            with other_process.begin() as other:
+                if other.dialect.name == "postgresql":
+                    other.execute(text("SET LOCAL lock_timeout = '10s'"))  # fail, never hang
+                other.execute(text("UPDATE submission SET tracked_at = CURRENT_TIMESTAMP"))
             interruptions.append(1)
         return real(*args, **kwargs)
 
+    real_batch, attempts = jobs._analyse_batch, []
+
+    def attempt(*args, **kwargs):
+        attempts.append(1)
+        return real_batch(*args, **kwargs)
+
     monkeypatch.setattr(jobs, "analyze_job_log", overtaken)
+    monkeypatch.setattr(jobs, "_analyse_batch", attempt)
     ids = list(db.session.scalars(select(Job.id).where(Job.submission_id == submission.id)))
     run = analyse_jobs(ids, launch_app.config)
+    other_process.dispose()
     assert run.errors == [] and sorted(run.analysed) == sorted(ids)
     assert len(interruptions) == 2
+    # SQLite refused the two overtaken attempts; PostgreSQL took the batch the first time.
+    assert len(attempts) == (3 if db.engine.dialect.name == "sqlite" else 1)
     db.session.expire_all()
     assert sorted(a.signature or "" for a in analyses(submission.id).values()) == [
         "", "Input file could not be read", "Out of memory"]

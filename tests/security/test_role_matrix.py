@@ -1,8 +1,9 @@
 """The role matrix: every route of the app's own table (app.url_map, pages and API) for each
 of five people -- signed in with no membership, analysis, production-shifter, production,
-superuser of mu2e -- in their own experiment (mu2e's things), in another (nova's), and with
-nova's ids under mu2e's name. A refusal is 401, 403 or 404 (or being sent to sign in) and
-changes nothing; an allowed request gets an answer that is none of those.
+superuser of mu2e -- in their own experiment (mu2e's things), in another (nova's), with
+nova's ids under mu2e's name, and, for what is one person's own (uploaded files, credentials,
+API tokens), with another person's in mu2e. A refusal is 401, 403 or 404 (or being sent to
+sign in) and changes nothing; an allowed request gets an answer that is none of those.
 
 RULES below says who may do what; a route missing from it fails the test, so a new route
 arrives with its rule (and its role check), never without. tests/auth/test_access.py keeps
@@ -23,6 +24,7 @@ from app.extensions import db
 from tests.api.support import bearer_token_file
 from tests.auth.conftest import campaign_ini
 from tests.fixtures.app import _app, csrf_token, database_kind, signed_in
+from tests.fixtures.postgres import DatabasePool
 from tests.security.routes import Route, path_for, routes
 from tests.security.world import OTHER, OWN, PEOPLE, Place, build_world
 
@@ -54,6 +56,7 @@ class Rule:
     scoped: bool = True  # acts on one experiment's things: refused in another's
     body: object = None  # (person, place) -> extra arguments of the request
     also_allowed: tuple = ()  # (status, words in the answer) an allowed request may get
+    personal: bool = False  # one person's own thing: another person's is refused, whatever role
 
 
 def form(**values):
@@ -85,10 +88,15 @@ def ini_body(person, place, route):
             "content_type": "text/plain"}
 
 
-def credential_upload(person, place, route):
-    return {"data": {"role": "production",
-                     "credential": (io.BytesIO(bearer_token_file(86400 * 30, person)), "tok")},
+def file_upload(person, place, route):
+    return {"data": {"files": (io.BytesIO(b"[global]\n"), f"up_{person}.cfg")},
             "content_type": "multipart/form-data"}
+
+
+def credentials_upload(person, place, route):
+    """A production token among the files: keeping it needs the role policy's say."""
+    return {"data": {"files": (io.BytesIO(bearer_token_file(86400 * 30, person)), "tok")},
+            "query_string": {"role": "production"}, "content_type": "multipart/form-data"}
 
 
 def credential_body(person, place, route):
@@ -109,7 +117,7 @@ RULES: dict[tuple[str, str], Rule] = {
                                                     role="analysis")),
     ("tokens.index", "GET"): Rule(ANYONE, scoped=False),
     ("tokens.create", "POST"): Rule(ANYONE, scoped=False, body=form(name="t", days="5")),
-    ("tokens.revoke", "POST"): Rule(ANYONE),
+    ("tokens.revoke", "POST"): Rule(ANYONE, personal=True),
     # --- administrators (POMS_ADMINS) and superusers ----------------------------------------
     ("admin.experiments", "GET"): Rule(NOBODY, scoped=False),
     ("admin.create_experiment", "POST"): Rule(NOBODY, scoped=False,
@@ -137,6 +145,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("campaigns.stage", "GET"): Rule(MEMBER),
     ("campaigns.stage_field", "GET"): Rule(MEMBER),
     ("campaigns.stage_field", "POST"): Rule(PRODUCTION, body=form(value="90")),
+    ("campaigns.stage_test_split_type", "GET"): Rule(MEMBER),
+    ("campaigns.stage_test_split_type", "POST"): Rule(PRODUCTION, body=form(value="draining")),
     ("campaigns.stage_splits", "GET"): Rule(MEMBER),
     ("campaigns.reset_stage_splits", "POST"): Rule(SHIFTER),
     # --- job types (made by the experiment's superuser) --------------------------------------
@@ -145,10 +155,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("definitions.field", "GET"): Rule(MEMBER),
     ("definitions.field", "POST"): Rule(PRODUCTION, body=form(value="%.art")),
     ("definitions.clone", "POST"): Rule(MEMBER, body=form(new_name=lambda p, _: f"copy_{p}")),
-    # --- credentials (one's own) --------------------------------------------------------------
-    ("credentials.index", "GET"): Rule(MEMBER),
-    ("credentials.upload", "POST"): Rule(SHIFTER, body=credential_upload),
-    ("credentials.delete", "POST"): Rule(MEMBER),
+    # --- uploaded files, credentials among them (one's own, in an experiment one is in) ------
+    ("uploads.index", "GET"): Rule(MEMBER),
+    ("uploads.credentials", "GET"): Rule(MEMBER),  # the old page's address: a 301 to uploads
+    # A refused credential is said on the page (a redirect with its reason); the API's
+    # upload_files below answers 403 for it, so the role policy is checked there.
+    ("uploads.upload", "POST"): Rule(MEMBER, body=file_upload),
+    ("uploads.download", "GET"): Rule(MEMBER, personal=True),
+    ("uploads.remove", "POST"): Rule(MEMBER, personal=True),
     # --- failure signatures ------------------------------------------------------------------
     ("signatures.index", "GET"): Rule(MEMBER),
     ("signatures.add", "POST"): Rule(PRODUCTION, body=form(**SIGNATURE)),
@@ -201,10 +215,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("api.ucondb_location", "GET"): Rule(ANYONE, scoped=False),
     ("api.list_tokens", "GET"): Rule(ANYONE, scoped=False),
     ("api.create_token", "POST"): Rule(ANYONE, scoped=False, body=json_body(name="t")),
-    ("api.revoke_token", "DELETE"): Rule(ANYONE),
+    ("api.revoke_token", "DELETE"): Rule(ANYONE, personal=True),
     **{(f"api.{name}", "GET"): Rule(MEMBER) for name in (
         "list_campaigns", "show_campaign", "export_campaign", "show_stage", "preview_split",
-        "campaign_status", "list_credentials", "list_job_types", "show_job_type",
+        "campaign_status", "list_credentials", "list_uploads", "list_job_types", "show_job_type",
         "list_login_setups", "show_login_setup", "list_signatures", "list_submissions",
         "show_submission", "list_jobs", "submission_history", "submission_files",
         "submission_output")},
@@ -250,15 +264,21 @@ RULES: dict[tuple[str, str], Rule] = {
         campaigns=lambda _, place: [place.campaign])),
     ("api.register_external_submission", "POST"): Rule(SHIFTER, body=json_body(command="x")),
     ("api.upload_credential", "POST"): Rule(SHIFTER, body=credential_body),
-    ("api.delete_credential_", "DELETE"): Rule(MEMBER),
+    ("api.delete_credential_", "DELETE"): Rule(MEMBER, personal=True),
+    ("api.upload_files", "POST"): Rule(SHIFTER, body=credentials_upload),
+    ("api.download_file", "GET"): Rule(MEMBER, personal=True),
+    ("api.remove_file", "DELETE"): Rule(MEMBER, personal=True),
     ("api.add_signature", "POST"): Rule(PRODUCTION, body=json_body(**SIGNATURE)),
     ("api.edit_signature", "PATCH"): Rule(PRODUCTION, body=json_body(action="look")),
     ("api.delete_signature", "DELETE"): Rule(PRODUCTION),
 }
 
 
-def url_values(place: Place, person: str, experiment: str | None = None) -> dict:
-    """What each argument of a rule is, for this person at this place."""
+def url_values(place: Place, person: str, experiment: str | None = None,
+               whose: str | None = None) -> dict:
+    """What each argument of a rule is, for this person at this place (with `whose`: that
+    person's things where things are one person's own)."""
+    whose = whose or person
     return {
         "experiment": experiment or place.experiment, "campaign_id": place.campaign_id,
         "campaign": place.campaign, "stage_id": place.stage_id, "stage": place.stage,
@@ -267,10 +287,11 @@ def url_values(place: Place, person: str, experiment: str | None = None) -> dict
         "login_setup_id": place.login_setup_id, "tag": "t1",
         "item_id": place.job_type_id, "kind": "job_type", "membership_id": place.membership_id,
         "experiment_id": place.experiment_id,
-        # one's own credential and token here; someone else's where one has none
-        "credential_id": place.credential_of.get(person) or next(iter(
+        # one's own credential, file and token here; someone else's where one has none
+        "credential_id": place.credential_of.get(whose) or next(iter(
             place.credential_of.values())),
-        "token_id": place.token_of.get(person) or next(iter(place.token_of.values())),
+        "upload": place.upload_of.get(whose) or next(iter(place.upload_of.values())),
+        "token_id": place.token_of.get(whose) or next(iter(place.token_of.values())),
         "database": "poms", "rest": "f1/o1", "folder_name": "f1", "filename": "x",
         "fmt": "json", "action": "hold",
     }
@@ -299,8 +320,10 @@ def key_for(route: Route) -> str:
 
 @pytest.fixture(scope="session")
 def world_template(request, tmp_path_factory):
-    """(how to make a fresh copy of the world's database, the world)."""
-    credentials = tmp_path_factory.mktemp("world-credentials")
+    """(the world's database URL, the world, its uploads folder, and on PostgreSQL a
+    DatabasePool of copies of it made ahead in the background)."""
+    uploads = tmp_path_factory.mktemp("world-uploads")
+    pool = None
     if database_kind() == "postgresql":
         server = request.getfixturevalue("postgres_server")
         template = request.getfixturevalue("postgres_template")
@@ -311,31 +334,35 @@ def world_template(request, tmp_path_factory):
         path = tmp_path_factory.mktemp("world") / "world.db"
         shutil.copy(request.getfixturevalue("migrated_template"), path)
         url = f"sqlite:///{path}"
-    app = _app(url, POMS_CREDENTIALS_DIR=str(credentials))
+    app = _app(url, POMS_UPLOADS_DIR=str(uploads))
     with app.app_context():
-        world = build_world(str(credentials))
+        world = build_world(str(uploads))
         db.session.remove()
-        db.engine.dispose()
-    return url, world, str(credentials)
+        db.engine.dispose()  # a template database wants no one connected
+    if database_kind() == "postgresql":
+        # Each case takes a copy made while the one before ran, and its copy is dropped in
+        # the background after: nine hundred cases wait for no CREATE or DROP DATABASE.
+        pool = DatabasePool(server, "poms_world", prefix="world_")
+    yield url, world, str(uploads), pool
+    if pool is not None:
+        pool.close()
 
 
 @pytest.fixture
 def world_app(world_template, new_database, tmp_path, request):
     """An app on a fresh copy of the world (new_database keeps it on the PostgreSQL run)."""
-    url, world, credentials = world_template
-    if database_kind() == "postgresql":
-        server = request.getfixturevalue("postgres_server")
-        name = f"world_{tmp_path.name}"[:60].replace("-", "_").lower()
-        server.create_database(name, template="poms_world")
-        url = server.url(name)
+    url, world, uploads, pool = world_template
+    name = None
+    if pool is not None:
+        name = pool.take()
+        url = request.getfixturevalue("postgres_server").url(name)
     else:
         copy = tmp_path / "world.db"
         shutil.copy(url.removeprefix("sqlite:///"), copy)
         url = f"sqlite:///{copy}"
-        name = None
-    credentials_copy = tmp_path / "credentials"
-    shutil.copytree(credentials, credentials_copy)
-    app = _app(url, POMS_CREDENTIALS_DIR=str(credentials_copy),
+    uploads_copy = tmp_path / "uploads"
+    shutil.copytree(uploads, uploads_copy)
+    app = _app(url, POMS_UPLOADS_DIR=str(uploads_copy),
                POMS_REDIS_URL="redis://127.0.0.1:1/0", POMS_LOG_DIR=str(tmp_path / "logs"),
                POMS_BATCH_DIR=str(tmp_path / "batch"))
     with app.app_context():
@@ -343,7 +370,7 @@ def world_app(world_template, new_database, tmp_path, request):
         db.session.remove()
         db.engine.dispose()
     if name:
-        request.getfixturevalue("postgres_server").drop_database(name)
+        pool.release(name)
 
 
 # --- the matrix --------------------------------------------------------------------------
@@ -395,27 +422,33 @@ def test_role_matrix(world_app, route, person):
     client.csrf = csrf_token(client, "/tokens")
     own, other = world[OWN], world[OTHER]
 
-    def url(place: Place, experiment: str | None = None) -> str:
-        values = url_values(place, person, experiment)
+    def url(place: Place, experiment: str | None = None, whose: str | None = None) -> str:
+        values = url_values(place, person, experiment, whose)
         values["key"] = key_for(route)
-        if route.is_api:
+        if "/uploads/" in route.rule:
+            values["name"] = values["upload"]
+        elif route.is_api:
             values["name"] = (place.login_setup if "/login_setups/" in route.rule
                               else place.job_type)
         return path_for(route.rule, values)
 
-    # Another experiment's things, by its name and by ours: refused, and nothing changes.
+    # Another experiment's things, by its name and by ours; another person's own thing in
+    # ours (the boss's: a superuser's, even). Each refused, and nothing changes.
+    elsewhere = []
     if rule.scoped:
-        for where, target in (("in nova", url(other)), ("nova's ids under mu2e",
-                                                        url(other, OWN))):
-            if where != "in nova" and not ("<experiment>" in route.rule and names_a_thing(route)):
-                continue
-            before = audit_count()
-            response = send(client, route, rule, person, other, target)
-            assert refused(response), (
-                f"{person} ({role}) reached {where}: {route.method} {target} -> "
-                f"{response.status_code} {response.get_data(as_text=True)[:300]}")
-            db.session.expire_all()
-            assert audit_count() == before, f"{where}: refused, but something was audited"
+        elsewhere.append(("in nova", other, url(other)))
+        if "<experiment>" in route.rule and names_a_thing(route):
+            elsewhere.append(("nova's ids under mu2e", other, url(other, OWN)))
+    if rule.personal:
+        elsewhere.append(("another person's", own, url(own, whose="boss")))
+    for where, place, target in elsewhere:
+        before = audit_count()
+        response = send(client, route, rule, person, place, target)
+        assert refused(response), (
+            f"{person} ({role}) reached {where}: {route.method} {target} -> "
+            f"{response.status_code} {response.get_data(as_text=True)[:300]}")
+        db.session.expire_all()
+        assert audit_count() == before, f"{where}: refused, but something was audited"
 
     # Our own experiment's things.
     target = url(own)

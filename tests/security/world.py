@@ -3,20 +3,22 @@
 In each experiment (mu2e, where the people under test are members; nova, where none is):
 a superuser `boss` who owns a production campaign (stages gen, reco, with its job type and
 login setup), a submission of gen with one job, the starting failure signatures, a member
-`victim` (for the member pages), and a UconDB folder. In mu2e each person under test holds
-a credential and an API token of their own.
+`victim` (for the member pages), and a UconDB folder. Each member holds uploaded files of
+their own (in POMS_UPLOADS_DIR, under <experiment id>/<user id>/): a configuration file named
+after them and a credential; each person has an API token.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.credentials.store import save_credential
+from flask import current_app
 
 from app.auth import members, tokens
 from app.extensions import db
 from app.logs import store as signatures
 from app.models import Job, Submission
 from app.ucondb import store as ucondb
+from app.uploads.store import save_credential, save_uploads
 from tests.api.support import bearer_token_file
 from tests.auth.conftest import save_campaign
 
@@ -44,10 +46,11 @@ class Place:
     login_setup: str = ""
     membership_id: int = 0
     credential_of: dict = field(default_factory=dict)  # username -> credential id
+    upload_of: dict = field(default_factory=dict)  # username -> the name of their own file
     token_of: dict = field(default_factory=dict)  # username -> token id
 
 
-def build_place(name: str, boss_name: str, people: dict, credentials_dir: str) -> Place:
+def build_place(name: str, boss_name: str, people: dict, uploads_dir: str) -> Place:
     experiment = members.find_or_create_experiment(name)
     boss = members.find_or_create_experimenter(boss_name)
     members.ensure_member(experiment, boss, "superuser")
@@ -80,14 +83,20 @@ def build_place(name: str, boss_name: str, people: dict, credentials_dir: str) -
         login_setup_id=stage.login_setup_id,
         login_setup=stage.login_setup.name, membership_id=row.id,
     )
+    quota = current_app.config["POMS_UPLOADS_QUOTA_BYTES"]
     for username in [boss_name, *people]:
         user = members.find_experimenter(username)
-        if user.role_in(experiment) is None:
+        role = user.role_in(experiment)
+        if role is None:
             continue
-        credential, _parsed = save_credential(
+        saved = save_credential(
             experiment, user, "analysis", bearer_token_file(30 * 86400, sub=username),
-            acting_role=user.role_in(experiment), directory=credentials_dir)
-        place.credential_of[username] = credential.id
+            acting_role=role, directory=uploads_dir, quota=quota)
+        place.credential_of[username] = saved.row.id
+        # A name no one else has, so asking for another person's file names theirs only.
+        [own] = save_uploads(experiment, user, [(f"{username}.cfg", b"[global]\n")],
+                             acting_role=role, directory=uploads_dir, quota=quota)
+        place.upload_of[username] = own.row.name
     for username in [boss_name, *people]:
         token, _secret = tokens.create_token(members.find_experimenter(username),
                                              f"{name} robot", 30)
@@ -96,10 +105,10 @@ def build_place(name: str, boss_name: str, people: dict, credentials_dir: str) -
     return place
 
 
-def build_world(credentials_dir: str) -> dict[str, Place]:
+def build_world(uploads_dir: str) -> dict[str, Place]:
     world = {
-        OWN: build_place(OWN, "boss", PEOPLE, credentials_dir),
-        OTHER: build_place(OTHER, "nboss", {}, credentials_dir),
+        OWN: build_place(OWN, "boss", PEOPLE, uploads_dir),
+        OTHER: build_place(OTHER, "nboss", {}, uploads_dir),
     }
     ucondb.create_folder(db.session, "poms", "f1", created_by="world")
     ucondb.store_version(db.session, "poms", "f1", "o1", b"x = 1\n", writer="world")

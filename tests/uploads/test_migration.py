@@ -39,43 +39,56 @@ def migrate(to: str) -> None:
         flask_migrate.downgrade(directory=str(MIGRATIONS), revision=to)
 
 
+def insert(table: str, **values) -> int:
+    """A row written in SQL: at the old revision the models (which follow head) do not fit
+    the tables. Returns its id."""
+    columns = ", ".join(values)
+    marks = ", ".join(f":{name}" for name in values)
+    db.session.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({marks})"), values)
+    return db.session.scalar(text(f"SELECT max(id) FROM {table}"))
+
+
 @pytest.fixture
 def old_schema(make_app, tmp_path, monkeypatch):
-    """An app whose database is one revision before uploaded files, with alice in mu2e."""
+    """An app whose database is one revision before uploaded files, with alice in mu2e:
+    (app, the old credentials folder, (mu2e's id, alice's id))."""
     old_folder = tmp_path / "old-credentials"
     monkeypatch.setenv("POMS_CREDENTIALS_DIR", str(old_folder))
     app = make_app(POMS_UPLOADS_DIR=str(tmp_path / "uploads"))
     with app.app_context():
         migrate(uploads_revision()[1])
-        members.ensure_member(members.find_or_create_experiment("mu2e"),
-                              members.find_or_create_experimenter("alice"), "analysis")
+        created = now_utc()
+        mu2e = insert("experiment", name="mu2e", description="", active=True, created=created)
+        alice = insert("experimenter", username="alice", first_name="", last_name="",
+                       active=True, created=created)
+        insert("membership", experiment_id=mu2e, experimenter_id=alice, role="analysis")
         db.session.commit()
-        yield app, old_folder
+        yield app, old_folder, (mu2e, alice)
 
 
-def old_credential(old_folder: Path, kind: str, data: bytes, role="analysis") -> Path:
-    exp = members.find_experiment("mu2e")
-    alice = members.find_experimenter("alice")
+def old_credential(old_folder: Path, ids: tuple[int, int], kind: str, data: bytes,
+                   role="analysis") -> Path:
+    """A credential as the old schema kept it: a row, and its file in the old folder."""
+    experiment_id, experimenter_id = ids
     old_folder.mkdir(mode=0o700, exist_ok=True)
-    path = old_folder / f"{exp.id}-{alice.id}-{role}-{kind}"
+    path = old_folder / f"{experiment_id}-{experimenter_id}-{role}-{kind}"
     path.write_bytes(data)
-    db.session.execute(text(
-        "INSERT INTO credential (experiment_id, experimenter_id, role, kind, subject, issuer, "
-        "expires, uploaded, sha256) VALUES (:e, :u, :r, :k, 'sub', 'iss', :x, :t, :h)"), {
-        "e": exp.id, "u": alice.id, "r": role, "k": kind, "h": hashlib.sha256(data).hexdigest(),
-        "x": now_utc() + timedelta(days=9), "t": now_utc()})
+    insert("credential", experiment_id=experiment_id, experimenter_id=experimenter_id,
+           role=role, kind=kind, subject="sub", issuer="iss",
+           expires=now_utc() + timedelta(days=9), uploaded=now_utc(),
+           sha256=hashlib.sha256(data).hexdigest())
     db.session.commit()
     return path
 
 
 def test_credentials_become_uploaded_files_and_come_back(old_schema):
-    app, old_folder = old_schema
+    app, old_folder, ids = old_schema
     proxy, token = makers.proxy(), makers.token().encode()
-    old_credential(old_folder, "proxy", proxy)
-    old_credential(old_folder, "token", token, role="production")
-    old_credential(old_folder, "token", token).write_bytes(b"changed behind POMS's back")
+    old_credential(old_folder, ids, "proxy", proxy)
+    old_credential(old_folder, ids, "token", token, role="production")
+    old_credential(old_folder, ids, "token", token).write_bytes(b"changed behind POMS's back")
 
-    migrate("head")
+    migrate("head")  # the models fit from here on
     exp, alice = members.find_experiment("mu2e"), members.find_experimenter("alice")
     rows = {r.name: r for r in store.uploads_of(exp, alice)}
     # The changed one could never have been used: it is not carried over.
