@@ -151,7 +151,7 @@ def test_one_campaign_through_gunicorn_postgresql_redis_and_queue_workers(layout
     def up():
         try:
             return requests.get(f"{base}/login", timeout=5).status_code == 200
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a worker still importing
             return False
 
     try:
