@@ -10,6 +10,7 @@ An operation is a dict with "op" and its arguments:
   add_dependency     child, parent, file_pattern
   remove_dependency  child, parent                   (every dependency of child on parent)
   place              stage, x, y                     ([node_positions], the graph layout)
+                     or positions {stage: [x, y]}    (several at once)
 
 The pages' graphical editor and the API send the same list. Every operation goes through
 app/campaigns/editing.py (the campaign written as INI, changed, read back by parse_ini), so
@@ -102,10 +103,26 @@ def rename_stage(spec: CampaignSpec, old: str, new: str) -> CampaignSpec:
     return _reread(spec, lambda w: w.section == f"campaign_stage {new}")
 
 
-def place(spec: CampaignSpec, stage: str, x, y) -> CampaignSpec:
+def place(spec: CampaignSpec, positions: dict[str, tuple[float, float]]) -> CampaignSpec:
     spec = copy.deepcopy(spec)
-    spec.node_positions[stage] = {"x": x, "y": y}
+    for stage, (x, y) in positions.items():
+        spec.node_positions[stage] = {"x": x, "y": y}
     return _reread(spec, lambda w: w.section == "node_positions")
+
+
+def _positions(spec: CampaignSpec, op: dict, number: int) -> dict[str, tuple[float, float]]:
+    if "positions" not in op:
+        return {_stage(spec, op, number): (_number(op, "x", number), _number(op, "y", number))}
+    given = op["positions"]
+    if not isinstance(given, dict):
+        raise _refuse(number, op, "positions: {stage: [x, y]}", "positions")
+    found = {}
+    for name, at in given.items():
+        if not isinstance(at, list | tuple) or len(at) != 2:
+            raise _refuse(number, op, f"positions: {name}: [x, y]", "positions")
+        one = {"stage": name, "x": at[0], "y": at[1]}
+        found[_stage(spec, one, number)] = (_number(one, "x", number), _number(one, "y", number))
+    return found
 
 
 def _dependencies(spec: CampaignSpec, child: str) -> list[tuple[str, str]]:
@@ -148,8 +165,7 @@ def apply_one(spec: CampaignSpec, op: dict, number: int, shared: tuple,
             spec = editing.set_stage_field(spec, name, key, raw, *shared)
         return spec
     if kind == "place":
-        return place(spec, _stage(spec, op, number), _number(op, "x", number),
-                     _number(op, "y", number))
+        return place(spec, _positions(spec, op, number))
     child, parent = _stage(spec, op, number, "child"), _stage(spec, op, number, "parent")
     depends = _dependencies(spec, child)
     if kind == "add_dependency":
