@@ -3,8 +3,9 @@
 In the job it runs, in order: --export NAME=VALUE, --source FILE, --setup PRODUCT (through
 whatever `setup` the job's PATH has, else a stand-in that says so), --prescript, the --exe
 program with the arguments after `--`, --postscript; then copies the outputs: each
---addoutputN GLOB goes to --destN (environment variables in DEST and in the --exe path are the job's). `-unquote` variants take
-URL-quoted values, as fife_launch writes them. Other options are accepted and ignored.
+--addoutputN GLOB goes to --destN (environment variables in DEST and in the --exe path are
+the job's). `-unquote` variants take URL-quoted values, as fife_launch writes them. Other
+options are accepted and ignored.
 The exit code is the program's.
 """
 from __future__ import annotations
