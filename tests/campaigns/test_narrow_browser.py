@@ -73,3 +73,35 @@ def test_the_main_pages_fit_390_px(app, live_server, browser, member):
         assert wide == {}, f"wider than {WIDTH} px: {wide}"
     finally:
         context.close()
+
+
+def focused(page) -> str:
+    return page.evaluate("document.activeElement.getAttribute('aria-label') || ''")
+
+
+def test_escape_cancels_an_inline_edit_and_focus_comes_back(app, live_server, page):
+    campaign = import_tutorial("alice")
+    stage = campaign.stages[1]
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/e/mu2e/stage/{stage.id}")
+    field = page.locator("#field-completion_pct")
+    field.get_by_role("button", name="edit completion_pct").click()
+    box = field.locator("input[name=value]")
+    box.wait_for()
+    assert focused(page) == "completion_pct"  # the form took the focus
+    box.fill("80")
+    box.press("Escape")
+    field.get_by_role("button", name="edit completion_pct").wait_for()
+    assert field.locator(".field-value").inner_text() == "100"  # nothing was saved
+    page.wait_for_function("document.activeElement.getAttribute('aria-label') === "
+                           "'edit completion_pct'")
+
+    # Save with Enter: the new value shows, and the focus is back on its edit button.
+    page.keyboard.press("Enter")  # the focused edit button opens the form again
+    box.wait_for()
+    box.fill("80")
+    box.press("Enter")
+    field.locator(".field-value", has_text="80").wait_for()
+    page.wait_for_function("document.activeElement.getAttribute('aria-label') === "
+                           "'edit completion_pct'")
+    assert 'data-origin="stage"' in field.inner_html()  # 80 is the stage's own now
