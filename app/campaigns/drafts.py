@@ -200,6 +200,12 @@ def apply_operations(experiment: Experiment, spec: CampaignSpec, operations: lis
                 Problem(f"change {number} ({op.get('op')})", p.section, p.key, p.reason)
                 for p in err.problems
             ], err.warnings) from None
+        # What saving would refuse, said at the change that brings it: a login setup the
+        # campaign's role may not launch with.
+        if isinstance(op, dict) and op.get("op") in ("add_stage", "set_fields"):
+            problems = store.login_setup_problems(experiment, spec, f"change {number}")
+            if problems:
+                raise InvalidCampaign(problems)
     renamed = {old: new for old, new in renamed.items() if old != new and old in stored}
     return Draft(spec, renamed)
 

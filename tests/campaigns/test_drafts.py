@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.session import find_or_create_experimenter
-from app.campaigns import drafts, store
+from app.campaigns import drafts, shared, store
 from app.campaigns.ini import export_ini, parse_ini
 from app.campaigns.spec import InvalidCampaign
 from app.extensions import db
@@ -113,3 +113,13 @@ def test_removing_a_dependency_then_the_stage_and_a_launched_stage_stays(tutoria
     external.register(tutorial.stages[1], find_or_create_experimenter("alice"))
     with pytest.raises(store.CampaignInUse, match="has submissions"):
         drafts.save(tutorial, d, find_or_create_experimenter("alice"))
+
+
+def test_a_login_setup_the_campaigns_role_may_not_use_is_refused_at_its_change(tutorial):
+    shared.create(tutorial.experiment, shared.LOGIN_SETUP, "prod_ls",
+                  {"host": "mu2egpvm01.fnal.gov", "account": "mu2epro"},
+                  find_or_create_experimenter("pat"), role="production")
+    with pytest.raises(InvalidCampaign) as err:
+        draft(tutorial, {"op": "place", "stage": "reco", "x": 0, "y": 0},
+              {"op": "set_fields", "stage": "reco", "fields": {"login_setup": "prod_ls"}})
+    assert "change 2" in str(err.value) and "prod_ls" in str(err.value)
