@@ -88,6 +88,16 @@
   document.addEventListener("click", (event) => {
     const button = event.target.closest && event.target.closest("#draw-dependency");
     if (button) setDrawing(editorOf(button), drawing === null ? "" : null);
+    // An arrow leads to its line in the list of dependencies, and its remove button.
+    const edge = event.target.closest && event.target.closest("#editor-graph g.edge");
+    if (edge) {
+      const editor = editorOf(edge);
+      const item = editor.querySelector(`ul.dependencies li[data-parent="${CSS.escape(edge.dataset.parent)}"][data-child="${CSS.escape(edge.dataset.child)}"]`);
+      if (item) {
+        editor.querySelector("#add-dependency").open = true;
+        item.querySelector("button").focus();
+      }
+    }
   });
   document.addEventListener("pointerdown", (event) => {
     const node = nodeOf(event);

@@ -79,3 +79,16 @@ def test_a_refused_change_is_said_and_focus_goes_to_it(app, live_server, page):
     problems.wait_for()
     assert "depends on reco_fcl" in problems.inner_text()
     assert problems.evaluate("el => el === document.activeElement")
+
+
+def test_click_an_arrow_then_remove_the_dependency(app, live_server, page):
+    campaign = import_tutorial("alice")
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/e/mu2e/campaign/{campaign.id}/editor")
+    page.locator('#editor-graph g.edge[data-parent="reco_fcl"] text').click()
+    remove = page.get_by_role("button", name="remove the dependency of reco on reco_fcl")
+    assert remove.evaluate("el => el === document.activeElement")
+    page.keyboard.press("Enter")
+    page.locator("#editor-preview").get_by_text(
+        "Stage 'reco' will no longer depend on 'reco_fcl'").wait_for()
+    assert page.locator("#editor-graph g.edge").count() == 0
