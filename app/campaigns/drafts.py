@@ -100,14 +100,17 @@ def rename_stage(spec: CampaignSpec, old: str, new: str) -> CampaignSpec:
         dep.child = new if dep.child == old else dep.child
         dep.parent = new if dep.parent == old else dep.parent
     spec.node_positions = {new if k == old else k: v for k, v in spec.node_positions.items()}
-    return _reread(spec, lambda w: w.section == f"campaign_stage {new}")
+    # Only a warning about the name refuses it: the stage's values are as they were.
+    return _reread(spec, lambda w: w.section == f"campaign_stage {new}" and w.key is None)
 
 
 def place(spec: CampaignSpec, positions: dict[str, tuple[float, float]]) -> CampaignSpec:
     spec = copy.deepcopy(spec)
     for stage, (x, y) in positions.items():
         spec.node_positions[stage] = {"x": x, "y": y}
-    return _reread(spec, lambda w: w.section == "node_positions")
+    # The numbers and names are checked above; a warning about a position kept from the
+    # original's editor (its campaign's own box) is not this change's.
+    return _reread(spec, lambda w: False)
 
 
 def _positions(spec: CampaignSpec, op: dict, number: int) -> dict[str, tuple[float, float]]:

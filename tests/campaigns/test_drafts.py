@@ -13,6 +13,8 @@ from app.campaigns.spec import InvalidCampaign
 from app.extensions import db
 from app.launching import external
 from app.models import AuditEntry, CampaignStage
+from tests.campaigns.support import has_campaign_section
+from tests.campaigns.test_real_files import EVERY_FILE, experiment_holding, upload
 from tests.fixtures.launching import import_tutorial
 
 
@@ -123,3 +125,25 @@ def test_a_login_setup_the_campaigns_role_may_not_use_is_refused_at_its_change(t
         draft(tutorial, {"op": "place", "stage": "reco", "x": 0, "y": 0},
               {"op": "set_fields", "stage": "reco", "fields": {"login_setup": "prod_ls"}})
     assert "change 2" in str(err.value) and "prod_ls" in str(err.value)
+
+
+@pytest.mark.parametrize("path", [p for p in EVERY_FILE if has_campaign_section(p.read_text())],
+                         ids=lambda p: p.name)
+def test_every_real_campaign_opens_in_the_editor_renames_places_and_saves(app, path):
+    text = path.read_text()
+    experiment, owner = experiment_holding(text)
+    _spec, campaign, _existing, _changes = upload(experiment, owner, text, path.name)
+    first = campaign.stages[0].name
+    positions = {s.name: [100 * n, 50] for n, s in enumerate(campaign.stages)}
+    d = draft(campaign, {"op": "rename_stage", "stage": first, "name": first + "_x"},
+              {"op": "place", "positions": {first + "_x" if k == first else k: v
+                                            for k, v in positions.items()}})
+    said = [str(c) for c in drafts.changes(campaign, d)]
+    assert said[0] == f"Stage '{first}' is renamed '{first}_x'."
+    assert said[1:] == [f"Campaign '{campaign.name}': the graph layout changes."]
+    drafts.save(campaign, d, owner)
+    db.session.commit()
+    exported = export_ini(store.spec_from_campaign(campaign))
+    again, _warnings = store.read_ini(experiment, exported, "exported.ini")
+    assert again.stage(first + "_x") is not None
+    assert again.node_positions[first + "_x"] == {"x": 0, "y": 50}
