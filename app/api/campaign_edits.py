@@ -14,7 +14,7 @@ from app.api.edits import require_edit
 from app.api.lookups import EXAMPLES, find_campaign
 from app.api.routes import param, route
 from app.api.schemas import BOOLEAN, STRING, array, json_of, obj, ref
-from app.campaigns import drafts, store
+from app.campaigns import draft_plan, drafts, store
 from app.campaigns.spec import InvalidCampaign
 from app.extensions import db
 
@@ -64,11 +64,11 @@ def edit_campaign_graph(experiment, campaign):
     except InvalidCampaign as err:
         raise invalid(err) from None
     answer = {"dry_run": flag("dry_run"), "renamed": draft.renamed,
-              "changes": [change_json(c) for c in drafts.changes(row, draft)]}
+              "changes": [change_json(c) for c in draft_plan.changes(row, draft)]}
     if answer["dry_run"]:
         return jsonify(answer)
     try:
-        drafts.save(row, draft, acc.user)
+        draft_plan.save(row, draft, acc.user)
         db.session.commit()
     except InvalidCampaign as err:
         raise invalid(err) from None

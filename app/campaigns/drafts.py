@@ -14,8 +14,8 @@ An operation is a dict with "op" and its arguments:
 
 The pages' graphical editor and the API send the same list. Every operation goes through
 app/campaigns/editing.py (the campaign written as INI, changed, read back by parse_ini), so
-the editor can store nothing an upload would refuse; its preview is the upload's diff, and
-saving is store.save_campaign, with the renames so a renamed stage keeps its row.
+the editor can store nothing an upload would refuse; app/campaigns/draft_plan.py says what
+saving changes (the upload's diff) and saves it.
 """
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ import math
 from dataclasses import dataclass, field
 
 from app.campaigns import editing, store
-from app.campaigns.diff import Change, diff_campaigns
 from app.campaigns.ini import export_ini, parse_ini
 from app.campaigns.spec import (
     DEFAULT_MAX_STAGES,
@@ -33,7 +32,7 @@ from app.campaigns.spec import (
     InvalidCampaign,
     Problem,
 )
-from app.models import Campaign, Experiment, Experimenter
+from app.models import Experiment
 
 OPERATIONS = ("add_stage", "rename_stage", "remove_stage", "set_fields", "add_dependency",
               "remove_dependency", "place")
@@ -211,35 +210,3 @@ def apply_operations(experiment: Experiment, spec: CampaignSpec, operations: lis
                 raise InvalidCampaign(problems)
     renamed = {old: new for old, new in renamed.items() if old != new and old in stored}
     return Draft(spec, renamed)
-
-
-def _renamed_spec(spec: CampaignSpec, renamed: dict[str, str]) -> CampaignSpec:
-    spec = copy.deepcopy(spec)
-    for stage in spec.stages:
-        stage.name = renamed.get(stage.name, stage.name)
-    for dep in spec.dependencies:
-        dep.child = renamed.get(dep.child, dep.child)
-        dep.parent = renamed.get(dep.parent, dep.parent)
-    spec.node_positions = {renamed.get(k, k): v for k, v in spec.node_positions.items()}
-    return spec
-
-
-def changes(campaign: Campaign, draft: Draft) -> list[Change]:
-    """What saving the draft changes, as an upload's preview says it (a renamed stage is
-    one change, and its fields are compared with what it was)."""
-    old = _renamed_spec(store.spec_from_campaign(campaign), draft.renamed)
-    job_types, login_setups = store.shared_definitions(campaign.experiment)
-    for name in draft.spec.job_types:
-        if name not in old.job_types and name in job_types:
-            old.job_types[name] = job_types[name]
-    for name in draft.spec.login_setups:
-        if name not in old.login_setups and name in login_setups:
-            old.login_setups[name] = login_setups[name]
-    found = [Change("stage renamed", old_name, None, old_name, new_name)
-             for old_name, new_name in draft.renamed.items()]
-    return found + diff_campaigns(old, draft.spec)
-
-
-def save(campaign: Campaign, draft: Draft, who: Experimenter) -> Campaign:
-    """Store the draft (the caller checked the role and commits)."""
-    return store.save_campaign(campaign.experiment, draft.spec, who, renamed=draft.renamed)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.session import find_or_create_experimenter
-from app.campaigns import drafts, shared, store
+from app.campaigns import draft_plan, drafts, shared, store
 from app.campaigns.ini import export_ini, parse_ini
 from app.campaigns.spec import InvalidCampaign
 from app.extensions import db
@@ -37,7 +37,7 @@ def test_add_a_stage_draw_its_dependency_place_it_and_export_it(tutorial):
         {"op": "add_dependency", "child": "ana", "parent": "reco", "file_pattern": "%.art"},
         {"op": "place", "stage": "ana", "x": 300.4, "y": 80},
     )
-    said = [str(c) for c in drafts.changes(tutorial, d)]
+    said = [str(c) for c in draft_plan.changes(tutorial, d)]
     assert "Stage 'ana' is added." in said
     assert "Stage 'ana' will depend on 'reco' (files matching '%.art')." in said
     assert "Campaign 'srsoleti_tutorial': the graph layout changes." in said
@@ -45,7 +45,7 @@ def test_add_a_stage_draw_its_dependency_place_it_and_export_it(tutorial):
     # Nothing is stored before saving.
     assert [s.name for s in tutorial.stages] == ["reco_fcl", "reco"]
 
-    drafts.save(tutorial, d, find_or_create_experimenter("alice"))
+    draft_plan.save(tutorial, d, find_or_create_experimenter("alice"))
     db.session.commit()
     ana = tutorial.stages[-1]
     assert (ana.name, ana.completion_type, ana.cs_split_type) == ("ana", "located", "nfiles(5)")
@@ -92,12 +92,12 @@ def test_a_renamed_stage_keeps_its_row_its_submissions_and_its_dependencies(tuto
               {"op": "rename_stage", "stage": "reco", "name": "reco_fcl"},
               {"op": "set_fields", "stage": "reco_fcl", "fields": {"completion_pct": "80"}})
     assert d.renamed == {"reco_fcl": "fcl", "reco": "reco_fcl"}
-    said = [str(c) for c in drafts.changes(tutorial, d)]
+    said = [str(c) for c in draft_plan.changes(tutorial, d)]
     assert said[:2] == ["Stage 'reco_fcl' is renamed 'fcl'.",
                         "Stage 'reco' is renamed 'reco_fcl'."]
     assert "Stage 'reco_fcl': completion_pct changes from 100 to 80." in said
     assert not any("is added" in line or "is removed" in line for line in said)
-    drafts.save(tutorial, d, find_or_create_experimenter("alice"))
+    draft_plan.save(tutorial, d, find_or_create_experimenter("alice"))
     db.session.commit()
     renamed = db.session.get(CampaignStage, stage_id)
     assert (renamed.name, renamed.completion_pct) == ("reco_fcl", 80)
@@ -111,10 +111,10 @@ def test_removing_a_dependency_then_the_stage_and_a_launched_stage_stays(tutoria
               {"op": "remove_dependency", "child": "reco", "parent": "reco_fcl"},
               {"op": "remove_stage", "stage": "reco"})
     assert [s.name for s in d.spec.stages] == ["reco_fcl"]
-    assert "Stage 'reco' is removed." in [str(c) for c in drafts.changes(tutorial, d)]
+    assert "Stage 'reco' is removed." in [str(c) for c in draft_plan.changes(tutorial, d)]
     external.register(tutorial.stages[1], find_or_create_experimenter("alice"))
     with pytest.raises(store.CampaignInUse, match="has submissions"):
-        drafts.save(tutorial, d, find_or_create_experimenter("alice"))
+        draft_plan.save(tutorial, d, find_or_create_experimenter("alice"))
 
 
 def test_a_login_setup_the_campaigns_role_may_not_use_is_refused_at_its_change(tutorial):
@@ -138,10 +138,10 @@ def test_every_real_campaign_opens_in_the_editor_renames_places_and_saves(app, p
     d = draft(campaign, {"op": "rename_stage", "stage": first, "name": first + "_x"},
               {"op": "place", "positions": {first + "_x" if k == first else k: v
                                             for k, v in positions.items()}})
-    said = [str(c) for c in drafts.changes(campaign, d)]
+    said = [str(c) for c in draft_plan.changes(campaign, d)]
     assert said[0] == f"Stage '{first}' is renamed '{first}_x'."
     assert said[1:] == [f"Campaign '{campaign.name}': the graph layout changes."]
-    drafts.save(campaign, d, owner)
+    draft_plan.save(campaign, d, owner)
     db.session.commit()
     exported = export_ini(store.spec_from_campaign(campaign))
     again, _warnings = store.read_ini(experiment, exported, "exported.ini")

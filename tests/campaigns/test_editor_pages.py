@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.launching import external
 from app.models import AuditEntry, Campaign
 from tests.fixtures.app import csrf_token, signed_in
 from tests.fixtures.launching import import_tutorial
@@ -126,3 +127,12 @@ def test_undo_takes_the_last_change_back(tutorial, client):
                   {"op": "remove_dependency", "child": "r2", "parent": "reco_fcl"}]
     page = change(client, tutorial, operations, op="undo").get_data(as_text=True)
     assert draft_of(page) == operations[:1]
+
+
+def test_removing_a_stage_that_launched_is_refused_at_once(tutorial, client):
+    external.register(tutorial.stages[1], tutorial.owner)
+    db.session.commit()
+    signed_in(client, "alice")
+    page = change(client, tutorial, [], op="remove_stage", stage="reco").get_data(as_text=True)
+    assert 'id="problems"' in page and "stage reco has submissions" in page
+    assert draft_of(page) == []

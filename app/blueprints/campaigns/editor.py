@@ -17,8 +17,8 @@ from flask_login import login_required
 from app.auth.session import Access, experiment_access
 from app.blueprints.campaigns.common import bp
 from app.blueprints.views import campaign_in, go, is_htmx
-from app.campaigns import drafts, editing, layout, permissions, store
-from app.campaigns.spec import COMPLETION_TYPES, CampaignSpec, InvalidCampaign
+from app.campaigns import draft_plan, drafts, editing, layout, permissions, store
+from app.campaigns.spec import COMPLETION_TYPES, CampaignSpec, InvalidCampaign, Problem
 from app.catalog.splits import SPLIT_TYPE_NAMES
 from app.extensions import db
 from app.models import Campaign
@@ -113,7 +113,7 @@ def _render(access: Access, campaign: Campaign, operations: list, *, problems=()
         "campaigns/_editor.html", access=access, campaign=campaign, spec=spec,
         operations=json.dumps(operations), placed=placed, edges=edges,
         view_box=layout.view_box(placed), node=(layout.NODE_WIDTH, layout.NODE_HEIGHT),
-        stages=stages, split_parts=split_parts, changes=drafts.changes(campaign, draft),
+        stages=stages, split_parts=split_parts, changes=draft_plan.changes(campaign, draft),
         problems=problems, focus=focus, open_stage=open_stage,
         job_types=sorted(job_types), login_setups=sorted(login_setups),
         completion_types=COMPLETION_TYPES, split_types=SPLIT_TYPE_NAMES,
@@ -148,8 +148,14 @@ def editor_change(experiment, campaign_id):
     if op is None:
         return _render(access, campaign, operations)
     try:
-        drafts.apply_operations(access.experiment, store.spec_from_campaign(campaign),
-                                operations + [op])
+        draft = drafts.apply_operations(access.experiment, store.spec_from_campaign(campaign),
+                                        operations + [op])
+        launched = draft_plan.launched_removed(campaign, draft)
+        if launched:
+            raise InvalidCampaign([Problem(
+                f"change {len(operations) + 1} ({op['op']})", None, None,
+                f"stage {', '.join(launched)} has submissions and cannot be removed; make "
+                "the campaign Inactive instead")])
     except InvalidCampaign as err:
         return _render(access, campaign, operations, problems=err.problems, focus="problems",
                        open_stage=op.get("stage"), status=422)
@@ -168,7 +174,7 @@ def editor_save(experiment, campaign_id):
     try:
         draft = drafts.apply_operations(access.experiment, store.spec_from_campaign(campaign),
                                         operations)
-        drafts.save(campaign, draft, access.user)
+        draft_plan.save(campaign, draft, access.user)
         db.session.commit()
     except (InvalidCampaign, store.CampaignInUse) as err:
         db.session.rollback()
