@@ -59,7 +59,7 @@ def parse(argv: list[str]) -> tuple[list[tuple[str, str | None]], list[str]]:
 # UPS `setup` is a shell function on Fermilab's worker nodes; a job of the embedded engines
 # may run where nothing defines it (an HTCondor job's PATH is the pool's, without the
 # embedded tools), so the job says what it would set up instead of "command not found".
-_SETUP_STAND_IN = ('command -v setup >/dev/null 2>&1 || setup() { '
+_SETUP_STAND_IN = ('type setup >/dev/null 2>&1 || setup() { '
                    'echo "setup (embedded POMS, nothing to set up): $*"; }')
 
 
@@ -77,7 +77,8 @@ def script_for(options, exe_args: list[str], environ=None) -> str:
         elif name == "source" and value:
             lines.append(f"source {value}")  # a trusted path from the cfg
         elif name == "setup" and value:
-            lines.append(_SETUP_STAND_IN)
+            if shutil.which("setup", path=environ.get("PATH")) is None:
+                lines.append(_SETUP_STAND_IN)
             lines.append(f"setup {value}")
         elif name == "prescript" and value:
             lines.append(value)
