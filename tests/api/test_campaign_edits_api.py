@@ -58,3 +58,11 @@ def test_only_who_may_edit_the_campaign_may_send_edits(client, tutorial):
     for user in ("bob", "sam"):  # another analysis user; a production shifter
         response = client.post(EDITS, json={"operations": OPERATIONS}, headers=as_user(user))
         assert response.status_code == 403, user
+
+
+def test_a_stage_says_where_each_value_comes_from(client, tutorial):
+    stage = client.get(f"{API}/experiments/mu2e/campaigns/srsoleti_tutorial/stages/reco",
+                       headers=as_user("alice")).get_json()
+    assert stage["origins"]["job_type"] == "campaign defaults"
+    assert stage["origins"]["param_overrides"] == "stage"
+    assert stage["origins"]["default_clear_cronjob"] == "built-in default"
