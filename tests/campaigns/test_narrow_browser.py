@@ -97,8 +97,10 @@ def test_escape_cancels_an_inline_edit_and_focus_comes_back(app, live_server, pa
                            "'edit completion_pct'")
 
     # Save with Enter: the new value shows, and the focus is back on its edit button.
-    page.keyboard.press("Enter")  # the focused edit button opens the form again
+    field.get_by_role("button", name="edit completion_pct").click()
     box.wait_for()
+    page.wait_for_function("document.activeElement.getAttribute('aria-label') === "
+                           "'completion_pct'")
     box.fill("80")
     box.press("Enter")
     field.locator(".field-value", has_text="80").wait_for()
