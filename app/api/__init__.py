@@ -12,6 +12,7 @@ from flask import Flask
 
 from app.api import (  # noqa: F401  (each registers its routes; caller checks every request)
     caller,
+    campaign_edits,
     campaigns,
     credentials,
     definition_changes,

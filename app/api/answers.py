@@ -9,6 +9,7 @@ from app import states
 from app.api.core import ApiError, iso
 from app.auth.session import Access
 from app.campaigns import editing, permissions, store
+from app.campaigns.origins import stage_origins
 from app.campaigns.spec import STAGE_KEYS, InvalidCampaign, Problem
 from app.launching import service
 from app.models import BatchAction, Campaign, CampaignStage, Job, Submission, SubmissionEvent
@@ -78,6 +79,7 @@ def stage_json(stage: CampaignStage, acc: Access) -> dict:
         "position": stage.position,
         "fields": {key: values[key] for key in STAGE_KEYS},
         "ini": {key: editing.stage_field_text(spec, stage.name, key) for key in STAGE_KEYS},
+        "origins": stage_origins(spec, stage.name),
         "depends_on": _depends(stage),
         "held": service.stage_held(stage),
         "may_edit": permissions.may_edit(acc, stage.campaign),

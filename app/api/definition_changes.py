@@ -53,14 +53,12 @@ def _require_edit(acc: Access, kind: str, row) -> None:
 def _setup_role(acc: Access, body: dict) -> str:
     """Whose campaigns may launch with a new login setup: as asked, else the role one acts
     in (the original's creator_role). Production's account is production's to give."""
-    role = body.get("role")
-    if role is None:
-        return "production" if policy.at_least(acc.role, "production") else "analysis"
-    if role not in login_rules.ROLES:
-        raise ApiError(422, f"role: {' or '.join(login_rules.ROLES)}", "role")
-    if role == "production" and not policy.at_least(acc.role, "production"):
-        raise refuse(f"acting as {acc.role}, you may not make a production login setup")
-    return role
+    try:
+        return permissions.login_setup_role(acc, body.get("role"))
+    except ValueError as err:
+        raise ApiError(422, str(err), "role") from None
+    except permissions.Refused as err:
+        raise refuse(str(err)) from None
 
 
 def _create(experiment: str, kind: str):

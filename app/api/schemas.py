@@ -91,6 +91,9 @@ SCHEMAS: dict[str, dict] = {
         "fields": {"type": "object", "description": "every stage key, typed"},
         "ini": obj(additionalProperties=STRING,
                    description="every stage key as the INI says it (what PATCH takes)"),
+        "origins": obj(additionalProperties={
+            "type": "string", "enum": ["stage", "campaign defaults", "built-in default"]},
+            description="where each key's value comes from"),
         "depends_on": array(ref("Dependency")),
         "held": {"type": ["boolean", "null"]},
         "may_edit": BOOLEAN,

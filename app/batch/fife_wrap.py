@@ -1,10 +1,11 @@
 """The job wrapper fife_launch submits (a stand-in for fife_utils' fife_wrap).
 
 In the job it runs, in order: --export NAME=VALUE, --source FILE, --setup PRODUCT (through
-whatever `setup` the job's PATH has), --prescript, the --exe program with the arguments
-after `--`, --postscript; then copies the outputs: each --addoutputN GLOB goes to --destN
-(environment variables in DEST and in the --exe path are the job's). `-unquote` variants take
-URL-quoted values, as fife_launch writes them. Other options are accepted and ignored.
+whatever `setup` the job's PATH has, else a stand-in that says so), --prescript, the --exe
+program with the arguments after `--`, --postscript; then copies the outputs: each
+--addoutputN GLOB goes to --destN (environment variables in DEST and in the --exe path are
+the job's). `-unquote` variants take URL-quoted values, as fife_launch writes them. Other
+options are accepted and ignored.
 The exit code is the program's.
 """
 from __future__ import annotations
@@ -55,6 +56,13 @@ def parse(argv: list[str]) -> tuple[list[tuple[str, str | None]], list[str]]:
     return options, []
 
 
+# UPS `setup` is a shell function on Fermilab's worker nodes; a job of the embedded engines
+# may run where nothing defines it (an HTCondor job's PATH is the pool's, without the
+# embedded tools), so the job says what it would set up instead of "command not found".
+_SETUP_STAND_IN = ('type setup >/dev/null 2>&1 || setup() { '
+                   'echo "setup (embedded POMS, nothing to set up): $*"; }')
+
+
 def script_for(options, exe_args: list[str], environ=None) -> str:
     """The job's bash script. The program's path (--exe) is read in the job, as the shell
     jobsub runs jobs with reads it: `${CONDOR_DIR_INPUT}/reco.sh` is the copy of a file
@@ -69,6 +77,8 @@ def script_for(options, exe_args: list[str], environ=None) -> str:
         elif name == "source" and value:
             lines.append(f"source {value}")  # a trusted path from the cfg
         elif name == "setup" and value:
+            if shutil.which("setup", path=environ.get("PATH")) is None:
+                lines.append(_SETUP_STAND_IN)
             lines.append(f"setup {value}")
         elif name == "prescript" and value:
             lines.append(value)

@@ -24,8 +24,11 @@ def inline_edit(
     endpoint: str,
     may_edit: bool,
     refusal: str,
+    origin: Callable[[], str] | None = None,
 ):
-    context = dict(key=key, value=read(), endpoint=endpoint, error=None, may_edit=may_edit)
+    """`origin`, when given, says where the stored value comes from (shown beside it)."""
+    context = dict(key=key, value=read(), endpoint=endpoint, error=None, may_edit=may_edit,
+                   origin=origin() if origin else None)
     if request.method == "GET":
         if request.args.get("edit") == "1" and may_edit:
             return render_template("campaigns/_field_edit.html", **context)
@@ -44,11 +47,11 @@ def inline_edit(
         db.session.rollback()
         context.update(value=raw, error=str(err))
         return render_template("campaigns/_field_edit.html", **context)
-    context["value"] = read()
+    context.update(value=read(), origin=origin() if origin else None)
     return render_template("campaigns/_field.html", **context)
 
 
-def campaign_inline_edit(access, campaign, key, *, read, apply, endpoint):
+def campaign_inline_edit(access, campaign, key, *, read, apply, endpoint, origin=None):
     """A field of a campaign's spec (its own, or one of its stages'): `read` gives its text
     from the spec, `apply` a new spec with it changed; saved by storing the campaign again."""
 
@@ -63,4 +66,5 @@ def campaign_inline_edit(access, campaign, key, *, read, apply, endpoint):
         endpoint=endpoint,
         may_edit=permissions.may_edit(access, campaign),
         refusal=f"acting as {access.role}, you may not change campaign {campaign.name}",
+        origin=(lambda: origin(store.spec_from_campaign(campaign))) if origin else None,
     )

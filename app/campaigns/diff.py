@@ -13,6 +13,7 @@ CHANGE_KINDS = (
     "campaign field changed",
     "stage added",
     "stage removed",
+    "stage renamed",
     "field changed",
     "job type changed",
     "login setup changed",
@@ -55,6 +56,8 @@ class Change:
     def __str__(self) -> str:
         if self.kind == "stage added":
             return f"Stage '{self.subject}' is added."
+        if self.kind == "stage renamed":
+            return f"Stage '{self.before}' is renamed '{self.after}'."
         if self.kind == "stage removed":
             return f"Stage '{self.subject}' is removed."
         if self.kind == "field changed":

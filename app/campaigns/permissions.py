@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from app.auth import policy
+from app.campaigns import login_setups as login_rules
 from app.campaigns.spec import CampaignSpec, InvalidCampaign, Problem
 from app.campaigns.store import redefined_shared
 from app.models import JobType
@@ -44,6 +45,19 @@ def may_control(access: Access, campaign: Campaign) -> bool:
 def may_edit_shared(access: Access, row: JobType | LoginSetup) -> bool:
     """Change a job type or login setup: the experiment's campaigns share it."""
     return policy.may_edit_shared(access.role, is_creator=access.owns(row))
+
+
+def login_setup_role(access: Access, asked: str | None) -> str:
+    """Whose campaigns may launch with a login setup the person makes: as asked, else the
+    role they act in (the original's creator_role). Production's account is production's
+    to give: Refused otherwise; ValueError for a role that is neither."""
+    if asked in (None, ""):
+        return "production" if policy.at_least(access.role, "production") else "analysis"
+    if asked not in login_rules.ROLES:
+        raise ValueError(f"role: {' or '.join(login_rules.ROLES)}")
+    if asked == "production" and not policy.at_least(access.role, "production"):
+        raise Refused(f"acting as {access.role}, you may not make a production login setup")
+    return asked
 
 
 def require_edit(access: Access, campaign: Campaign) -> None:

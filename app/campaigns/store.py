@@ -303,8 +303,11 @@ def _put_login_setup(
     return row
 
 
-def save_campaign(experiment: Experiment, spec: CampaignSpec, who: Experimenter) -> Campaign:
+def save_campaign(experiment: Experiment, spec: CampaignSpec, who: Experimenter,
+                  renamed: dict[str, str] | None = None) -> Campaign:
     """Create the campaign, or update the one with this name in place (never a duplicate).
+    `renamed` ({stored name: name in spec}) keeps a renamed stage's row and submissions,
+    as the original's editor does; otherwise a stage is matched by its name.
 
     Each job type and login setup the spec defines is made the experiment's definition of
     that name (created, or replaced and audited: other campaigns using it see the change,
@@ -337,6 +340,8 @@ def save_campaign(experiment: Experiment, spec: CampaignSpec, who: Experimenter)
     campaign.defaults = copy.deepcopy(spec.defaults)
     campaign.node_positions = copy.deepcopy(spec.node_positions)
     _set_tags(campaign, spec.tags)
+    if renamed:
+        _rename_stages(campaign, renamed)
 
     by_name = {s.name: s for s in campaign.stages}
     wanted = {s.name for s in spec.stages}
@@ -376,6 +381,18 @@ def save_campaign(experiment: Experiment, spec: CampaignSpec, who: Experimenter)
         action = "campaign updated" if before else "campaign created"
         audit(experiment, who, action, spec.name, before, after)
     return campaign
+
+
+def _rename_stages(campaign: Campaign, renamed: dict[str, str]) -> None:
+    moving = [(stage, renamed[stage.name]) for stage in campaign.stages
+              if stage.name in renamed]
+    # Through names no stage can have, so that a rename onto another's old name (a to b, b to
+    # c) never meets the (campaign, name) unique constraint half done.
+    for stage, _new in moving:
+        stage.name = f"renaming, {stage.id}"  # a comma: never a stage's name
+    db.session.flush()
+    for stage, new in moving:
+        stage.name = new
 
 
 def _use_existing(model, experiment: Experiment, rows: dict, stage: StageSpec) -> None:

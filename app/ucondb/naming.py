@@ -16,6 +16,7 @@ too: what the embedded server accepts, Fermilab's accepts.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode, urlsplit
 
 FOLDER_MAX = 54  # 63 (PostgreSQL identifiers) - len("_versions")
 NAME_MAX = 255
@@ -100,3 +101,19 @@ def check_key(key: str | None) -> str:
 
 def check_tag(tag: str | None) -> str:
     return _check_text("tag", tag, TAG_MAX)
+
+
+# The embedded server's API root (app/blueprints/ucondb/server.py's url_prefix).
+_EMBEDDED = re.compile(r"^/ucondb/([A-Za-z_][A-Za-z0-9_]{0,62})/app$")
+
+
+def pages_url(base_url: str, folder: str | None = None) -> str:
+    """Where a person browses the UconDB that `base_url` (POMS_UCONDB_URL) names: its UI
+    pages, `<base>/UI/index` or `<base>/UI/folder?folder=F`, as Fermilab's server has them.
+    When it is this POMS's embedded server, the link is a path on this site, so it works
+    whatever name the browser reached POMS by."""
+    parts = urlsplit(base_url.rstrip("/"))
+    base = parts.path if _EMBEDDED.match(parts.path) else base_url.rstrip("/")
+    if folder is None:
+        return f"{base}/UI/index"
+    return f"{base}/UI/folder?{urlencode({'folder': folder})}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.auth import members
+from app.extensions import db
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +40,14 @@ def test_members_inline_add_change_remove(app, member, live_server, page):
     assert page.url.endswith("/e/mu2e/members")  # no page load: the table was swapped
     settled(page)
 
+    # Choosing a role changes nothing until Save.
     page.select_option("select[aria-label='role of alice']", "analysis")
+    page.wait_for_timeout(300)
+    assert page.locator("#members .flash.ok", has_text="alice is now").count() == 0
+    assert members.membership(members.find_experiment("mu2e"),
+                              members.find_experimenter("alice")).role == "production"
+    db.session.expire_all()  # the live server changes it next
+    page.click("button[aria-label='save the role of alice']")
     page.locator("#members .flash.ok", has_text="alice is now analysis.").wait_for()
     settled(page)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.batch.base import JobRequest
+from app.batch.fife_wrap import parse, script_for
 from app.batch.jobsub_cli import UsageError, parse_submit
 from app.batch.local import TOOLS_DIR, LocalEngine
 from tests.fixtures.launching import wait_for
@@ -145,3 +146,22 @@ def test_jobsub_submit_f_takes_local_files_only():
     assert request.input_files == ["/a/b.sh", "/c/d.txt"]
     with pytest.raises(UsageError, match="a file on this machine"):
         parse_submit(["-f", "root://fndca1.fnal.gov/pnfs/x.root", "file:///run.sh"], {})
+
+
+def test_a_job_whose_path_has_no_setup_says_so_instead_of_command_not_found(tmp_path):
+    """An HTCondor job's PATH is the pool's, without the embedded tools: the wrapper's
+    `setup` line still runs, and the job goes on to its program."""
+    options, args = parse(["--setup", "mu2e_demo v1_0", "--exe", "/bin/echo", "--", "ran"])
+    bare = {"PATH": "/usr/bin:/bin"}
+    done = subprocess.run(["bash", "-c", script_for(options, args, bare)], capture_output=True,
+                          text=True, env=bare, cwd=tmp_path)
+    assert "command not found" not in done.stderr + done.stdout
+    assert "setup (embedded POMS, nothing to set up): mu2e_demo v1_0" in done.stdout
+    assert "ran" in done.stdout and done.returncode == 0
+    # Where a `setup` exists (UPS on a worker node, the embedded tools here), it is used.
+    tools = {"PATH": f"{TOOLS_DIR}:/usr/bin:/bin"}
+    script = script_for(options, args, tools)
+    assert "setup()" not in script  # the one on the PATH, untouched
+    with_tools = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
+                                env=tools, cwd=tmp_path)
+    assert "nothing to set up" in with_tools.stdout and with_tools.returncode == 0

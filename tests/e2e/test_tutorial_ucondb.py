@@ -134,5 +134,10 @@ def test_tutorial_fcl_files_go_through_ucondb(launch_app, live_server_factory):
     # The reco_fcl submission's page says where its FCL files went.
     client = signed_in(app.test_client(), "alice")
     page = client.get(f"/e/mu2e/submission/{first.id}").get_data(as_text=True)
-    assert f"{K} of {K} jobs&#39; FCL files in UconDB (folder mu2e_reco_fcl)" in page \
-        or f"{K} of {K} jobs' FCL files in UconDB (folder mu2e_reco_fcl)" in page
+    folder_link = (f'<a href="/ucondb/{DATABASE}/app/UI/folder?folder=mu2e_reco_fcl">'
+                   'mu2e_reco_fcl</a>')
+    assert f"{K} of {K} jobs' FCL files in UconDB (folder {folder_link})" in page
+    # The link leads to the folder's page, listing the FCL files.
+    folder_page = client.get(f"/ucondb/{DATABASE}/app/UI/folder?folder=mu2e_reco_fcl")
+    assert folder_page.status_code == 200
+    assert fcl_files[0] in folder_page.get_data(as_text=True)

@@ -149,12 +149,22 @@ RULES: dict[tuple[str, str], Rule] = {
     ("campaigns.stage_test_split_type", "POST"): Rule(PRODUCTION, body=form(value="draining")),
     ("campaigns.stage_splits", "GET"): Rule(MEMBER),
     ("campaigns.reset_stage_splits", "POST"): Rule(SHIFTER),
+    # the campaign editor: only who may change the campaign opens it, previews, saves
+    ("campaigns.editor", "GET"): Rule(PRODUCTION),
+    ("campaigns.editor_change", "POST"): Rule(PRODUCTION, body=form(
+        operations="[]", op="rename_stage", stage=lambda _, place: place.stage, name="renamed")),
+    ("campaigns.editor_save", "POST"): Rule(PRODUCTION, body=form(
+        operations=lambda _, place: f'[{{"op": "set_fields", "stage": "{place.stage}", '
+                                    '"fields": {"completion_pct": "90"}}]')),
     # --- job types (made by the experiment's superuser) --------------------------------------
     ("definitions.index", "GET"): Rule(MEMBER),
     ("definitions.show", "GET"): Rule(MEMBER),
     ("definitions.field", "GET"): Rule(MEMBER),
     ("definitions.field", "POST"): Rule(PRODUCTION, body=form(value="%.art")),
     ("definitions.clone", "POST"): Rule(MEMBER, body=form(new_name=lambda p, _: f"copy_{p}")),
+    ("definitions.create", "POST"): Rule(MEMBER, body=form(
+        name=lambda p, _: f"new_{p}", launch_script="fife_launch")),
+    ("definitions.remove", "POST"): Rule(PRODUCTION),  # in use: said on its page
     # --- uploaded files, credentials among them (one's own, in an experiment one is in) ------
     ("uploads.index", "GET"): Rule(MEMBER),
     ("uploads.credentials", "GET"): Rule(MEMBER),  # the old page's address: a 301 to uploads
@@ -258,6 +268,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("api.delete_login_setup", "DELETE"): Rule(PRODUCTION),
     ("api.add_stage", "POST"): Rule(PRODUCTION, body=json_body(name=lambda p, _: f"st_{p}")),
     ("api.delete_stage", "DELETE"): Rule(PRODUCTION),  # launched: 409 for those allowed
+    ("api.edit_campaign_graph", "POST"): Rule(PRODUCTION, body=json_body(
+        operations=lambda _, place: [{"op": "set_fields", "stage": place.stage,
+                                      "fields": {"completion_pct": "90"}}])),
     ("api.merge_stage_param_overrides", "POST"): Rule(PRODUCTION, body=json_body(
         param_overrides=[["-Oa=", "1"]])),
     ("api.tag_campaigns", "POST"): Rule(PRODUCTION, body=json_body(

@@ -11,6 +11,7 @@ from app.ucondb.naming import (
     check_object,
     check_tag,
     folder_for_dataset,
+    pages_url,
 )
 
 
@@ -68,3 +69,15 @@ def test_database_names(name):
 def test_bad_database_names(name):
     with pytest.raises(InvalidName):
         check_database(name)
+
+
+def test_the_ucondb_pages_link_is_a_path_here_or_the_real_servers_ui():
+    # The embedded server, whatever host name the settings gave it: a path on this site.
+    assert pages_url("http://0.0.0.0:5000/ucondb/mu2e_ucondb_prod/app") == \
+        "/ucondb/mu2e_ucondb_prod/app/UI/index"
+    assert pages_url("http://localhost:5000/ucondb/db/app/", "a_b") == \
+        "/ucondb/db/app/UI/folder?folder=a_b"
+    # Fermilab's server: its own UI pages.
+    real = "https://dbdata0vm.fnal.gov:9443/mu2e_ucondb_prod/app"
+    assert pages_url(real) == f"{real}/UI/index"
+    assert pages_url(real, "x&y") == f"{real}/UI/folder?folder=x%26y"

@@ -4,9 +4,11 @@
   listing.py  the list and uploading a campaign file
   campaign.py one campaign: page and graph, export, clone, delete, its fields
   stage.py    a stage: page, fields, its splits
+  editor.py   the campaign editor: stages and dependencies drawn, previewed, saved
 """
 from app.blueprints.campaigns import (  # noqa: F401  (each adds its routes to bp)
     campaign,
+    editor,
     listing,
     stage,
 )

@@ -11,6 +11,7 @@ from app.blueprints.campaigns.common import bp
 from app.blueprints.inline import campaign_inline_edit, inline_edit
 from app.blueprints.views import stage_in
 from app.campaigns import editing, permissions, store
+from app.campaigns.origins import stage_origins
 from app.campaigns.spec import STAGE_KEYS, InvalidCampaign, Problem
 from app.catalog.base import CatalogError
 from app.extensions import db
@@ -24,7 +25,9 @@ def stage(experiment, stage_id):
     access = experiment_access(experiment)
     stage = stage_in(access, stage_id)
     spec = store.spec_from_campaign(stage.campaign)
-    fields = [(key, editing.stage_field_text(spec, stage.name, key)) for key in STAGE_KEYS]
+    origins = stage_origins(spec, stage.name)
+    fields = [(key, editing.stage_field_text(spec, stage.name, key), origins[key])
+              for key in STAGE_KEYS]
     return render_template(
         "campaigns/stage.html", access=access, stage=stage, campaign=stage.campaign,
         fields=fields, may_edit=permissions.may_edit(access, stage.campaign),
@@ -46,6 +49,7 @@ def stage_field(experiment, stage_id, key):
         ),
         endpoint=url_for("campaigns.stage_field", experiment=experiment,
                          stage_id=stage_id, key=key),
+        origin=lambda spec: stage_origins(spec, stage.name)[key],
     )
 
 

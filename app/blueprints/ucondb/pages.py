@@ -6,17 +6,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from app.blueprints.ucondb.server import bp, time_arg
 from app.extensions import db
 from app.ids import page_number
-from app.ucondb import store
+from app.ucondb import naming, store
 
 ui = Blueprint("ui", __name__, url_prefix="/UI")
 PAGE = 100
+
+
+@ui.app_template_global("ucondb_pages")
+def ucondb_pages(folder: str | None = None) -> str:
+    """The UconDB pages (of a folder) for the navigation and a submission's FCL uploads."""
+    return naming.pages_url(current_app.config["POMS_UCONDB_URL"], folder)
 
 
 @ui.errorhandler(store.StoreError)

@@ -1,53 +1,52 @@
-"""Job types and login setups: shared by an experiment's campaigns; view, edit, clone."""
+"""Job types and login setups: the list, one with its fields edited inline, a clone."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app.auth.session import Access, experiment_access
+from app.auth import policy
+from app.auth.session import experiment_access
+from app.blueprints.definitions.common import bp, definition_in, kind_of
 from app.blueprints.inline import inline_edit
 from app.campaigns import permissions, shared, store
 from app.extensions import db
 from app.models import CampaignStage
-
-bp = Blueprint("definitions", __name__, url_prefix="/e/<experiment>")
-
-
-def _kind(kind: str) -> shared.Kind:
-    """The kind in the URL ("job_type" or "login_setup"); changes go through
-    app/campaigns/shared.py."""
-    if kind not in shared.KINDS:
-        abort(404)
-    return shared.KINDS[kind]
-
-
-def _definition(access: Access, kind: str, item_id: int):
-    row = shared.by_id(access.experiment, _kind(kind), item_id)
-    if row is None:
-        abort(404, f"no such {_kind(kind).words} in this experiment")
-    return row
 
 
 @bp.get("/<kind>s")
 @login_required
 def index(experiment, kind):
     access = experiment_access(experiment)
-    model = _kind(kind).model
+    model = kind_of(kind).model
     rows = db.session.scalars(
         select(model).where(model.experiment_id == access.experiment.id).order_by(model.name)
     ).all()
     return render_template(
-        "definitions/list.html", access=access, kind=kind, words=_kind(kind).words, rows=rows
+        "definitions/list.html", **list_context(access, kind, rows)
     )
+
+
+def list_context(access, kind: str, rows) -> dict:
+    """What the list page shows: each row with the number of stages using it, and the form
+    that makes a new one (with its fields and, for a login setup, the roles one may give)."""
+    what = kind_of(kind)
+    used = dict(db.session.execute(
+        select(what.stage_column, func.count()).where(what.stage_column.in_([r.id for r in rows]))
+        .group_by(what.stage_column)).all())
+    roles = [r for r in ("analysis", "production")
+             if r == "analysis" or policy.at_least(access.role, "production")]
+    return dict(access=access, kind=kind, words=what.words, rows=rows, used=used,
+                fields=what.fields, roles=roles, may_create=policy.may_create_shared(access.role),
+                form={}, problems=[])
 
 
 @bp.get("/<kind>/<int:item_id>")
 @login_required
 def show(experiment, kind, item_id):
     access = experiment_access(experiment)
-    row = _definition(access, kind, item_id)
-    what = _kind(kind)
+    row = definition_in(access, kind, item_id)
+    what = kind_of(kind)
     users = db.session.scalars(select(CampaignStage).where(what.stage_column == row.id)).all()
     spec = what.spec(row)
     return render_template(
@@ -61,8 +60,8 @@ def show(experiment, kind, item_id):
 @login_required
 def field(experiment, kind, item_id, key):
     access = experiment_access(experiment)
-    row = _definition(access, kind, item_id)
-    what = _kind(kind)
+    row = definition_in(access, kind, item_id)
+    what = kind_of(kind)
     if key not in what.fields:
         abort(404, f"a {what.words} has no field {key!r}")
 
@@ -84,8 +83,8 @@ def field(experiment, kind, item_id, key):
 @login_required
 def clone(experiment, kind, item_id):
     access = experiment_access(experiment)
-    row = _definition(access, kind, item_id)
-    what = _kind(kind)
+    row = definition_in(access, kind, item_id)
+    what = kind_of(kind)
     model, words = what.model, what.words
     new_name = request.form.get("new_name", "").strip()
     taken = db.session.scalar(
