@@ -97,12 +97,15 @@ def test_kill_removes_the_jobs(client, tutorial, launch_app):
     response = client.post(f"/e/mu2e/stage/{stage.id}/launch", data={"csrf_token": token})
     submission_id = int(re.search(r"/submission/(\d+)", response.location).group(1))
     work(launch_app)
+    launched = db.session.get(Submission, submission_id).state
+    assert launched in ("Idle", "Running")  # Idle until the engine has started its jobs
     response = client.post(f"/e/mu2e/submission/{submission_id}/kill",
                            data={"csrf_token": token})
     assert response.status_code == 302
     # The request does not wait on the batch system: the kill is requested (and shown as
     # such) until a worker has done it. It used to be done in the request.
-    assert db.session.get(Submission, submission_id).state == "Running"
+    db.session.expire_all()
+    assert db.session.get(Submission, submission_id).state == launched
     summary = text(client.get(f"/e/mu2e/submission/{submission_id}/summary"))
     assert "kill requested by alice at" in summary
     assert 'hx-trigger="every 2s"' in summary  # it polls until the worker is done
