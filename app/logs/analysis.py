@@ -42,7 +42,8 @@ What is read (the formats below are the ones these programs print):
              local source and a remote destination (root://, https://, /pnfs/, ...).
   site       "GLIDEIN_Site = X", "GLIDEIN_<EXP>Site = X", "JOB_Site = X".
   signature  see signatures.py; reported only for a job that did not succeed (exit code not
-             0, a signal, or no exit code known).
+             0, a signal, or no exit code known). Several matching: the root cause wins
+             (precedence.py: category rank, then table order).
 """
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from app.logs.precedence import by_root_cause
 from app.logs.signatures import LINE_CAP, Signature, starting_signatures
 
 CHUNK = 1 << 20
@@ -587,7 +589,8 @@ def analyze_log(source, *, exit_code: int | None = None,
         signatures = starting_signatures()
     reader = _Reader()
     # A job the engine says exited 0 has no failure to name: skip the signature search.
-    scan = _SignatureScan(signatures if exit_code != 0 else [])
+    # Tried root causes first (precedence.py): the first of this order to match names it.
+    scan = _SignatureScan(by_root_cause(signatures) if exit_code != 0 else [])
     result = LogAnalysis()
     offset = 0
     with _binary(source) as stream:

@@ -4,9 +4,10 @@ A signature is a regular expression matched against one log line at a time (the 
 LINE_CAP characters of each line), and optionally a list of exit codes. The analysis of a
 job reports one signature, chosen in two tiers:
 
-  1. the first signature, in table order, whose pattern matches some line (with the
-     first line it matches), else
-  2. the first signature, in table order, listing the job's exit code (no line).
+  1. of the signatures whose pattern matches some line, the root cause: the best-ranked
+     category (precedence.py: authentication, memory, timeout, site, stage-in, software,
+     stage-out), then table order; with the first line it matches; else
+  2. the first signature, in that order, listing the job's exit code (no line).
 
 So "out of memory / exit 137" catches a job killed at 137 with nothing in its log, while a
 job whose log says why it died is named by what its log says.
@@ -304,7 +305,9 @@ STARTING_SET = [
     ("expired-proxy", "Expired proxy or token",
      r"(?i)proxy (?:has )?expired|expired proxy|credentials? (?:has |have )?expired"
      r"|certificate has expired|token (?:has )?expired|could not verify credential"
-     r"|no valid proxy|timeleft\s*:\s*0:00:00",
+     r"|no valid proxy|timeleft\s*:\s*0:00:00"
+     r"|expired \d+ (?:second|minute|hour|day)s? ago|CERT_HAS_EXPIRED"
+     r"|certificate expired|token is expired",
      "authentication", "",
      "Renew the experiment's proxy or token on the login setup, then recover the "
      "submission."),
