@@ -52,11 +52,10 @@ import functools
 import gzip
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from app.logs.precedence import by_root_cause
 from app.logs.signatures import LINE_CAP, Signature, starting_signatures
@@ -655,68 +654,20 @@ def _finish(result: LogAnalysis, reader: _Reader, exit_code: int | None) -> None
     result.files_truncated = reader.truncated
 
 
-# --- trying a signature against past logs ------------------------------------------------
+# --- one signature over one log ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TrialMatch:
-    path: str
-    line: int
-    text: str
-
-
-@dataclass
-class TrialReport:
-    files_scanned: int = 0
-    bytes_scanned: int = 0
-    files_skipped: int = 0  # over the limits
-    matches: list[TrialMatch] = field(default_factory=list)
-
-
-def iter_log_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
-    """Files named, and the files under directories named (newest first, no symlinks)."""
-    for raw in paths:
-        path = Path(raw)
-        if path.is_symlink():
-            continue
-        if path.is_file():
-            yield path
-        elif path.is_dir():
-            found = []
-            for root, _dirs, files in os.walk(path, followlinks=False):
-                for name in files:
-                    candidate = Path(root) / name
-                    if candidate.is_file() and not candidate.is_symlink():
-                        found.append(candidate)
-            found.sort(key=lambda p: (-p.stat().st_mtime, str(p)))
-            yield from found
-
-
-def try_signature(signature: Signature, paths: Iterable[str | os.PathLike], *,
-                  max_files: int = 50, max_bytes: int = 512 * MIB) -> TrialReport:
-    """Which of these logs the signature's pattern would match, and on which line.
-
-    Exit codes are not tried here (a log file alone does not say how its job ended).
-    """
-    report = TrialReport()
+def first_matching_line(signature: Signature, stream) -> tuple[int, str] | None:
+    """The first line (number, text) of a binary stream the signature's pattern matches;
+    reading stops there. Exit codes are not tried (a log alone does not say how its job
+    ended)."""
     if signature.compiled is None:
-        return report
-    for path in iter_log_files(paths):
-        size = path.stat().st_size
-        if report.files_scanned >= max_files or report.bytes_scanned + size > max_bytes:
-            report.files_skipped += 1
-            continue
-        scan = _SignatureScan([signature])
-        lines = 0
-        with open(path, "rb") as stream:
-            for chunk in iter_chunks(stream):
-                scan.chunk(chunk, lines)
-                if scan.done():
-                    break
-                lines += chunk.count(b"\n")
-        report.files_scanned += 1
-        report.bytes_scanned += size
-        if scan.hits:
-            line, text = scan.hits[0]
-            report.matches.append(TrialMatch(str(path), line, text))
-    return report
+        return None
+    scan = _SignatureScan([signature])
+    lines = 0
+    for chunk in iter_chunks(stream):
+        scan.chunk(chunk, lines)
+        if scan.done():
+            break
+        lines += chunk.count(b"\n")
+    return scan.hits.get(0)

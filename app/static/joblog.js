@@ -108,6 +108,7 @@
     if (!response.ok) return say(data.error || "The search failed.", true);
     lines = data.lines;
     matched = data.matched;
+    if (data.no_log) return say("This job has no log (yet).");
     if (!lines.length) {
       describe();
       return loadWindow(Number(view.dataset.centre) || 1);

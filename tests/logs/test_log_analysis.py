@@ -17,9 +17,9 @@ from app.logs.analysis import (
     LogAnalysis,
     analyze_job_log,
     analyze_log,
-    try_signature,
 )
 from app.logs.signatures import Signature, starting_signatures
+from app.logs.trial import try_signature
 from tests.logs.logfiles import (
     FAILURES,
     INPUT,
@@ -217,7 +217,7 @@ def test_try_a_new_signature_over_a_directory_of_logs(tmp_path):
     signature = Signature.build("space", r"No space left|Disk quota", "site")
     report = try_signature(signature, [logs])
     assert report.files_scanned == 3
-    assert [(Path(m.path).name, m.line) for m in report.matches] == [
+    assert [(Path(m.source).name, m.line) for m in report.matches] == [
         ("disk-full.log", line_of(FAILURES["disk-full"][0], "No space left")),
     ]
     limited = try_signature(signature, [logs], max_files=1)

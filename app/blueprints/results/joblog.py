@@ -81,6 +81,6 @@ def job_log_search(experiment, submission_id, job_id):
         found = _search(current_app.config, job.batch_job_id, request.args.get("q", ""))
     except BadQuery as err:
         return jsonify(error=str(err)), 400
-    if found is None:
-        return jsonify(error="this job has no log (yet)"), 404
-    return jsonify(found.as_dict())
+    if found is None:  # nothing to search: no line holds it
+        return jsonify({**LogSearch(query=request.args["q"]).as_dict(), "no_log": True})
+    return jsonify({**found.as_dict(), "no_log": False})
