@@ -2,7 +2,9 @@
 
   analysis.py    analyze_job_log(path_or_stream, exit_code, signatures) -> LogAnalysis: one
                  streaming pass (bounded memory) for exit code, signal, wall/CPU time, peak
-                 memory, files in and out, site and the failure signature.
+                 memory, files in and out, site and the failure signature. Its parts:
+                 reading.py (blocks of whole lines), markers.py (what marker lines say),
+                 scan.py (the signatures' first matching lines; first_matching_line).
   precedence.py  which signature names a log when several match: the root cause (category
                  rank: authentication, memory, timeout, site, stage-in, software, stage-out),
                  then table order.

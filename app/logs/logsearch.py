@@ -8,14 +8,14 @@ The query is plain text (not a pattern: a shifter types what they see), matched 
 regard to case: ASCII letters exactly, others as Python's casefold does where the line
 decodes. Lines count as the analysis counts them (joblog.py: the stream's 1-based line
 numbers), so a match and the matched signature's line are the same numbers. Matches are
-found in the first MAX_LINE_BYTES of a line (analysis.iter_chunks); the first MAX_HITS
+found in the first MAX_LINE_BYTES of a line (reading.iter_chunks); the first MAX_HITS
 line numbers are kept, and how many lines matched in all.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.logs.analysis import iter_chunks
+from app.logs.reading import iter_chunks
 
 MAX_HITS = 2000
 MAX_QUERY = 200  # characters

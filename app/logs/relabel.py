@@ -24,8 +24,9 @@ from sqlalchemy import case, func, select, update
 
 from app.audit import audit
 from app.extensions import db
-from app.logs.analysis import SignatureHit, analyze_job_log
+from app.logs.analysis import analyze_job_log
 from app.logs.joblog import open_job_log
+from app.logs.scan import SignatureHit
 from app.logs.store import experiment_signatures, signatures_for
 from app.logs.trial import MAX_BYTES
 from app.models import Experiment, Experimenter, Job, Submission

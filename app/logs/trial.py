@@ -21,8 +21,8 @@ from pathlib import Path
 from sqlalchemy import func, or_, select
 
 from app.extensions import db
-from app.logs.analysis import first_matching_line
 from app.logs.joblog import open_job_log
+from app.logs.scan import first_matching_line
 from app.logs.signatures import Signature
 from app.models import Experiment, Job, Submission
 from app.models.logs import JobAnalysis

@@ -11,13 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from app.logs.analysis import (
-    MAX_FILES,
-    MAX_LINE_BYTES,
-    LogAnalysis,
-    analyze_job_log,
-    analyze_log,
-)
+from app.logs.analysis import LogAnalysis, analyze_job_log, analyze_log
+from app.logs.markers import MAX_FILES
+from app.logs.reading import MAX_LINE_BYTES
 from app.logs.signatures import Signature, starting_signatures
 from app.logs.trial import try_signature
 from tests.logs.logfiles import (
