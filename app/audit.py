@@ -109,6 +109,16 @@ def search(
     return list(rows), total
 
 
+def people(experiment: Experiment | None, limit: int = 500) -> list[str]:
+    """Who appears in the log (user names), for the person filter's suggestions."""
+    query = (select(Experimenter.username).distinct()
+             .join(AuditEntry, AuditEntry.experimenter_id == Experimenter.id)
+             .order_by(Experimenter.username).limit(limit))
+    if experiment is not None:
+        query = query.where(AuditEntry.experiment_id == experiment.id)
+    return list(db.session.scalars(query))
+
+
 def actions(experiment: Experiment | None) -> list[str]:
     """The actions the log holds, for the filter's choices."""
     query = select(AuditEntry.action).distinct().order_by(AuditEntry.action)

@@ -90,5 +90,6 @@ def test_an_edit_is_one_line_with_its_field_diff_and_the_filters_find_it(people)
     assert "<html" not in fragment.get_data(as_text=True)
     assert len(entry_rows(fragment.get_data(as_text=True))) == 2
 
+    assert '<option value="pat">' in page  # who appears in the log, to pick from
     assert pat.get("/e/mu2e/audit").status_code == 403
     assert ann.get("/e/mu2e/audit").status_code == 403
