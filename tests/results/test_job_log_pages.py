@@ -50,7 +50,7 @@ def test_the_page_opens_at_the_first_match_marked_and_pages_keep_the_search(ran,
                       ).get_json()["lines"][0]
     page = alice.get(job_url(ran, noise), query_string={"q": "event: 150"}).get_data(
         as_text=True)
-    current = re.search(rf'<span id="line-{first}" class="line current">(.*?)</span>\n', page)
+    current = re.search(rf'<span id="line-{first}" class="line current">(.*?)\n</span>', page)
     assert current and "<mark>event: 150</mark>" in current[1]
     assert "11 lines hold “event: 150”" in page
     later = re.search(r'<a href="([^"]+)"[^>]*>later</a>', page)[1]
@@ -66,7 +66,7 @@ def test_the_matched_line_links_to_the_signature_that_matched_it(ran, alice):
     oom = db.session.scalar(select(JobAnalysis).where(
         JobAnalysis.submission_id == ran.id, JobAnalysis.log_bytes < 10_000))
     page = alice.get(job_url(ran, oom)).get_data(as_text=True)
-    line = re.search(rf'<span id="line-{oom.line}" class="line matched".*?</span>\n', page)[0]
+    line = re.search(rf'<span id="line-{oom.line}" class="line matched".*?\n</span>', page)[0]
     link = re.search(r'<a class="to-signature" href="([^"]+)"[^>]*>signature: Out of memory',
                      line)
     assert link and link[1] == f"/e/mu2e/signatures#signature-{oom.signature_id}"
