@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from app.audit import FieldChange, field_changes
+from app.audit import FieldChange, audit, field_changes
+from app.auth.members import find_experiment
 from app.extensions import db
 from app.models.logs import FailureSignature
 from tests.fixtures.app import csrf_token, signed_in
@@ -93,3 +94,14 @@ def test_an_edit_is_one_line_with_its_field_diff_and_the_filters_find_it(people)
     assert '<option value="pat">' in page  # who appears in the log, to pick from
     assert pat.get("/e/mu2e/audit").status_code == 403
     assert ann.get("/e/mu2e/audit").status_code == 403
+
+
+def test_a_change_of_many_fields_stays_one_compact_line(people):
+    su, _pat, _ann = people
+    audit(find_experiment("mu2e"), None, "campaign created", "big",
+          None, {f"field{n}": n for n in range(20)})
+    db.session.commit()
+    [row] = entry_rows(su.get("/e/mu2e/audit?subject=big").get_data(as_text=True))
+    shown, folded = row.split("<details>")
+    assert shown.count("<li ") == 4 and "16 more fields" in folded
+    assert folded.count("<li ") == 16
