@@ -39,3 +39,8 @@ def test_a_real_jobs_cpu_wall_and_peak_memory_reach_the_efficiency_and_memory_pl
         f"/e/mu2e/results/submission/{submission.id}/plot/memory.svg").get_data(as_text=True)
     [used_mb] = re.findall(r'data-used-mb="(\d+)" data-jobs="1"', memory_svg)
     assert int(used_mb) >= 55
+    # The API says the same for the job, as measured.
+    [listed] = client.get(f"/api/v1/experiments/mu2e/submissions/{submission.id}/jobs"
+                          ).get_json()["items"]
+    assert (listed["cpu_time_s"], listed["wall_time_s"], listed["peak_memory_mb"]) == (
+        job.cpu_time_s, job.wall_time_s, job.peak_memory_mb)
