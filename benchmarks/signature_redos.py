@@ -34,7 +34,8 @@ CHILD = """
 import json, sys, time
 from app.logs.analysis import analyze_log
 from app.logs.trial import try_signature
-from app.logs.signatures import Signature, starting_signatures
+from app.logs.signatures import Signature
+from app.logs.starting_set import starting_signatures
 path, patterns = sys.argv[1], json.loads(sys.argv[2])
 lines = int(sys.argv[3])
 per_pattern = {}

@@ -13,8 +13,8 @@
   relabel.py     plan_relabel / apply_relabel: past failures named as the table names them
                  now (a preview, then one audited change).
   signatures.py  what a signature is, the checks a pattern must pass before it is saved
-                 (length, one line, what the linear-time engine RE2 can run, empty match),
-                 and the starting set.
+                 (length, one line, what the linear-time engine RE2 can run, empty match).
+  starting_set.py  the signatures every experiment starts with.
   store.py       an experiment's signature table in the database: installed on first use
                  (idempotent), edited, ordered, hit counts (record_hits), and
                  signatures_for(experiment) for the analysis.

@@ -58,7 +58,8 @@ from app.logs.markers import Reader, read_markers
 from app.logs.precedence import by_root_cause
 from app.logs.reading import binary_stream, iter_chunks
 from app.logs.scan import SignatureHit, SignatureScan
-from app.logs.signatures import Signature, starting_signatures
+from app.logs.signatures import Signature
+from app.logs.starting_set import starting_signatures
 
 
 @dataclass

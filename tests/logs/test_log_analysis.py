@@ -14,7 +14,8 @@ import pytest
 from app.logs.analysis import LogAnalysis, analyze_job_log, analyze_log
 from app.logs.markers import MAX_FILES
 from app.logs.reading import MAX_LINE_BYTES
-from app.logs.signatures import Signature, starting_signatures
+from app.logs.signatures import Signature
+from app.logs.starting_set import starting_signatures
 from app.logs.trial import try_signature
 from tests.logs.logfiles import (
     FAILURES,
@@ -223,7 +224,7 @@ def test_try_a_new_signature_over_a_directory_of_logs(tmp_path):
 BIG_CHILD = textwrap.dedent("""
     import json, sys, time
     from app.logs.analysis import analyze_job_log
-    from app.logs.signatures import starting_signatures
+    from app.logs.starting_set import starting_signatures
 
     def hwm():
         for line in open("/proc/self/status"):

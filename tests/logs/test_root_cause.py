@@ -9,7 +9,8 @@ import pytest
 
 from app.logs.analysis import analyze_log
 from app.logs.precedence import ROOT_CAUSE_ORDER, by_root_cause, rank
-from app.logs.signatures import CATEGORIES, Signature, starting_signatures
+from app.logs.signatures import CATEGORIES, Signature
+from app.logs.starting_set import starting_signatures
 from tests.logs.logfiles import (
     OUT_DIR,
     OUTPUT,

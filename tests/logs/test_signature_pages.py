@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.logs.signatures import STARTING_SET
+from app.logs.starting_set import STARTING_SET
 from app.models import AuditEntry
 from app.models.logs import FailureSignature
 from tests.fixtures.app import csrf_token, signed_in

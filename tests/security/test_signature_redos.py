@@ -19,7 +19,8 @@ from app.extensions import db
 from app.logs import store
 from app.logs.analysis import analyze_log
 from app.logs.joblog import fetched_log_path
-from app.logs.signatures import LINE_CAP, starting_signatures
+from app.logs.signatures import LINE_CAP
+from app.logs.starting_set import starting_signatures
 from app.models.logs import FailureSignature
 from tests.fixtures.app import csrf_token, signed_in
 from tests.logs.logfiles import FAILURES
