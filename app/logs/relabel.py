@@ -3,8 +3,8 @@
     plan_relabel(experiment, config) -> RelabelPlan   what the table, as it is now, would
         name each of the newest failed jobs (their logs analysed again), and which names
         change; nothing is written
-    apply_relabel(experiment, who, plan) -> int        those changes, in the caller's
-        transaction, with the hit counts moved and one audit entry
+    apply_relabel(experiment, who, config, fingerprint) -> RelabelPlan   the plan again,
+        written in the caller's transaction, with the hit counts moved and one audit entry
 
 The preview and the apply are the same computation: the apply recomputes the plan and
 refuses (StaleRelabel) when the table changed since the preview was shown (`fingerprint`).

@@ -65,7 +65,8 @@ class _Counted:
         return data
 
 
-# (label, opener): the opener is a context manager of a binary stream, or of None (no log)
+# (label, opener, what the match carries): the opener gives a context manager of a binary
+# stream, or of None (no log kept)
 Source = tuple[str, Callable, dict]
 
 
