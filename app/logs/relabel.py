@@ -96,7 +96,10 @@ def plan_relabel(experiment: Experiment, config, *, max_jobs: int = MAX_JOBS,
         with open_job_log(config, job.batch_job_id) as stream:
             if stream is None:
                 plan.missing_logs += 1
-                result = analyze_job_log(BytesIO(b""), job.exit_code, signatures)
+                # As the analysis job: with no log, only a failed job's exit code names it.
+                named = job.state == "Failed" and job.exit_code is not None
+                result = analyze_job_log(BytesIO(b""), job.exit_code if named else 0,
+                                         signatures)
             else:
                 result = analyze_job_log(stream, job.exit_code, signatures)
                 plan.bytes_read += result.bytes

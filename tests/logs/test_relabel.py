@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.auth.members import find_experiment
 from app.extensions import db
 from app.logs import store
+from app.logs.joblog import fetched_log_path
 from app.logs.relabel import StaleRelabel, apply_relabel, fingerprint, plan_relabel
 from app.models import AuditEntry
 from app.models.logs import FailureSignature, JobAnalysis
@@ -133,3 +134,11 @@ def test_from_the_page_add_preview_apply_and_only_editors_may(app, jobs, produce
     assert labels(jobs) == ["Geometry missing", "Geometry missing", "Disk full"]
     again = post(producer, f"{PAGE}/relabel", {"fingerprint": token}).get_data(as_text=True)
     assert "Re-labelled 0 failed jobs" in again  # same table: nothing more to change
+
+
+def test_a_job_whose_log_is_gone_is_named_by_its_exit_code_as_before(app, tmp_path):
+    [job] = stored_jobs(app, tmp_path / "joblogs", [(wrapper_start() + wrapper_end(137), 137)])
+    assert labels([job]) == ["Out of memory"]
+    fetched_log_path(app.config, job.batch_job_id).unlink()
+    plan = plan_relabel(find_experiment("mu2e"), app.config)
+    assert (plan.examined, plan.missing_logs, plan.changes) == (1, 1, [])
