@@ -30,7 +30,7 @@ from tests.logs.logfiles import art_events, art_start, wrapper_end, wrapper_star
 CHILD = """
 import json, os, sys, time
 from app.logs.analysis import analyze_job_log
-from app.logs.signatures import starting_signatures
+from app.logs.starting_set import starting_signatures
 
 def hwm():
     for line in open("/proc/self/status"):

@@ -5,7 +5,7 @@ that no pattern takes more than a few milliseconds on any line.
 Writes a log of POMS_BENCH_REDOS_LINES lines of 64 KiB each (64 by default: 4 MiB), each one
 character or one pair repeated (the lines backtracking engines choke on), then, in a fresh
 process, analyses it once per pattern below and once with all of them plus the starting set,
-and runs "try a pattern" (app.logs.analysis.try_signature) over it. Prints
+and runs "try a pattern" (app.logs.trial.try_signature) over it. Prints
 `BENCH <name> <value> <unit>`:
 
   signatures_pathological_line_ms   the slowest pattern's CPU time per 64 KiB line
@@ -32,8 +32,10 @@ LINE = 64 * 1024
 
 CHILD = """
 import json, sys, time
-from app.logs.analysis import analyze_log, try_signature
-from app.logs.signatures import Signature, starting_signatures
+from app.logs.analysis import analyze_log
+from app.logs.trial import try_signature
+from app.logs.signatures import Signature
+from app.logs.starting_set import starting_signatures
 path, patterns = sys.argv[1], json.loads(sys.argv[2])
 lines = int(sys.argv[3])
 per_pattern = {}

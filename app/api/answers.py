@@ -119,7 +119,8 @@ def job_json(j: Job) -> dict:
     return {"id": j.id, "submission": j.submission_id, "batch_job_id": j.batch_job_id,
             "state": j.state, "exit_code": j.exit_code, "host": j.host or None,
             "started": iso(j.started_at), "ended": iso(j.ended_at),
-            "updated": iso(j.updated_at)}
+            "updated": iso(j.updated_at), "cpu_time_s": j.cpu_time_s,
+            "wall_time_s": j.wall_time_s, "peak_memory_mb": j.peak_memory_mb}
 
 
 def event_json(e: SubmissionEvent) -> dict:

@@ -158,6 +158,10 @@ SCHEMAS: dict[str, dict] = {
         "id": INTEGER, "submission": INTEGER, "batch_job_id": STRING, "state": STRING,
         "exit_code": {"type": ["integer", "null"]}, "host": NULLABLE_STRING,
         "started": TIME, "ended": TIME, "updated": TIME,
+        **{name: {"type": ["number", "null"], "description": description} for name, description in (
+            ("cpu_time_s", "CPU seconds the batch engine measured (the local engine does)"),
+            ("wall_time_s", "wall seconds the batch engine measured"),
+            ("peak_memory_mb", "peak resident MiB the batch engine measured"))},
     }, ["id", "batch_job_id", "state"]),
     "File": obj({"name": STRING, "kind": {**STRING, "enum": ["input", "output"]}},
                 ["name", "kind"]),

@@ -51,6 +51,11 @@ class JobStatus:
     host: str = ""
     started: datetime | None = None
     ended: datetime | None = None
+    # What the job used, where the engine measures it (the local engine: the kernel's
+    # rusage of the job's process tree); None where it does not say.
+    cpu_time_s: float | None = None
+    wall_time_s: float | None = None
+    peak_memory_mb: float | None = None  # MiB, resident
 
 
 def split_job_id(job_id: str) -> tuple[int, int, str]:

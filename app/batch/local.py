@@ -61,6 +61,7 @@ from .base import (
     job_identity,
     split_job_id,
 )
+from .usage import reap
 
 SCHEDD = "local"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -166,6 +167,11 @@ def _now() -> str:
 def _parse_time(text: str | None) -> datetime | None:
     # fromisoformat: a C parser, ten times strptime's speed over 100,000 jobs.
     return datetime.fromisoformat(text) if text else None
+
+
+def _number(value) -> float | None:
+    """A usage figure from status.json; None when absent (a job still running)."""
+    return None if value is None else float(value)
 
 
 def write_json_atomic(path: Path, data) -> None:
@@ -338,6 +344,9 @@ class LocalEngine(BatchEngine):
                         host=str(job.get("host", "")),
                         started=_parse_time(job.get("started")),
                         ended=_parse_time(job.get("ended")),
+                        cpu_time_s=_number(job.get("cpu_time_s")),
+                        wall_time_s=_number(job.get("wall_time_s")),
+                        peak_memory_mb=_number(job.get("peak_memory_mb")),
                     ))
             except (KeyError, TypeError, ValueError, AttributeError) as err:
                 raise BatchError(f"cluster {cluster}.0@{schedd}: its status file is not "
@@ -514,6 +523,7 @@ class Runner:
         status = json.loads((directory / "status.json").read_text())
         self.jobs: dict[int, dict] = {int(p): j for p, j in status["jobs"].items()}
         self.procs: dict[int, subprocess.Popen] = {}
+        self.began: dict[int, float] = {}  # monotonic start of each running job
         self.slot_files: dict[int, object] = {}
         self.control_seen = 0
         self.dirty = True
@@ -572,6 +582,7 @@ class Runner:
                 stdout=out, stderr=err, start_new_session=True, close_fds=True,
             )
         self.procs[proc] = process
+        self.began[proc] = time.monotonic()
         self.slot_files[proc] = slot
         self.jobs[proc].update(state=RUNNING, started=_now(), host=self.host, pid=process.pid)
         self.dirty = True
@@ -619,20 +630,26 @@ class Runner:
 
     def _reap(self) -> None:
         for proc, process in list(self.procs.items()):
-            code = process.poll()
-            if code is None:
+            reaped = reap(process.pid)  # exit status and the kernel's count of its usage
+            if reaped is None:
                 started = self.removing.get(proc)
                 if started is not None and time.monotonic() - started > 3:
                     self._signal(proc, signal.SIGKILL)
                 continue
+            process.returncode = reaped.exit_code  # reaped here, not by subprocess
             del self.procs[proc]
+            wall = time.monotonic() - self.began.pop(proc, time.monotonic())
             self.removing.pop(proc, None)
             slot = self.slot_files.pop(proc, None)
             if slot is not None:
                 slot.close()  # frees the slot's flock
             job = self.jobs[proc]
-            if job["state"] != REMOVED:
-                job.update(state=COMPLETED, exit_code=code, ended=_now())
+            usage = reaped.as_status(wall)
+            if job["state"] == REMOVED:
+                usage.pop("exit_code")
+                job.update(usage)
+            else:
+                job.update(state=COMPLETED, ended=_now(), **usage)
             self.dirty = True
 
     def _fill_slots(self) -> None:

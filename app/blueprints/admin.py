@@ -210,6 +210,8 @@ def _audit_page(experiment: Experiment | None, endpoint: str, url_args: dict, ac
         access=access, experiment=experiment, entries=entries, total=total, page=page,
         pages=max(1, -(-total // size)), wanted=wanted, actions=audit_log.actions(experiment),
         endpoint=endpoint, url_args=url_args,
+        changes={e.id: audit_log.field_changes(e.before, e.after) for e in entries},
+        people=audit_log.people(experiment),
     )
     if is_htmx() and request.headers.get("HX-Target") == "audit-table":
         return render_template("admin/_audit.html", **context)

@@ -2,11 +2,19 @@
 
   analysis.py    analyze_job_log(path_or_stream, exit_code, signatures) -> LogAnalysis: one
                  streaming pass (bounded memory) for exit code, signal, wall/CPU time, peak
-                 memory, files in and out, site and the failure signature; try_signature()
-                 runs a pattern over past logs ("what would it have matched").
+                 memory, files in and out, site and the failure signature. Its parts:
+                 reading.py (blocks of whole lines), markers.py (what marker lines say),
+                 scan.py (the signatures' first matching lines; first_matching_line).
+  precedence.py  which signature names a log when several match: the root cause (category
+                 rank: authentication, memory, timeout, site, stage-in, software, stage-out),
+                 then table order.
+  logsearch.py   search_log(stream, text) -> the lines of one log holding a text.
+  trial.py       try a pattern on the experiment's stored logs (or files named), bounded.
+  relabel.py     plan_relabel / apply_relabel: past failures named as the table names them
+                 now (a preview, then one audited change).
   signatures.py  what a signature is, the checks a pattern must pass before it is saved
-                 (length, one line, what the linear-time engine RE2 can run, empty match),
-                 and the starting set.
+                 (length, one line, what the linear-time engine RE2 can run, empty match).
+  starting_set.py  the signatures every experiment starts with.
   store.py       an experiment's signature table in the database: installed on first use
                  (idempotent), edited, ordered, hit counts (record_hits), and
                  signatures_for(experiment) for the analysis.

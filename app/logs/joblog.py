@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.batch.local import SpoolFile, job_file
-from app.logs.analysis import iter_chunks
+from app.logs.reading import iter_chunks
 
 HEADERS = (b"== stdout ==\n", b"== stderr ==\n")
 MAX_WINDOW_LINES = 400

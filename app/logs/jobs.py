@@ -134,10 +134,19 @@ def analyse_job(job_id: int, config, fetch=None, cache: dict | None = None) -> b
             result, found = analyze_job_log(stream, exit_code, signatures), True
     if result.memory_requested_mb is None:
         result.memory_requested_mb = requested_memory_mb(config, job.batch_job_id)
+    _measured_by_engine(result, job)
     db.session.add(row_for(job, submission, result, found))
     db.session.flush()  # a second row for the job fails here, before any hit is counted
     record_hits([result.signature.signature_id] if result.signature else [])
     return True
+
+
+def _measured_by_engine(result: LogAnalysis, job: Job) -> None:
+    """What the log does not say, the batch engine may have measured (the local engine
+    records every job's CPU, wall time and peak memory): the log's figures come first."""
+    for name in ("cpu_time_s", "wall_time_s", "peak_memory_mb"):
+        if getattr(result, name) is None:
+            setattr(result, name, getattr(job, name))
 
 
 def analyse_lost(config, limit: int = 10_000) -> AnalysisRun:

@@ -18,14 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from app.audit import audit
 from app.extensions import db
 from app.logs.signatures import (
-    STARTING_SET,
     InvalidSignature,
     Signature,
     check_fields,
     parse_exit_codes,
-    starting_signatures,
     validate_pattern,
 )
+from app.logs.starting_set import STARTING_SET, starting_signatures
 from app.models import Experiment, Experimenter
 from app.models.base import utcnow
 from app.models.logs import FailureSignature, SignatureSeeding

@@ -141,6 +141,11 @@ class Job(db.Model):
     started_at = mapped_column(db.DateTime, nullable=True)
     ended_at = mapped_column(db.DateTime, nullable=True)
     updated_at = mapped_column(db.DateTime, default=utcnow, nullable=False)
+    # What the job used, as the batch engine measured it (the local engine does; for
+    # others the log analysis reads it from the log): CPU and wall seconds, peak MiB.
+    cpu_time_s: Mapped[float | None] = mapped_column(db.Float)
+    wall_time_s: Mapped[float | None] = mapped_column(db.Float)
+    peak_memory_mb: Mapped[float | None] = mapped_column(db.Float)
 
 
 class BatchAction(db.Model):

@@ -196,6 +196,11 @@ def _raw(sql: str) -> str:
     return sql if style == "qmark" else sql.replace("?", "%s")
 
 
+def _usage(status: JobStatus) -> tuple:
+    """What the engine measured the job used (None each where it does not say)."""
+    return status.cpu_time_s, status.wall_time_s, status.peak_memory_mb
+
+
 def ingest(submission: Submission, reported: list[JobStatus], lists_finished: bool,
            result: PassResult) -> None:
     """Bring the submission's job rows, counters and state up to date (caller commits).
@@ -221,14 +226,15 @@ def ingest(submission: Submission, reported: list[JobStatus], lists_finished: bo
         row = existing.get(status.job_id)
         if row is None:
             inserts.append((submission.id, status.job_id, state, status.exit_code, status.host,
-                            _sql_time(status.started), _sql_time(status.ended), now))
+                            _sql_time(status.started), _sql_time(status.ended), now,
+                            *_usage(status)))
             if state in JOB_FINISHED:  # first seen already ended: still one to analyse
                 inserted_finished.append(status.job_id)
         elif row[1] != state or row[2] != status.exit_code:
             if state in JOB_FINISHED and row[1] not in JOB_FINISHED:
                 result.finished_jobs.append(row[0])
             updates.append((state, status.exit_code, status.host, _sql_time(status.started),
-                            _sql_time(status.ended), now, row[0]))
+                            _sql_time(status.ended), now, *_usage(status), row[0]))
     if not lists_finished:
         for job_id, row in existing.items():
             if job_id not in seen and row[1] not in JOB_FINISHED:
@@ -237,7 +243,8 @@ def ingest(submission: Submission, reported: list[JobStatus], lists_finished: bo
     if inserts:
         connection.exec_driver_sql(_raw(
             "INSERT INTO job (submission_id, batch_job_id, state, exit_code, host, started_at, "
-            "ended_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"), inserts)
+            "ended_at, updated_at, cpu_time_s, wall_time_s, peak_memory_mb) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), inserts)
         if inserted_finished:
             ids = dict(connection.exec_driver_sql(_raw(
                 "SELECT batch_job_id, id FROM job WHERE submission_id = ?"), (submission.id,)
@@ -246,7 +253,8 @@ def ingest(submission: Submission, reported: list[JobStatus], lists_finished: bo
     if updates:
         connection.exec_driver_sql(_raw(
             "UPDATE job SET state = ?, exit_code = ?, host = ?, started_at = ?, ended_at = ?, "
-            "updated_at = ? WHERE id = ?"), updates)
+            "updated_at = ?, cpu_time_s = ?, wall_time_s = ?, peak_memory_mb = ? "
+            "WHERE id = ?"), updates)
     if finished_updates:
         connection.exec_driver_sql(_raw(
             "UPDATE job SET state = ?, exit_code = ?, ended_at = ?, updated_at = ? "

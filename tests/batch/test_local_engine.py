@@ -165,3 +165,22 @@ def test_a_job_whose_path_has_no_setup_says_so_instead_of_command_not_found(tmp_
     with_tools = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
                                 env=tools, cwd=tmp_path)
     assert "nothing to set up" in with_tools.stdout and with_tools.returncode == 0
+
+
+def test_each_job_records_the_cpu_wall_time_and_peak_memory_it_really_used(tmp_path):
+    """The kernel's count for the job's whole process tree: a child that holds 60 MB and
+    burns 0.4 s of CPU shows at least that, and a job that only sleeps uses almost none."""
+    engine = LocalEngine(tmp_path / "spool", slots=2)
+    body = ('if [ "$PROCESS" = 0 ]; then\n'
+            '  python3 -c "import time; b = b\'x\' * (60 * 2**20); s = time.process_time()\n'
+            'while time.process_time() - s < 0.4: pass"\n'
+            'else sleep 0.5; fi\n')
+    batch_id = engine.submit(JobRequest(executable=script(tmp_path, body), count=2))
+    wait_for(lambda: states(engine, batch_id) == ["Completed"] * 2, what="the jobs to end")
+    busy, idle = sorted(engine.query([batch_id]), key=lambda j: j.job_id)
+    assert busy.exit_code == 0 and idle.exit_code == 0
+    assert busy.peak_memory_mb >= 60, busy
+    assert 0.4 <= busy.cpu_time_s <= busy.wall_time_s + 0.05, busy
+    assert busy.wall_time_s < 30
+    assert idle.cpu_time_s < 0.3 and idle.wall_time_s >= 0.5, idle
+    assert idle.peak_memory_mb < busy.peak_memory_mb

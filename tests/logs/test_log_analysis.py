@@ -11,15 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from app.logs.analysis import (
-    MAX_FILES,
-    MAX_LINE_BYTES,
-    LogAnalysis,
-    analyze_job_log,
-    analyze_log,
-    try_signature,
-)
-from app.logs.signatures import Signature, starting_signatures
+from app.logs.analysis import LogAnalysis, analyze_job_log, analyze_log
+from app.logs.markers import MAX_FILES
+from app.logs.reading import MAX_LINE_BYTES
+from app.logs.signatures import Signature
+from app.logs.starting_set import starting_signatures
+from app.logs.trial import try_signature
 from tests.logs.logfiles import (
     FAILURES,
     INPUT,
@@ -217,7 +214,7 @@ def test_try_a_new_signature_over_a_directory_of_logs(tmp_path):
     signature = Signature.build("space", r"No space left|Disk quota", "site")
     report = try_signature(signature, [logs])
     assert report.files_scanned == 3
-    assert [(Path(m.path).name, m.line) for m in report.matches] == [
+    assert [(Path(m.source).name, m.line) for m in report.matches] == [
         ("disk-full.log", line_of(FAILURES["disk-full"][0], "No space left")),
     ]
     limited = try_signature(signature, [logs], max_files=1)
@@ -227,7 +224,7 @@ def test_try_a_new_signature_over_a_directory_of_logs(tmp_path):
 BIG_CHILD = textwrap.dedent("""
     import json, sys, time
     from app.logs.analysis import analyze_job_log
-    from app.logs.signatures import starting_signatures
+    from app.logs.starting_set import starting_signatures
 
     def hwm():
         for line in open("/proc/self/status"):

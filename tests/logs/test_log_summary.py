@@ -7,7 +7,7 @@ import pytest
 
 from app.logs.analysis import analyze_log
 from app.logs.recovery import raised_memory_request
-from app.logs.signatures import starting_signatures
+from app.logs.starting_set import starting_signatures
 from app.logs.summary import summarize
 from tests.logs.logfiles import FAILURES, clean_log, condor_event_log
 

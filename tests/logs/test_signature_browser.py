@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.logs import FailureSignature
 from tests.logs.logfiles import FAILURES
+from tests.logs.stored import stored_jobs
 
 pytestmark = pytest.mark.browser
 
@@ -19,9 +20,7 @@ def stored(name: str) -> FailureSignature | None:
 
 def test_edit_add_move_delete_and_try_in_the_browser(app, member, live_server, page,
                                                      tmp_path):
-    app.config["POMS_LOG_DIR"] = str(tmp_path)
-    (tmp_path / "mu2e").mkdir()
-    (tmp_path / "mu2e" / "job_41.log").write_text(FAILURES["cvmfs"][0])
+    [job] = stored_jobs(app, tmp_path / "joblogs", [(FAILURES["cvmfs"][0], 1)])
     member("mu2e", "pat", "production")
     page.goto(f"{live_server.url}/login")
     page.fill("input[name=username]", "pat")
@@ -42,6 +41,11 @@ def test_edit_add_move_delete_and_try_in_the_browser(app, member, live_server, p
     page.get_by_role("button", name="Save").click()
     page.locator("tr:not(.editing)", has_text="Quota exceeded").wait_for()
     assert stored("Disk full").pattern == "No space left on device|Quota exceeded"
+    # The change brings up the offer to re-label past failures, previewed first.
+    page.locator("#relabel", has_text="The table changed").wait_for()
+    page.get_by_role("button", name="Preview re-labelling past failures").click()
+    page.locator("#relabel-count", has_text="No failed job would be named differently"
+                 ).wait_for()
 
     add = page.locator("form.signature-add")
     add.locator("input[name=name]").fill("Geometry missing")
@@ -64,4 +68,4 @@ def test_edit_add_move_delete_and_try_in_the_browser(app, member, live_server, p
     page.get_by_role("button", name="Try").click()
     result = page.locator("#trial table.trial")
     result.wait_for()
-    assert "job_41.log" in result.inner_text()
+    assert job.batch_job_id in result.inner_text()

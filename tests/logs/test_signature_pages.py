@@ -5,11 +5,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.logs.signatures import STARTING_SET
+from app.logs.starting_set import STARTING_SET
 from app.models import AuditEntry
 from app.models.logs import FailureSignature
 from tests.fixtures.app import csrf_token, signed_in
 from tests.logs.logfiles import FAILURES, clean_log
+from tests.logs.stored import stored_jobs
 
 PAGE = "/e/mu2e/signatures"
 HX = {"HX-Request": "true"}
@@ -152,25 +153,41 @@ def test_add_delete_and_reorder(producer):
     assert "Out of memory" not in [r.name for r in rows()]
 
 
-def test_try_a_pattern_against_the_experiments_past_logs(app, producer, tmp_path):
-    app.config["POMS_LOG_DIR"] = str(tmp_path)
-    logs = tmp_path / "mu2e" / "submission_7"
-    logs.mkdir(parents=True)
-    (logs / "job_1.log").write_text(FAILURES["disk-full"][0])
-    (logs / "job_2.log").write_text(clean_log())
-    (tmp_path / "dune").mkdir()
-    (tmp_path / "dune" / "other.log").write_text(FAILURES["disk-full"][0])
+def test_try_a_pattern_against_the_experiments_stored_logs(app, producer, tmp_path):
+    jobs = stored_jobs(app, tmp_path / "joblogs", [(FAILURES["disk-full"][0], 1),
+                                                   (FAILURES["cvmfs"][0], 1),
+                                                   (clean_log(), 0)])
+    stored_jobs(app, tmp_path / "joblogs", [(FAILURES["disk-full"][0], 1)], experiment="dune")
     producer.get(PAGE)
     response = post(producer, f"{PAGE}/try", {"pattern": r"No space left"})
     page = text(response)
     line = next(n for n, s in enumerate(FAILURES["disk-full"][0].splitlines(), 1)
                 if "No space left" in s)
-    assert "Scanned 2 logs" in page and "would match 1" in page
-    assert f"<td>submission_7/job_1.log</td><td>{line}</td>" in page
-    assert "other.log" not in page  # another experiment's logs are not read
+    # The two failed jobs of mu2e; dune's job is not read, nor the job that succeeded.
+    assert "Scanned 2 logs" in page and "of the 2 failed jobs of mu2e" in page
+    assert "would match 1." in page
+    log = (f"/e/mu2e/results/submission/{jobs[0].submission_id}/job/{jobs[0].id}"
+           f"?line={line}#line-{line}")
+    assert f'<a href="{log}">{jobs[0].batch_job_id}</a>' in page
     refused = text(post(producer, f"{PAGE}/try", {"pattern": r"(x)\1"}))
     assert "back-references" in refused
-    assert len(rows()) == len(STARTING_SET)  # trying saves nothing
+    assert len([r for r in rows() if r.experiment.name == "mu2e"]) == len(STARTING_SET)
+
+
+def test_the_trial_says_what_its_limits_left_out(app, producer, tmp_path):
+    from app.logs.signatures import Signature
+    from app.logs.trial import try_on_stored_logs
+
+    stored_jobs(app, tmp_path / "joblogs", [(FAILURES["disk-full"][0], 1)] * 5)
+    from app.auth.members import find_experiment
+
+    report = try_on_stored_logs(find_experiment("mu2e"),
+                                Signature.build("t", "No space", "site"), app.config,
+                                max_logs=3)
+    assert (report.considered, report.files_scanned, report.files_skipped) == (5, 3, 2)
+    assert len(report.matches) == 3
+    page = text(post(producer, f"{PAGE}/try", {"pattern": "No space"}))
+    assert "Scanned 5 logs" in page and "left out" not in page
 
 
 def test_another_experiments_signature_is_not_reachable(producer, member):

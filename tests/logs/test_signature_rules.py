@@ -12,15 +12,14 @@ from hypothesis import strategies as st
 from app.logs.analysis import analyze_log
 from app.logs.signatures import (
     LINE_CAP,
-    STARTING_SET,
     InvalidSignature,
     Signature,
     check_fields,
     parse_exit_codes,
     required_literals,
-    starting_signatures,
     validate_pattern,
 )
+from app.logs.starting_set import STARTING_SET, starting_signatures
 
 
 @pytest.mark.parametrize("pattern, words", [

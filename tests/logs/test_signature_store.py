@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from app.auth.members import find_or_create_experiment
 from app.extensions import db
-from app.logs import signatures as signature_module
+from app.logs import starting_set as starting_set_module
 from app.logs import store
 from app.logs.analysis import analyze_job_log
-from app.logs.signatures import STARTING_SET
+from app.logs.starting_set import STARTING_SET
 from app.models.logs import FailureSignature
 from tests.logs.logfiles import FAILURES
 
@@ -26,7 +26,7 @@ def test_installing_is_idempotent_and_a_later_starting_signature_arrives(app, mo
     later = [*STARTING_SET, ("hung", "Hung job", "no progress in", "timeout", "", ""),
              ("gpu", "GPU missing", "no CUDA-capable device", "site", "", "")]
     monkeypatch.setattr(store, "STARTING_SET", later)
-    monkeypatch.setattr(signature_module, "STARTING_SET", later)
+    monkeypatch.setattr(starting_set_module, "STARTING_SET", later)
     # Only the new one arrives: the deleted one stays deleted, and the experiment's own
     # "Hung job" keeps its name and pattern.
     assert store.ensure_starting_signatures(mu2e) == 1

@@ -22,7 +22,8 @@ from workers.queues import enqueue_analysis
 
 # Each job prints what art, ifdh and the wrapper print, then exits as its behaviour says.
 # Behaviours: ok (efficiency from CPU/real), oom (bad_alloc at 2.1 GB, exit 137),
-# stagein (an input file that cannot be read, exit 65), noise (big log, then bad_alloc).
+# stagein (an input file that cannot be read, exit 65), noise (big log, then bad_alloc),
+# alloc (really holds 60 MB and burns 0.4 s of CPU, and says nothing of it in its log).
 SCRIPT = r"""#!/bin/bash
 set -u
 behaviour=$(sed -n "$((PROCESS + 1))p" "$(dirname "$0")/behaviours.txt" 2>/dev/null)
@@ -52,6 +53,17 @@ case "$behaviour" in
     echo "---- FileOpenError END"
     echo "Art has completed and will exit with status 65."
     exit 65 ;;
+  alloc)
+    # Nothing in the log about time or memory: only the engine's measure says what it used.
+    python3 -c "
+import time
+block = b'x' * (60 * 2**20)
+start = time.process_time()
+while time.process_time() - start < 0.4:
+    pass
+print('allocated', len(block))
+"
+    exit 0 ;;
   noise)
     for i in $(seq 1 3000); do echo "Begin processing the ${i}th record. run: 1210 event: $i"; done
     echo "TimeReport CPU = 15.000000 Real = 100.000000"

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.logs.analysis import analyze_log
 from app.logs.joblog import log_window
 from app.logs.jobs import row_for
-from app.logs.signatures import starting_signatures
+from app.logs.starting_set import starting_signatures
 from app.logs.summary import summarize
 from app.models import Job, Submission
 from app.results import svg

@@ -130,7 +130,7 @@ def test_the_log_opens_at_the_matched_line_highlighted_and_escaped(ran, alice):
                JobAnalysis.log_bytes < 10_000)).first()
     page = text(alice.get(f"{base(ran)}/job/{job_id}"))
     highlighted = re.search(r'<span id="line-(\d+)" class="line matched"[^>]*>'
-                            r'<span class="no">\d+</span>([^<]*)</span>', page)
+                            r'<span class="no">\d+</span>([^<]*)<a class="to-signature"', page)
     assert int(highlighted[1]) == line
     assert "std::bad_alloc" in highlighted[2]
     assert "<script>alert(1)</script>" not in page

@@ -181,6 +181,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("signatures.delete", "POST"): Rule(PRODUCTION),
     ("signatures.move", "POST"): Rule(PRODUCTION, body=form(direction="down")),
     ("signatures.trial", "POST"): Rule(PRODUCTION, body=form(pattern="abc")),
+    ("signatures.relabel_offer", "GET"): Rule(PRODUCTION),
+    ("signatures.relabel_preview", "POST"): Rule(PRODUCTION),
+    ("signatures.relabel", "POST"): Rule(PRODUCTION, body=form(fingerprint="stale")),
     # --- launching, submissions, chaining ----------------------------------------------------
     ("submissions.dashboard", "GET"): Rule(MEMBER),
     ("submissions.dashboard_live", "GET"): Rule(MEMBER),
@@ -207,6 +210,8 @@ RULES: dict[tuple[str, str], Rule] = {
         "calendar", "campaign", "stage", "stage_files", "stage_export", "submission", "files",
         "files_export", "job_log", "jobs", "jobs_export", "submission_plot", "summary",
         "summary_export")},
+    ("results.job_log_search", "GET"): Rule(
+        MEMBER, body=lambda person, place, route: {"query_string": {"q": "error"}}),
     ("results.memory_policy", "POST"): Rule(PRODUCTION, body=form(factor="1.5", cap_mb="4000")),
     # --- the embedded UconDB: reads for anyone, writes for its Digest writers only ------------
     **{(f"ucondb.{name}", "GET"): Rule(ANYONE, scoped=False) for name in (
@@ -376,7 +381,8 @@ def world_app(world_template, new_database, tmp_path, request):
     uploads_copy = tmp_path / "uploads"
     shutil.copytree(uploads, uploads_copy)
     app = _app(url, POMS_UPLOADS_DIR=str(uploads_copy),
-               POMS_REDIS_URL="redis://127.0.0.1:1/0", POMS_LOG_DIR=str(tmp_path / "logs"),
+               POMS_REDIS_URL="redis://127.0.0.1:1/0",
+               POMS_JOB_LOG_DIR=str(tmp_path / "logs"),
                POMS_BATCH_DIR=str(tmp_path / "batch"))
     with app.app_context():
         yield app, world

@@ -18,10 +18,13 @@ from sqlalchemy import select
 from app.extensions import db
 from app.logs import store
 from app.logs.analysis import analyze_log
-from app.logs.signatures import LINE_CAP, starting_signatures
+from app.logs.joblog import fetched_log_path
+from app.logs.signatures import LINE_CAP
+from app.logs.starting_set import starting_signatures
 from app.models.logs import FailureSignature
 from tests.fixtures.app import csrf_token, signed_in
 from tests.logs.logfiles import FAILURES
+from tests.logs.stored import stored_jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = "/e/mu2e/signatures"
@@ -41,6 +44,7 @@ def pathological_log() -> str:
 RUN = """
 import io, json, sys
 from app.logs.analysis import analyze_log
+from app.logs.joblog import fetched_log_path
 from app.logs.signatures import Signature
 spec = json.load(sys.stdin)
 out = []
@@ -88,10 +92,7 @@ def post(client, url, data):
 
 
 def test_saving_and_trying_a_pathological_pattern_finishes(app, producer, tmp_path):
-    app.config["POMS_LOG_DIR"] = str(tmp_path)
-    logs = tmp_path / "mu2e" / "submission_1"
-    logs.mkdir(parents=True)
-    (logs / "job_1.log").write_text(pathological_log())
+    [job] = stored_jobs(app, tmp_path / "joblogs", [(pathological_log(), 1)])
     producer.get(PAGE)
     for n, pattern in enumerate(PATHOLOGICAL):
         saved = post(producer, PAGE, {"name": f"probe {n}", "pattern": pattern,
@@ -104,7 +105,8 @@ def test_saving_and_trying_a_pathological_pattern_finishes(app, producer, tmp_pa
 
     signatures = store.signatures_for(find_experiment("mu2e"))
     assert len(signatures) == len(starting_signatures()) + len(PATHOLOGICAL)
-    result = analyze_log(logs / "job_1.log", exit_code=1, signatures=signatures)
+    result = analyze_log(fetched_log_path(app.config, job.batch_job_id), exit_code=1,
+                         signatures=signatures)
     assert result.signature is not None and result.signature.name.startswith("probe")
 
 

@@ -1,9 +1,9 @@
-"""One submission's results: its page, the summary fragment, the job table, a job's log
-around its matched line, its files.
+"""One submission's results: its page, the summary fragment, the job table, its files.
+(A job's log: joblog.py.)
 """
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import render_template, request
 from flask_login import login_required
 from sqlalchemy import func, select
 
@@ -11,9 +11,8 @@ from app import states
 from app.auth.session import experiment_access
 from app.blueprints.results.common import FILE_LIMIT, bp, catalog_of
 from app.blueprints.results.plots import plots_of
-from app.blueprints.views import is_htmx, job_in, submission_in
+from app.blueprints.views import is_htmx, submission_in
 from app.extensions import db
-from app.logs.joblog import log_window, open_job_log
 from app.models.logs import JobAnalysis
 from app.results import jobtable
 from app.results.aggregate import results_for
@@ -63,27 +62,6 @@ def jobs(experiment, submission_id):
                    job_states=states.JOB_STATES, bins=range(10))
     template = "results/_jobs.html" if is_htmx() else "results/jobs.html"
     return render_template(template, **context)
-
-
-@bp.get("/submission/<int:submission_id>/job/<int:job_id>")
-@login_required
-def job_log(experiment, submission_id, job_id):
-    """The job's log around its matched line (or a line asked for), highlighted."""
-    access = experiment_access(experiment)
-    row = submission_in(access, submission_id)
-    job = job_in(row, job_id)
-    analysis = db.session.get(JobAnalysis, job.id)
-    matched = analysis.line if analysis else None
-    try:
-        centre = int(request.args.get("line") or matched or 1)
-    except ValueError:
-        centre = matched or 1
-    window = None
-    with open_job_log(current_app.config, job.batch_job_id) as stream:
-        if stream is not None:
-            window = log_window(stream, centre, before=40, after=60)
-    return render_template("results/job_log.html", access=access, submission=row, job=job,
-                           analysis=analysis, window=window, matched=matched, centre=centre)
 
 
 @bp.get("/submission/<int:submission_id>/files")

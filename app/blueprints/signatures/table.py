@@ -1,18 +1,14 @@
-"""An experiment's failure signatures: the table, edited in place (HTMX), and a trial run of
-a new pattern over the experiment's past job logs.
+"""An experiment's failure signatures: the page and the table, edited in place (HTMX).
 
 Members see the table; production and superusers change it. The starting set is installed
-the first time anyone opens the page (app/logs/store.py).
+the first time anyone opens the page (app/logs/store.py). A change answers with the
+`signatures-changed` event, which brings up the offer to re-label past failures (past.py).
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import (
-    Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -21,29 +17,16 @@ from flask import (
 )
 from flask_login import login_required
 
-from app.auth import policy
 from app.auth.session import Access, experiment_access
+from app.blueprints.signatures.common import CHANGED, bp, editor, may_edit
 from app.blueprints.views import is_htmx
 from app.extensions import db
 from app.logs import store
-from app.logs.analysis import try_signature
-from app.logs.signatures import CATEGORIES, InvalidSignature, Signature, validate_pattern
-
-bp = Blueprint("signatures", __name__, url_prefix="/e/<experiment>")
+from app.logs.relabel import MAX_JOBS
+from app.logs.signatures import CATEGORIES, InvalidSignature
+from app.logs.trial import MAX_BYTES, MAX_LOGS, MIB
 
 FORM_FIELDS = ("name", "pattern", "category", "action", "exit_codes")
-
-
-def _may_edit(access: Access) -> bool:
-    return policy.at_least(access.role, "production")
-
-
-def _editor(experiment: str) -> Access:
-    access = experiment_access(experiment)
-    if not _may_edit(access):
-        abort(403, f"acting as {access.role}, you may not change failure signatures "
-                   "(production or superuser may)")
-    return access
 
 
 def _row(access: Access, signature_id: int):
@@ -59,6 +42,11 @@ def _pattern_problem(pattern: str) -> str | None:
     return store.pattern_problem(pattern)
 
 
+def _changed(body: str) -> Response:
+    """A change of the table: the page hears it and offers to re-label past failures."""
+    return Response(body, 200, headers={"HX-Trigger": CHANGED})
+
+
 def _form() -> dict:
     return {key: request.form.get(key, "") for key in FORM_FIELDS}
 
@@ -66,7 +54,7 @@ def _form() -> dict:
 def _table(access: Access, **context) -> str:
     return render_template(
         "signatures/_table.html", access=access, rows=store.experiment_signatures(
-            access.experiment), may_edit=_may_edit(access), categories=CATEGORIES,
+            access.experiment), may_edit=may_edit(access), categories=CATEGORIES,
         form=context.pop("form", {}), **context,
     )
 
@@ -78,15 +66,17 @@ def index(experiment):
     if store.ensure_starting_signatures(access.experiment):
         db.session.commit()
     return render_template(
-        "signatures/list.html", access=access, may_edit=_may_edit(access),
+        "signatures/list.html", access=access, may_edit=may_edit(access),
         rows=store.experiment_signatures(access.experiment), categories=CATEGORIES, form={},
+        trial_logs=MAX_LOGS, trial_mb=MAX_BYTES // MIB, relabel_jobs=MAX_JOBS,
+        plan=None, done=None, error=None, changed=False,
     )
 
 
 @bp.post("/signatures")
 @login_required
 def add(experiment):
-    access = _editor(experiment)
+    access = editor(experiment)
     form = _form()
     try:
         row = store.create_signature(access.experiment, access.user, form)
@@ -98,7 +88,7 @@ def add(experiment):
         flash(f"Not added: {err}", "error")
         return redirect(url_for("signatures.index", experiment=experiment), 303)
     if is_htmx():
-        return _table(access, message=f"Added {row.name}.")
+        return _changed(_table(access, message=f"Added {row.name}."))
     flash(f"Added {row.name}.", "ok")
     return redirect(url_for("signatures.index", experiment=experiment), 303)
 
@@ -108,17 +98,17 @@ def add(experiment):
 def row(experiment, signature_id):
     access = experiment_access(experiment)
     found = _row(access, signature_id)
-    if request.args.get("edit") == "1" and _may_edit(access):
+    if request.args.get("edit") == "1" and may_edit(access):
         return render_template("signatures/_row_edit.html", access=access, row=found,
                                form=None, error=None, categories=CATEGORIES)
     return render_template("signatures/_row.html", access=access, row=found,
-                           may_edit=_may_edit(access))
+                           may_edit=may_edit(access))
 
 
 @bp.post("/signature/<int:signature_id>")
 @login_required
 def save(experiment, signature_id):
-    access = _editor(experiment)
+    access = editor(experiment)
     found = _row(access, signature_id)
     form = _form()
     try:
@@ -131,19 +121,20 @@ def save(experiment, signature_id):
                                form=form, error=str(err), categories=CATEGORIES)
         # htmx swaps only 2xx answers: the form comes back, with the reason, as a 200.
         return page, 200 if is_htmx() else 422
-    return render_template("signatures/_row.html", access=access, row=found, may_edit=True)
+    return _changed(render_template("signatures/_row.html", access=access, row=found,
+                                    may_edit=True))
 
 
 @bp.post("/signature/<int:signature_id>/delete")
 @login_required
 def delete(experiment, signature_id):
-    access = _editor(experiment)
+    access = editor(experiment)
     found = _row(access, signature_id)
     name = found.name
     store.delete_signature(found, access.user)
     db.session.commit()
     if is_htmx():
-        return Response("", 200)
+        return _changed("")
     flash(f"Deleted {name}.", "ok")
     return redirect(url_for("signatures.index", experiment=experiment), 303)
 
@@ -151,39 +142,12 @@ def delete(experiment, signature_id):
 @bp.post("/signature/<int:signature_id>/move")
 @login_required
 def move(experiment, signature_id):
-    access = _editor(experiment)
+    access = editor(experiment)
     direction = request.form.get("direction", "")
     if direction not in ("up", "down"):
         abort(400, "move a signature up or down")
     store.move_signature(_row(access, signature_id), direction)
     db.session.commit()
     if is_htmx():
-        return _table(access)
+        return _changed(_table(access))
     return redirect(url_for("signatures.index", experiment=experiment), 303)
-
-
-def _log_dir(access: Access) -> Path:
-    """Where this experiment's job logs are kept (POMS_LOG_DIR/<experiment>)."""
-    root = current_app.config.get("POMS_LOG_DIR") or Path(current_app.instance_path) / "logs"
-    return Path(root) / access.experiment.name
-
-
-@bp.post("/signatures/try")
-@login_required
-def trial(experiment):
-    access = _editor(experiment)
-    pattern = request.form.get("pattern", "").strip("\r\n")
-    context = dict(access=access, pattern=pattern, report=None, error=None, root=None)
-    if not pattern:
-        context["error"] = "type a regular expression to try"
-    else:
-        try:
-            validate_pattern(pattern)
-        except InvalidSignature as err:
-            context["error"] = str(err)
-    if context["error"] is None:
-        root = _log_dir(access)
-        context["root"] = root
-        context["report"] = try_signature(Signature.build("trial", pattern, "software"),
-                                          [root] if root.is_dir() else [])
-    return render_template("signatures/_trial.html", **context)
