@@ -31,6 +31,7 @@ from workers.queues import (
     enqueue_batch_action,
     enqueue_launch,
     enqueue_tracking,
+    enqueue_watch_pass,
 )
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ def tick(flask_app, connection: Redis, *, force: bool = False) -> list[str]:
             done.append(f"batch action {action_id} queued again")
     enqueue_tracking(connection)
     done.append("tracking pass queued")
+    enqueue_watch_pass(connection)  # app/watching: events, digests, deliveries
+    done.append("watch pass queued")
     catchup = int(flask_app.config.get("POMS_ANALYSIS_CATCHUP_INTERVAL", 600))
     if catchup > 0 and connection.set(CATCHUP_LOCK, "1", nx=True, ex=catchup):
         enqueue_analysis_catchup(connection)

@@ -1,0 +1,189 @@
+"""The circuit breaker of a stage: when too many of its last jobs failed, hold it.
+
+    check_recent(config) -> [stage ids tripped]   # chaining's after_tracking, before chaining
+    release(stage, user) -> [waiting submission ids to queue after the commit]
+
+A stage trips when more than `percent` of its last `window` finished jobs (Completed or
+Failed, test launches never counted) failed: its launches and recoveries, and every stage
+downstream of it, are held (the stage hold of app/launching: launches wait in New), its
+watchers are told, and its pages show why. The window is never below POMS_BREAKER_MIN_JOBS,
+so a handful of jobs never trips it. Releasing is a person's act, audited; it lifts the
+holds the trip made, and only jobs that end afterwards count towards the next trip.
+The policy is per job type, with the experiment's default (policy.py).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app import states
+from app.audit import audit
+from app.extensions import db
+from app.models import CampaignStage, Job, StageDependency, StageLaunchSettings, Submission
+from app.models.base import utcnow
+from app.models.logs import JobAnalysis
+from app.models.watching import StageBreaker
+from app.watching import events
+from app.watching.policy import policy_for
+
+log = logging.getLogger(__name__)
+RECENT = timedelta(minutes=15)  # stages tracked this recently are judged after a pass
+
+
+def breaker_of(stage: CampaignStage, create: bool = False) -> StageBreaker | None:
+    row = db.session.get(StageBreaker, stage.id)
+    if row is None and create:
+        row = StageBreaker(campaign_stage_id=stage.id, job_ids=[], held_stage_ids=[])
+        db.session.add(row)
+    return row
+
+
+def is_tripped(stage: CampaignStage) -> bool:
+    row = breaker_of(stage)
+    return bool(row and row.tripped)
+
+
+def last_finished(stage: CampaignStage, window: int, after_job_id: int = 0) -> list[tuple]:
+    """(job id, state) of the stage's last `window` finished jobs, newest first; test
+    launches never count."""
+    return list(db.session.execute(
+        select(Job.id, Job.state).join(Submission, Submission.id == Job.submission_id)
+        .where(Submission.campaign_stage_id == stage.id, Submission.test.is_(False),
+               Job.state.in_((states.COMPLETED, states.FAILED)), Job.id > after_job_id)
+        .order_by(Job.id.desc()).limit(window)).all())
+
+
+def downstream(stage: CampaignStage) -> list[CampaignStage]:
+    """Every stage that consumes this one's outputs, directly or further down."""
+    seen: dict[int, CampaignStage] = {}
+    todo = [stage.id]
+    while todo:
+        children = db.session.scalars(select(StageDependency.child_id).where(
+            StageDependency.parent_id.in_(todo))).all()
+        todo = [c for c in children if c not in seen and c != stage.id]
+        for child_id in todo:
+            seen[child_id] = db.session.get(CampaignStage, child_id)
+    return list(seen.values())
+
+
+def judge(stage: CampaignStage, config) -> tuple[bool, str, list[tuple]]:
+    """(trips, why, jobs judged)."""
+    policy = policy_for(stage, config)
+    if not policy.enabled:
+        return False, "the breaker is off for this job type", []
+    row = breaker_of(stage)
+    jobs = last_finished(stage, policy.window, row.counts_from_job_id if row else 0)
+    if len(jobs) < policy.window:
+        return False, f"{len(jobs)} finished jobs, fewer than the {policy.window} judged", jobs
+    failed = sum(1 for _id, state in jobs if state == states.FAILED)
+    percent = 100.0 * failed / len(jobs)
+    why = (f"{failed} of the last {len(jobs)} finished jobs failed ({percent:.0f}%, "
+           f"more than {policy.percent}%, {policy.source})")
+    return percent > policy.percent, why, jobs
+
+
+def trip(stage: CampaignStage, why: str, jobs: list[tuple], config) -> StageBreaker:
+    """Hold the stage and its dependents, tell its watchers (caller commits)."""
+    row = breaker_of(stage, create=True)
+    held = []
+    for each in [stage, *downstream(stage)]:
+        settings = db.session.get(StageLaunchSettings, each.id)
+        if settings is None:
+            settings = StageLaunchSettings(campaign_stage_id=each.id)
+            db.session.add(settings)
+        if not settings.held:
+            settings.held, settings.held_at, settings.held_by_id = True, utcnow(), None
+            held.append(each.id)
+    row.tripped, row.tripped_at, row.reason = True, utcnow(), why
+    row.failed = sum(1 for _id, state in jobs if state == states.FAILED)
+    row.window, row.job_ids, row.held_stage_ids = len(jobs), [j for j, _s in jobs], held
+    row.released_at, row.released_by_id = None, None
+    campaign = stage.campaign
+    audit(campaign.experiment, None, "circuit breaker tripped", f"{campaign.name}/{stage.name}",
+          None, {"reason": why, "held_stages": held})
+    others = len(held) - (1 if stage.id in held else 0)
+    events.record("breaker_tripped", campaign.experiment_id, stage_id=stage.id,
+                  campaign_id=campaign.id, key=f"breaker-trip:{stage.id}:{row.tripped_at}",
+                  text=f"stage {stage.name} stopped by its circuit breaker: {why}"
+                       + (f"; {others} dependent stages held" if others else ""),
+                  link=stage_link(config, stage))
+    return row
+
+
+def stage_link(config, stage: CampaignStage) -> str:
+    base = str(config.get("POMS_URL", "")).rstrip("/")
+    return f"{base}/e/{stage.campaign.experiment.name}/stage/{stage.id}" if base else ""
+
+
+def check_recent(config) -> list[int]:
+    """Judge the stages whose real (not test) submissions were tracked lately; trip those
+    that fail too much. Each stage in its own transaction."""
+    since = utcnow() - RECENT
+    stage_ids = db.session.scalars(
+        select(Submission.campaign_stage_id).where(
+            Submission.test.is_(False), Submission.tracked_at >= since).distinct()).all()
+    tripped = []
+    for stage_id in stage_ids:
+        stage = db.session.get(CampaignStage, stage_id)
+        if stage is None or is_tripped(stage):
+            continue
+        try:
+            trips, why, jobs = judge(stage, config)
+            if trips:
+                trip(stage, why, jobs, config)
+                tripped.append(stage_id)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("circuit breaker of stage %s", stage_id)
+    return tripped
+
+
+def release(stage: CampaignStage, user) -> list[int]:
+    """Release the breaker and the holds its trip made; the launches that waited, to queue
+    after the commit (caller commits). ValueError when it is not tripped."""
+    row = breaker_of(stage)
+    if row is None or not row.tripped:
+        raise ValueError(f"the circuit breaker of stage {stage.name} is not tripped")
+    waiting = []
+    for held_id in row.held_stage_ids or []:
+        settings = db.session.get(StageLaunchSettings, held_id)
+        if settings is not None and settings.held and settings.held_by_id is None:
+            settings.held, settings.held_at = False, None
+            waiting += db.session.scalars(select(Submission.id).where(
+                Submission.campaign_stage_id == held_id, Submission.state == states.NEW,
+                Submission.launch_claimed_at.is_(None)).order_by(Submission.id)).all()
+    newest = db.session.scalar(
+        select(func.max(Job.id)).join(Submission, Submission.id == Job.submission_id)
+        .where(Submission.campaign_stage_id == stage.id)) or 0
+    row.tripped, row.released_at, row.released_by_id = False, utcnow(), user.id
+    row.counts_from_job_id = newest
+    campaign = stage.campaign
+    audit(campaign.experiment, user, "circuit breaker released",
+          f"{campaign.name}/{stage.name}", {"reason": row.reason},
+          {"released_submissions": waiting})
+    events.record("breaker_tripped", campaign.experiment_id, stage_id=stage.id,
+                  campaign_id=campaign.id, key=f"breaker-release:{stage.id}:{row.released_at}",
+                  text=f"stage {stage.name}: circuit breaker released by {user.username}")
+    return waiting
+
+
+def failures_by_signature(row: StageBreaker) -> list[tuple[str, int]]:
+    """The failed jobs the trip judged, counted by failure signature (most first)."""
+    ids = list(row.job_ids or [])
+    if not ids:
+        return []
+    failed = select(Job.id).where(Job.id.in_(ids), Job.state == states.FAILED)
+    label = func.coalesce(JobAnalysis.signature, "no signature matched")
+    counted = db.session.execute(
+        select(label, func.count()).select_from(JobAnalysis)
+        .where(JobAnalysis.job_id.in_(failed))
+        .group_by(label).order_by(func.count().desc(), label)).all()
+    total = db.session.scalar(select(func.count()).select_from(failed.subquery())) or 0
+    analysed = sum(n for _s, n in counted)
+    rows = [(str(s), int(n)) for s, n in counted]
+    if total > analysed:
+        rows.append(("log not analysed yet", total - analysed))
+    return rows
