@@ -80,3 +80,7 @@ def webhook():
     hook = Webhook()
     yield hook
     hook.stop()
+
+
+# The `poms` client against a live server (tests/client/conftest.py's fixtures).
+from tests.client.conftest import client_env, dev_server, poms  # noqa: E402, F401
