@@ -83,7 +83,8 @@ def test_an_hourly_digest_gathers_the_hours_events_in_one_message(launch_app, tu
     _to, mail = smtp_server.messages[0]
     assert "hourly digest: 2 events" in mail["Subject"]
     body = mail.get_content()
-    assert f"submission {first.id} of reco_fcl" in body and f"submission {second.id} of reco" in body
+    assert f"submission {first.id} of reco_fcl" in body
+    assert f"submission {second.id} of reco" in body
     watch_pass(app)
     assert len(smtp_server.messages) == 1
 
