@@ -55,7 +55,7 @@ def test_watch_and_unwatch_from_the_stage_page(app, client, tutorial):
     assert (row.campaign_stage_id, row.events) == (reco.id, ["submission_failed", "finished"])
     bad = client.post("/e/mu2e/watch", data={
         "csrf_token": token, "stage_id": reco.id, "event": "finished", "channel": "email",
-        "target": "not an address"}, headers={"HX-Request": "true"})
+        "target": "not an address"})
     assert bad.status_code == 422
     assert "Not saved: target: &#39;not an address&#39; is not one email address" in \
         bad.get_data(as_text=True)

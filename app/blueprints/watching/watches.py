@@ -61,7 +61,8 @@ def watch(experiment):
         db.session.commit()
     except WatchError as err:
         db.session.rollback()
-        return _form(access, campaign, stage, error=str(err), status=422)
+        # htmx swaps only a 2xx answer: the form comes back with the reason.
+        return _form(access, campaign, stage, error=str(err), status=200 if is_htmx() else 422)
     what = f"stage {stage.name}" if stage else f"campaign {campaign.name}"
     if is_htmx():
         return _form(access, campaign, stage)
