@@ -25,6 +25,10 @@ from app.models.watching import Delivery, Watch, WatchCursor
 from app.watching import events
 
 BATCH = 2000
+# Rows are read again until they are this old: a transaction that took a lower id may
+# commit after one with a higher id, and the cursor must not step over it. An event read
+# twice is told once (its key).
+SETTLE = timedelta(seconds=120)
 NOT_DONE = (states.NEW, states.IDLE, states.RUNNING, states.HELD, states.COMPLETED,
             states.AWAITING_APPROVAL)
 RETRY_WINDOW = timedelta(days=2)
@@ -47,6 +51,16 @@ def _advance(name: str, old: int, new: int) -> bool:
         WatchCursor.name == name, WatchCursor.last_id == old).values(last_id=new)
         .execution_options(synchronize_session=False))
     return done.rowcount == 1
+
+
+def _settled_prefix(rows, last: int, at_of) -> int:
+    """The cursor's next position: past the leading rows old enough to be settled."""
+    cutoff = utcnow() - SETTLE
+    for row in rows:
+        if at_of(row) >= cutoff:
+            break
+        last = row.id
+    return last
 
 
 def _link(config, path: str) -> str:
@@ -89,9 +103,6 @@ def submission_events(config) -> None:
                SubmissionEvent.to_state.in_((states.FAILED, states.LAUNCH_FAILED,
                                              states.LOCATED)))
         .order_by(SubmissionEvent.id).limit(BATCH)).all()
-    newest = db.session.scalar(select(func.max(SubmissionEvent.id))) or last
-    if len(rows) == BATCH:
-        newest = rows[-1].id
     for event_id, submission_id, to_state, cause, at in rows:
         submission = db.session.get(Submission, submission_id)
         if submission is None:
@@ -107,7 +118,7 @@ def submission_events(config) -> None:
                       text=f"submission {submission.id} of {stage.name} {to_state}: "
                            f"{(why or '').strip()[:300]}",
                       link=_sub_link(config, submission))
-    _advance("submission_event", last, newest)
+    _advance("submission_event", last, _settled_prefix(rows, last, lambda r: r.at))
 
 
 def refused_recoveries(config) -> None:
@@ -126,8 +137,7 @@ def refused_recoveries(config) -> None:
                       key=f"chain-step:{step.id}",
                       text=f"recovery of submission {parent.id} refused: {step.note[:300]}",
                       link=_sub_link(config, parent))
-    if rows:
-        _advance("chain_step", last, rows[-1].id)
+    _advance("chain_step", last, _settled_prefix(rows, last, lambda r: r.created))
 
 
 def failed_uploads(config) -> None:
@@ -176,9 +186,12 @@ def watch_pass(config) -> list[int]:
         expiring_credentials(config)
         events.due_digests()
     else:  # nobody watches: nothing to tell, and nothing old to tell the first watcher
-        for name, column in (("submission_event", SubmissionEvent.id), ("chain_step",
-                                                                           ChainStep.id)):
-            _advance(name, _cursor(name), db.session.scalar(select(func.max(column))) or 0)
+        cutoff = utcnow() - SETTLE
+        for name, column, at in (("submission_event", SubmissionEvent.id, SubmissionEvent.at),
+                                 ("chain_step", ChainStep.id, ChainStep.created)):
+            last = _cursor(name)
+            newest = db.session.scalar(select(func.max(column)).where(at < cutoff)) or 0
+            _advance(name, last, max(last, newest))
     db.session.commit()
     return list(db.session.scalars(select(Delivery.id).where(
         Delivery.state.in_(("pending", "retrying")),
