@@ -176,14 +176,13 @@ def failures_by_signature(row: StageBreaker) -> list[tuple[str, int]]:
     if not ids:
         return []
     failed = select(Job.id).where(Job.id.in_(ids), Job.state == states.FAILED)
-    label = func.coalesce(JobAnalysis.signature, "no signature matched")
     counted = db.session.execute(
-        select(label, func.count()).select_from(JobAnalysis)
-        .where(JobAnalysis.job_id.in_(failed))
-        .group_by(label).order_by(func.count().desc(), label)).all()
+        select(JobAnalysis.signature, func.count()).where(JobAnalysis.job_id.in_(failed))
+        .group_by(JobAnalysis.signature)).all()
     total = db.session.scalar(select(func.count()).select_from(failed.subquery())) or 0
     analysed = sum(n for _s, n in counted)
-    rows = [(str(s), int(n)) for s, n in counted]
+    rows = sorted(((s or "no signature matched", int(n)) for s, n in counted),
+                  key=lambda pair: (-pair[1], pair[0]))
     if total > analysed:
         rows.append(("log not analysed yet", total - analysed))
     return rows

@@ -135,3 +135,15 @@ def due_digests(now=None) -> list[int]:
             notice.delivery_id = delivery.id
         made.append(delivery.id)
     return made
+
+
+def launches_held(experiment_id: int, *, held: bool, who: str, why: str = "",
+                  at=None) -> WatchEvent | None:
+    """The experiment's launches held or released (for whoever holds them; caller commits):
+    every watch in the experiment that wants `launches_held` is told."""
+    at = at or utcnow()
+    text = (f"the experiment's launches are {'held' if held else 'released'} by {who}"
+            + (f": {why}" if why else ""))
+    return record("launches_held", experiment_id, at=at, text=text,
+                  key=f"launch-hold:{experiment_id}:{'held' if held else 'released'}:"
+                      f"{at.isoformat()}")

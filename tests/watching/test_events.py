@@ -92,8 +92,7 @@ def test_a_credential_about_to_expire_is_told(launch_app, tutorial, told):
 
 
 def test_launches_held_reach_every_watch_in_the_experiment(launch_app, tutorial, told):
-    events.record("launches_held", tutorial.experiment_id, key="launch-hold:1",
-                  text="the experiment's launches are held by pat: downtime")
+    events.launches_held(tutorial.experiment_id, held=True, who="pat", why="downtime")
     db.session.commit()
     assert any("launches are held by pat" in s for s in told())
 
