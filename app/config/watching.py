@@ -11,10 +11,12 @@
   POMS_BREAKER_MIN_JOBS    the fewest finished jobs a breaker judges (default 10): no
                            policy may ask for fewer
   POMS_CREDENTIAL_WARNING_HOURS  a credential expiring within this is told (default 72)
+  POMS_WEBHOOK_INTERNAL_HOSTS    hosts on this machine or a private network that webhooks
+                           may still post to (default none; in dev mode every host may be)
 """
 from __future__ import annotations
 
-from app.config.reading import integer, positive
+from app.config.reading import integer, list_of, positive
 
 DEFAULTS = {
     "POMS_SMTP_URL": "",
@@ -24,6 +26,7 @@ DEFAULTS = {
     "POMS_NOTIFY_BACKOFF": 30,
     "POMS_BREAKER_MIN_JOBS": 10,
     "POMS_CREDENTIAL_WARNING_HOURS": 72,
+    "POMS_WEBHOOK_INTERNAL_HOSTS": [],
 }
 
 
@@ -36,6 +39,7 @@ def watch_settings(environ) -> dict:
         "POMS_NOTIFY_BACKOFF": positive(environ, "POMS_NOTIFY_BACKOFF", 30),
         "POMS_BREAKER_MIN_JOBS": positive(environ, "POMS_BREAKER_MIN_JOBS", 10),
         "POMS_CREDENTIAL_WARNING_HOURS": positive(environ, "POMS_CREDENTIAL_WARNING_HOURS", 72),
+        "POMS_WEBHOOK_INTERNAL_HOSTS": list_of(environ.get("POMS_WEBHOOK_INTERNAL_HOSTS")),
     }
 
 

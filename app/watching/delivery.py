@@ -21,6 +21,7 @@ from app.config.watching import setting
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.watching import Delivery
+from app.watching import webhooks
 
 log = logging.getLogger(__name__)
 WEBHOOK_TIMEOUT_S = 15
@@ -59,9 +60,10 @@ def send_mail(config, to: str, subject: str, body: str) -> None:
 
 
 def post_webhook(url: str, subject: str, body: str) -> None:
+    """POST {"text": ...}; a redirect is not followed (it could lead inside: webhooks.py)."""
     try:
         answer = requests.post(url, json={"text": f"**{subject}**\n{body}"},
-                               timeout=WEBHOOK_TIMEOUT_S)
+                               timeout=WEBHOOK_TIMEOUT_S, allow_redirects=False)
     except requests.RequestException as err:
         raise DeliveryFailed(f"webhook {urlsplit(url).netloc}: {err}") from err
     if answer.status_code >= 300:
@@ -80,6 +82,9 @@ def deliver_once(delivery_id: int, config, *, final: bool = True) -> str:
         if row.channel == "email":
             send_mail(config, row.target, row.subject, row.body)
         else:
+            refused = webhooks.refusal(row.target, config)  # DNS may have changed since
+            if refused:
+                raise DeliveryFailed(refused)
             post_webhook(row.target, row.subject, row.body)
     except DeliveryFailed as err:
         row.state = "failed" if final else "retrying"

@@ -20,6 +20,7 @@ from app.config.watching import setting
 from app.extensions import db
 from app.models import Campaign, CampaignStage, Experiment, Experimenter
 from app.models.watching import Watch
+from app.watching import webhooks
 from app.watching.events import CADENCES, KINDS
 
 CHANNELS = ("email", "webhook")
@@ -56,6 +57,9 @@ def check(events, channel: str, target: str, cadence: str, *, user: Experimenter
                              f"not {target!r}")
         if len(target) > 512:
             raise WatchError("target: the webhook URL is longer than 512 characters")
+        refused = webhooks.refusal(target, config)
+        if refused:
+            raise WatchError(f"target: {refused}")
     return events, target
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from app import states
 from app.extensions import db
 from app.launching import service
-from app.models import AuditEntry, StageLaunchSettings, Submission
+from app.models import AuditEntry, Job, StageLaunchSettings, Submission
 from app.watching import breaker, watches
-from app.watching.policy import set_policy
+from app.watching.policy import policy_for, set_policy
 from tests.e2e.support import change_through_store, drive
 from tests.watching.support import stage, watch_pass
 from workers.queues import enqueue_launch
@@ -100,6 +100,13 @@ def test_a_failing_stage_trips_holds_tells_and_is_released(launch_app, tutorial,
     again = poms("resume-stage", tutorial.name, "reco_fcl")
     assert again.code == 1 and "is not tripped" in again.err
 
+    # The launch that waited goes; its own jobs fail as well, and trip the breaker again.
+    drive(app, tripped, timeout=90, what="the released launch's failures to trip it again")
+    resumed = db.session.get(Submission, waiting.id)
+    assert resumed.state != states.NEW and resumed.jobs_failed >= 10
+    assert set(breaker.breaker_of(fcl).job_ids) <= {
+        j.id for j in db.session.scalars(select(Job).where(Job.submission_id == waiting.id))}
+
 
 def test_a_test_launch_never_trips_the_breaker(launch_app, tutorial):
     app = launch_app
@@ -123,6 +130,4 @@ def test_a_policy_may_not_judge_a_handful_of_jobs(launch_app, tutorial):
         set_policy(tutorial.experiment_id, None, window=3, percent=50, enabled=True,
                    config=launch_app.config)
     launch_app.config["POMS_BREAKER_MIN_JOBS"] = 25
-    from app.watching.policy import policy_for
-
     assert policy_for(stage(tutorial, "reco"), launch_app.config).window == 25

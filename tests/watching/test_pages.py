@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import AuditEntry, Job, Submission
 from app.models.watching import BreakerPolicy, Delivery, Watch
 from app.watching import breaker, watches
+from app.watching.policy import set_policy
 from tests.fixtures.app import csrf_token, signed_in
 from tests.watching.support import stage
 
@@ -25,8 +26,6 @@ def _trip(campaign, app, failed=10):
                            exit_code=3 if n < failed else 0))
     db.session.commit()
     app.config["POMS_BREAKER_MIN_JOBS"] = 10
-    from app.watching.policy import set_policy
-
     set_policy(campaign.experiment_id, None, window=10, percent=50, enabled=True,
                config=app.config)
     trips, why, jobs = breaker.judge(fcl, app.config)

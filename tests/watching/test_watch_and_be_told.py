@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from redis import Redis
 from rq import Queue
 from rq.job import Job as RQJob
 
@@ -14,6 +15,7 @@ from app.extensions import db
 from app.models.watching import Delivery, Watch
 from app.watching import watches
 from app.watching.delivery import DeliveryFailed, deliver_once
+from app.watching.scan import watch_pass as scan
 from tests.watching.support import launch_failed, run_worker, stage, watch_pass
 from workers.queues import NOTIFICATIONS, enqueue_deliveries
 
@@ -114,8 +116,6 @@ def test_a_failing_webhook_is_retried_with_backoff_then_delivered(launch_app, tu
 
 
 def _redis(app):
-    from redis import Redis
-
     return Redis.from_url(app.config["POMS_REDIS_URL"])
 
 
@@ -126,8 +126,6 @@ def test_a_mail_server_that_does_not_answer_fails_saying_why(launch_app, tutoria
                   target="alice@example.org", config=app.config)
     db.session.commit()
     launch_failed(tutorial, "reco_fcl", app)
-    from app.watching.scan import watch_pass as scan
-
     ids = scan(app.config)
     assert len(ids) == 1
     with pytest.raises(DeliveryFailed):
@@ -152,3 +150,22 @@ def test_a_watch_that_cannot_work_is_refused_naming_the_field(launch_app, tutori
     with pytest.raises(watches.WatchError, match="^events:"):
         watches.watch(tutorial.owner, tutorial, events=["everything"],
                       config=launch_app.config)
+
+
+def test_outside_dev_mode_a_webhook_may_not_reach_inside(launch_app, tutorial, webhook):
+    production = {**launch_app.config, "POMS_AUTH": "kerberos"}
+    for url in (webhook.url, "http://10.1.2.3/hooks/x", "http://169.254.169.254/latest"):
+        with pytest.raises(watches.WatchError, match="internal network"):
+            watches.watch(tutorial.owner, tutorial, channel="webhook", target=url,
+                          config=production)
+    allowed = {**production, "POMS_WEBHOOK_INTERNAL_HOSTS": ["127.0.0.1"]}
+    row = watches.watch(tutorial.owner, tutorial, channel="webhook", target=webhook.url,
+                        events=["submission_failed"], config=allowed)
+    db.session.commit()
+    assert row.target == webhook.url
+    # Checked again when sending: the service's settings may have changed since.
+    launch_failed(tutorial, "reco_fcl", launch_app)
+    ids = scan(production)
+    with pytest.raises(DeliveryFailed, match="POMS_WEBHOOK_INTERNAL_HOSTS must name it"):
+        deliver_once(ids[0], production)
+    assert webhook.bodies == []
