@@ -21,7 +21,14 @@ from sqlalchemy import func, select
 from app import states
 from app.audit import audit
 from app.extensions import db
-from app.models import CampaignStage, Job, StageDependency, StageLaunchSettings, Submission
+from app.models import (
+    Campaign,
+    CampaignStage,
+    Job,
+    StageDependency,
+    StageLaunchSettings,
+    Submission,
+)
 from app.models.base import utcnow
 from app.models.logs import JobAnalysis
 from app.models.watching import StageBreaker
@@ -186,3 +193,13 @@ def failures_by_signature(row: StageBreaker) -> list[tuple[str, int]]:
     if total > analysed:
         rows.append(("log not analysed yet", total - analysed))
     return rows
+
+
+def tripped_in(experiment_id: int) -> list[StageBreaker]:
+    """The experiment's stages stopped by their breaker, newest trip first (for overviews)."""
+    return list(db.session.scalars(
+        select(StageBreaker).join(CampaignStage,
+                                  CampaignStage.id == StageBreaker.campaign_stage_id)
+        .join(CampaignStage.campaign)
+        .where(StageBreaker.tripped.is_(True), Campaign.experiment_id == experiment_id)
+        .order_by(StageBreaker.tripped_at.desc())))

@@ -91,6 +91,7 @@ def test_nobody_else_may_remove_my_watch_or_read_my_deliveries(app, client, tuto
 def test_the_banner_says_why_and_only_who_may_control_releases(app, client, tutorial,
                                                                member):
     fcl = _trip(tutorial, app)
+    assert [b.campaign_stage_id for b in breaker.tripped_in(tutorial.experiment_id)] == [fcl.id]
     member("mu2e", "bob", "analysis")
     signed_in(client, "bob")
     banner = client.get(f"/e/mu2e/stage/{fcl.id}/breaker").get_data(as_text=True)
@@ -109,6 +110,7 @@ def test_the_banner_says_why_and_only_who_may_control_releases(app, client, tuto
     assert done.status_code == 302
     db.session.expire_all()
     assert not breaker.is_tripped(fcl)
+    assert breaker.tripped_in(tutorial.experiment_id) == []
     assert db.session.scalar(select(AuditEntry).where(
         AuditEntry.action == "circuit breaker released")).experimenter.username == "alice"
 
