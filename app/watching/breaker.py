@@ -17,6 +17,7 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app import states
 from app.audit import audit
@@ -137,11 +138,20 @@ def check_recent(config) -> list[int]:
         if stage is None or is_tripped(stage):
             continue
         try:
+            # Another tracking worker may judge the same stage now: the row lock (or the
+            # primary key, for a first trip) lets one of them trip it.
+            row = db.session.get(StageBreaker, stage_id, with_for_update=True,
+                                 populate_existing=True)
+            if row is not None and row.tripped:
+                db.session.commit()
+                continue
             trips, why, jobs = judge(stage, config)
             if trips:
                 trip(stage, why, jobs, config)
                 tripped.append(stage_id)
             db.session.commit()
+        except IntegrityError:
+            db.session.rollback()  # the other worker tripped it first
         except Exception:
             db.session.rollback()
             log.exception("circuit breaker of stage %s", stage_id)
