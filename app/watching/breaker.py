@@ -133,6 +133,7 @@ def check_recent(config) -> list[int]:
         select(Submission.campaign_stage_id).where(
             Submission.test.is_(False), Submission.tracked_at >= since).distinct()).all()
     tripped = []
+    released_by_hand()
     for stage_id in stage_ids:
         stage = db.session.get(CampaignStage, stage_id)
         if stage is None or is_tripped(stage):
@@ -158,33 +159,58 @@ def check_recent(config) -> list[int]:
     return tripped
 
 
-def release(stage: CampaignStage, user) -> list[int]:
-    """Release the breaker and the holds its trip made; the launches that waited, to queue
-    after the commit (caller commits). ValueError when it is not tripped."""
-    row = breaker_of(stage)
-    if row is None or not row.tripped:
-        raise ValueError(f"the circuit breaker of stage {stage.name} is not tripped")
+def _lift(row: StageBreaker, stage: CampaignStage, user, action: str) -> list[int]:
+    """Mark the breaker released and lift the holds its trip made (those a person made
+    since stay); the launches that waited, audited as `action`."""
     waiting = []
     for held_id in row.held_stage_ids or []:
         settings = db.session.get(StageLaunchSettings, held_id)
         if settings is not None and settings.held and settings.held_by_id is None:
             settings.held, settings.held_at = False, None
+        if settings is None or not settings.held:
             waiting += db.session.scalars(select(Submission.id).where(
                 Submission.campaign_stage_id == held_id, Submission.state == states.NEW,
                 Submission.launch_claimed_at.is_(None)).order_by(Submission.id)).all()
     newest = db.session.scalar(
         select(func.max(Job.id)).join(Submission, Submission.id == Job.submission_id)
         .where(Submission.campaign_stage_id == stage.id)) or 0
-    row.tripped, row.released_at, row.released_by_id = False, utcnow(), user.id
+    row.tripped, row.released_at = False, utcnow()
+    row.released_by_id = user.id if user else None
     row.counts_from_job_id = newest
     campaign = stage.campaign
-    audit(campaign.experiment, user, "circuit breaker released",
-          f"{campaign.name}/{stage.name}", {"reason": row.reason},
-          {"released_submissions": waiting})
+    audit(campaign.experiment, user, action, f"{campaign.name}/{stage.name}",
+          {"reason": row.reason}, {"released_submissions": waiting})
+    who = user.username if user else "releasing the stage hold"
     events.record("breaker_tripped", campaign.experiment_id, stage_id=stage.id,
                   campaign_id=campaign.id, key=f"breaker-release:{stage.id}:{row.released_at}",
-                  text=f"stage {stage.name}: circuit breaker released by {user.username}")
+                  text=f"stage {stage.name}: circuit breaker released by {who}")
     return waiting
+
+
+def release(stage: CampaignStage, user) -> list[int]:
+    """Release the breaker and the holds its trip made; the launches that waited, to queue
+    after the commit (caller commits). ValueError when it is not tripped."""
+    row = breaker_of(stage)
+    if row is None or not row.tripped:
+        raise ValueError(f"the circuit breaker of stage {stage.name} is not tripped")
+    return _lift(row, stage, user, "circuit breaker released")
+
+
+def released_by_hand() -> None:
+    """A tripped stage whose own hold a person released (the stage page's Release stage,
+    `poms release-stage`) counts as released: its banner goes, its dependents' holds are
+    lifted (their waiting launches are queued by the scheduler, as any unheld New one),
+    and the jobs judged stop counting. Commits."""
+    rows = list(db.session.scalars(
+        select(StageBreaker).outerjoin(
+            StageLaunchSettings,
+            StageLaunchSettings.campaign_stage_id == StageBreaker.campaign_stage_id)
+        .where(StageBreaker.tripped.is_(True),
+               func.coalesce(StageLaunchSettings.held, False).is_(False))))
+    for row in rows:
+        stage = db.session.get(CampaignStage, row.campaign_stage_id)
+        _lift(row, stage, None, "circuit breaker released with the stage hold")
+    db.session.commit()
 
 
 def failures_by_signature(row: StageBreaker) -> list[tuple[str, int]]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEntry, Job, Submission
+from app.models import AuditEntry, Job, StageLaunchSettings, Submission
 from app.models.watching import BreakerPolicy, Delivery, Watch
+from app.tracking.actions import release_stage
 from app.watching import breaker, watches
 from app.watching.policy import set_policy
 from tests.fixtures.app import csrf_token, signed_in
@@ -133,3 +134,17 @@ def test_the_experiment_default_is_for_production_and_n_has_a_minimum(app, clien
                         data={**form, "window": "3"}, follow_redirects=True)
     assert "Not saved: window: judge at least 10 finished jobs" in small.get_data(as_text=True)
     assert db.session.scalar(select(BreakerPolicy)).window == 30
+
+
+def test_releasing_the_stage_hold_by_hand_releases_the_breaker(app, tutorial):
+    fcl = _trip(tutorial, app)
+    reco = stage(tutorial, "reco")
+    assert db.session.get(StageLaunchSettings, reco.id).held
+    release_stage(fcl, tutorial.owner)  # the stage page's "Release stage"
+    db.session.commit()
+    assert breaker.check_recent(app.config) == []
+    db.session.expire_all()
+    assert not breaker.is_tripped(fcl)
+    assert not db.session.get(StageLaunchSettings, reco.id).held
+    assert db.session.scalar(select(AuditEntry).where(
+        AuditEntry.action == "circuit breaker released with the stage hold")) is not None

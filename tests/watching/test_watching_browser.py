@@ -61,7 +61,7 @@ def test_the_breaker_banner_and_its_release(app, tutorial, live_server, page):
     text = banner.inner_text()
     assert "Stage reco_fcl is stopped by its circuit breaker" in text
     assert "10 of the last 10 finished jobs failed (100%, more than 50%" in text
-    assert "1 dependent stages" in text
+    assert "and 1 dependent stage wait" in text
     assert banner.locator("table tr", has_text="log not analysed yet").inner_text().split()[-1] \
         == "10"
     banner.get_by_role("button", name="Release the breaker and resume").click()
