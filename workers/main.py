@@ -4,7 +4,8 @@ The scheduler is a process forked by each worker before it starts (a thread woul
 copied into every forked work horse holding whatever locks it held at that moment, and
 the horse could hang on them). Every POMS_TRACKING_INTERVAL seconds it
 takes a short Redis lock (so several workers tick once between them, not once each), then
-enqueues a tracking pass, launches scheduled stages that are due, and re-enqueues launches
+enqueues a tracking pass and a watch pass (app/watching: watchers' events, digests and
+messages, on `notifications`), launches scheduled stages that are due, and re-enqueues launches
 and requested batch actions whose queued job was lost; every
 POMS_ANALYSIS_CATCHUP_INTERVAL it also queues the analysis of finished jobs whose log
 analysis was lost. With --burst it ticks once, then the worker
