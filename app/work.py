@@ -32,6 +32,8 @@ class WorkQueue(Protocol):
 
     def queue_batch_action(self, config, action_id: int) -> None: ...
 
+    def queue_deliveries(self, config, delivery_ids: list[int], retry_after: list[int]) -> int: ...
+
 
 _queue: WorkQueue | None = None
 
@@ -78,3 +80,12 @@ def queue_uploads(config, job_row_ids: list[int], retry_after: list[int]) -> int
 def queue_batch_action(config, action_id: int) -> None:
     """A requested kill, hold or release of a submission's jobs (app/tracking/actions.py)."""
     _registered().queue_batch_action(config, action_id)
+
+
+def queue_deliveries(config, delivery_ids: list[int], retry_after: list[int]) -> int:
+    """Send these deliveries (mail, webhooks: app/watching/delivery.py) on their own queue,
+    each tried again after each of `retry_after` seconds while it fails; how many were
+    queued (one already queued or waiting to retry is not queued again)."""
+    if not delivery_ids:
+        return 0
+    return _registered().queue_deliveries(config, list(delivery_ids), list(retry_after))

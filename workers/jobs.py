@@ -18,6 +18,8 @@ from app.logs import jobs as log_analysis
 from app.tracking.actions import run_requested_action
 from app.tracking.tracker import track_pass, track_submissions
 from app.ucondb.jobs import enqueue_uploads, run_upload
+from app.watching.delivery import deliver_once, retry_delays
+from app.watching.scan import watch_pass as scan_watches
 
 _app = None
 _app_pid = None
@@ -109,3 +111,23 @@ def batch_action(action_id: int) -> str:
     flask_app = app()
     with flask_app.app_context():
         return run_requested_action(action_id, flask_app.config)
+
+
+def watch_pass() -> str:
+    """What happened since the last pass, as events for the watchers; their messages queued
+    (app/watching/scan.py)."""
+    flask_app = app()
+    with flask_app.app_context():
+        ids = scan_watches(flask_app.config)
+        queued = work.queue_deliveries(flask_app.config, ids, retry_delays(flask_app.config))
+        return f"watch pass: {queued} deliveries queued"
+
+
+def deliver(delivery_id: int) -> str:
+    """One mail or webhook (app/watching/delivery.py); raises while it fails, so RQ tries
+    again after the next delay."""
+    current = get_current_job()
+    final = current is None or not current.retries_left
+    flask_app = app()
+    with flask_app.app_context():
+        return deliver_once(delivery_id, flask_app.config, final=final)

@@ -4,7 +4,8 @@ The scheduler is a process forked by each worker before it starts (a thread woul
 copied into every forked work horse holding whatever locks it held at that moment, and
 the horse could hang on them). Every POMS_TRACKING_INTERVAL seconds it
 takes a short Redis lock (so several workers tick once between them, not once each), then
-enqueues a tracking pass, launches scheduled stages that are due, and re-enqueues launches
+enqueues a tracking pass and a watch pass (app/watching: watchers' events, digests and
+messages, on `notifications`), launches scheduled stages that are due, and re-enqueues launches
 and requested batch actions whose queued job was lost; every
 POMS_ANALYSIS_CATCHUP_INTERVAL it also queues the analysis of finished jobs whose log
 analysis was lost. With --burst it ticks once, then the worker
@@ -31,6 +32,7 @@ from workers.queues import (
     enqueue_batch_action,
     enqueue_launch,
     enqueue_tracking,
+    enqueue_watch_pass,
 )
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,8 @@ def tick(flask_app, connection: Redis, *, force: bool = False) -> list[str]:
             done.append(f"batch action {action_id} queued again")
     enqueue_tracking(connection)
     done.append("tracking pass queued")
+    enqueue_watch_pass(connection)  # app/watching: events, digests, deliveries
+    done.append("watch pass queued")
     catchup = int(flask_app.config.get("POMS_ANALYSIS_CATCHUP_INTERVAL", 600))
     if catchup > 0 and connection.set(CATCHUP_LOCK, "1", nx=True, ex=catchup):
         enqueue_analysis_catchup(connection)

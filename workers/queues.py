@@ -15,7 +15,9 @@ from rq.job import Job as RQJob
 from app.work import QueueUnavailable
 
 LAUNCHES, TRACKING, ANALYSIS, UPLOADS = "launches", "tracking", "analysis", "uploads"
-QUEUES = (LAUNCHES, TRACKING, ANALYSIS, UPLOADS)
+# Mail and webhooks (app/watching): a slow mail server never holds up tracking.
+NOTIFICATIONS = "notifications"
+QUEUES = (LAUNCHES, TRACKING, ANALYSIS, UPLOADS, NOTIFICATIONS)
 PENDING = ("queued", "started", "deferred", "scheduled")
 
 
@@ -115,6 +117,31 @@ def enqueue_batch_action(redis_url, action_id: int):
                          failure_ttl=7 * 24 * 3600)
 
 
+def enqueue_watch_pass(redis_url):
+    """The watch pass (app/watching/scan.py): one queued at a time."""
+    queue = _queue(redis_url, NOTIFICATIONS)
+    if _pending(queue, "watch-pass"):
+        return None
+    return queue.enqueue("workers.jobs.watch_pass", job_id="watch-pass", result_ttl=60,
+                         job_timeout=600)
+
+
+def enqueue_deliveries(redis_url, delivery_ids: list[int], delays: list[int]) -> int:
+    """One `notifications` job per delivery (unless one is queued, running or waiting to
+    retry), retried after each of `delays` seconds; how many were queued."""
+    queue = _queue(redis_url, NOTIFICATIONS)
+    retry = Retry(max=len(delays), interval=list(delays)) if delays else None
+    done = 0
+    for delivery_id in delivery_ids:
+        job_id = f"deliver-{delivery_id}"
+        if _pending(queue, job_id):
+            continue
+        queue.enqueue("workers.jobs.deliver", delivery_id, job_id=job_id, retry=retry,
+                      job_timeout=120, result_ttl=3600, failure_ttl=7 * 24 * 3600)
+        done += 1
+    return done
+
+
 class RQWork:
     """app/work.py's WorkQueue on RQ, on the Redis each call's config names. A Redis that
     does not answer is QueueUnavailable: the caller's rows stay, and the scheduler queues
@@ -142,6 +169,10 @@ class RQWork:
     def queue_batch_action(self, config, action_id: int) -> None:
         with _answering():
             enqueue_batch_action(config["POMS_REDIS_URL"], action_id)
+
+    def queue_deliveries(self, config, delivery_ids: list[int], retry_after: list[int]) -> int:
+        with _answering():
+            return enqueue_deliveries(config["POMS_REDIS_URL"], delivery_ids, retry_after)
 
 
 class _answering:

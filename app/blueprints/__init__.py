@@ -14,6 +14,7 @@ from app.blueprints import (
     tokens,
     ucondb,
     uploads,
+    watching,
 )
 
 
@@ -21,5 +22,6 @@ def register_blueprints(app: Flask) -> None:
     for area in (auth, campaigns, definitions, admin, uploads, signatures,
                  ucondb,  # the embedded UconDB server
                  tokens,  # the API tokens page
-                 submissions, chaining, results):
+                 submissions, chaining, results,
+                 watching):  # watches, deliveries, circuit breakers
         app.register_blueprint(area.bp)

@@ -22,6 +22,7 @@ from app.chaining.completion import check_located
 from app.chaining.delivery import record_finished_jobs
 from app.extensions import db
 from app.models import Submission
+from app.watching.breaker import check_recent as check_breakers
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +33,14 @@ class ChainResult:
     located: list[int] = field(default_factory=list)
     launched: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    tripped: list[int] = field(default_factory=list)  # stages whose breaker tripped
 
 
 def after_tracking(config, result: ChainResult | None = None) -> ChainResult:
     result = result or ChainResult()
     result.recorded_jobs += record_finished_jobs(config)
+    # issue 18: a stage failing too much is held before chaining launches more of it.
+    result.tripped = check_breakers(config)
     completed = list(db.session.scalars(
         select(Submission).where(Submission.state == states.COMPLETED).order_by(Submission.id)))
     for submission in completed:

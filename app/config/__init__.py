@@ -4,6 +4,7 @@ package imports nothing else of POMS).
   __init__.py   load_config: the app's settings, and the sign-in and network ones
   launching.py  launching, batch engines and tracking
   ucondb.py     UconDB, where FCL files are kept
+  watching.py   mail, webhooks and circuit breakers
   reading.py    ConfigError, and how a value is read
 
 The defaults are the embedded service: SQLite under instance/, a Redis on a local port,
@@ -19,6 +20,7 @@ from pathlib import Path
 from app.config import ucondb
 from app.config.launching import launch_settings
 from app.config.reading import ConfigError, integer, list_of, positive
+from app.config.watching import watch_settings
 
 __all__ = ["ConfigError", "is_loopback", "is_trusted_proxy", "load_config", "trusted_proxies"]
 
@@ -95,6 +97,8 @@ def load_config(instance_path: Path, environ=None) -> dict:
         "POMS_UCONDB_UPLOAD_BACKOFF": integer(
             environ, "POMS_UCONDB_UPLOAD_BACKOFF", ucondb.DEFAULT_UPLOAD_BACKOFF
         ),
+        # Watches and circuit breakers (app/config/watching.py says what each one is).
+        **watch_settings(environ),
     }
 
 

@@ -29,6 +29,15 @@ from app.models.ucondb import (  # noqa: F401
     UconVersion,
 )
 from app.models.uploaded_file import UploadedFile
+from app.models.watching import (  # noqa: F401
+    BreakerPolicy,
+    Delivery,
+    StageBreaker,
+    Watch,
+    WatchCursor,
+    WatchEvent,
+    WatchNotice,
+)
 
 __all__ = [
     "ROLES",
