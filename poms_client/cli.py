@@ -9,7 +9,12 @@ import argparse
 import json
 import sys
 
-from poms_client import JSON_VERSION, __version__, config
+from poms_client import (
+    JSON_VERSION,
+    __version__,
+    config,
+    launch_hold,  # noqa: F401  (registers `poms launches`)
+)
 from poms_client.api import Api, ApiFailure
 from poms_client.commands import COMMANDS, Result, Usage
 

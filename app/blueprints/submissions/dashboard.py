@@ -11,6 +11,7 @@ from app import states
 from app.auth.session import Access, experiment_access
 from app.blueprints.submissions.common import bp
 from app.extensions import db
+from app.launching import launch_hold
 from app.models import CampaignStage, Submission
 
 
@@ -34,7 +35,9 @@ def _dashboard_context(access: Access) -> dict:
     ).all()
     counts = _state_counts(access.experiment.id)
     return dict(access=access, counts=counts, active=active,
-                active_total=sum(counts[s] for s in states.ACTIVE), active_states=states.ACTIVE)
+                active_total=sum(counts[s] for s in states.ACTIVE), active_states=states.ACTIVE,
+                switch=launch_hold.hold_of(access.experiment.id),
+                may_switch=launch_hold.may_switch(access.role))
 
 
 @bp.get("/dashboard")
