@@ -1,7 +1,7 @@
 """What needs a person in an experiment, most urgent first, each with the action that deals
 with it: the first thing on the dashboard.
 
-  LaunchFailed        a launch that did not start, and no later launch of its stage did;
+  LaunchFailed        a launch that did not start, and no later launch of its stage has;
                       launch it again
   Failed              a submission that failed and has no recovery yet; recover it
   held launches       launches waiting for a held stage, or for the experiment's switch;
@@ -63,7 +63,7 @@ def _launch_failed(exp_id: int, since: datetime) -> list[Item]:
     later = aliased(Submission)
     relaunched = exists().where(
         later.campaign_stage_id == Submission.campaign_stage_id, later.id > Submission.id,
-        later.state.not_in((states.LAUNCH_FAILED, states.CANCELLED)))
+        later.state.not_in((states.LAUNCH_FAILED, states.CANCELLED, states.NEW)))
     return [Item("launch-failed", f"submission {s.id} did not launch",
                  s.launch_error or "the launch failed", s.created, s, s.stage,
                  s.stage.campaign_id, "relaunch")

@@ -22,10 +22,6 @@ ACTIVITIES = ("running", "needs attention", "idle", "never launched")
 SORTS = ("name", "activity", "active", "failures")
 
 
-def _of_campaign():
-    return select(CampaignStage.id).where(CampaignStage.campaign_id == Campaign.id)
-
-
 def summary_columns(days: int = 7, now: datetime | None = None) -> dict:
     """Labelled scalar subqueries over Campaign: active, failures, last_activity."""
     since = (now or utcnow()) - timedelta(days=days)
@@ -35,16 +31,18 @@ def summary_columns(days: int = 7, now: datetime | None = None) -> dict:
         later.campaign_stage_id == Submission.campaign_stage_id, later.id > Submission.id,
         (later.recovery_of_id == root) | ((Submission.state == states.LAUNCH_FAILED)
                                           & later.state.not_in((states.LAUNCH_FAILED,
-                                                                states.CANCELLED))))
-    in_campaign = Submission.campaign_stage_id.in_(_of_campaign())
-    active = (select(func.count()).where(in_campaign, Submission.state.in_(states.ACTIVE))
-              .correlate(Campaign).scalar_subquery().label("active"))
-    failures = (select(func.count()).where(
-        in_campaign, Submission.state.in_((states.FAILED, states.LAUNCH_FAILED)),
-        Submission.updated >= since, ~followed)
-        .correlate(Campaign).scalar_subquery().label("failures"))
-    last = (select(func.max(Submission.updated)).where(in_campaign)
-            .correlate(Campaign).scalar_subquery().label("last_activity"))
+                                                                states.CANCELLED, states.NEW))))
+    def of_campaign(column, *where):
+        return (select(column).select_from(Submission)
+                .join(CampaignStage, CampaignStage.id == Submission.campaign_stage_id)
+                .where(CampaignStage.campaign_id == Campaign.id, *where)
+                .correlate(Campaign).scalar_subquery())
+
+    active = of_campaign(func.count(), Submission.state.in_(states.ACTIVE)).label("active")
+    failures = of_campaign(
+        func.count(), Submission.state.in_((states.FAILED, states.LAUNCH_FAILED)),
+        Submission.updated >= since, ~followed).label("failures")
+    last = of_campaign(func.max(Submission.updated)).label("last_activity")
     return {"active": active, "failures": failures, "last_activity": last}
 
 

@@ -1,0 +1,35 @@
+"""What the overview tests share: launching the tutorial's stages for real, and moving a
+submission the way the launch service or tracking would."""
+from __future__ import annotations
+
+from app import states
+from app.extensions import db
+from app.launching import service
+
+
+def stage_of(campaign, name):
+    return next(s for s in campaign.stages if s.name == name)
+
+
+def ask_launch(campaign, stage_name="reco_fcl", user=None, config=None):
+    """A launch asked for (New, not run yet), committed."""
+    from flask import current_app
+
+    stage = stage_of(campaign, stage_name)
+    submission = service.request_launch(stage, user or campaign.owner, test=False,
+                                        origin="test", config=config or current_app.config)
+    db.session.commit()
+    return submission
+
+
+def launch_failed(campaign, why="ssh: connect to host gpvm01: Connection refused"):
+    """A launch that did not start, as the launch service records one."""
+    submission = ask_launch(campaign)
+    submission.launch_error = why
+    states.transition(submission, states.LAUNCH_FAILED, why)
+    db.session.commit()
+    return submission
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
