@@ -2,7 +2,9 @@
 submission the way the launch service or tracking would."""
 from __future__ import annotations
 
-from app import states
+from flask import current_app
+
+from app import states, work
 from app.extensions import db
 from app.launching import service
 
@@ -11,14 +13,14 @@ def stage_of(campaign, name):
     return next(s for s in campaign.stages if s.name == name)
 
 
-def ask_launch(campaign, stage_name="reco_fcl", user=None, config=None):
-    """A launch asked for (New, not run yet), committed."""
-    from flask import current_app
-
+def ask_launch(campaign, stage_name="reco_fcl", user=None):
+    """A launch asked for as the pages do: written (New), committed, then queued for a
+    worker (which runs it unless its stage or the experiment is held)."""
     stage = stage_of(campaign, stage_name)
     submission = service.request_launch(stage, user or campaign.owner, test=False,
-                                        origin="test", config=config or current_app.config)
+                                        origin="test", config=current_app.config)
     db.session.commit()
+    work.queue_launches(current_app.config, [submission.id])
     return submission
 
 
