@@ -35,3 +35,18 @@ def launch_failed(campaign, why="ssh: connect to host gpvm01: Connection refused
 
 def text(response) -> str:
     return response.get_data(as_text=True)
+
+
+def slow_tutorial(seconds: int = 8):
+    """The tutorial campaign whose demo jobs take `seconds` each: long enough to act on
+    them while they run, even on a loaded machine."""
+    from tests.fixtures.launching import import_tutorial
+
+    campaign = import_tutorial("alice", quick=True)
+    for stage in campaign.stages:
+        for key in ("param_overrides", "test_param_overrides"):
+            setattr(stage, key, [o for o in getattr(stage, key)
+                                 if o[0] != "-Oglobal.work_seconds="]
+                    + [["-Oglobal.work_seconds=", str(seconds)]])
+    db.session.commit()
+    return campaign

@@ -12,12 +12,12 @@ from app.extensions import db
 from app.models import AuditEntry, BatchAction, Submission
 from app.overview import bulk
 from tests.fixtures.app import csrf_token, signed_in
-from tests.fixtures.launching import import_tutorial, work
-from tests.overview.support import ask_launch, stage_of, text
+from tests.fixtures.launching import work
+from tests.overview.support import ask_launch, slow_tutorial, stage_of, text
 
 
 def launched_and_running(launch_app, n=2):
-    campaign = import_tutorial("alice", quick=False)  # demo jobs take 2 s each
+    campaign = slow_tutorial()
     rows = [ask_launch(campaign) for _ in range(n)]
     work(launch_app)
     for row in rows:
