@@ -32,7 +32,7 @@ def index(experiment):
     sort = sort if sort in listing.SORTS else "name"
     page = page_number(request.args.get("page"))
     columns = listing.summary_columns(
-        days=int(current_app.config.get("POMS_ATTENTION_DAYS", 7)))
+        days=current_app.config["POMS_ATTENTION_DAYS"])
     query = select(Campaign, *columns.values()).where(
         Campaign.experiment_id == access.experiment.id)
     if q:

@@ -15,7 +15,7 @@ from app.overview.attention import needs_attention
 def attention(experiment):
     access = experiment_access(experiment)
     items = needs_attention(access.experiment.id,
-                            days=int(current_app.config.get("POMS_ATTENTION_DAYS", 7)))
+                            days=current_app.config["POMS_ATTENTION_DAYS"])
     return render_template("overview/_attention.html", access=access, items=items,
                            now=now(), switch=launch_hold.hold_of(access.experiment.id),
                            may_switch=launch_hold.may_switch(access.role))
