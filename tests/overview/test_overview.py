@@ -155,3 +155,8 @@ def test_the_campaign_list_shows_state_and_sorts_and_filters_by_it(client, tutor
     assert names == [(tutorial.name, "needs attention"), (quiet.name, "never launched")]
     filtered = text(client.get("/e/mu2e/campaigns?activity=never+launched"))
     assert re.findall(r'<tr data-campaign="([^"]+)"', filtered) == [quiet.name]
+    # The dashboard's campaigns: those that launched, the ones needing a look first.
+    glance = text(client.get("/e/mu2e/campaigns/at-a-glance"))
+    assert re.findall(r'<tr data-campaign="([^"]+)" data-activity="([^"]+)"', glance) == \
+        [(tutorial.name, "needs attention")]
+    assert 'class="live-stamp' in glance

@@ -13,6 +13,7 @@ from app.blueprints.submissions.common import bp
 from app.extensions import db
 from app.launching import launch_hold
 from app.models import CampaignStage, Submission
+from app.models.base import utcnow
 
 
 def _state_counts(experiment_id: int) -> dict[str, int]:
@@ -36,7 +37,7 @@ def _dashboard_context(access: Access) -> dict:
     counts = _state_counts(access.experiment.id)
     return dict(access=access, counts=counts, active=active,
                 active_total=sum(counts[s] for s in states.ACTIVE), active_states=states.ACTIVE,
-                switch=launch_hold.hold_of(access.experiment.id),
+                switch=launch_hold.hold_of(access.experiment.id), now=utcnow(),
                 may_switch=launch_hold.may_switch(access.role))
 
 
