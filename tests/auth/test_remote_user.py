@@ -78,5 +78,5 @@ def test_realm_not_allowed_and_unknown_person(proxied):
 def test_login_page_goes_on_when_signed_in(proxied):
     response = proxied("/login?next=/e/mu2e/campaigns", user="alice")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/e/mu2e/dashboard"
+    assert response.headers["Location"] == "/e/mu2e/campaigns"
     assert proxied("/login").status_code == 401
