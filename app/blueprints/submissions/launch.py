@@ -19,6 +19,7 @@ from app.extensions import db
 from app.launching import schedule, service
 from app.launching.command import LaunchError
 from app.models import CampaignStage, Submission
+from app.models.base import utcnow
 from app.tracking import actions
 
 
@@ -30,7 +31,7 @@ def _stage_context(access: Access, stage: CampaignStage) -> dict:
     ).all()
     settings = service.stage_settings(stage)
     return dict(access=access, stage=stage, campaign=stage.campaign, submissions=rows,
-                settings=settings, may_launch=may_launch(access, stage.campaign),
+                settings=settings, may_launch=may_launch(access, stage.campaign), now=utcnow(),
                 live=any(s.state in states.ACTIVE for s in rows))
 
 
