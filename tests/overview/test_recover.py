@@ -1,6 +1,6 @@
-"""Recoveries from the operator's view: a bulk "recover now" on exactly the files left
-over, audited per submission, and a recovery chaining could not launch listed as needing
-attention."""
+"""Recoveries and chaining from the operator's view: a bulk "recover now" on exactly the
+files left over, audited per submission; a recovery chaining could not launch listed as
+needing attention; a submission's page linking its parent and dependents as they are made."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -11,8 +11,9 @@ from app.extensions import db
 from app.models import AuditEntry, Submission
 from app.overview import bulk
 from app.overview.attention import needs_attention
-from tests.chaining.support import stage
+from tests.chaining.support import fcl_done, launched_from, stage
 from tests.chaining.test_recovery_and_approval import CRY_RECOVERIES, reco_with_failures
+from tests.fixtures.app import signed_in
 
 
 def test_bulk_recover_launches_each_familys_recovery_on_the_files_left(launch_app, tutorial,
@@ -48,3 +49,17 @@ def test_a_recovery_chaining_could_not_launch_needs_attention(launch_app, tutori
              if i.kind == "recovery-refused"]
     assert [(i.submission.id, i.action) for i in items] == [(reco.id, "open")]
     assert "is not a [key, value] pair" in items[0].detail
+
+
+def test_a_submission_page_links_its_parent_and_dependents_as_chaining_makes_them(
+        launch_app, tutorial, client):
+    fcl, _names = fcl_done(tutorial, launch_app, n=2)
+    signed_in(client, "alice")
+    summary = client.get(f"/e/mu2e/submission/{fcl.id}/summary").get_data(as_text=True)
+    assert 'id="submission-dependents"' not in summary
+    after_tracking(launch_app.config)  # Located; the dependent stage launches on its outputs
+    (reco,) = launched_from(fcl)
+    summary = client.get(f"/e/mu2e/submission/{fcl.id}/summary").get_data(as_text=True)
+    assert f'id="submission-dependents"><a href="/e/mu2e/submission/{reco.id}"' in summary
+    theirs = client.get(f"/e/mu2e/submission/{reco.id}/summary").get_data(as_text=True)
+    assert f'<a href="/e/mu2e/submission/{fcl.id}">submission {fcl.id}</a> (reco_fcl)' in theirs
