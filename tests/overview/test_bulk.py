@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from app import states
@@ -14,6 +15,8 @@ from app.overview import bulk
 from tests.fixtures.app import csrf_token, signed_in
 from tests.fixtures.launching import work
 from tests.overview.support import ask_launch, slow_tutorial, stage_of, text
+
+pytestmark = pytest.mark.usefixtures("jobs_removed_after")  # held jobs are stopped processes
 
 
 def launched_and_running(launch_app, n=2):

@@ -77,6 +77,7 @@ def test_the_launch_hold_banner_shows_on_every_page_while_on(app, live_server, p
     assert page.locator("#launch-hold-banner").count() == 0
 
 
+@pytest.mark.usefixtures("jobs_removed_after")  # held jobs are stopped processes
 def test_a_bulk_hold_from_its_preview(app, live_server, page):
     campaign = slow_tutorial()
     rows = [ask_launch(campaign) for _ in range(2)]
