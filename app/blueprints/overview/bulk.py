@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
+from sqlalchemy import select
 
 from app import work
 from app.auth.session import Access, experiment_access
@@ -13,7 +14,7 @@ from app.blueprints.views import queue_launches
 from app.campaigns.permissions import may_control, may_launch
 from app.extensions import db
 from app.ids import row_id
-from app.models import Submission
+from app.models import Campaign, CampaignStage, Submission
 from app.overview import bulk
 from app.overview.bulk import Verdict
 
@@ -50,8 +51,14 @@ def bulk_page(experiment):
     action = request.args.get("action", "")
     rows = bulk.filtered(access.experiment.id, **filters)
     verdicts = _verdicts(access, action, rows) if action in bulk.BULK_ACTIONS else []
+    campaigns = db.session.execute(
+        select(Campaign.id, Campaign.name).where(Campaign.experiment_id == access.experiment.id)
+        .order_by(Campaign.name)).all()
+    stage = db.session.get(CampaignStage, filters["stage_id"]) if filters["stage_id"] else None
     return render_template("overview/bulk.html", access=access, rows=rows, action=action,
-                           verdicts=verdicts, actions=bulk.BULK_ACTIONS,
+                           verdicts=verdicts, actions=bulk.BULK_ACTIONS, campaigns=campaigns,
+                           stage=stage if stage and stage.campaign.experiment_id
+                           == access.experiment.id else None,
                            states=bulk.STATE_FILTERS, **filters)
 
 
