@@ -13,6 +13,7 @@ from app.campaigns import store
 from app.extensions import db
 from app.models import Submission
 from app.overview.attention import needs_attention
+from app.overview.graph import FILL
 from app.overview.grid import campaign_grid, estimate_finish
 from app.tracking import actions
 from tests.fixtures.app import csrf_token, signed_in
@@ -74,6 +75,20 @@ def test_the_overview_page_colours_the_graph_and_offers_the_stage_actions(client
     assert back.location.endswith(f"/campaign/{tutorial.id}/overview")
     live = text(client.get(f"/e/mu2e/campaign/{tutorial.id}/overview/live"))
     assert "stage reco_fcl is held" in live and f"/e/mu2e/stage/{stage.id}/release" in live
+
+
+def test_the_campaign_pages_graph_is_coloured_by_state_and_polls(client, tutorial,
+                                                                 launch_app):
+    launch_failed(tutorial)
+    signed_in(client, "alice")
+    page = text(client.get(f"/e/mu2e/campaign/{tutorial.id}"))
+    assert f"/e/mu2e/campaign/{tutorial.id}/graph" in page
+    graph = text(client.get(f"/e/mu2e/campaign/{tutorial.id}/graph"))
+    assert 'hx-trigger="every 5s"' in graph and 'class="live-stamp' in graph
+    assert "LaunchFailed · 1 failed" in graph and "not launched" in graph
+    assert FILL[states.LAUNCH_FAILED] in graph  # the failed stage's node is red
+    stage = stage_of(tutorial, "reco_fcl")
+    assert f"/e/mu2e/stage/{stage.id}" in graph  # each node leads to the stage's actions
 
 
 def test_someone_outside_the_experiment_sees_no_overview(client, tutorial, member):

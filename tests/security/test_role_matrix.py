@@ -192,6 +192,7 @@ RULES: dict[tuple[str, str], Rule] = {
     # --- the operator's view: overview, needs attention, bulk actions, the launch hold -------
     ("overview.campaign", "GET"): Rule(MEMBER),
     ("overview.campaign_live", "GET"): Rule(MEMBER),
+    ("overview.campaign_graph", "GET"): Rule(MEMBER),
     ("overview.attention", "GET"): Rule(MEMBER),
     ("overview.campaigns_glance", "GET"): Rule(MEMBER),
     ("overview.bulk_page", "GET"): Rule(MEMBER),

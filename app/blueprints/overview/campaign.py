@@ -39,3 +39,17 @@ def campaign_live(experiment, campaign_id):
     access = experiment_access(experiment)
     row = campaign_in(access, campaign_id)
     return render_template("overview/_campaign_live.html", **_context(access, row))
+
+
+@bp.get("/campaign/<int:campaign_id>/graph")
+@login_required
+def campaign_graph(experiment, campaign_id):
+    """The campaign page's graph, coloured by state; each stage links to its page (and its
+    actions). Polls."""
+    access = experiment_access(experiment)
+    row = campaign_in(access, campaign_id)
+    rows = campaign_grid(row, with_ledger=False)
+    graph, graph_error = coloured_svg(rows, lambda r: url_for(
+        "campaigns.stage", experiment=experiment, stage_id=r.stage.id))
+    return render_template("overview/_graph.html", access=access, campaign=row, graph=graph,
+                           graph_error=graph_error, now=now())
