@@ -13,6 +13,7 @@ from poms_client import (
     JSON_VERSION,
     __version__,
     config,
+    launch_hold,  # noqa: F401  (registers `poms launches`)
     watching,  # noqa: F401  (registers its commands)
 )
 from poms_client.api import Api, ApiFailure

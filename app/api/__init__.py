@@ -18,6 +18,7 @@ from app.api import (  # noqa: F401  (each registers its routes; caller checks e
     definition_changes,
     definitions,
     general,
+    launch_hold,
     launching,
     reports,
     signatures,

@@ -93,10 +93,11 @@ def launch_stage(experiment, campaign, stage):
         db.session.commit()
     except LaunchError as err:
         raise ApiError(422, f"cannot launch: {err}") from None
-    held = service.stage_held(row)
+    why = service.held_why(row)
+    held = bool(why)
     queued = False if held else queue_launches([submission.id])
     if held:
-        message = f"stage {row.name} is held: submission {submission.id} waits until released"
+        message = f"{why}: submission {submission.id} waits until released"
     elif queued:
         message = f"{'test launch' if test else 'launch'} queued as submission {submission.id}"
     else:

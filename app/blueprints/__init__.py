@@ -8,6 +8,7 @@ from app.blueprints import (
     campaigns,
     chaining,
     definitions,
+    overview,
     results,
     signatures,
     submissions,
@@ -22,6 +23,7 @@ def register_blueprints(app: Flask) -> None:
     for area in (auth, campaigns, definitions, admin, uploads, signatures,
                  ucondb,  # the embedded UconDB server
                  tokens,  # the API tokens page
-                 submissions, chaining, results,
+                 submissions, chaining, results, overview,
                  watching):  # watches, deliveries, circuit breakers
         app.register_blueprint(area.bp)
+    app.context_processor(overview.launch_hold_banner)  # on every page while held

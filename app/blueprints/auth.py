@@ -41,7 +41,7 @@ def index():
         return render_template("auth/not_registered.html"), 403
     current = session.get("experiment")
     experiment = current if current in mine else next(iter(mine))
-    return redirect(url_for("campaigns.index", experiment=experiment))
+    return redirect(url_for("submissions.dashboard", experiment=experiment))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -97,4 +97,4 @@ def switch():
     session.setdefault("acting", {})[experiment] = role
     session.modified = True
     session["experiment"] = experiment
-    return redirect(url_for("campaigns.index", experiment=experiment))
+    return redirect(url_for("submissions.dashboard", experiment=experiment))

@@ -25,6 +25,7 @@ class Node:
     name: str
     url: str
     label: str = ""  # a second line under the name, e.g. the job type
+    fill: str = ""  # a fill colour ("#e7f4ea"): the overview colours stages by state
 
 
 @dataclass
@@ -50,9 +51,10 @@ def to_dot(nodes: list[Node], edges: list[Edge]) -> str:
     ]
     for node in nodes:
         label = node.name + (f"\n{node.label}" if node.label else "")
+        fill = f", fillcolor={_quote(node.fill)}" if node.fill else ""
         lines.append(
             f"  {ids[node.name]} [label={_quote(label)}, URL={_quote(node.url)}, "
-            f'target="_top", tooltip={_quote(node.name)}];'
+            f'target="_top", tooltip={_quote(node.name)}{fill}];'
         )
     for edge in edges:
         if edge.parent in ids and edge.child in ids:

@@ -68,6 +68,9 @@ def load_config(instance_path: Path, environ=None) -> dict:
         "POMS_UPLOADS_QUOTA_BYTES": integer(environ, "POMS_UPLOADS_QUOTA_BYTES", 10 * 1024 * 1024),
         "POMS_HOST": environ.get("POMS_HOST", "127.0.0.1"),
         "POMS_PAGE_SIZE": integer(environ, "POMS_PAGE_SIZE", 25),
+        # How far back "needs attention" looks (failures, refused recoveries), and how soon
+        # before it expires a credential is listed there (app/overview/attention.py).
+        "POMS_ATTENTION_DAYS": positive(environ, "POMS_ATTENTION_DAYS", 7),
         "POMS_MAX_UPLOAD_BYTES": integer(environ, "POMS_MAX_UPLOAD_BYTES", 1024 * 1024),
         # The most stages one campaign file may hold (app/campaigns/spec.DEFAULT_MAX_STAGES
         # is the same number, for readers given no setting).

@@ -75,8 +75,8 @@ def launch_command(experiment, campaign, stage, test, dry_run, username):
     except LaunchError as err:
         db.session.rollback()
         _fail(f"cannot launch: {err}")
-    if service.stage_held(stage_row):
-        click.echo(f"stage {stage} is held: the launch waits until it is released")
+    if why := service.held_why(stage_row):
+        click.echo(f"{why}: the launch waits until it is released")
     else:
         work.queue_launches(config, [submission.id])
     click.echo(submission.id)

@@ -34,7 +34,7 @@ from app.campaigns import login_setups as login_rules
 from app.campaigns import store
 from app.credentials.parse import CredentialError
 from app.extensions import db
-from app.launching import isolation, snapshots
+from app.launching import isolation, launch_hold, snapshots
 from app.launching.await_approval import awaiting
 from app.launching.command import (
     LaunchContext,
@@ -89,8 +89,18 @@ def stage_settings(stage: CampaignStage, create: bool = False) -> StageLaunchSet
 
 
 def stage_held(stage: CampaignStage) -> bool:
+    """Its launches wait: the stage is held, or every launch of its experiment is."""
+    return bool(held_why(stage))
+
+
+def held_why(stage: CampaignStage) -> str:
+    """Why the stage's launches wait, in words ("" when they do not)."""
     row = stage_settings(stage)
-    return bool(row and row.held)
+    if row and row.held:
+        return f"stage {stage.name} is held"
+    if launch_hold.held(stage.campaign.experiment_id):
+        return f"every launch of {stage.campaign.experiment.name} is held"
+    return ""
 
 
 def _overrides_label(job_type: dict, recovery_position: int | None) -> str:
@@ -318,8 +328,8 @@ def request_launch(stage: CampaignStage, user: Experimenter, *, test: bool, orig
     db.session.add(submission)
     db.session.flush()
     cause = f"{'test ' if test else ''}launch asked by {user.username} ({origin})"
-    if stage_held(stage):
-        cause += "; waiting: the stage is held"
+    if why := held_why(stage):
+        cause += f"; waiting: {why}"
     states.record_creation(submission, cause, actor_id=user.id)
     return submission
 
@@ -369,8 +379,8 @@ def run_launch(submission_id: int, config) -> str:
     if submission.state != states.NEW:
         return f"submission {submission_id}: already {submission.state}"
     stage = submission.stage
-    if stage_held(stage):
-        return f"submission {submission_id}: waits, stage {stage.name} is held"
+    if why := held_why(stage):
+        return f"submission {submission_id}: waits, {why}"
     if not _claim(submission_id):
         return f"submission {submission_id}: already launched by another worker"
     db.session.refresh(submission)

@@ -13,6 +13,7 @@ from app.models.catalog import StageSplitState  # noqa: F401  (and the catalogue
 from app.models.chaining import ChainJobRecord, ChainStep, ReprocessMark  # noqa: F401
 from app.models.experiment import ROLES, Experiment, Experimenter, Membership
 from app.models.launching import (
+    ExperimentLaunchHold,
     JobTypeSnapshot,
     LoginSetupSnapshot,
     StageLaunchSettings,
@@ -47,6 +48,7 @@ __all__ = [
     "CampaignStage",
     "CampaignTag",
     "Experiment",
+    "ExperimentLaunchHold",
     "Experimenter",
     "Job",
     "JobType",

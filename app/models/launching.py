@@ -6,7 +6,7 @@ a definition that never changes has one snapshot however often it launches.
 """
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -64,3 +64,21 @@ class StageLaunchSettings(db.Model):
 
     held_by = relationship("Experimenter", foreign_keys=[held_by_id])
     schedule_user = relationship("Experimenter", foreign_keys=[schedule_user_id])
+
+
+class ExperimentLaunchHold(db.Model):
+    """The switch that holds every launch of an experiment (the original's
+    set_job_launches), for downtimes: while `held`, launches are written and wait, as for a
+    held stage; releasing queues them."""
+
+    __tablename__ = "experiment_launch_hold"
+
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiment.id", ondelete="CASCADE"), primary_key=True
+    )
+    held: Mapped[bool] = mapped_column(default=False)
+    held_by_id: Mapped[int | None] = mapped_column(ForeignKey("experimenter.id"))
+    held_at = mapped_column(db.DateTime, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    held_by = relationship("Experimenter")

@@ -34,7 +34,7 @@ from app.batch.base import (
 from app.batch.engines import engine_from_config
 from app.batch.jobsub import parse_submit_output, parse_submitted_jobs
 from app.extensions import db
-from app.launching import service
+from app.launching import launch_hold, service
 from app.launching.await_approval import awaiting
 from app.launching.launchers import pid_alive
 from app.models import CampaignStage, Job, StageLaunchSettings, Submission
@@ -350,5 +350,6 @@ def stale_unclaimed(config) -> list[int]:
             Submission.state == states.NEW, Submission.launch_claimed_at.is_(None),
             Submission.created < utcnow() - grace,
             Submission.campaign_stage_id.not_in(held),  # those wait for their stage
+            Submission.experiment_id.not_in(launch_hold.held_experiments()),  # a downtime
         )
     ))

@@ -110,7 +110,7 @@ def test_index_signs_in_and_goes_to_the_experiment(served, alice_ccache):
     _app, url = served
     response = spnego_session(alice_ccache).get(f"{url}/", timeout=10)
     assert response.status_code == 200
-    assert response.url.endswith(f"/e/{EXPERIMENT}/campaigns")
+    assert response.url.endswith(f"/e/{EXPERIMENT}/dashboard")
 
 
 def test_service_principal_restriction_accepts_the_right_service(

@@ -200,6 +200,18 @@ RULES: dict[tuple[str, str], Rule] = {
     ("submissions.job_log", "GET"): Rule(MEMBER),
     ("submissions.retry_uploads", "POST"): Rule(SHIFTER),
     ("submissions.act", "POST"): Rule(SHIFTER),
+    ("submissions.relaunch_preview", "GET"): Rule(SHIFTER),  # not LaunchFailed: 422 says so
+    ("submissions.relaunch_submission", "POST"): Rule(SHIFTER),
+    # --- the operator's view: overview, needs attention, bulk actions, the launch hold -------
+    ("overview.campaign", "GET"): Rule(MEMBER),
+    ("overview.campaign_live", "GET"): Rule(MEMBER),
+    ("overview.campaign_graph", "GET"): Rule(MEMBER),
+    ("overview.attention", "GET"): Rule(MEMBER),
+    ("overview.campaigns_glance", "GET"): Rule(MEMBER),
+    ("overview.bulk_page", "GET"): Rule(MEMBER),
+    # Each submission is checked on its own (tests/overview/test_bulk.py); none named here.
+    ("overview.bulk_apply", "POST"): Rule(MEMBER, body=form(action="hold")),
+    ("overview.launches", "POST"): Rule(PRODUCTION, body=form(reason="downtime")),
     ("chaining.ledger", "GET"): Rule(MEMBER),
     ("chaining.recovery", "GET"): Rule(MEMBER),
     ("chaining.force_located", "POST"): Rule(SHIFTER),
@@ -248,6 +260,9 @@ RULES: dict[tuple[str, str], Rule] = {
                                       body=json_body(fields={"completion_pct": "90"})),
     ("api.launch_stage", "POST"): Rule(SHIFTER, body=json_body(dry_run=True, test=True)),
     ("api.hold_stage", "POST"): Rule(SHIFTER),
+    ("api.launches", "GET"): Rule(MEMBER),
+    ("api.hold_launches", "POST"): Rule(PRODUCTION, body=json_body(reason="downtime")),
+    ("api.release_launches", "POST"): Rule(PRODUCTION),
     ("api.release_stage", "POST"): Rule(SHIFTER),
     ("api.schedule_stage", "PUT"): Rule(SHIFTER, body=json_body(schedule="")),
     **{(f"api.{action}_submission", "POST"): Rule(SHIFTER) for action in (

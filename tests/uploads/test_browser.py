@@ -17,7 +17,7 @@ def sign_in(page, url: str, username: str) -> None:
     page.goto(f"{url}/login")
     page.fill("input[name=username]", username)
     page.click("button[type=submit]")
-    page.wait_for_url("**/campaigns")
+    page.wait_for_url("**/dashboard")  # the front page
 
 
 def settled(page) -> None:

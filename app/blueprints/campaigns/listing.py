@@ -15,6 +15,8 @@ from app.campaigns.spec import InvalidCampaign, Problem
 from app.extensions import db
 from app.ids import page_number
 from app.models import Campaign, CampaignTag
+from app.models.base import utcnow
+from app.overview import listing
 
 
 @bp.get("/campaigns")
@@ -24,8 +26,15 @@ def index(experiment):
     q = request.args.get("q", "").strip()
     tag = request.args.get("tag", "").strip()
     state = request.args.get("state", "Active")
+    activity = request.args.get("activity", "")
+    activity = activity if activity in listing.ACTIVITIES else ""
+    sort = request.args.get("sort", "name")
+    sort = sort if sort in listing.SORTS else "name"
     page = page_number(request.args.get("page"))
-    query = select(Campaign).where(Campaign.experiment_id == access.experiment.id)
+    columns = listing.summary_columns(
+        days=current_app.config["POMS_ATTENTION_DAYS"])
+    query = select(Campaign, *columns.values()).where(
+        Campaign.experiment_id == access.experiment.id)
     if q:
         query = query.where(Campaign.name.icontains(q, autoescape=True))
     if tag:
@@ -34,15 +43,24 @@ def index(experiment):
         )
     if state in ("Active", "Inactive"):
         query = query.where(Campaign.state == state)
+    if (doing := listing.activity_filter(activity, columns)) is not None:
+        query = query.where(doing)
     size = current_app.config["POMS_PAGE_SIZE"]
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    campaigns = db.session.scalars(
-        query.order_by(Campaign.name).limit(size).offset((page - 1) * size)
+    rows = db.session.execute(
+        query.order_by(*listing.order_by(sort, columns)).limit(size).offset((page - 1) * size)
     ).all()
+    campaigns = [row[0] for row in rows]
+    summaries = {row[0].id: dict(active=row.active, failures=row.failures,
+                                 last_activity=row.last_activity,
+                                 activity=listing.activity(row.active, row.failures,
+                                                           row.last_activity),
+                                 progress=listing.input_progress(row[0])) for row in rows}
     pages = max(1, -(-total // size))
     context = dict(
         access=access, campaigns=campaigns, q=q, tag=tag, state=state, page=page,
-        pages=pages, total=total,
+        pages=pages, total=total, summaries=summaries, activity=activity, sort=sort,
+        activities=listing.ACTIVITIES, sorts=listing.SORTS, now=utcnow(),
     )
     if is_htmx() and request.headers.get("HX-Target") == "campaign-table":
         return render_template("campaigns/_table.html", **context)

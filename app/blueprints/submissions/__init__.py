@@ -9,10 +9,12 @@ poll cheap aggregates: counters on the submission row, one page of jobs.
   dashboard.py   the dashboard
   launch.py      a stage's submissions, the launch preview and launch, hold, schedule
   submission.py  one submission's page, fragments, job log, and the actions on it
+  relaunch.py    a LaunchFailed submission launched again (the dry run first)
 """
 from app.blueprints.submissions import (  # noqa: F401  (each adds its routes to bp)
     dashboard,
     launch,
+    relaunch,
     submission,
 )
 from app.blueprints.submissions.common import bp

@@ -11,7 +11,9 @@ from app import states
 from app.auth.session import Access, experiment_access
 from app.blueprints.submissions.common import bp
 from app.extensions import db
+from app.launching import launch_hold
 from app.models import CampaignStage, Submission
+from app.models.base import utcnow
 
 
 def _state_counts(experiment_id: int) -> dict[str, int]:
@@ -34,7 +36,9 @@ def _dashboard_context(access: Access) -> dict:
     ).all()
     counts = _state_counts(access.experiment.id)
     return dict(access=access, counts=counts, active=active,
-                active_total=sum(counts[s] for s in states.ACTIVE), active_states=states.ACTIVE)
+                active_total=sum(counts[s] for s in states.ACTIVE), active_states=states.ACTIVE,
+                switch=launch_hold.hold_of(access.experiment.id), now=utcnow(),
+                may_switch=launch_hold.may_switch(access.role))
 
 
 @bp.get("/dashboard")

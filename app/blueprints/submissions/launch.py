@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app import states
+from app.auth.redirects import safe_next
 from app.auth.session import Access, experiment_access
 from app.blueprints.submissions.common import bp
 from app.blueprints.views import queue_launches, stage_in
@@ -18,6 +19,7 @@ from app.extensions import db
 from app.launching import schedule, service
 from app.launching.command import LaunchError
 from app.models import CampaignStage, Submission
+from app.models.base import utcnow
 from app.tracking import actions
 
 
@@ -29,7 +31,7 @@ def _stage_context(access: Access, stage: CampaignStage) -> dict:
     ).all()
     settings = service.stage_settings(stage)
     return dict(access=access, stage=stage, campaign=stage.campaign, submissions=rows,
-                settings=settings, may_launch=may_launch(access, stage.campaign),
+                settings=settings, may_launch=may_launch(access, stage.campaign), now=utcnow(),
                 live=any(s.state in states.ACTIVE for s in rows))
 
 
@@ -57,7 +59,7 @@ def launch_preview(experiment, stage_id):
         error = str(err)
     return render_template(
         "submissions/launch.html", access=access, stage=stage, campaign=stage.campaign,
-        test=test, preview=shown, error=error, held=service.stage_held(stage),
+        test=test, preview=shown, error=error, held=service.held_why(stage),
     ), (422 if error else 200)
 
 
@@ -78,8 +80,8 @@ def launch(experiment, stage_id):
         flash(f"Not launched: {err}", "error")
         return redirect(url_for("submissions.launch_preview", experiment=experiment,
                                 stage_id=stage_id, test=int(test)))
-    if service.stage_held(stage):
-        flash(f"Stage {stage.name} is held: submission {submission.id} waits until it is "
+    if why := service.held_why(stage):
+        flash(f"{why[0].upper()}{why[1:]}: submission {submission.id} waits until it is "
               "released.", "ok")
     elif queue_launches([submission.id]):
         flash(f"{'Test launch' if test else 'Launch'} of {stage.name} queued as submission "
@@ -105,7 +107,9 @@ def stage_hold(experiment, stage_id, action):
         queue_launches(waiting)
     flash(f"Stage {stage.name} {'held: launches wait' if action == 'hold' else 'released'}"
           + (f"; {len(waiting)} waiting launch(es) queued." if waiting else "."), "ok")
-    return redirect(url_for("campaigns.stage", experiment=experiment, stage_id=stage_id))
+    return redirect(safe_next(request.form.get("next"),
+                              url_for("campaigns.stage", experiment=experiment,
+                                      stage_id=stage_id)))
 
 
 @bp.post("/stage/<int:stage_id>/schedule")

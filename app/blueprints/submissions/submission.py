@@ -16,11 +16,13 @@ from app.batch.base import BatchError
 from app.batch.engines import engine_from_config
 from app.blueprints.submissions.common import bp
 from app.blueprints.views import go, job_in, submission_in
-from app.campaigns.permissions import may_control
+from app.campaigns.permissions import may_control, may_launch
 from app.extensions import db
 from app.ids import page_number
 from app.launching import service
 from app.models import Job, Submission, SubmissionEvent
+from app.models.base import utcnow
+from app.overview.family import relatives
 from app.tracking import actions
 from app.ucondb.jobs import enqueue, retry_failed, upload_summary
 from app.work import QueueUnavailable
@@ -33,7 +35,9 @@ def _submission_context(access: Access, submission: Submission) -> dict:
     uploads = upload_summary([submission.id])  # an FCL stage's files to UconDB
     batch_actions = actions.actions_of(submission, limit=3)  # kill, hold, release
     return dict(access=access, submission=submission, stage=submission.stage,
-                campaign=submission.stage.campaign,
+                campaign=submission.stage.campaign, now=utcnow(),
+                relatives=relatives(submission),  # parent, family, dependents, as made
+                may_launch=may_launch(access, submission.stage.campaign),
                 may_control=may_control(access, submission.stage.campaign),
                 uploads=uploads, batch_actions=batch_actions, describe=actions.describe,
                 live=submission.state in states.ACTIVE
