@@ -23,6 +23,7 @@ from app.models import (
     Submission,
 )
 from app.models.base import utcnow
+from app.watching import events
 
 
 class HoldRefused(Exception):
@@ -66,6 +67,7 @@ def hold_all(experiment: Experiment, user: Experimenter, role: str, reason: str 
     db.session.flush()
     audit(experiment, user, "launches held", f"experiment {experiment.name}",
           {"held": False}, {"held": True, "reason": row.reason})
+    events.launches_held(experiment.id, held=True, who=user.username, why=row.reason)
     return row
 
 
@@ -84,6 +86,7 @@ def release_all(experiment: Experiment, user: Experimenter, role: str) -> list[i
     waiting = waiting_in(experiment.id)
     audit(experiment, user, "launches released", f"experiment {experiment.name}", before,
           {"held": False, "queued": waiting})
+    events.launches_held(experiment.id, held=False, who=user.username)
     return waiting
 
 

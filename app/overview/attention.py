@@ -9,7 +9,8 @@ with it: the first thing on the dashboard.
   recovery refused    chaining could not launch a recovery (its note says why); look
   FCL uploads failed  the dependent stages wait; upload again
   credential          a proxy or token that expires soon (or did), not replaced; upload one
-  stage stopped       a held stage, or a submission whose jobs are held; release
+  stage stopped       a held stage (by a person, or by its circuit breaker, saying why), or
+                      a submission whose jobs are held; release
 
 Each question is one bounded query, over the last POMS_ATTENTION_DAYS days.
 """
@@ -34,6 +35,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.models.chaining import ChainStep
 from app.models.ucondb import FclUpload
+from app.watching import breaker
 
 LIMIT = 50  # rows per question: the list is for people, the pages behind it for the rest
 
@@ -100,12 +102,20 @@ def _held(exp_id: int) -> list[Item]:
                                    StageLaunchSettings.campaign_stage_id == CampaignStage.id)
         .join(Campaign).where(Campaign.experiment_id == exp_id, StageLaunchSettings.held)
         .limit(LIMIT)).all()
+    tripped = {}  # stage id -> the breaker that holds it (its own, or an upstream stage's)
+    for row in breaker.tripped_in(exp_id):
+        for held_id in [*row.held_stage_ids, row.campaign_stage_id]:
+            tripped[held_id] = row
     for stage in stages:
         settings = db.session.get(StageLaunchSettings, stage.id)
         waiting = db.session.scalar(select(func.count()).where(
             Submission.campaign_stage_id == stage.id, Submission.state == states.NEW,
             Submission.launch_claimed_at.is_(None)))
-        who = settings.held_by.username if settings.held_by else "?"
+        trip = tripped.get(stage.id)
+        who = ((f"its circuit breaker: {trip.reason}" if trip.campaign_stage_id == stage.id
+                else f"the circuit breaker of an upstream stage: {trip.reason}")
+               if trip is not None
+               else settings.held_by.username if settings.held_by else "?")
         kind, title = (("held-launches", f"{waiting} launch(es) of {stage.name} wait")
                        if waiting else ("stage-held", f"stage {stage.name} is held"))
         items.append(Item(kind, title, f"held by {who}", settings.held_at, stage=stage,

@@ -11,6 +11,7 @@ from app import states
 from app.extensions import db
 from app.launching import service
 from app.models import AuditEntry, Job, StageLaunchSettings, Submission
+from app.overview import attention
 from app.watching import breaker, watches
 from app.watching.policy import policy_for, set_policy
 from tests.e2e.support import change_through_store, drive
@@ -63,6 +64,12 @@ def test_a_failing_stage_trips_holds_tells_and_is_released(launch_app, tutorial,
     assert row.reason.startswith("10 of the last 10 finished jobs failed (100%, more than 50%")
     assert _held(fcl) and _held(reco), "the stage and its dependent stage are held"
     assert db.session.get(Submission, first.id).jobs_failed >= 10
+    # First on the dashboard: both stages stopped, saying by what and why.
+    said = {item.stage.name: item.detail
+            for item in attention.needs_attention(tutorial.experiment_id)
+            if item.stage is not None and item.action == "release-stage"}
+    assert said["reco_fcl"] == f"held by its circuit breaker: {row.reason}", said
+    assert said["reco"] == f"held by the circuit breaker of an upstream stage: {row.reason}"
 
     # A launch asked for now waits: the worker leaves it New.
     waiting = _launch(tutorial, app)

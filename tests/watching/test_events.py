@@ -11,10 +11,11 @@ import pytest
 from app import states
 from app.chaining import chain
 from app.extensions import db
+from app.launching import launch_hold
 from app.models import FclUpload, Job, UploadedFile
 from app.models.base import utcnow
 from app.ucondb.jobs import run_upload
-from app.watching import events, watches
+from app.watching import watches
 from tests.chaining.support import finished
 from tests.watching.support import stage, watch_pass
 
@@ -92,9 +93,14 @@ def test_a_credential_about_to_expire_is_told(launch_app, tutorial, told):
 
 
 def test_launches_held_reach_every_watch_in_the_experiment(launch_app, tutorial, told):
-    events.launches_held(tutorial.experiment_id, held=True, who="pat", why="downtime")
+    # Through the switch itself (the dashboard's, the API's and `poms launches`'s).
+    launch_hold.hold_all(tutorial.experiment, tutorial.owner, "production", "downtime")
     db.session.commit()
-    assert any("launches are held by pat" in s for s in told())
+    assert any(f"launches are held by {tutorial.owner.username}: downtime" in s
+               for s in told())
+    launch_hold.release_all(tutorial.experiment, tutorial.owner, "production")
+    db.session.commit()
+    assert any(f"launches are released by {tutorial.owner.username}" in s for s in told())
 
 
 def test_a_watch_of_one_stage_hears_nothing_of_another(launch_app, tutorial, smtp_server):
