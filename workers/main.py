@@ -31,6 +31,8 @@ from workers.queues import (
     enqueue_batch_action,
     enqueue_launch,
     enqueue_tracking,
+    mark_horse,
+    requeue_abandoned,
 )
 
 log = logging.getLogger(__name__)
@@ -38,12 +40,21 @@ TICK_LOCK = "poms:scheduler:tick"
 CATCHUP_LOCK = "poms:scheduler:analysis-catchup"
 
 
+class PomsWorker(Worker):
+    """RQ's worker; each work horse names itself on its job, so that a worker killed
+    mid-job is seen at once (workers/queues.abandoned)."""
+
+    def prepare_job_execution(self, job, remove_from_intermediate_queue: bool = False):
+        mark_horse(job)
+        super().prepare_job_execution(job, remove_from_intermediate_queue)
+
+
 def tick(flask_app, connection: Redis, *, force: bool = False) -> list[str]:
     """One scheduler round. Returns what it did, in words."""
     interval = max(1, int(flask_app.config.get("POMS_TRACKING_INTERVAL", 10)))
     if not force and not connection.set(TICK_LOCK, "1", nx=True, ex=interval):
         return []  # another worker ticked this interval
-    done = []
+    done = [f"{job_id} queued again: its worker died" for job_id in requeue_abandoned(connection)]
     with flask_app.app_context():
         launched, problems = due_launches(flask_app.config)
         for submission_id in launched + stale_unclaimed(flask_app.config):
@@ -113,7 +124,7 @@ def run_worker(redis_url: str, *, burst: bool = False, flask_app=None,
     # Fork the scheduler first, while this process has no connections and no threads.
     scheduler = None if burst else _start_scheduler(flask_app, redis_url)
     connection = Redis.from_url(redis_url)
-    worker = Worker([Queue(name, connection=connection) for name in queues],
+    worker = PomsWorker([Queue(name, connection=connection) for name in queues],
                     connection=connection)
     if burst:
         tick(flask_app, connection, force=True)
