@@ -7,7 +7,6 @@ code asks app/work.py and never imports this package. The functions below take a
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import time
 
@@ -18,7 +17,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob
 from rq.registry import StartedJobRegistry
 
-from app.launching.launchers import pid_alive
+from app.launching.launchers import pid_alive, process_alive, this_process
 from app.work import QueueUnavailable
 
 log = logging.getLogger(__name__)
@@ -43,21 +42,13 @@ HORSE = "poms_horse"
 
 
 def mark_horse(job: RQJob) -> None:
-    job.meta[HORSE] = f"{socket.gethostname()}:{os.getpid()}"
+    job.meta[HORSE] = this_process()
     job.save_meta()
 
 
 # RQ's worker heartbeats a running job every job_monitoring_interval (30 s) and gives it 60 s
 # of slack: a heartbeat older than this means nobody watches the job any more.
 HEARTBEAT_STALE_S = 120
-
-
-def _alive_here(host_pid: str) -> bool | None:
-    """Whether the process "host:pid" runs; None when it is another machine's (unknown)."""
-    host, _colon, pid = host_pid.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return None
-    return pid_alive(int(pid))
 
 
 def _worker_alive(connection: Redis, name: str) -> bool | None:
@@ -92,7 +83,7 @@ def abandoned(queue: Queue, job: RQJob) -> bool:
         return bool(executions) and all(
             e.last_heartbeat.timestamp() + HEARTBEAT_STALE_S < time.time() for e in executions)
     horse = job.meta.get(HORSE)
-    return not horse or _alive_here(horse) is False
+    return not horse or process_alive(horse) is False
 
 
 def _retire(queue: Queue, job: RQJob) -> None:

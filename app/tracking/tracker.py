@@ -36,7 +36,7 @@ from app.batch.jobsub import parse_submit_output, parse_submitted_jobs
 from app.extensions import db
 from app.launching import service
 from app.launching.await_approval import awaiting
-from app.launching.launchers import pid_alive
+from app.launching.launchers import pid_alive, process_alive
 from app.models import CampaignStage, Job, StageLaunchSettings, Submission
 from app.models.base import utcnow
 
@@ -288,6 +288,14 @@ def _resolve_unfinished_launch(submission: Submission, config, engine: BatchEngi
     """A claimed launch not recorded as finished: still running, or its worker died."""
     if submission.launch_finished_at is not None or submission.launch_claimed_at is None:
         return
+    if not submission.command and submission.launch_started_at is None \
+            and process_alive(submission.launch_claimed_by) is False:
+        # Its worker died between the claim and the script: nothing ran, try it again.
+        service.give_back(submission.id, config, "its worker stopped after claiming the "
+                                                 "launch, before the launch script started")
+        if submission.state == states.LAUNCH_FAILED:
+            result.transitions.append((submission.id, states.LAUNCH_FAILED))
+        return
     here = submission.launch_worker in ("", socket.gethostname())
     if not here and utcnow() - submission.launch_claimed_at < timedelta(hours=4):
         return  # another machine runs it; only it can tell whether its process lives
@@ -320,12 +328,15 @@ def _resolve_unfinished_launch(submission: Submission, config, engine: BatchEngi
         return
     process_gone = bool(submission.launch_pid) and not pid_alive(submission.launch_pid)
     if process_gone and awaiting(output, submission.id)[0]:
-        service.record_launch_end(submission, None)  # it ran await_approval
+        service.record_launch_end(submission, None, engine)  # it ran await_approval
         result.transitions.append((submission.id, submission.state))
         return
     if process_gone or utcnow() - submission.launch_claimed_at > grace:
         submission.launch_finished_at = utcnow()
-        why = "the launch stopped before submitting any jobs (its worker stopped)"
+        why = ("the launch stopped before submitting any jobs (its worker stopped)"
+               if submission.launch_pid else
+               "its worker stopped while starting the launch script; no jobs of it were "
+               f"found after {grace.total_seconds():g} s")
         submission.launch_error = why
         states.transition(submission, states.LAUNCH_FAILED, why)
         db.session.commit()
@@ -340,7 +351,8 @@ def stale_unclaimed(config) -> list[int]:
     return list(db.session.scalars(
         select(Submission.id).where(
             Submission.state == states.NEW, Submission.launch_claimed_at.is_(None),
-            Submission.created < utcnow() - grace,
+            # a launch given back (service.give_back) is tried again at once
+            (Submission.created < utcnow() - grace) | (Submission.launch_attempts > 0),
             Submission.campaign_stage_id.not_in(held),  # those wait for their stage
         )
     ))

@@ -169,3 +169,24 @@ def service(new_database, tmp_path, redis_server, redis_conn):
     made = Service(url, env, tmp_path)
     yield made
     made.close()
+
+
+@contextmanager
+def unwritable(directory: Path):
+    """`directory` refuses every write while the context lasts: chmod for an ordinary user;
+    for root, whom modes do not stop, the immutable attribute (chattr +i)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        directory.chmod(0o555)
+        try:
+            yield
+        finally:
+            directory.chmod(0o755)
+        return
+    made = subprocess.run(["chattr", "+i", str(directory)], capture_output=True, text=True)
+    assert made.returncode == 0, f"chattr +i {directory} (root needs it to refuse writes): " \
+                                 f"{made.stderr}"
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(directory)], check=True)
