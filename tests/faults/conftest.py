@@ -64,6 +64,22 @@ def wait_for(check, timeout: float, what: str, interval: float = 0.1):
         time.sleep(interval)
 
 
+@contextmanager
+def write_locked(engine):
+    """The database's write lock, held: readers go on, every writer waits (SQLite: BEGIN
+    EXCLUSIVE; PostgreSQL: the submission and job tables locked)."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN EXCLUSIVE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("LOCK TABLE submission, job IN EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql("ROLLBACK")
+
+
 class Service:
     def __init__(self, url: str, env: dict, tmp: Path):
         self.url, self.env, self.tmp = url, env, tmp
@@ -99,6 +115,10 @@ class Service:
         with self.engine.connect() as conn:
             return conn.execute(text(sql), params).fetchall()
 
+    def execute(self, sql: str, **params) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(text(sql), params)
+
     def state(self, submission_id: int) -> str:
         return self.query("SELECT state FROM submission WHERE id = :id", id=submission_id)[0][0]
 
@@ -119,19 +139,8 @@ class Service:
         assert len(self.clusters_of(submission_id)) == 1, self.clusters_of(submission_id)
         assert self.launch_output(submission_id).count("== process_id:") == 1
 
-    @contextmanager
     def locked(self):
-        """The database's write lock, held: readers go on, every writer waits."""
-        with self.engine.connect() as conn:
-            if self.kind == "sqlite":
-                conn.exec_driver_sql("BEGIN EXCLUSIVE")
-            else:
-                conn.exec_driver_sql("BEGIN")
-                conn.exec_driver_sql("LOCK TABLE submission, job IN EXCLUSIVE MODE")
-            try:
-                yield
-            finally:
-                conn.exec_driver_sql("ROLLBACK")
+        return write_locked(self.engine)
 
     def close(self) -> None:
         for process in self.workers:

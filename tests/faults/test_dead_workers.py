@@ -46,8 +46,6 @@ def test_a_worker_killed_before_its_launch_claimed_launches_it_at_once_and_once(
 
 
 def test_a_worker_killed_mid_tracking_pass_does_not_stop_tracking(service, redis_server):
-    # A launch whose jobs run long enough to be tracked across the fault.
-    service.query("SELECT 1")
     submission_id = service.launch()
     first = service.worker()
     wait_for(lambda: service.state(submission_id) in LAUNCHED, RECOVERY_S, "the launch")
