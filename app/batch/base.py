@@ -66,6 +66,11 @@ def cluster_of(job_id: str) -> str:
     return f"{cluster}.0@{schedd}"
 
 
+class ForeignBatchId(BatchError):
+    """An id of another batch system (another schedd, another engine): this engine was not
+    asked anything, so it says nothing about whether the engine answers."""
+
+
 class BatchEngine:
     """One batch system. Every method takes many ids at once where it can."""
 

@@ -53,6 +53,7 @@ from .base import (
     RUNNING,
     BatchEngine,
     BatchError,
+    ForeignBatchId,
     JobRequest,
     JobStatus,
     check_input_files,
@@ -219,7 +220,7 @@ class LocalEngine(BatchEngine):
             raise BatchError(str(err)) from None
         spool = self.spools.get(schedd)
         if spool is None:
-            raise BatchError(f"{batch_id} does not belong to the local engine")
+            raise ForeignBatchId(f"{batch_id} does not belong to the local engine")
         return cluster, proc, schedd, spool
 
     def _cluster(self, batch_id: str) -> int:

@@ -27,6 +27,7 @@ from app.batch.base import (
 from app.batch.base import (
     BatchEngine,
     BatchError,
+    ForeignBatchId,
     JobStatus,
     cluster_of,
     split_job_id,
@@ -123,9 +124,9 @@ def track_submissions(ids: list[int], config, engine: BatchEngine | None = None,
         # One submission's id the engine refuses (or a cluster it cannot read) must not stop
         # the others: ask for each alone.
         log.warning("tracking batch: %s; asking for each submission alone", err)
-        _track_one_by_one(tracked, engine, result)
+        _track_one_by_one(tracked, engine, result, config)
         return result
-    _ingest_all(tracked, statuses, engine, result)
+    _ingest_all(tracked, statuses, engine, result, config)
     return result
 
 
@@ -150,11 +151,15 @@ ENGINE_DOWN_AFTER = 3  # failures in a row, none answered: the engine is down, s
 
 
 def _track_one_by_one(tracked: list[Submission], engine: BatchEngine,
-                      result: PassResult) -> None:
+                      result: PassResult, config) -> None:
     failures = answered = 0
     for submission in tracked:
         try:
             statuses = engine.query(list(submission.batch_ids))
+        except ForeignBatchId as err:
+            # Its own problem only: the engine was not even asked.
+            _cannot_track(submission, f"not a batch id of this batch system: {err}", result)
+            continue
         except BatchError as err:
             _cannot_track(submission, f"the batch system refused its ids: {err}", result)
             failures += 1
@@ -163,11 +168,11 @@ def _track_one_by_one(tracked: list[Submission], engine: BatchEngine,
                 return
             continue
         answered += 1
-        _ingest_all([submission], statuses, engine, result)
+        _ingest_all([submission], statuses, engine, result, config)
 
 
 def _ingest_all(tracked: list[Submission], statuses: list[JobStatus], engine: BatchEngine,
-                result: PassResult) -> None:
+                result: PassResult, config) -> None:
     by_cluster: dict[str, list[JobStatus]] = defaultdict(list)
     for status in statuses:
         # "12.3@schedd" -> "12.0@schedd", without a regex per job.
@@ -175,6 +180,8 @@ def _ingest_all(tracked: list[Submission], statuses: list[JobStatus], engine: Ba
         by_cluster[f"{head.partition('.')[0]}.0@{schedd}"].append(status)
     for submission in tracked:
         reported = [st for b in submission.batch_ids for st in by_cluster.get(b, [])]
+        if not reported and _never_shown(submission, engine, config, result):
+            continue
         try:
             submission.tracking_error = ""
             ingest(submission, reported, engine.lists_finished_jobs, result)
@@ -182,6 +189,33 @@ def _ingest_all(tracked: list[Submission], statuses: list[JobStatus], engine: Ba
         except Exception as err:  # one bad submission must not stop the others
             log.exception("tracking submission %s", submission.id)
             _cannot_track(submission, f"tracking failed: {err}", result)
+
+
+def _never_shown(submission: Submission, engine: BatchEngine, config,
+                 result: PassResult) -> bool:
+    """An Idle submission whose clusters the engine has never shown, POMS_CLUSTER_GRACE
+    seconds after its launch: the launch announced clusters that do not exist. LaunchFailed,
+    naming them (True), rather than Idle 0/0 for ever. An engine that forgets finished jobs
+    (jobsub) says nothing by not listing a cluster."""
+    if submission.state != states.IDLE or not engine.lists_finished_jobs:
+        return False
+    if submission.jobs_running or submission.jobs_done or submission.jobs_failed \
+            or submission.jobs_held or submission.jobs_removed:
+        return False  # the engine showed its jobs once
+    since = submission.launch_finished_at or submission.launch_started_at or submission.created
+    grace = timedelta(seconds=int(config.get("POMS_CLUSTER_GRACE", 300)))
+    if since is None or utcnow() - since < grace:
+        return False
+    ids = ", ".join(submission.batch_ids)
+    why = (f"the batch system has no cluster {ids}: not found "
+           f"{grace.total_seconds():g} s after the launch announced it")
+    submission.launch_error = why
+    submission.tracking_error = why
+    submission.tracked_at = utcnow()
+    states.transition(submission, states.LAUNCH_FAILED, why)
+    db.session.commit()
+    result.transitions.append((submission.id, states.LAUNCH_FAILED))
+    return True
 
 
 def _sql_time(value):
