@@ -154,8 +154,8 @@ def test_one_campaign_through_gunicorn_postgresql_redis_and_queue_workers(layout
     def up():
         try:
             return requests.get(f"{base}/login", timeout=5).status_code == 200
-        except requests.ConnectionError:
-            return False
+        except (requests.ConnectionError, requests.Timeout):
+            return False  # not listening yet, or its workers still booting (a loaded machine)
 
     try:
         wait_for(up, timeout=60, interval=0.3, what="gunicorn to answer")

@@ -99,6 +99,11 @@ class BatchEngine:
     def fetch_log(self, job_id: str) -> str:
         raise NotImplementedError
 
+    def notes(self, batch_ids: list[str]) -> list[str]:
+        """What the last query() found wrong with these clusters (for the submission's
+        page), beyond their jobs' states: e.g. a local runner that is gone."""
+        return []
+
     def clusters_of_submission(self, submission_id: int) -> list[str]:
         """Clusters the engine knows were submitted for this POMS submission (the crash
         recovery path: a launch whose worker died still left its jobs behind)."""

@@ -183,7 +183,7 @@ def _ingest_all(tracked: list[Submission], statuses: list[JobStatus], engine: Ba
         if not reported and _never_shown(submission, engine, config, result):
             continue
         try:
-            submission.tracking_error = ""
+            submission.tracking_error = "; ".join(engine.notes(list(submission.batch_ids)))
             ingest(submission, reported, engine.lists_finished_jobs, result)
             db.session.commit()
         except Exception as err:  # one bad submission must not stop the others
