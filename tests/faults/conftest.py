@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.fixtures.app import database_kind
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
@@ -83,7 +82,6 @@ def write_locked(engine):
 class Service:
     def __init__(self, url: str, env: dict, tmp: Path):
         self.url, self.env, self.tmp = url, env, tmp
-        self.kind = database_kind()
         self.engine = create_engine(url)
         self.workers: list[subprocess.Popen] = []
 
@@ -152,11 +150,27 @@ class Service:
 
 @pytest.fixture
 def service(new_database, tmp_path, redis_server, redis_conn):
+    made = _service(new_database(), tmp_path, redis_server)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def postgres_service(postgres_server, postgres_databases, tmp_path, redis_server, redis_conn):
+    """The same service on PostgreSQL whatever POMS_TEST_DATABASE says (a PostgreSQL
+    restart is a fault of PostgreSQL only)."""
+    name = postgres_databases.take()
+    made = _service(postgres_server.url(name), tmp_path, redis_server)
+    yield made
+    made.close()
+    postgres_databases.release(name)
+
+
+def _service(url: str, tmp_path: Path, redis_server) -> Service:
     from app.extensions import db
     from tests.fixtures.app import _app
     from tests.fixtures.launching import import_tutorial
 
-    url = new_database()
     setup_app = _app(url)
     with setup_app.app_context():
         import_tutorial("alice", quick=True)
@@ -175,9 +189,7 @@ def service(new_database, tmp_path, redis_server, redis_conn):
         "POMS_LOCAL_SLOTS": "4",
         "POMS_UCONDB_FCL_UPLOADS": "0",
     }
-    made = Service(url, env, tmp_path)
-    yield made
-    made.close()
+    return Service(url, env, tmp_path)
 
 
 @contextmanager

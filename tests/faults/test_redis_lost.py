@@ -76,3 +76,4 @@ def test_a_launch_queued_before_redis_restarted_empty_still_runs_once(service, o
     assert time.monotonic() - began < 20
     assert worker.poll() is None
     service.assert_launched_once(submission_id)
+
