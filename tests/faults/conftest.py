@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
 LAUNCHED = ("Idle", "Running", "Completed", "Located")
