@@ -38,7 +38,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import flask_migrate  # noqa: E402
+
+from app.extensions import db  # noqa: E402
 from benchmarks.support import DATABASES, ROOT  # noqa: E402
+from tests.faults.conftest import (  # noqa: E402
+    _service,
+    kill_session,
+    unwritable,
+    write_locked,
+)
+from tests.fixtures.app import _app  # noqa: E402
+from tests.fixtures.postgres import start_postgres_server  # noqa: E402
+from tests.fixtures.redis_server import start_redis_server  # noqa: E402
 
 SECONDS = float(os.environ.get("POMS_BENCH_SOAK_SECONDS", "600"))
 EVERY = float(os.environ.get("POMS_BENCH_SOAK_EVERY", "15"))
@@ -74,14 +86,6 @@ def _kill_worker(supervisor: subprocess.Popen) -> None:
 
 
 def main() -> int:
-    import flask_migrate
-
-    from app.extensions import db
-    from tests.faults.conftest import _service, kill_session, unwritable, write_locked
-    from tests.fixtures.app import _app
-    from tests.fixtures.postgres import start_postgres_server
-    from tests.fixtures.redis_server import start_redis_server
-
     results: dict[str, dict] = {}
     status = 0
     workdir = Path(tempfile.mkdtemp(prefix="poms-soak-"))
@@ -112,8 +116,7 @@ def main() -> int:
         redis = [start_redis_server(binary, tmp)]  # restarted on the same port
         try:
             service = _service(url, tmp, redis[0])
-            results[kind] = _run(service, redis, binary, tmp, server, kill_session,
-                                 unwritable, write_locked, start_redis_server)
+            results[kind] = _run(service, redis, binary, tmp, server)
         finally:
             redis[-1].stop()
             if server is not None:
@@ -133,8 +136,7 @@ def main() -> int:
     return status
 
 
-def _run(service, redis, binary, tmp, server, kill_session, unwritable, write_locked,
-         start_redis_server) -> dict:
+def _run(service, redis: list, binary: str, tmp: Path, server) -> dict:
     env = service.env
     env["POMS_TRACKING_INTERVAL"] = "2"
     env["POMS_LAUNCH_GRACE"] = "10"
