@@ -561,11 +561,15 @@ def record_launch_end(submission: Submission, code: int | None, engine: BatchEng
         remember_batch_ids(submission, ids)
         remember_jobs(submission, [j for j in parse_submitted_jobs(text)
                                    if cluster_of(j) in ids])
+        earlier = ""
+        if submission.launch_attempts and submission.launch_error.startswith("attempt "):
+            # A launch given back and tried again: its history says so, its page need not.
+            earlier, submission.launch_error = f"; earlier, {submission.launch_error}", ""
         if stopped:
             submission.launch_error = f"it submitted batch id {ids[0]}, then {stopped}"
         db.session.commit()
         states.transition(submission, states.IDLE, f"launched: batch id {ids[0]}"
-                          + (f"; then {stopped}" if stopped else ""))
+                          + (f"; then {stopped}" if stopped else "") + earlier)
         db.session.commit()
         return f"submission {submission.id}: launched {', '.join(ids)}"
     if stopped:

@@ -37,6 +37,8 @@ def test_a_launch_directory_that_refuses_writes_is_named_and_the_launch_retried(
              "the launch once the directory takes writes")
     assert time.monotonic() - fault_ended < RECOVERY_S
     service.assert_launched_once(submission_id)
+    assert any(f"earlier, attempt 1 of 3 did not run: the launch directory {launches}" in cause
+               for cause in service.causes(submission_id))
 
 
 def test_a_launch_directory_that_stays_unwritable_fails_the_launch_saying_why(service):
@@ -77,6 +79,8 @@ def test_a_worker_dead_between_claim_and_script_start_is_launched_again_once(ser
              "the launch to be tried again")
     assert time.monotonic() - began < 30
     service.assert_launched_once(submission_id)
-    assert _row(service, submission_id)[2] == 1
-    assert "its worker stopped after claiming the launch, before the launch script " \
-           "started" in _row(service, submission_id)[1]
+    state, error, attempts, _claimed = _row(service, submission_id)
+    assert attempts == 1 and not error  # launched: its page shows no problem
+    assert any("earlier, attempt 1 of 3 did not run: its worker stopped after claiming the "
+               "launch, before the launch script started" in cause
+               for cause in service.causes(submission_id))
