@@ -39,7 +39,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import flask_migrate  # noqa: E402
-from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from app.extensions import db  # noqa: E402
 from benchmarks.support import DATABASES, ROOT  # noqa: E402
@@ -165,14 +164,8 @@ def _run(service, redis: list, binary: str, tmp: Path, server) -> dict:
         redis.append(start_redis_server(binary, tmp, port=redis[-1].port))
 
     def lock_database():
-        for _ in range(5):  # PostgreSQL may find the LOCK TABLE deadlocked with a worker
-            try:
-                with write_locked(service.engine):
-                    time.sleep(8)
-                return
-            except OperationalError as err:
-                print(f"# lock not taken, again: {str(err.orig).splitlines()[0]}", flush=True)
-                time.sleep(0.5)
+        with write_locked(service.engine):
+            time.sleep(8)
 
     def close_launch_dir():
         with unwritable(launches):

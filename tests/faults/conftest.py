@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
@@ -67,11 +68,20 @@ def write_locked(engine):
     """The database's write lock, held: readers go on, every writer waits (SQLite: BEGIN
     EXCLUSIVE; PostgreSQL: the submission and job tables locked)."""
     with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN EXCLUSIVE")
-        else:
-            conn.exec_driver_sql("BEGIN")
-            conn.exec_driver_sql("LOCK TABLE submission, job IN EXCLUSIVE MODE")
+        for attempt in range(10):
+            try:
+                if engine.dialect.name == "sqlite":
+                    conn.exec_driver_sql("BEGIN EXCLUSIVE")
+                else:
+                    conn.exec_driver_sql("BEGIN")
+                    conn.exec_driver_sql("LOCK TABLE submission, job IN EXCLUSIVE MODE")
+                break
+            except OperationalError:
+                # PostgreSQL may call it a deadlock with a worker's transaction: again
+                conn.rollback()
+                if attempt == 9:
+                    raise
+                time.sleep(0.2)
         try:
             yield
         finally:
