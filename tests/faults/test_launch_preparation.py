@@ -10,6 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+from sqlalchemy import text
+
+from app.extensions import db
+from app.launching import service
+from app.models import Experimenter, Submission
+from app.tracking.tracker import stale_unclaimed
 from tests.faults.conftest import LAUNCHED, ROOT, unwritable, wait_for
 
 RECOVERY_S = 60
@@ -84,3 +90,37 @@ def test_a_worker_dead_between_claim_and_script_start_is_launched_again_once(ser
     assert any("earlier, attempt 1 of 3 did not run: its worker stopped after claiming the "
                "launch, before the launch script started" in cause
                for cause in service.causes(submission_id))
+
+
+def test_a_database_error_while_the_launch_is_prepared_is_retried_then_launches(
+        launch_app, tutorial):
+    """A real database error after the claim (the snapshot table gone for a moment): the
+    claim is given back, the cause recorded; the database right again, it launches once."""
+    config = launch_app.config
+    stage = next(s for s in tutorial.stages if s.name == "reco_fcl")
+    alice = db.session.query(Experimenter).filter_by(username="alice").one()
+    submission_id = service.request_launch(stage, alice, test=False, origin="test",
+                                           config=config).id
+    db.session.commit()
+    db.session.execute(text("ALTER TABLE login_setup_snapshot RENAME TO login_setup_away"))
+    db.session.commit()
+    try:
+        said = service.run_launch(submission_id, config)
+    finally:
+        db.session.rollback()
+        db.session.execute(text("ALTER TABLE login_setup_away RENAME TO login_setup_snapshot"))
+        db.session.commit()
+    row = db.session.get(Submission, submission_id)
+    assert said.endswith("tried again"), said
+    assert (row.state, row.launch_claimed_at, row.launch_attempts) == ("New", None, 1)
+    assert row.launch_error.startswith("attempt 1 of 3 did not run: the database failed "
+                                       "while the launch was prepared (")
+    assert "login_setup_snapshot" in row.launch_error
+    assert not row.command and not row.stage_snapshot_id  # nothing of it kept
+    # The scheduler's next tick queues it again (a given-back launch waits no grace).
+    assert submission_id in stale_unclaimed(config)
+    service.run_launch(submission_id, config)
+    db.session.expire_all()
+    row = db.session.get(Submission, submission_id)
+    assert row.state == "Idle" and not row.launch_error
+    assert len(row.batch_ids) == 1
