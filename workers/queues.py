@@ -73,7 +73,10 @@ def abandoned(queue: Queue, job: RQJob) -> bool:
             return False  # waiting on its queue
     elif status != "started":
         return False
-    executions = job.get_executions()
+    try:
+        executions = job.get_executions()
+    except ValueError:  # an execution expired while they were listed: ask again next time
+        return False
     names = {e.worker_name for e in executions if e.worker_name} | (
         {job.worker_name} if job.worker_name else set())
     if not names:
