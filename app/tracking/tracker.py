@@ -330,6 +330,8 @@ def _resolve_unfinished_launch(submission: Submission, config, engine: BatchEngi
         if submission.state == states.LAUNCH_FAILED:
             result.transitions.append((submission.id, states.LAUNCH_FAILED))
         return
+    if process_alive(submission.launch_claimed_by):
+        return  # the work horse that claimed it is still at it (its script, or its end)
     here = submission.launch_worker in ("", socket.gethostname())
     if not here and utcnow() - submission.launch_claimed_at < timedelta(hours=4):
         return  # another machine runs it; only it can tell whether its process lives
