@@ -4,6 +4,7 @@ up to a quarter of an hour later. POMS sees the dead work horse at the next sche
 and queues the job again: the work goes on within seconds, and still runs once."""
 from __future__ import annotations
 
+import json
 import time
 
 from redis import Redis
@@ -46,6 +47,11 @@ def test_a_worker_killed_before_its_launch_claimed_launches_it_at_once_and_once(
 
 
 def test_a_worker_killed_mid_tracking_pass_does_not_stop_tracking(service, redis_server):
+    # Jobs that run a while: each pass has a Running submission to write (and so to wait
+    # for the lock at); a pass with nothing to track would end before it could be killed.
+    service.execute("UPDATE campaign_stage SET param_overrides = :value WHERE name = "
+                    "'reco_fcl'", value=json.dumps([["--stage ", "reco_fcl"],
+                                                    ["-Oglobal.work_seconds=", "8"]]))
     submission_id = service.launch()
     first = service.worker()
     wait_for(lambda: service.state(submission_id) in LAUNCHED, RECOVERY_S, "the launch")
