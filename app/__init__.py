@@ -13,8 +13,9 @@ from pathlib import Path
 import click
 from flask import Flask, render_template, request
 from markupsafe import escape
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app import (
@@ -97,7 +98,55 @@ def _private_sqlite(app: Flask) -> None:
     _private(Path(app.instance_path) / url.database)
 
 
+# A page waits this long for a lock (SQLite's write lock, a PostgreSQL row or table; the
+# workers wait longer: app/extensions.py), then says the database is busy: a person is
+# better told "try again" than left waiting.
+WEB_BUSY_TIMEOUT_MS = 3000
+
+
+def _is_busy(err: DBAPIError) -> bool:
+    said = str(err.orig).lower()
+    return "database is locked" in said or "lock timeout" in said or "deadlock" in said
+
+
+def _register_database_errors(app: Flask) -> None:
+    backend = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name()
+    wait = {"sqlite": f"PRAGMA busy_timeout = {WEB_BUSY_TIMEOUT_MS}",
+            "postgresql": f"SET lock_timeout = {WEB_BUSY_TIMEOUT_MS}"}.get(backend)
+    if wait:
+        @app.before_request
+        def _short_lock_wait():
+            if request.endpoint != "static":
+                db.session.execute(text(wait))
+
+    @app.errorhandler(OperationalError)
+    def database_error(err: OperationalError):
+        # The session holds a failed transaction: give it back, so nothing half-done stays.
+        try:
+            db.session.rollback()
+        except Exception:  # the database may not answer the rollback either
+            log.exception("rollback after a database error")
+        if _is_busy(err):
+            code, said = 503, ("The database is busy (another change holds it): nothing was "
+                               "changed. Try again in a moment.")
+        else:
+            log.error("database not answering: %s", err.orig)
+            code, said = 503, ("The database is not answering: nothing was changed. Try "
+                               "again once it is back.")
+        if request.path.startswith("/api/"):
+            return {"error": said}, code, {"Retry-After": "5"}
+        if request.headers.get("HX-Request") == "true":
+            return f'<p class="error" role="alert">{escape(said)}</p>', code
+        # A page of its own, rendered without the context processors: they (and the usual
+        # layout) read the signed-in person from the database.
+        page = app.jinja_env.get_template("database_error.html").render(
+            code=code, description=said, path=request.path)
+        return page, code, {"Retry-After": "5"}
+
+
 def _register_errors(app: Flask) -> None:
+    _register_database_errors(app)
+
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
         if request.headers.get("HX-Request") == "true":

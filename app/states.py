@@ -46,7 +46,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     # as the original, approving completes it and refusing ("UnApprove") removes it. The
     # original's status table also lists "Approved", but nothing of it ever sets it.
     AWAITING_APPROVAL: frozenset({COMPLETED, REMOVED}),
-    IDLE: frozenset({RUNNING, HELD, COMPLETED, FAILED, REMOVED}),
+    # Idle to LaunchFailed: the launch announced a cluster the batch system never shows.
+    IDLE: frozenset({RUNNING, HELD, COMPLETED, FAILED, REMOVED, LAUNCH_FAILED}),
     RUNNING: frozenset({IDLE, HELD, COMPLETED, FAILED, REMOVED}),
     HELD: frozenset({IDLE, RUNNING, COMPLETED, FAILED, REMOVED}),
     # Completed may still see stragglers removed; issue 5 moves it on to Located.

@@ -41,8 +41,8 @@ def test_procfile_serves_every_queue_with_workers_split_by_queue():
     kinds = procfile()
     assert kinds["web"][0] == "gunicorn" and "wsgi:app" in kinds["web"]
     workers = {name: argv for name, argv in kinds.items()
-               if argv[:5] == ["flask", "--app", "wsgi", "poms", "worker"]}
-    assert len(workers) >= 2, kinds
+               if argv[:6] == ["scripts/supervise", "flask", "--app", "wsgi", "poms", "worker"]}
+    assert len(workers) >= 2, kinds  # each supervised: started again when it exits
     served = [argv[i + 1] for argv in workers.values() for i, arg in enumerate(argv)
               if arg == "--queue"]
     assert sorted(served) == sorted(QUEUES), "each queue served by exactly one kind of worker"
@@ -126,8 +126,11 @@ def layout(tmp_path, postgres_server, redis_server):
             argv = [gunicorn, *[f"127.0.0.1:{port}" if "POMS_BIND" in arg else arg
                                 for arg in argv[1:]], "--timeout", "120"]
         else:
+            supervisor = []
+            if argv[0] == "scripts/supervise":
+                supervisor, argv = [str(ROOT / "scripts" / "supervise")], argv[1:]
             assert argv[:3] == ["flask", "--app", "wsgi"], argv
-            argv = [*FLASK, *argv[3:]]
+            argv = [*supervisor, *FLASK, *argv[3:]]
         running.start(kind, argv)
     try:
         yield running
@@ -151,8 +154,8 @@ def test_one_campaign_through_gunicorn_postgresql_redis_and_queue_workers(layout
     def up():
         try:
             return requests.get(f"{base}/login", timeout=5).status_code == 200
-        except (requests.ConnectionError, requests.Timeout):  # a worker still importing
-            return False
+        except (requests.ConnectionError, requests.Timeout):
+            return False  # not listening yet, or its workers still booting (a loaded machine)
 
     try:
         wait_for(up, timeout=60, interval=0.3, what="gunicorn to answer")

@@ -19,6 +19,8 @@ import signal
 import time
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, Worker
 
 from app.extensions import db
@@ -33,6 +35,8 @@ from workers.queues import (
     enqueue_launch,
     enqueue_tracking,
     enqueue_watch_pass,
+    mark_horse,
+    requeue_abandoned,
 )
 
 log = logging.getLogger(__name__)
@@ -40,12 +44,21 @@ TICK_LOCK = "poms:scheduler:tick"
 CATCHUP_LOCK = "poms:scheduler:analysis-catchup"
 
 
+class PomsWorker(Worker):
+    """RQ's worker; each work horse names itself on its job, so that a worker killed
+    mid-job is seen at once (workers/queues.abandoned)."""
+
+    def prepare_job_execution(self, job, remove_from_intermediate_queue: bool = False):
+        mark_horse(job)
+        super().prepare_job_execution(job, remove_from_intermediate_queue)
+
+
 def tick(flask_app, connection: Redis, *, force: bool = False) -> list[str]:
     """One scheduler round. Returns what it did, in words."""
     interval = max(1, int(flask_app.config.get("POMS_TRACKING_INTERVAL", 10)))
     if not force and not connection.set(TICK_LOCK, "1", nx=True, ex=interval):
         return []  # another worker ticked this interval
-    done = []
+    done = [f"{job_id} queued again: its worker died" for job_id in requeue_abandoned(connection)]
     with flask_app.app_context():
         launched, problems = due_launches(flask_app.config)
         for submission_id in launched + stale_unclaimed(flask_app.config):
@@ -101,6 +114,38 @@ def _start_scheduler(flask_app, redis_url: str) -> int:
         os._exit(code)
 
 
+# A lost Redis: the worker starts again after 1, 2, 4 ... s, at most this long apart.
+RECONNECT_MAX_S = 30
+
+
+def _work_until_stopped(redis_url: str, queues) -> bool:
+    """RQ's worker, started again whenever Redis stops answering under it (restarted,
+    emptied, a network cut): RQ retries only while it waits for a job, and leaves its work
+    loop on a lost connection anywhere else. What the lost Redis held is found again from
+    the database by the scheduler's ticks."""
+    pause = 1
+    while True:
+        worker, began = None, time.monotonic()
+        try:
+            connection = Redis.from_url(redis_url, health_check_interval=10)
+            worker = PomsWorker([Queue(name, connection=connection) for name in queues],
+                                connection=connection)
+            # The scheduler runs retries that wait (the `uploads` jobs' backoff).
+            return worker.work(with_scheduler=True)
+        except (RedisConnectionError, RedisTimeoutError) as err:
+            log.error("worker: Redis is not answering (%s); starting again in %d s", err,
+                      pause)
+        if worker is not None and worker.scheduler is not None:
+            try:
+                worker.stop_scheduler()  # RQ's own scheduler process: a new worker has one
+            except Exception:  # Redis may still be gone
+                log.info("worker: RQ's scheduler did not stop cleanly", exc_info=True)
+        if time.monotonic() - began > 10 * RECONNECT_MAX_S:
+            pause = 1  # it had been working: this is a new outage
+        time.sleep(pause)
+        pause = min(pause * 2, RECONNECT_MAX_S)
+
+
 def run_worker(redis_url: str, *, burst: bool = False, flask_app=None,
                queues: tuple[str, ...] | list[str] = QUEUES) -> bool:
     """Serve `queues` (every POMS queue by default) until stopped, or until empty with burst.
@@ -116,15 +161,14 @@ def run_worker(redis_url: str, *, burst: bool = False, flask_app=None,
     flask_app = jobs.app()
     # Fork the scheduler first, while this process has no connections and no threads.
     scheduler = None if burst else _start_scheduler(flask_app, redis_url)
-    connection = Redis.from_url(redis_url)
-    worker = Worker([Queue(name, connection=connection) for name in queues],
-                    connection=connection)
     if burst:
+        connection = Redis.from_url(redis_url)
+        worker = PomsWorker([Queue(name, connection=connection) for name in queues],
+                            connection=connection)
         tick(flask_app, connection, force=True)
         return worker.work(burst=True, with_scheduler=True)
     try:
-        # The scheduler runs retries that wait (the `uploads` jobs' backoff).
-        return worker.work(with_scheduler=True)
+        return _work_until_stopped(redis_url, queues)
     finally:
         try:
             os.kill(scheduler, signal.SIGTERM)

@@ -6,13 +6,21 @@ code asks app/work.py and never imports this package. The functions below take a
 """
 from __future__ import annotations
 
+import logging
+import socket
+import time
+
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, Retry
+from rq import Queue, Retry, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob
+from rq.registry import StartedJobRegistry
 
+from app.launching.launchers import pid_alive, process_alive, this_process
 from app.work import QueueUnavailable
+
+log = logging.getLogger(__name__)
 
 LAUNCHES, TRACKING, ANALYSIS, UPLOADS = "launches", "tracking", "analysis", "uploads"
 # Mail and webhooks (app/watching): a slow mail server never holds up tracking.
@@ -30,12 +38,99 @@ def _queue(redis_url: str | Redis, name: str) -> Queue:
     return Queue(name, connection=conn)
 
 
+# The job's meta key naming the work horse that runs it ("host:pid"), written by the horse
+# itself (workers/main.PomsWorker): RQ keeps the worker's pid in Redis, not the horse's.
+HORSE = "poms_horse"
+
+
+def mark_horse(job: RQJob) -> None:
+    job.meta[HORSE] = this_process()
+    job.save_meta()
+
+
+# RQ's worker heartbeats a running job every job_monitoring_interval (30 s) and gives it 60 s
+# of slack: a heartbeat older than this means nobody watches the job any more.
+HEARTBEAT_STALE_S = 120
+
+
+def _worker_alive(connection: Redis, name: str) -> bool | None:
+    worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + name,
+                                connection=connection)
+    if worker is None:
+        return False  # its key expired, or it said it died
+    if worker.hostname != socket.gethostname() or not worker.pid:
+        return None
+    return pid_alive(worker.pid)
+
+
+def abandoned(queue: Queue, job: RQJob) -> bool:
+    """True for a job RQ still counts as started (or taken off its queue) whose worker and
+    work horse are both gone: a worker killed mid-job. RQ would find it only after the
+    heartbeat expires and its maintenance runs (up to a quarter of an hour); the processes
+    on this machine say it at once. A horse whose worker lives is left to its worker, which
+    records its end itself."""
+    status = job.get_status(refresh=True)
+    if status == "queued":
+        if queue.connection.lpos(queue.key, job.id) is not None:
+            return False  # waiting on its queue
+    elif status != "started":
+        return False
+    try:
+        executions = job.get_executions()
+    except ValueError:  # an execution expired while they were listed: ask again next time
+        return False
+    names = {e.worker_name for e in executions if e.worker_name} | (
+        {job.worker_name} if job.worker_name else set())
+    if not names:
+        return False  # being taken by a worker right now
+    if any(_worker_alive(queue.connection, name) is not False for name in names):
+        # A worker that lives (or on another machine, unknown): RQ's own heartbeat decides.
+        return bool(executions) and all(
+            e.last_heartbeat.timestamp() + HEARTBEAT_STALE_S < time.time() for e in executions)
+    horse = job.meta.get(HORSE)
+    return not horse or process_alive(horse) is False
+
+
+def _retire(queue: Queue, job: RQJob) -> None:
+    """Take a dead worker's job out of the started registry, so that RQ's later cleanup
+    never marks the job queued again in its place as abandoned."""
+    registry = StartedJobRegistry(queue.name, connection=queue.connection)
+    for job_id, execution_id in registry.get_job_and_execution_ids(cleanup=False):
+        if job_id == job.id:
+            queue.connection.zrem(registry.key, f"{job_id}:{execution_id}")
+
+
 def _pending(queue: Queue, job_id: str) -> bool:
     try:
         job = RQJob.fetch(job_id, connection=queue.connection)
     except NoSuchJobError:
         return False
-    return job.get_status(refresh=True) in PENDING
+    if job.get_status(refresh=True) not in PENDING:
+        return False
+    if abandoned(queue, job):
+        log.warning("job %s: its worker and work horse are gone; queued again", job_id)
+        _retire(queue, job)
+        return False
+    return True
+
+
+def requeue_abandoned(redis_url, queues=QUEUES) -> list[str]:
+    """Queue again every job a dead worker left started (the scheduler's tick and a starting
+    worker call this). A launch run twice is harmless: its claim runs it once."""
+    again = []
+    for name in queues:
+        queue = _queue(redis_url, name)
+        registry = StartedJobRegistry(name, connection=queue.connection)
+        for job_id in dict.fromkeys(registry.get_job_ids(cleanup=False)):
+            try:
+                job = RQJob.fetch(job_id, connection=queue.connection)
+            except NoSuchJobError:
+                continue
+            if abandoned(queue, job):
+                _retire(queue, job)
+                queue.enqueue_job(job)
+                again.append(job_id)
+    return again
 
 
 def enqueue_launch(redis_url, submission_id: int, timeout: int = 1800):

@@ -71,6 +71,11 @@ def cluster_of(job_id: str) -> str:
     return f"{cluster}.0@{schedd}"
 
 
+class ForeignBatchId(BatchError):
+    """An id of another batch system (another schedd, another engine): this engine was not
+    asked anything, so it says nothing about whether the engine answers."""
+
+
 class BatchEngine:
     """One batch system. Every method takes many ids at once where it can."""
 
@@ -98,6 +103,11 @@ class BatchEngine:
 
     def fetch_log(self, job_id: str) -> str:
         raise NotImplementedError
+
+    def notes(self, batch_ids: list[str]) -> list[str]:
+        """What the last query() found wrong with these clusters (for the submission's
+        page), beyond their jobs' states: e.g. a local runner that is gone."""
+        return []
 
     def clusters_of_submission(self, submission_id: int) -> list[str]:
         """Clusters the engine knows were submitted for this POMS submission (the crash

@@ -53,6 +53,7 @@ from .base import (
     RUNNING,
     BatchEngine,
     BatchError,
+    ForeignBatchId,
     JobRequest,
     JobStatus,
     check_input_files,
@@ -400,7 +401,7 @@ class HTCondorEngine(BatchEngine):
         for batch_id in batch_ids:
             cluster, _proc, name = split_job_id(batch_id)
             if name != schedd_name:
-                raise BatchError(f"{batch_id} does not belong to schedd {schedd_name}")
+                raise ForeignBatchId(f"{batch_id} does not belong to schedd {schedd_name}")
             clusters.add(cluster)
         return sorted(clusters)
 

@@ -53,6 +53,7 @@ from .base import (
     RUNNING,
     BatchEngine,
     BatchError,
+    ForeignBatchId,
     JobRequest,
     JobStatus,
     check_input_files,
@@ -62,6 +63,7 @@ from .base import (
     split_job_id,
 )
 from .usage import reap
+from .local_runners import runner_gone
 
 SCHEDD = "local"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -176,8 +178,12 @@ def _number(value) -> float | None:
 
 def write_json_atomic(path: Path, data) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # half a file: it would only fill the disk further
+        raise
 
 
 @contextmanager
@@ -207,6 +213,7 @@ class LocalEngine(BatchEngine):
         self.accounts: dict[str, Account] = {}
         self.areas_dir = Path(areas_dir) if areas_dir else None
         self.launch_python = find_launch_python(launch_python)
+        self._notes: dict[str, str] = {}  # cluster id -> what the last query found wrong
         for account in (areas or {}).values():
             name = account_schedd(account.name)
             self.spools[name] = Path(areas_dir) / account.name
@@ -225,7 +232,7 @@ class LocalEngine(BatchEngine):
             raise BatchError(str(err)) from None
         spool = self.spools.get(schedd)
         if spool is None:
-            raise BatchError(f"{batch_id} does not belong to the local engine")
+            raise ForeignBatchId(f"{batch_id} does not belong to the local engine")
         return cluster, proc, schedd, spool
 
     def _cluster(self, batch_id: str) -> int:
@@ -332,6 +339,13 @@ class LocalEngine(BatchEngine):
             status = self._status(cluster, schedd)
             if status is None:
                 continue
+            cluster_id = f"{cluster}.0@{schedd}"
+            gone = runner_gone(self.spools[schedd], cluster, schedd, status) \
+                if isinstance(status, dict) else ""
+            if gone:
+                self._notes[cluster_id] = gone
+            else:
+                self._notes.pop(cluster_id, None)
             try:
                 for proc, job in status["jobs"].items():
                     if job["state"] not in _STATES:
@@ -339,7 +353,9 @@ class LocalEngine(BatchEngine):
                     exit_code = job.get("exit_code")
                     found.append(JobStatus(
                         job_id=f"{cluster}.{int(proc)}@{schedd}",
-                        state=job["state"],
+                        # nobody will start or record the end of a dead runner's jobs
+                        state=REMOVED if gone and job["state"] in (IDLE, RUNNING, HELD)
+                        else job["state"],
                         exit_code=None if exit_code is None else int(exit_code),
                         host=str(job.get("host", "")),
                         started=_parse_time(job.get("started")),
@@ -351,6 +367,18 @@ class LocalEngine(BatchEngine):
             except (KeyError, TypeError, ValueError, AttributeError) as err:
                 raise BatchError(f"cluster {cluster}.0@{schedd}: its status file is not "
                                  f"the local engine's ({err})") from None
+        return found
+
+    def notes(self, batch_ids: list[str]) -> list[str]:
+        found = []
+        for batch_id in batch_ids:
+            try:
+                cluster, _proc, schedd = split_job_id(batch_id)
+            except ValueError:
+                continue
+            note = self._notes.get(f"{cluster}.0@{schedd}")
+            if note and note not in found:
+                found.append(note)
         return found
 
     def _control(self, batch_ids: list[str], action: str) -> None:
@@ -512,9 +540,21 @@ class LocalEngine(BatchEngine):
 # --- the runner: one process per cluster ------------------------------------------------
 
 
+def _say(text: str) -> None:
+    """A line in runner.log, if the disk takes it."""
+    try:
+        print(f"runner: {text}", file=sys.stderr, flush=True)
+    except OSError:
+        pass
+
+
 class Runner:
     POLL_S = 0.05
     WRITE_EVERY_S = 0.2
+    # A status.json that cannot be written (a full disk, a file size limit) is tried again
+    # every loop; the last one, with every job ended, for this long before the runner
+    # gives up (and tracking says its runner is gone).
+    FINAL_WRITE_S = float(os.environ.get("POMS_LOCAL_FINAL_WRITE_S", "600"))
 
     def __init__(self, directory: Path):
         self.dir = directory
@@ -532,6 +572,7 @@ class Runner:
         self.host = socket.gethostname()
         self.held_all = False
         self.removing: dict[int, float] = {}
+        self.write_failing = ""  # why the last status.json write failed, said once
 
     def _on_poke(self, _signum, _frame):
         self.poked = True
@@ -567,6 +608,18 @@ class Runner:
         return env
 
     def _start(self, proc: int, slot) -> None:
+        try:
+            self._start_job(proc, slot)
+        except OSError as err:
+            # Its directory or log files could not be made (a full disk): the job fails,
+            # saying why, instead of the runner.
+            slot.close()
+            self.jobs[proc].update(state=COMPLETED, exit_code=1, ended=_now(),
+                                   error=f"the job could not start: {err}")
+            _say(f"job {proc} could not start: {err}")
+            self.dirty = True
+
+    def _start_job(self, proc: int, slot) -> None:
         job_dir = self.dir / str(proc)
         work = job_dir / "work"
         (work / "input").mkdir(parents=True, exist_ok=True)
@@ -665,6 +718,13 @@ class Runner:
         ended = (COMPLETED, REMOVED)
         return not self.procs and all(j["state"] in ended for j in self.jobs.values())
 
+    def _write_last(self) -> None:
+        deadline = time.monotonic() + self.FINAL_WRITE_S
+        self._write(force=True)
+        while self.dirty and time.monotonic() < deadline:
+            time.sleep(min(1.0, self.WRITE_EVERY_S * 5))
+            self._write(force=True)
+
     def _write(self, force: bool = False) -> None:
         now = time.monotonic()
         if not self.dirty or (not force and now - self.last_write < self.WRITE_EVERY_S):
@@ -673,19 +733,33 @@ class Runner:
             str(p): {k: v for k, v in j.items() if k != "was_running"}
             for p, j in self.jobs.items()
         }
-        write_json_atomic(self.dir / "status.json", {"jobs": jobs, "done": self._finished()})
+        try:
+            write_json_atomic(self.dir / "status.json",
+                              {"jobs": jobs, "done": self._finished()})
+        except OSError as err:
+            if str(err) != self.write_failing:
+                _say(f"could not write status.json (tried again): {err}")
+            self.write_failing = str(err)
+            self.last_write = now
+            return
+        if self.write_failing:
+            _say("status.json written again")
+        self.write_failing = ""
         self.dirty = False
         self.last_write = now
 
     def run(self) -> None:
         signal.signal(signal.SIGUSR1, self._on_poke)
-        (self.dir / "runner.ready").write_text(str(os.getpid()))
+        try:
+            (self.dir / "runner.ready").write_text(str(os.getpid()))
+        except OSError as err:  # without it, hold and release wait for the next poll
+            _say(f"could not write runner.ready: {err}")
         while True:
             self._apply_control()
             self._reap()
             self._fill_slots()
             if self._finished():
-                self._write(force=True)
+                self._write_last()
                 return
             self._write()
             if not self.poked:

@@ -50,6 +50,12 @@ def launch_settings(instance_path: Path, environ=None) -> dict:
         "POMS_LAUNCH_TIMEOUT": integer(environ, "POMS_LAUNCH_TIMEOUT", 1800),
         # A claimed launch with no process and no jobs after this long failed (seconds).
         "POMS_LAUNCH_GRACE": integer(environ, "POMS_LAUNCH_GRACE", 120),
+        # An Idle submission whose clusters the batch system has never shown this long
+        # after its launch announced them is LaunchFailed, naming them (seconds).
+        "POMS_CLUSTER_GRACE": integer(environ, "POMS_CLUSTER_GRACE", 300),
+        # How many times a launch of which nothing ran (a database error, a launch directory
+        # that cannot be written, its worker killed before the script started) is tried.
+        "POMS_LAUNCH_ATTEMPTS": integer(environ, "POMS_LAUNCH_ATTEMPTS", 3),
         "POMS_BATCH_ENGINE": engine,
         "POMS_BATCH_DIR": environ.get("POMS_BATCH_DIR") or str(instance_path / "batch"),
         # How many local-engine jobs run at once on this machine.

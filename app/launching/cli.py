@@ -78,7 +78,13 @@ def launch_command(experiment, campaign, stage, test, dry_run, username):
     if why := service.held_why(stage_row):
         click.echo(f"{why}: the launch waits until it is released")
     else:
-        work.queue_launches(config, [submission.id])
+        try:
+            work.queue_launches(config, [submission.id])
+        except work.QueueUnavailable as err:
+            # The row is committed: launching again would launch twice. The scheduler
+            # queues New submissions nobody claimed once Redis answers.
+            click.echo(f"{err}: launch {submission.id} is recorded and will start when the "
+                       "queue is back (do not launch it again)", err=True)
     click.echo(submission.id)
 
 

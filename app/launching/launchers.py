@@ -29,6 +29,7 @@ from app.batch.accounts import command as run_as
 class Started:
     process: subprocess.Popen
     host: str  # where the launch runs, for the submission page
+    stopped_after: float | None = None  # seconds, when wait() stopped it (its timeout)
 
     @property
     def pid(self) -> int:
@@ -40,6 +41,7 @@ class Started:
         except subprocess.TimeoutExpired:
             kill_group(self.process.pid)
             self.process.wait()
+            self.stopped_after = timeout
             return -signal.SIGKILL
 
 
@@ -70,6 +72,20 @@ def pid_alive(pid: int | None) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def this_process() -> str:
+    """"host:pid" of this process, as a claim records it (process_alive reads it)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def process_alive(host_pid: str) -> bool | None:
+    """Whether the process "host:pid" runs; None when it is another machine's (only that
+    machine can tell)."""
+    host, _colon, pid = (host_pid or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    return pid_alive(int(pid))
 
 
 class Launcher:

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import states
 from app.batch.accounts import Account
@@ -44,7 +45,7 @@ from app.launching.command import (
     recovery_problems,
 )
 from app.launching.inputs import LaunchInput, choose_input, prepare_inputs
-from app.launching.launchers import launcher_from_config
+from app.launching.launchers import launcher_from_config, this_process
 from app.launching.sandbox import Sandbox, SandboxError
 from app.models import (
     CampaignStage,
@@ -343,11 +344,45 @@ def _claim(submission_id: int) -> bool:
         update(Submission)
         .where(Submission.id == submission_id, Submission.state == states.NEW,
                Submission.launch_claimed_at.is_(None))
-        .values(launch_claimed_at=utcnow())
+        .values(launch_claimed_at=utcnow(), launch_claimed_by=this_process())
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
     return result.rowcount == 1
+
+
+def give_back(submission_id: int, config, why: str) -> str:
+    """A claimed launch of which nothing ran and nothing but the claim was committed (its
+    script, input and split slice are written in one commit, before the script starts):
+    give the claim back so the scheduler launches it again (workers/main.py tick, through
+    tracker.stale_unclaimed), at most POMS_LAUNCH_ATTEMPTS times; then LaunchFailed, saying
+    why. The guarded update gives back only such a claim, once."""
+    db.session.rollback()
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or submission.state != states.NEW or submission.command:
+        return f"submission {submission_id}: not given back"
+    attempts = (submission.launch_attempts or 0) + 1
+    limit = max(1, int(config.get("POMS_LAUNCH_ATTEMPTS", 3)))
+    if attempts >= limit:
+        submission.launch_attempts = attempts
+        submission.launch_finished_at = utcnow()
+        _fail(submission, f"launch not run ({attempts} attempts): {why}")
+        return f"submission {submission_id}: failed: {why}"
+    result = db.session.execute(
+        update(Submission)
+        .where(Submission.id == submission_id, Submission.state == states.NEW,
+               Submission.launch_claimed_at == submission.launch_claimed_at,
+               Submission.command == "")
+        .values(launch_claimed_at=None, launch_claimed_by="", launch_attempts=attempts,
+                launch_error=f"attempt {attempts} of {limit} did not run: {why}; "
+                             "it is tried again")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if result.rowcount != 1:
+        return f"submission {submission_id}: not given back"
+    log.warning("submission %s: launch given back (%s)", submission_id, why)
+    return f"submission {submission_id}: {why}; tried again"
 
 
 def _fail(submission: Submission, why: str) -> None:
@@ -418,16 +453,37 @@ def run_launch(submission_id: int, config) -> str:
     except (LaunchError, ValueError, OSError) as err:
         _fail(submission, f"launch not run: {err}")
         return f"submission {submission_id}: {err}"
+    except SQLAlchemyError as err:
+        return give_back(submission_id, config, f"the database failed while the launch was "
+                                                f"prepared ({_first_line(err)})")
 
     # This service's record of the launch (instance/launches/N): the script as shown, the
     # output. A launch account's launch works in its own area instead.
     workdir = launch_dir(config, submission.id)
+    try:
+        return _prepare_and_start(submission, config, chosen, plan, placed, area, workdir)
+    except SQLAlchemyError as err:
+        # Nothing ran, nothing but the claim is committed: safe to try again.
+        return give_back(submission_id, config, f"the database failed while the launch was "
+                                                f"prepared ({_first_line(err)})")
+    except OSError as err:
+        return give_back(submission_id, config, f"the launch directory {workdir} could not "
+                                                f"be written ({err.strerror or err})")
+
+
+def _first_line(err: Exception) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0][:300]
+
+
+def _prepare_and_start(submission: Submission, config, chosen: LaunchInput, plan: LaunchPlan,
+                       placed: Placement, area, workdir: Path) -> str:
+    submission_id = submission.id
+    launcher = placed.launcher
     workdir.mkdir(parents=True, exist_ok=True)
     output = workdir / "output.log"
     output.touch()
     # The input files for the jobs and the catalogue project that records what they
     # consume (app/chaining/delivery.py).
-
     chosen.files = prepare_inputs(submission, chosen.dataset, chosen.files, workdir, config)
     box = placed.sandbox
     if area is not None and (workdir / INPUT_LIST).exists():
@@ -465,7 +521,8 @@ def run_launch(submission_id: int, config) -> str:
     db.session.commit()
 
     code = started.wait(timeout=float(config.get("POMS_LAUNCH_TIMEOUT", 1800)))
-    return record_launch_end(submission, code, engine_from_config(config))
+    return record_launch_end(submission, code, engine_from_config(config),
+                             stopped_after=started.stopped_after)
 
 
 def confirmed_ids(submission: Submission, claimed: list[str],
@@ -477,7 +534,8 @@ def confirmed_ids(submission: Submission, claimed: list[str],
     return engine.confirm(submission.id, claimed, submission.launch_account or "")
 
 
-def record_launch_end(submission: Submission, code: int | None, engine: BatchEngine) -> str:
+def record_launch_end(submission: Submission, code: int | None, engine: BatchEngine, *,
+                      stopped_after: float | None = None) -> str:
     """Read the launch's output for batch ids and move the submission on.
 
     The output only claims ids (a launch may print any "Use job id" line): those the engine
@@ -507,16 +565,29 @@ def record_launch_end(submission: Submission, code: int | None, engine: BatchEng
                           "approve" + (f"; its dependents read {passed}" if passed else ""))
         db.session.commit()
         return f"submission {submission.id}: awaiting approval"
+    stopped = (f"the launch was stopped after {stopped_after:g} s (POMS_LAUNCH_TIMEOUT)"
+               if stopped_after is not None else "")
     if ids:
         remember_batch_ids(submission, ids)
         remember_jobs(submission, [j for j in parse_submitted_jobs(text)
                                    if cluster_of(j) in ids])
+        earlier = ""
+        if submission.launch_attempts and submission.launch_error.startswith("attempt "):
+            # A launch given back and tried again: its history says so, its page need not.
+            earlier, submission.launch_error = f"; earlier, {submission.launch_error}", ""
+        if stopped:
+            submission.launch_error = f"it submitted batch id {ids[0]}, then {stopped}"
         db.session.commit()
-        states.transition(submission, states.IDLE, f"launched: batch id {ids[0]}")
+        states.transition(submission, states.IDLE, f"launched: batch id {ids[0]}"
+                          + (f"; then {stopped}" if stopped else "") + earlier)
         db.session.commit()
         return f"submission {submission.id}: launched {', '.join(ids)}"
-    why = (f"the launch exited with status {code} and submitted no jobs"
-           if code else "the launch submitted no jobs (no batch id in its output)")
+    if stopped:
+        why = f"{stopped} and submitted no jobs"
+    elif code:
+        why = f"the launch exited with status {code} and submitted no jobs"
+    else:
+        why = "the launch submitted no jobs (no batch id in its output)"
     said = last_said(text)
     if said:
         why += f"; its output ends: {said}"

@@ -61,6 +61,13 @@ class Submission(db.Model):
 
     # The launch itself: claimed once (never twice), then run, then recorded.
     launch_claimed_at = mapped_column(db.DateTime, nullable=True)
+    # "host:pid" of the work horse that claimed it: a claim whose process is gone before
+    # anything ran is given back (app/tracking/tracker.py), the launch tried again.
+    launch_claimed_by: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # Launches given back so far (a database error, a launch directory that could not be
+    # written, a worker killed between its claim and the script's start); bounded by
+    # POMS_LAUNCH_ATTEMPTS.
+    launch_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     launch_started_at = mapped_column(db.DateTime, nullable=True)
     launch_finished_at = mapped_column(db.DateTime, nullable=True)
     launch_pid: Mapped[int | None] = mapped_column()

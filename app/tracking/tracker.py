@@ -27,6 +27,7 @@ from app.batch.base import (
 from app.batch.base import (
     BatchEngine,
     BatchError,
+    ForeignBatchId,
     JobStatus,
     cluster_of,
     split_job_id,
@@ -36,7 +37,7 @@ from app.batch.jobsub import parse_submit_output, parse_submitted_jobs
 from app.extensions import db
 from app.launching import launch_hold, service
 from app.launching.await_approval import awaiting
-from app.launching.launchers import pid_alive
+from app.launching.launchers import pid_alive, process_alive
 from app.models import CampaignStage, Job, StageLaunchSettings, Submission
 from app.models.base import utcnow
 
@@ -123,9 +124,9 @@ def track_submissions(ids: list[int], config, engine: BatchEngine | None = None,
         # One submission's id the engine refuses (or a cluster it cannot read) must not stop
         # the others: ask for each alone.
         log.warning("tracking batch: %s; asking for each submission alone", err)
-        _track_one_by_one(tracked, engine, result)
+        _track_one_by_one(tracked, engine, result, config)
         return result
-    _ingest_all(tracked, statuses, engine, result)
+    _ingest_all(tracked, statuses, engine, result, config)
     return result
 
 
@@ -150,11 +151,15 @@ ENGINE_DOWN_AFTER = 3  # failures in a row, none answered: the engine is down, s
 
 
 def _track_one_by_one(tracked: list[Submission], engine: BatchEngine,
-                      result: PassResult) -> None:
+                      result: PassResult, config) -> None:
     failures = answered = 0
     for submission in tracked:
         try:
             statuses = engine.query(list(submission.batch_ids))
+        except ForeignBatchId as err:
+            # Its own problem only: the engine was not even asked.
+            _cannot_track(submission, f"not a batch id of this batch system: {err}", result)
+            continue
         except BatchError as err:
             _cannot_track(submission, f"the batch system refused its ids: {err}", result)
             failures += 1
@@ -163,11 +168,11 @@ def _track_one_by_one(tracked: list[Submission], engine: BatchEngine,
                 return
             continue
         answered += 1
-        _ingest_all([submission], statuses, engine, result)
+        _ingest_all([submission], statuses, engine, result, config)
 
 
 def _ingest_all(tracked: list[Submission], statuses: list[JobStatus], engine: BatchEngine,
-                result: PassResult) -> None:
+                result: PassResult, config) -> None:
     by_cluster: dict[str, list[JobStatus]] = defaultdict(list)
     for status in statuses:
         # "12.3@schedd" -> "12.0@schedd", without a regex per job.
@@ -175,13 +180,42 @@ def _ingest_all(tracked: list[Submission], statuses: list[JobStatus], engine: Ba
         by_cluster[f"{head.partition('.')[0]}.0@{schedd}"].append(status)
     for submission in tracked:
         reported = [st for b in submission.batch_ids for st in by_cluster.get(b, [])]
+        if not reported and _never_shown(submission, engine, config, result):
+            continue
         try:
-            submission.tracking_error = ""
+            submission.tracking_error = "; ".join(engine.notes(list(submission.batch_ids)))
             ingest(submission, reported, engine.lists_finished_jobs, result)
             db.session.commit()
         except Exception as err:  # one bad submission must not stop the others
             log.exception("tracking submission %s", submission.id)
             _cannot_track(submission, f"tracking failed: {err}", result)
+
+
+def _never_shown(submission: Submission, engine: BatchEngine, config,
+                 result: PassResult) -> bool:
+    """An Idle submission whose clusters the engine has never shown, POMS_CLUSTER_GRACE
+    seconds after its launch: the launch announced clusters that do not exist. LaunchFailed,
+    naming them (True), rather than Idle 0/0 for ever. An engine that forgets finished jobs
+    (jobsub) says nothing by not listing a cluster."""
+    if submission.state != states.IDLE or not engine.lists_finished_jobs:
+        return False
+    if submission.jobs_running or submission.jobs_done or submission.jobs_failed \
+            or submission.jobs_held or submission.jobs_removed:
+        return False  # the engine showed its jobs once
+    since = submission.launch_finished_at or submission.launch_started_at or submission.created
+    grace = timedelta(seconds=int(config.get("POMS_CLUSTER_GRACE", 300)))
+    if since is None or utcnow() - since < grace:
+        return False
+    ids = ", ".join(submission.batch_ids)
+    why = (f"the batch system has no cluster {ids}: not found "
+           f"{grace.total_seconds():g} s after the launch announced it")
+    submission.launch_error = why
+    submission.tracking_error = why
+    submission.tracked_at = utcnow()
+    states.transition(submission, states.LAUNCH_FAILED, why)
+    db.session.commit()
+    result.transitions.append((submission.id, states.LAUNCH_FAILED))
+    return True
 
 
 def _sql_time(value):
@@ -296,6 +330,16 @@ def _resolve_unfinished_launch(submission: Submission, config, engine: BatchEngi
     """A claimed launch not recorded as finished: still running, or its worker died."""
     if submission.launch_finished_at is not None or submission.launch_claimed_at is None:
         return
+    if not submission.command and submission.launch_started_at is None \
+            and process_alive(submission.launch_claimed_by) is False:
+        # Its worker died between the claim and the script: nothing ran, try it again.
+        service.give_back(submission.id, config, "its worker stopped after claiming the "
+                                                 "launch, before the launch script started")
+        if submission.state == states.LAUNCH_FAILED:
+            result.transitions.append((submission.id, states.LAUNCH_FAILED))
+        return
+    if process_alive(submission.launch_claimed_by):
+        return  # the work horse that claimed it is still at it (its script, or its end)
     here = submission.launch_worker in ("", socket.gethostname())
     if not here and utcnow() - submission.launch_claimed_at < timedelta(hours=4):
         return  # another machine runs it; only it can tell whether its process lives
@@ -328,12 +372,15 @@ def _resolve_unfinished_launch(submission: Submission, config, engine: BatchEngi
         return
     process_gone = bool(submission.launch_pid) and not pid_alive(submission.launch_pid)
     if process_gone and awaiting(output, submission.id)[0]:
-        service.record_launch_end(submission, None)  # it ran await_approval
+        service.record_launch_end(submission, None, engine)  # it ran await_approval
         result.transitions.append((submission.id, submission.state))
         return
     if process_gone or utcnow() - submission.launch_claimed_at > grace:
         submission.launch_finished_at = utcnow()
-        why = "the launch stopped before submitting any jobs (its worker stopped)"
+        why = ("the launch stopped before submitting any jobs (its worker stopped)"
+               if submission.launch_pid else
+               "its worker stopped while starting the launch script; no jobs of it were "
+               f"found after {grace.total_seconds():g} s")
         submission.launch_error = why
         states.transition(submission, states.LAUNCH_FAILED, why)
         db.session.commit()
@@ -348,7 +395,8 @@ def stale_unclaimed(config) -> list[int]:
     return list(db.session.scalars(
         select(Submission.id).where(
             Submission.state == states.NEW, Submission.launch_claimed_at.is_(None),
-            Submission.created < utcnow() - grace,
+            # a launch given back (service.give_back) is tried again at once
+            (Submission.created < utcnow() - grace) | (Submission.launch_attempts > 0),
             Submission.campaign_stage_id.not_in(held),  # those wait for their stage
             Submission.experiment_id.not_in(launch_hold.held_experiments()),  # a downtime
         )

@@ -41,7 +41,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def procfile_workers() -> list[tuple[str, list[str]]]:
-    """The Procfile's `poms worker` lines: (name, argv)."""
+    """The Procfile's `poms worker` lines: (name, argv), the worker command itself (not
+    its scripts/supervise: a benchmark runs the command in a process it watches)."""
     import shlex
 
     found = []
@@ -50,6 +51,8 @@ def procfile_workers() -> list[tuple[str, list[str]]]:
         if line.startswith("#") or not colon:
             continue
         argv = shlex.split(command)
+        if argv[:1] == ["scripts/supervise"]:
+            argv = argv[1:]
         if argv[:1] == ["flask"] and "worker" in argv:
             found.append((name.strip(), argv))
     if not found:

@@ -1,0 +1,78 @@
+"""A worker killed mid-job (its whole session: worker, work horse, scheduler) leaves RQ's
+job "started"; RQ alone finds it only after its heartbeat expires and its maintenance runs,
+up to a quarter of an hour later. POMS sees the dead work horse at the next scheduler tick
+and queues the job again: the work goes on within seconds, and still runs once."""
+from __future__ import annotations
+
+import json
+import time
+
+from redis import Redis
+from rq.job import Job
+
+from tests.faults.conftest import LAUNCHED, wait_for
+
+RECOVERY_S = 60
+
+
+def _started(redis_url: str, job_id: str):
+    conn = Redis.from_url(redis_url)
+    try:
+        job = Job.fetch(job_id, connection=conn)
+    except Exception:
+        return False
+    return job.get_status(refresh=True) == "started"
+
+
+def test_a_worker_killed_before_its_launch_claimed_launches_it_at_once_and_once(
+        service, redis_server):
+    submission_id = service.launch()
+    with service.locked():
+        worker = service.worker("launches")
+        # The work horse has the job and waits for the database at its claim: kill it there.
+        wait_for(lambda: _started(redis_server.url, f"launch-{submission_id}"), 30,
+                 "the launch to start in a work horse")
+        time.sleep(0.5)
+        service.kill(worker)
+    assert service.query("SELECT state, launch_claimed_at FROM submission WHERE id = :id",
+                         id=submission_id) == [("New", None)]
+    assert _started(redis_server.url, f"launch-{submission_id}")  # as RQ left it
+
+    began = time.monotonic()
+    service.worker()
+    wait_for(lambda: service.state(submission_id) in LAUNCHED, RECOVERY_S,
+             "the launch to run on the new worker")
+    assert time.monotonic() - began < 20
+    service.assert_launched_once(submission_id)
+
+
+def test_a_worker_killed_mid_tracking_pass_does_not_stop_tracking(service, redis_server):
+    # Jobs that run a while: each pass has a Running submission to write (and so to wait
+    # for the lock at); a pass with nothing to track would end before it could be killed.
+    service.execute("UPDATE campaign_stage SET param_overrides = :value WHERE name = "
+                    "'reco_fcl'", value=json.dumps([["--stage ", "reco_fcl"],
+                                                    ["-Oglobal.work_seconds=", "8"]]))
+    submission_id = service.launch()
+    first = service.worker()
+    wait_for(lambda: service.state(submission_id) in LAUNCHED, RECOVERY_S, "the launch")
+    service.kill(first)
+    # Tracking's next writes wait for the lock; the pass is killed there.
+    with service.locked():
+        worker = service.worker("tracking")
+        wait_for(lambda: _started(redis_server.url, "tracking-pass"), 30,
+                 "a tracking pass to start")
+        time.sleep(0.5)
+        service.kill(worker)
+    assert _started(redis_server.url, "tracking-pass")
+    before = service.query("SELECT tracked_at FROM submission WHERE id = :id",
+                           id=submission_id)[0][0]
+
+    began = time.monotonic()
+    service.worker()
+    wait_for(lambda: service.query("SELECT tracked_at FROM submission WHERE id = :id",
+                                   id=submission_id)[0][0] != before, RECOVERY_S,
+             "a tracking pass after the fault")
+    assert time.monotonic() - began < 20
+    wait_for(lambda: service.state(submission_id) in ("Completed", "Located"), RECOVERY_S,
+             "the submission to complete")
+    service.assert_launched_once(submission_id)
