@@ -62,8 +62,8 @@ from .base import (
     job_identity,
     split_job_id,
 )
-from .usage import reap
 from .local_runners import runner_gone
+from .usage import reap
 
 SCHEDD = "local"
 REPO_ROOT = Path(__file__).resolve().parents[2]
