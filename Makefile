@@ -5,6 +5,8 @@
 #   make test-postgres  the same suite with the `app` fixture on a real PostgreSQL
 #               (POMS_TEST_DATABASE=postgresql; the server is started by the tests)
 #   make bench  run every benchmarks/*.py with the venv's python
+#   make screenshots  the operator's view while the tutorial's jobs run, as PNGs in
+#               docs/screenshots/ (tests/overview/screenshots.py: Chromium, Redis, local engine)
 #   make lint   ruff, and lint-imports: the layers of the house (contracts in pyproject.toml,
 #               docs/architecture.md)
 SHELL := /bin/bash
@@ -23,7 +25,7 @@ SYSTEM_PACKAGES := PYTHON='$(PYTHON)' bash scripts/system-packages
 
 PYTEST_ARGS ?=
 
-.PHONY: run test test-postgres bench lint venv print-python clean-venv
+.PHONY: run test test-postgres bench lint venv print-python clean-venv screenshots
 
 venv: $(STAMP)
 	@:  # (says nothing when the venv is up to date)
@@ -58,6 +60,12 @@ test-postgres:
 	@$(SYSTEM_PACKAGES) test
 	@$(MAKE) --no-print-directory venv
 	POMS_TEST_DATABASE=postgresql $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Named on the command line, so pytest collects it although it is not a test_*.py file.
+screenshots:
+	@$(SYSTEM_PACKAGES) test
+	@$(MAKE) --no-print-directory venv
+	$(VENV)/bin/pytest -p no:cacheprovider -m screenshots tests/overview/screenshots.py
 
 bench: venv
 	@shopt -s nullglob; files=(benchmarks/*.py); \

@@ -11,15 +11,9 @@ from app import states
 from app.extensions import db
 from app.tracking.tracker import track_pass
 from tests.fixtures.launching import import_tutorial, work
-from tests.overview.support import ask_launch, slow_tutorial, stage_of
+from tests.overview.support import ask_launch, sign_in, slow_tutorial, stage_of
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, url, username):
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", username)
-    page.click("button[type=submit]")
 
 
 def test_the_overview_updates_live_without_a_reload(app, live_server, page):
