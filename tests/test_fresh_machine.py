@@ -97,11 +97,15 @@ def sign_in_and_list(url: str) -> tuple[str, str]:
     landing = http.post(url + "/login", data={"csrf_token": token.group(1),
                                               "username": "demo"}, timeout=10)
     assert landing.status_code == 200, landing.text[:2000]
-    link = re.search(r'href="([^"]*/campaign/\d+)"[^>]*>\s*' + DEMO_CAMPAIGN, landing.text)
-    assert link, f"the demo campaign is not listed after signing in:\n{landing.text[:4000]}"
+    # The landing page is the experiment's dashboard; its navigation leads to the campaigns.
+    listing = re.search(r'href="([^"]*/campaigns)"[^>]*>\s*Campaigns\s*<', landing.text)
+    assert listing, f"no link to the campaigns after signing in:\n{landing.text[:4000]}"
+    campaigns = http.get(url + html.unescape(listing.group(1)), timeout=30)
+    link = re.search(r'href="([^"]*/campaign/\d+)"[^>]*>\s*' + DEMO_CAMPAIGN, campaigns.text)
+    assert link, f"the demo campaign is not listed:\n{campaigns.text[:4000]}"
     campaign = http.get(url + html.unescape(link.group(1)), timeout=30)
     assert campaign.status_code == 200, campaign.text[:2000]
-    return landing.text, campaign.text
+    return campaigns.text, campaign.text
 
 
 def test_make_run_then_make_test_on_a_fresh_debian_12(fresh_machine, request):

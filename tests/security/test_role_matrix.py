@@ -212,6 +212,18 @@ RULES: dict[tuple[str, str], Rule] = {
     # Each submission is checked on its own (tests/overview/test_bulk.py); none named here.
     ("overview.bulk_apply", "POST"): Rule(MEMBER, body=form(action="hold")),
     ("overview.launches", "POST"): Rule(PRODUCTION, body=form(reason="downtime")),
+    # --- watches (one's own), deliveries, a stage's circuit breaker ---------------------------
+    ("watching.watch_form", "GET"): Rule(MEMBER, body=lambda person, place, route: {
+        "query_string": {"stage_id": place.stage_id}}),
+    ("watching.watch", "POST"): Rule(MEMBER, body=form(
+        stage_id=lambda _, place: place.stage_id, target=lambda p, _: f"{p}@example.org")),
+    ("watching.unwatch", "POST"): Rule(MEMBER, personal=True),
+    ("watching.index", "GET"): Rule(MEMBER),
+    ("watching.deliveries", "GET"): Rule(MEMBER),
+    ("watching.banner", "GET"): Rule(MEMBER),
+    ("watching.release", "POST"): Rule(SHIFTER),  # not tripped: 409 for those allowed
+    ("watching.set_policy", "POST"): Rule(PRODUCTION, body=form(
+        scope="experiment", window="20", percent="50", enabled="on")),
     ("chaining.ledger", "GET"): Rule(MEMBER),
     ("chaining.recovery", "GET"): Rule(MEMBER),
     ("chaining.force_located", "POST"): Rule(SHIFTER),
@@ -301,6 +313,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ("api.upload_files", "POST"): Rule(SHIFTER, body=credentials_upload),
     ("api.download_file", "GET"): Rule(MEMBER, personal=True),
     ("api.remove_file", "DELETE"): Rule(MEMBER, personal=True),
+    ("api.list_watches", "GET"): Rule(MEMBER),
+    ("api.add_watch", "POST"): Rule(MEMBER, body=json_body(
+        campaign=lambda _, place: place.campaign, stage=lambda _, place: place.stage,
+        target=lambda p, _: f"{p}@example.org")),
+    ("api.remove_watch", "POST"): Rule(MEMBER, body=json_body(
+        campaign=lambda _, place: place.campaign)),
+    ("api.list_deliveries", "GET"): Rule(MEMBER),
+    ("api.stage_breaker", "GET"): Rule(MEMBER),
+    ("api.resume_stage", "POST"): Rule(SHIFTER),  # not tripped: 409 for those allowed
     ("api.add_signature", "POST"): Rule(PRODUCTION, body=json_body(**SIGNATURE)),
     ("api.edit_signature", "PATCH"): Rule(PRODUCTION, body=json_body(action="look")),
     ("api.delete_signature", "DELETE"): Rule(PRODUCTION),
@@ -325,6 +346,7 @@ def url_values(place: Place, person: str, experiment: str | None = None,
             place.credential_of.values())),
         "upload": place.upload_of.get(whose) or next(iter(place.upload_of.values())),
         "token_id": place.token_of.get(whose) or next(iter(place.token_of.values())),
+        "watch_id": place.watch_of.get(whose) or next(iter(place.watch_of.values())),
         "database": "poms", "rest": "f1/o1", "folder_name": "f1", "filename": "x",
         "fmt": "json", "action": "hold",
     }
@@ -333,7 +355,7 @@ def url_values(place: Place, person: str, experiment: str | None = None,
 # Arguments that name a thing of the experiment (the others pick a form or a page).
 THINGS = {"campaign_id", "campaign", "stage_id", "stage", "submission_id", "job_id",
           "signature_id", "job_type_id", "login_setup_id", "item_id", "membership_id",
-          "credential_id", "name"}
+          "credential_id", "name", "watch_id"}
 
 
 def names_a_thing(route: Route) -> bool:

@@ -19,6 +19,7 @@ from app.logs import store as signatures
 from app.models import Job, Submission
 from app.ucondb import store as ucondb
 from app.uploads.store import save_credential, save_uploads
+from app.watching import watches
 from tests.api.support import bearer_token_file
 from tests.auth.conftest import save_campaign
 
@@ -48,6 +49,7 @@ class Place:
     credential_of: dict = field(default_factory=dict)  # username -> credential id
     upload_of: dict = field(default_factory=dict)  # username -> the name of their own file
     token_of: dict = field(default_factory=dict)  # username -> token id
+    watch_of: dict = field(default_factory=dict)  # username -> the id of their watch
 
 
 def build_place(name: str, boss_name: str, people: dict, uploads_dir: str) -> Place:
@@ -97,6 +99,8 @@ def build_place(name: str, boss_name: str, people: dict, uploads_dir: str) -> Pl
         [own] = save_uploads(experiment, user, [(f"{username}.cfg", b"[global]\n")],
                              acting_role=role, directory=uploads_dir, quota=quota)
         place.upload_of[username] = own.row.name
+        place.watch_of[username] = watches.watch(
+            user, campaign, target=f"{username}@example.org", config=current_app.config).id
     for username in [boss_name, *people]:
         token, _secret = tokens.create_token(members.find_experimenter(username),
                                              f"{name} robot", 30)
