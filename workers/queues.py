@@ -17,7 +17,8 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob
 from rq.registry import StartedJobRegistry
 
-from app.launching.launchers import pid_alive, process_alive, this_process
+from app.launching.launchers import process_alive, this_process
+from app.processes import pid_alive
 from app.work import QueueUnavailable
 
 log = logging.getLogger(__name__)
@@ -179,20 +180,28 @@ def enqueue_analysis(redis_url, job_row_ids: list[int]) -> list:
             for start in range(0, len(ids), ANALYSIS_CHUNK)]
 
 
+def _enqueue_each(redis_url, queue_name: str, function: str, prefix: str, ids: list[int],
+                  delays: list[int], timeout: int) -> int:
+    """One job `prefix-<id>` per id on the queue (unless one is queued, running or waiting to
+    retry), retried after each of `delays` seconds; how many were queued."""
+    queue = _queue(redis_url, queue_name)
+    retry = Retry(max=len(delays), interval=list(delays)) if delays else None
+    done = 0
+    for row_id in ids:
+        job_id = f"{prefix}-{row_id}"
+        if _pending(queue, job_id):
+            continue
+        queue.enqueue(function, row_id, job_id=job_id, retry=retry, job_timeout=timeout,
+                      result_ttl=3600, failure_ttl=7 * 24 * 3600)
+        done += 1
+    return done
+
+
 def enqueue_uploads(redis_url, job_row_ids: list[int], delays: list[int]) -> int:
     """One `uploads` job per job row (unless one is queued, running or waiting to retry),
     retried after each of `delays` seconds; how many were queued."""
-    queue = _queue(redis_url, UPLOADS)
-    retry = Retry(max=len(delays), interval=list(delays)) if delays else None
-    done = 0
-    for job_row_id in job_row_ids:
-        job_id = f"fcl-upload-{job_row_id}"
-        if _pending(queue, job_id):
-            continue
-        queue.enqueue("workers.jobs.upload", job_row_id, job_id=job_id, retry=retry,
-                      job_timeout=600, result_ttl=3600, failure_ttl=7 * 24 * 3600)
-        done += 1
-    return done
+    return _enqueue_each(redis_url, UPLOADS, "workers.jobs.upload", "fcl-upload", job_row_ids,
+                         delays, timeout=600)
 
 
 # A kill, hold or release does one engine call (jobsub_rm and friends may take a minute);
@@ -224,17 +233,8 @@ def enqueue_watch_pass(redis_url):
 def enqueue_deliveries(redis_url, delivery_ids: list[int], delays: list[int]) -> int:
     """One `notifications` job per delivery (unless one is queued, running or waiting to
     retry), retried after each of `delays` seconds; how many were queued."""
-    queue = _queue(redis_url, NOTIFICATIONS)
-    retry = Retry(max=len(delays), interval=list(delays)) if delays else None
-    done = 0
-    for delivery_id in delivery_ids:
-        job_id = f"deliver-{delivery_id}"
-        if _pending(queue, job_id):
-            continue
-        queue.enqueue("workers.jobs.deliver", delivery_id, job_id=job_id, retry=retry,
-                      job_timeout=120, result_ttl=3600, failure_ttl=7 * 24 * 3600)
-        done += 1
-    return done
+    return _enqueue_each(redis_url, NOTIFICATIONS, "workers.jobs.deliver", "deliver",
+                         delivery_ids, delays, timeout=120)
 
 
 class RQWork:

@@ -14,6 +14,8 @@ UNFINISHED = ("Idle", "Running", "Held")
 
 
 def _alive(pid: int) -> bool:
+    # app.processes.pid_alive's rule, written again: the runner runs as `python -m
+    # batch.local` from app/ (in a launch account's sandbox), where `app` is not importable.
     try:
         with open(f"/proc/{pid}/stat") as stat:
             if stat.read().rpartition(")")[2].split()[0] in ("Z", "X"):

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from app.batch.accounts import Account
 from app.batch.accounts import command as run_as
+from app.processes import pid_alive
 
 
 @dataclass
@@ -50,28 +51,6 @@ def kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-def pid_alive(pid: int | None) -> bool:
-    """True while `pid` runs. A zombie counts as gone: its exit is only waiting for a parent
-    (a worker that died, or PID 1) to reap it, and signal 0 still reaches it."""
-    if not pid:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            if stat.read().rpartition(")")[2].split()[0] in ("Z", "X"):
-                return False
-    except FileNotFoundError:
-        return False
-    except OSError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def this_process() -> str:

@@ -37,9 +37,10 @@ from app.batch.jobsub import parse_submit_output, parse_submitted_jobs
 from app.extensions import db
 from app.launching import launch_hold, service
 from app.launching.await_approval import awaiting
-from app.launching.launchers import pid_alive, process_alive
+from app.launching.launchers import process_alive
 from app.models import CampaignStage, Job, StageLaunchSettings, Submission
 from app.models.base import utcnow
+from app.processes import pid_alive
 
 log = logging.getLogger(__name__)
 

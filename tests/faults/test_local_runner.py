@@ -15,9 +15,9 @@ from app.batch.base import JobRequest
 from app.batch.engines import engine_from_config
 from app.extensions import db
 from app.launching import service
-from app.launching.launchers import pid_alive
 from app.models import Experimenter, Submission
 from app.models.base import utcnow
+from app.processes import pid_alive
 from app.tracking.tracker import track_pass
 from tests.fixtures.launching import wait_for
 
