@@ -12,12 +12,13 @@ from app.auth import cli as member_commands
 from app.campaigns import cli as campaign_commands
 from app.chaining import cli as chaining_commands
 from app.launching import cli as launch_commands
+from app.launching import version_cli as version_commands
 from app.logs import cli as log_commands
 from app.ucondb import cli as ucondb_commands
 from workers.cli import worker_command
 
-AREAS = (campaign_commands, member_commands, launch_commands, chaining_commands,
-         log_commands, ucondb_commands)
+AREAS = (campaign_commands, member_commands, launch_commands, version_commands,
+         chaining_commands, log_commands, ucondb_commands)
 
 
 def poms_group() -> click.Group:

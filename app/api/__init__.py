@@ -26,6 +26,7 @@ from app.api import (  # noqa: F401  (each registers its routes; caller checks e
     submission_actions,
     submissions,
     uploads,
+    versions,
     watching,
 )
 from app.api.core import bp, jsonify_api_answers

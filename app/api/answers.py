@@ -33,6 +33,17 @@ def change_json(change) -> dict:
             "used_by": list(change.used_by), "text": str(change)}
 
 
+def impact_json(found) -> dict:
+    """What a change does to the campaign's launches (app/launching/impact.py)."""
+    return {"error": found.error, "stages": [{
+        "stage": s.stage, "status": s.status, "renamed_from": s.renamed_from or None,
+        "before": s.before, "after": s.after, "script_diff": s.script_diff,
+        "schedule": s.schedule or None,
+        "under_way": [{"id": u.id, "state": u.state, "recovery": u.recovery}
+                      for u in s.under_way],
+    } for s in found.stages]}
+
+
 def invalid(err: InvalidCampaign, status: int = 422) -> ApiError:
     first = err.problems[0] if err.problems else None
     message = "; ".join(str(p) for p in err.problems) or "invalid campaign"

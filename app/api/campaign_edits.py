@@ -5,11 +5,11 @@ stored in one transaction.
 """
 from __future__ import annotations
 
-from flask import jsonify
+from flask import current_app, jsonify
 
-from app.api.answers import campaign_json, change_json, invalid
+from app.api.answers import campaign_json, change_json, impact_json, invalid
 from app.api.caller import access
-from app.api.core import ApiError, flag, json_body
+from app.api.core import ApiError, flag, json_body, reason_arg
 from app.api.edits import require_edit
 from app.api.lookups import EXAMPLES, find_campaign
 from app.api.routes import param, route
@@ -17,6 +17,7 @@ from app.api.schemas import BOOLEAN, STRING, array, json_of, obj, ref
 from app.campaigns import draft_plan, drafts, store
 from app.campaigns.spec import InvalidCampaign
 from app.extensions import db
+from app.launching import impact
 
 _OPERATION = obj(
     {"op": {**STRING, "enum": list(drafts.OPERATIONS)}},
@@ -32,6 +33,8 @@ _ANSWER = obj({
     "changes": array(ref("Change")),
     "renamed": obj(additionalProperties=STRING),
     "campaign": {"description": "the campaign as it is now (not on a dry run)"},
+    "impact": {**ref("Impact"), "description": "on a dry run: what saving does to the "
+                                              "launches"},
 }, ["dry_run", "changes"])
 
 
@@ -44,7 +47,8 @@ _ANSWER = obj({
                    "as an upload's preview does. A renamed stage keeps its submissions.",
        examples=EXAMPLES,
        query=[param("dry_run", {**STRING, "enum": ["0", "1"]},
-                    "1: check and show the changes, write nothing")],
+                    "1: check and show the changes, write nothing"),
+              param("reason", STRING, "why, kept with the campaign's new version")],
        body=json_of(obj({"operations": array(_OPERATION, example=[
            {"op": "add_stage", "name": "ana",
             "fields": {"job_type": "mu2e_reco_srsoleti_jobtype"}},
@@ -65,10 +69,15 @@ def edit_campaign_graph(experiment, campaign):
         raise invalid(err) from None
     answer = {"dry_run": flag("dry_run"), "renamed": draft.renamed,
               "changes": [change_json(c) for c in draft_plan.changes(row, draft)]}
+
+    def save():
+        return draft_plan.save(row, draft, acc.user, source="api", reason=reason_arg())
+
     if answer["dry_run"]:
+        answer["impact"] = impact_json(impact.impact(row, save, acc.user, current_app.config))
         return jsonify(answer)
     try:
-        draft_plan.save(row, draft, acc.user)
+        save()
         db.session.commit()
     except InvalidCampaign as err:
         raise invalid(err) from None

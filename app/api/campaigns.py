@@ -9,9 +9,24 @@ import re
 from flask import Response, current_app, jsonify, request
 from sqlalchemy import select
 
-from app.api.answers import campaign_json, change_json, invalid, problem_json, summary_json
+from app.api.answers import (
+    campaign_json,
+    change_json,
+    impact_json,
+    invalid,
+    problem_json,
+    summary_json,
+)
 from app.api.caller import access
-from app.api.core import ApiError, choice_arg, flag, json_body, paginate, refuse
+from app.api.core import (
+    ApiError,
+    choice_arg,
+    flag,
+    json_body,
+    paginate,
+    reason_arg,
+    refuse,
+)
 from app.api.edits import edit_body, require_edit, save_edits
 from app.api.lookups import EXAMPLES, find_campaign
 from app.api.routes import PAGE_PARAMS, param, route
@@ -21,6 +36,7 @@ from app.campaigns import editing, operations, permissions, store
 from app.campaigns.ini import export_ini
 from app.campaigns.spec import InvalidCampaign, Problem
 from app.extensions import db
+from app.launching import impact
 from app.models import Campaign, CampaignTag
 
 INI_BODY = {
@@ -88,7 +104,8 @@ def _read_ini() -> tuple[str, str]:
        examples=EXAMPLES, body=INI_BODY,
        query=[param("dry_run", {**STRING, "enum": ["0", "1"]},
                     "1: check and show the changes, write nothing"),
-              param("filename", STRING, "the file name problems are reported in")],
+              param("filename", STRING, "the file name problems are reported in"),
+              param("reason", STRING, "why, kept with the campaign's new version")],
        responses={200: ("updated (or the dry run's plan)", json_of(ref("Upload"))),
                   201: ("created", json_of(ref("Upload")))})
 def upload_campaign(experiment):
@@ -111,12 +128,19 @@ def upload_campaign(experiment):
         "changes": [change_json(c) for c in changes],
         "warnings": [problem_json(w) for w in warnings],
     }
+
+    def save():
+        return store.save_campaign(acc.experiment, spec, acc.user, source="api",
+                                   reason=reason_arg())
+
     if dry_run:
         answer["campaign"] = {"name": spec.name, "poms_role": spec.poms_role,
                               "stages": [s.name for s in spec.stages]}
+        answer["impact"] = impact_json(impact.impact(existing, save, acc.user,
+                                                     current_app.config))
         return jsonify(answer)
     try:
-        campaign = store.save_campaign(acc.experiment, spec, acc.user)
+        campaign = save()
         db.session.commit()
     except InvalidCampaign as err:
         raise invalid(err) from None

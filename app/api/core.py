@@ -154,6 +154,11 @@ def body_bool(body: dict, name: str) -> bool:
     return value
 
 
+def reason_arg() -> str:
+    """Why the caller changes a campaign (?reason=...), kept with its new version."""
+    return request.args.get("reason", "").strip()
+
+
 def flag(name: str) -> bool:
     raw = request.args.get(name, "").strip().lower()
     if raw in ("", "0", "false", "no"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from app.api.answers import invalid, problem_json
-from app.api.core import ApiError, json_body, refuse
+from app.api.core import ApiError, json_body, reason_arg, refuse
 from app.api.schemas import STRING, array, obj
 from app.auth.session import Access
 from app.campaigns import permissions, store
@@ -64,7 +64,8 @@ def save_edits(acc: Access, campaign: Campaign, edits: dict, apply, then=None) -
     if then is not None:
         spec = then(spec)
     try:
-        store.save_campaign(acc.experiment, spec, acc.user)
+        store.save_campaign(acc.experiment, spec, acc.user, source="api",
+                           reason=reason_arg())
         db.session.commit()
     except InvalidCampaign as err:
         raise invalid(err) from None

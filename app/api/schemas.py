@@ -105,8 +105,29 @@ SCHEMAS: dict[str, dict] = {
                                              "experiment)"),
         "text": STRING,
     }, ["kind", "subject", "text"]),
+    "Impact": obj({
+        "error": {**STRING, "description": "why the change cannot be made (\"\" if it can)"},
+        "stages": array(obj({
+            "stage": STRING,
+            "status": {**STRING, "enum": ["changes", "same", "added", "removed"]},
+            "renamed_from": NULLABLE_STRING,
+            "before": {**STRING, "description": "the next launch's script now (dry run)"},
+            "after": {**STRING, "description": "the next launch's script after the change"},
+            "script_diff": {**STRING, "description": "unified diff of before and after"},
+            "schedule": {**NULLABLE_STRING, "description": "its scheduled launches (cron)"},
+            "under_way": array(obj({"id": INTEGER, "state": STRING, "recovery": BOOLEAN})),
+        }, ["stage", "status"])),
+    }, ["error", "stages"]),
+    "Version": obj({
+        "number": INTEGER, "created": STRING, "by": STRING,
+        "source": {**STRING, "description": "upload, editor, page, api, cli, rollback, "
+                                            "clone, found"},
+        "reason": STRING,
+    }, ["number", "created", "by", "source", "reason"]),
     "Upload": obj({
         "dry_run": BOOLEAN,
+        "impact": {**ref("Impact"), "description": "on a dry run: what the change does to "
+                                                  "the launches"},
         "created": {**BOOLEAN, "description": "a new campaign (not an update)"},
         "campaign": {"type": "object"},
         "changes": array(ref("Change")),

@@ -57,7 +57,7 @@ def campaign_inline_edit(access, campaign, key, *, read, apply, endpoint, origin
 
     def save(raw: str) -> None:
         new_spec = apply(store.spec_from_campaign(campaign), raw)
-        store.save_campaign(access.experiment, new_spec, access.user)
+        store.save_campaign(access.experiment, new_spec, access.user, source="page")
 
     return inline_edit(
         key,

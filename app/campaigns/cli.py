@@ -31,7 +31,8 @@ def _fail(lines: list) -> None:
     sys.exit(1)
 
 
-def import_campaign(path: Path, experiment_name: str | None, username: str) -> Campaign:
+def import_campaign(path: Path, experiment_name: str | None, username: str,
+                    reason: str = "") -> Campaign:
     """Read, check and store one INI file in one transaction (nothing on failure).
 
     The file is read against the experiment (store.read_ini, as the upload page and the API
@@ -72,7 +73,7 @@ def import_campaign(path: Path, experiment_name: str | None, username: str) -> C
         user = find_or_create_experimenter(username)
         ensure_member(experiment, user, "production" if spec.poms_role == "production"
                       else "analysis")
-        campaign = store.save_campaign(experiment, spec, user)
+        campaign = store.save_campaign(experiment, spec, user, source="cli", reason=reason)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -85,10 +86,11 @@ def import_campaign(path: Path, experiment_name: str | None, username: str) -> C
 @click.option("--experiment", help="Import into this experiment (default: the file's).")
 @click.option("--user", "username", default="poms", show_default=True,
               help="The campaign's owner.")
-def import_ini_command(path: Path, experiment: str | None, username: str) -> None:
-    """Import (or update in place) a campaign from an INI file."""
+@click.option("--reason", default="", help="Why, kept with the campaign's new version.")
+def import_ini_command(path: Path, experiment: str | None, username: str, reason: str) -> None:
+    """Import (or update in place) a campaign from an INI file (a new version of it)."""
     try:
-        campaign = import_campaign(path, experiment, username)
+        campaign = import_campaign(path, experiment, username, reason)
     except InvalidCampaign as err:
         _fail([*err.problems, *(f"warning: {w}" for w in err.warnings)])
     except store.CampaignInUse as err:

@@ -56,6 +56,9 @@ def launched_removed(campaign: Campaign, draft: Draft) -> list[str]:
     return [s.name for s in gone if s.id in launched]
 
 
-def save(campaign: Campaign, draft: Draft, who: Experimenter) -> Campaign:
-    """Store the draft (the caller checked the role and commits)."""
-    return store.save_campaign(campaign.experiment, draft.spec, who, renamed=draft.renamed)
+def save(campaign: Campaign, draft: Draft, who: Experimenter, *, source: str = "editor",
+         reason: str = "") -> Campaign:
+    """Store the draft, a new version of the campaign (the caller checked the role and
+    commits)."""
+    return store.save_campaign(campaign.experiment, draft.spec, who, renamed=draft.renamed,
+                               source=source, reason=reason)

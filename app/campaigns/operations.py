@@ -4,7 +4,8 @@ stages by id (what the original client's tag_campaigns, update_stage_param_overr
 campaign_stage_edit and get_campaign_name use).
 
 Each goes through the importer (app/campaigns/editing.py) and store.save_campaign, which
-audits the campaign before and after; the caller checks the role and commits.
+audits the campaign before and after and records its new version (the original
+client's calls: source "api"); the caller checks the role and commits.
 """
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def tag_campaigns(campaigns: list[Campaign], tag: str, who: Experimenter) -> lis
         if tag in spec.tags:
             continue
         spec = editing.set_campaign_field(spec, "tags", ", ".join([*spec.tags, tag]))
-        store.save_campaign(campaign.experiment, spec, who)
+        store.save_campaign(campaign.experiment, spec, who, source="api")
         added.append(campaign.name)
     return added
 
@@ -97,7 +98,7 @@ def merge_param_overrides(stage: CampaignStage, who: Experimenter, *,
                              _pairs(changes, key, stage.name))
         spec = editing.set_stage_field(spec, stage.name, key,
                                        json.dumps(merged, ensure_ascii=False), *shared)
-    store.save_campaign(campaign.experiment, spec, who)
+    store.save_campaign(campaign.experiment, spec, who, source="api")
     return stage
 
 
@@ -106,7 +107,7 @@ def add_stage(campaign: Campaign, name: str, fields: dict[str, str],
     spec = store.spec_from_campaign(campaign)
     shared = store.shared_definitions(campaign.experiment)
     spec = editing.add_stage(spec, name, fields, depends, *shared)
-    store.save_campaign(campaign.experiment, spec, who)
+    store.save_campaign(campaign.experiment, spec, who, source="api")
     return next(s for s in campaign.stages if s.name == name.strip())
 
 
@@ -115,4 +116,4 @@ def remove_stage(stage: CampaignStage, who: Experimenter) -> None:
     it."""
     campaign = stage.campaign
     spec = editing.remove_stage(store.spec_from_campaign(campaign), stage.name)
-    store.save_campaign(campaign.experiment, spec, who)
+    store.save_campaign(campaign.experiment, spec, who, source="api")

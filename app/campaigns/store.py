@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.audit import audit  # noqa: F401  (views record their edits through store.audit)
 from app.campaigns import login_setups as login_rules
+from app.campaigns import versions
 from app.campaigns.ini import Change, diff_campaigns, parse_ini
 from app.campaigns.spec import (
     DEFAULT_MAX_STAGES,
@@ -304,7 +305,8 @@ def _put_login_setup(
 
 
 def save_campaign(experiment: Experiment, spec: CampaignSpec, who: Experimenter,
-                  renamed: dict[str, str] | None = None) -> Campaign:
+                  renamed: dict[str, str] | None = None, *, source: str = "",
+                  reason: str = "") -> Campaign:
     """Create the campaign, or update the one with this name in place (never a duplicate).
     `renamed` ({stored name: name in spec}) keeps a renamed stage's row and submissions,
     as the original's editor does; otherwise a stage is matched by its name.
@@ -314,13 +316,18 @@ def save_campaign(experiment: Experiment, spec: CampaignSpec, who: Experimenter,
     which upload_plan shows first). A stage naming one the spec does not define uses the
     experiment's existing one as it is (a file read by read_ini); ValueError if there is
     none.
+
+    Every save goes through here, so here each change records a new version of the
+    campaign (app/campaigns/versions.py), in the same transaction: `source` says how it
+    came (versions.SOURCES), `reason` why, as the person gave it.
     """
     # Checked here as well as when the file was read: page and API edits come this way.
     problems = login_setup_problems(experiment, spec, f"campaign {spec.name}")
     if problems:
         raise InvalidCampaign(problems)
     campaign = find_campaign(experiment, spec.name)
-    before = asdict(spec_from_campaign(campaign)) if campaign else None
+    before_spec = spec_from_campaign(campaign) if campaign else None
+    before = asdict(before_spec) if before_spec else None
     if campaign is None:
         campaign = Campaign(experiment=experiment, name=spec.name, owner=who)
         db.session.add(campaign)
@@ -376,10 +383,12 @@ def save_campaign(experiment: Experiment, spec: CampaignSpec, who: Experimenter,
     for stage in removed:
         campaign.stages.remove(stage)
     db.session.flush()
-    after = asdict(spec_from_campaign(campaign))
+    after_spec = spec_from_campaign(campaign)
+    after = asdict(after_spec)
     if before != after:
         action = "campaign updated" if before else "campaign created"
         audit(experiment, who, action, spec.name, before, after)
+        versions.record(campaign, before_spec, after_spec, who, source, reason)
     return campaign
 
 
@@ -447,12 +456,14 @@ def _set_dependencies(stages: dict[str, CampaignStage], deps: list[DependencySpe
 
 
 def clone_campaign(campaign: Campaign, new_name: str, who: Experimenter) -> Campaign:
-    """A copy under a new name, sharing the same job types and login setups."""
+    """A copy under a new name, sharing the same job types and login setups; its first
+    version says whose copy it is."""
     if find_campaign(campaign.experiment, new_name) is not None:
         raise ValueError(f"campaign {new_name!r} already exists in {campaign.experiment.name}")
     spec = spec_from_campaign(campaign)
     spec.name = new_name
-    return save_campaign(campaign.experiment, spec, who)
+    return save_campaign(campaign.experiment, spec, who, source="clone",
+                         reason=f"copy of campaign {campaign.name}")
 
 
 def delete_campaign(campaign: Campaign, who: Experimenter) -> None:

@@ -161,3 +161,30 @@ class StageDependency(db.Model):
     parent: Mapped[CampaignStage] = relationship(
         foreign_keys=[parent_id], back_populates="child_links"
     )
+
+
+class CampaignVersion(db.Model):
+    """One saved state of a campaign: its complete INI text (export_ini, which parse_ini
+    reads back to the same campaign), who saved it, when and why. Every save writes one, in
+    its own transaction (app/campaigns/store.py save_campaign -> app/campaigns/versions.py),
+    so any version can be shown, compared, exported and put back."""
+
+    __tablename__ = "campaign_version"
+    __table_args__ = (UniqueConstraint("campaign_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column()  # 1, 2, ... per campaign
+    ini_text: Mapped[str] = mapped_column(Text)
+    # None: not a person's save (what the campaign held when versions began to be kept, or
+    # a shared job type or login setup changed on its own page).
+    experimenter_id: Mapped[int | None] = mapped_column(ForeignKey("experimenter.id"))
+    # How it was made: upload, editor, page, api, cli, rollback, clone, found.
+    source: Mapped[str] = mapped_column(String(32), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created = mapped_column(db.DateTime, default=utcnow, nullable=False)
+
+    campaign: Mapped[Campaign] = relationship()
+    experimenter = relationship("Experimenter")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 
-from flask import abort, flash, render_template, request, url_for
+from flask import abort, current_app, flash, render_template, request, url_for
 from flask_login import login_required
 
 from app.auth.session import Access, experiment_access
@@ -21,6 +21,7 @@ from app.campaigns import draft_plan, drafts, editing, layout, permissions, stor
 from app.campaigns.spec import COMPLETION_TYPES, CampaignSpec, InvalidCampaign, Problem
 from app.catalog.splits import SPLIT_TYPE_NAMES
 from app.extensions import db
+from app.launching import impact
 from app.models import Campaign
 
 # The stage fields the editor offers (the others are on the stage page).
@@ -107,13 +108,17 @@ def _render(access: Access, campaign: Campaign, operations: list, *, problems=()
     edges = [(d, layout.arrow(by_name[d.parent], by_name[d.child]))
              for d in spec.dependencies if d.parent != d.child]
     job_types, login_setups = store.shared_definitions(access.experiment)
+    changes = draft_plan.changes(campaign, draft)
+    # What saving does to the launches, once there is something to save.
+    found = impact.impact(campaign, lambda: draft_plan.save(campaign, draft, access.user),
+                          access.user, current_app.config) if changes else None
     stages = [(s, {k: editing.stage_field_text(spec, s.name, k) for k in FORM_KEYS})
               for s in spec.stages]
     html = render_template(
         "campaigns/_editor.html", access=access, campaign=campaign, spec=spec,
         operations=json.dumps(operations), placed=placed, edges=edges,
         view_box=layout.view_box(placed), node=(layout.NODE_WIDTH, layout.NODE_HEIGHT),
-        stages=stages, split_parts=split_parts, changes=draft_plan.changes(campaign, draft),
+        stages=stages, split_parts=split_parts, changes=changes, impact=found,
         problems=problems, focus=focus, open_stage=open_stage,
         job_types=sorted(job_types), login_setups=sorted(login_setups),
         completion_types=COMPLETION_TYPES, split_types=SPLIT_TYPE_NAMES,
@@ -174,7 +179,7 @@ def editor_save(experiment, campaign_id):
     try:
         draft = drafts.apply_operations(access.experiment, store.spec_from_campaign(campaign),
                                         operations)
-        draft_plan.save(campaign, draft, access.user)
+        draft_plan.save(campaign, draft, access.user, reason=request.form.get("reason", ""))
         db.session.commit()
     except (InvalidCampaign, store.CampaignInUse) as err:
         db.session.rollback()

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from app.auth.session import experiment_access
 from app.blueprints.campaigns.common import bp
+from app.blueprints.campaigns.preview import preview_context
 from app.blueprints.views import go, is_htmx
-from app.campaigns import permissions, store
+from app.campaigns import permissions, store, versions
 from app.campaigns.spec import InvalidCampaign, Problem
 from app.extensions import db
 from app.ids import page_number
@@ -95,23 +96,13 @@ def upload_form(experiment):
 @login_required
 def upload_preview(experiment):
     access = experiment_access(experiment)
-    context = dict(access=access, spec=None, problems=[], warnings=[], changes=[], existing=None)
-    filename, text = "<upload>", ""
     try:
         filename, text = _read_upload()
-        if not text.strip():
-            raise InvalidCampaign([Problem(filename, None, None, "is empty: pick an .ini file")])
-        spec, warnings = store.read_ini(access.experiment, text, filename,
-                                        current_app.config["POMS_MAX_STAGES"])
-        permissions.check_experiment(spec, filename, access)
-        existing, changes = store.upload_plan(access.experiment, spec)
-        context.update(spec=spec, warnings=warnings, changes=changes, existing=existing)
-        permissions.authorise_upload(access, spec, existing)
-    except permissions.Refused as err:
-        context.update(refused=str(err))
     except InvalidCampaign as err:
-        context.update(problems=err.problems, warnings=err.warnings)
-    context.update(filename=filename, ini_text=text)
+        context = dict(access=access, spec=None, problems=err.problems, warnings=[],
+                       changes=[], existing=None, filename="<upload>", ini_text="")
+    else:
+        context = preview_context(access, filename, text)
     template = "campaigns/_preview.html" if is_htmx() else "campaigns/upload.html"
     return render_template(template, **context)
 
@@ -135,8 +126,13 @@ def upload(experiment):
         permissions.authorise_upload(access, spec, existing)
     except permissions.Refused as err:
         abort(403, str(err))
+    source, reason = "upload", request.form.get("reason", "")
+    if (rolled_back := request.form.get("rollback_of", "")).isdigit():
+        # The version's text came back from its rollback preview (versions.py).
+        source, reason = "rollback", versions.rollback_reason(int(rolled_back), reason)
     try:
-        campaign = store.save_campaign(access.experiment, spec, access.user)
+        campaign = store.save_campaign(access.experiment, spec, access.user, source=source,
+                                       reason=reason)
         db.session.commit()
     except InvalidCampaign as err:  # the experiment changed since the file was read
         db.session.rollback()
