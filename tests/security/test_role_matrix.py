@@ -156,6 +156,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("campaigns.editor_save", "POST"): Rule(PRODUCTION, body=form(
         operations=lambda _, place: f'[{{"op": "set_fields", "stage": "{place.stage}", '
                                     '"fields": {"completion_pct": "90"}}]')),
+    # every version of a campaign: anyone of the experiment reads them; rolling back is an
+    # edit (its preview shows the upload's Update button only to who may press it)
+    ("campaigns.versions_page", "GET"): Rule(MEMBER),
+    ("campaigns.version_diff", "GET"): Rule(MEMBER),
+    ("campaigns.version_export", "GET"): Rule(MEMBER),
+    ("campaigns.version_rollback", "GET"): Rule(PRODUCTION),
     # --- job types (made by the experiment's superuser) --------------------------------------
     ("definitions.index", "GET"): Rule(MEMBER),
     ("definitions.show", "GET"): Rule(MEMBER),
@@ -300,6 +306,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("api.delete_login_setup", "DELETE"): Rule(PRODUCTION),
     ("api.add_stage", "POST"): Rule(PRODUCTION, body=json_body(name=lambda p, _: f"st_{p}")),
     ("api.delete_stage", "DELETE"): Rule(PRODUCTION),  # launched: 409 for those allowed
+    ("api.list_versions", "GET"): Rule(MEMBER),
+    ("api.diff_versions", "GET"): Rule(MEMBER, body=lambda person, place, route: {
+        "query_string": {"from": 1, "to": 1}}),
+    ("api.export_version", "GET"): Rule(MEMBER),
+    ("api.rollback_version", "POST"): Rule(PRODUCTION),
     ("api.edit_campaign_graph", "POST"): Rule(PRODUCTION, body=json_body(
         operations=lambda _, place: [{"op": "set_fields", "stage": place.stage,
                                       "fields": {"completion_pct": "90"}}])),
@@ -348,7 +359,7 @@ def url_values(place: Place, person: str, experiment: str | None = None,
         "token_id": place.token_of.get(whose) or next(iter(place.token_of.values())),
         "watch_id": place.watch_of.get(whose) or next(iter(place.watch_of.values())),
         "database": "poms", "rest": "f1/o1", "folder_name": "f1", "filename": "x",
-        "fmt": "json", "action": "hold",
+        "fmt": "json", "action": "hold", "number": 1,
     }
 
 
