@@ -23,9 +23,10 @@ def flask_cli(tmp_path):
         "POMS_SECRET_KEY": "cli-test",
     }
 
-    def run(*args: str, **settings: str) -> subprocess.CompletedProcess:
+    def run(*args: str, input_text: str | None = None,
+            **settings: str) -> subprocess.CompletedProcess:
         return subprocess.run([*FLASK, *args], cwd=ROOT, env={**env, **settings},
-                              capture_output=True, text=True, timeout=60)
+                              input=input_text, capture_output=True, text=True, timeout=60)
 
     done = run("db", "upgrade")
     assert done.returncode == 0, done.stderr
