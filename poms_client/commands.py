@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from poms_client.api import Api, ApiFailure
-from poms_client.render import bar, size, table
+from poms_client.render import bar, impact_lines, size, table
 
 
 class Usage(Exception):
@@ -127,10 +127,13 @@ def show_campaign(api: Api, args) -> Result:
 
 @command("upload-ini", "upload an INI file: create the campaign, or update it in place",
          arg("file", help="the INI file ('-' reads standard input)"),
-         arg("--dry-run", action="store_true", help="show what would change, write nothing"))
+         arg("--dry-run", action="store_true", help="show what would change, write nothing"),
+         arg("--reason", default="", help="why, kept with the campaign's new version"))
 def upload_ini(api: Api, args) -> Result:
     data = _read(args.file)
     params = {"filename": Path(args.file).name if args.file != "-" else "<stdin>"}
+    if args.reason:
+        params["reason"] = args.reason
     if args.dry_run:
         params["dry_run"] = "1"
     answer = api.post(api.experiment_path("campaigns"), data=data, params=params,
@@ -145,6 +148,8 @@ def upload_ini(api: Api, args) -> Result:
     lines += [f"  {c['text']}" for c in answer["changes"]]
     if not answer["changes"] and not answer["created"]:
         lines.append("  no changes")
+    if args.dry_run and "impact" in answer:
+        lines += impact_lines(answer["impact"])
     return Result(answer, "\n".join(lines))
 
 

@@ -32,3 +32,24 @@ def size(count: int) -> str:
         if value < 1024 or unit == "GiB":
             break
     return f"{value:.1f} {unit}"
+
+
+def impact_lines(impact: dict) -> list[str]:
+    """What a change does to the launches (the API's `impact`), a stage a line, each
+    changed script's unified diff under it."""
+    if impact.get("error"):
+        return [f"refused: {impact['error']}"]
+    lines = []
+    for stage in impact["stages"]:
+        if stage["status"] == "same":
+            continue
+        said = f"impact: stage {stage['stage']}: {stage['status']}"
+        if stage.get("schedule"):
+            said += f"; scheduled launches {stage['schedule']}"
+        for sub in stage.get("under_way", []):
+            said += f"; submission {sub['id']} {sub['state']}"
+            said += " (recovery)" if sub["recovery"] else ""
+        lines.append(said)
+        if stage.get("script_diff"):
+            lines.append(stage["script_diff"].rstrip("\n"))
+    return lines or ["impact: no stage's next launch changes"]

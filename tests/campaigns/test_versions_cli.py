@@ -11,7 +11,7 @@ V2 = TUTORIAL.replace("tutorial/reco.cfg\"]]\noutput_file_patterns = %.art",
 assert V2 != TUTORIAL
 
 
-def test_import_versions_diff_export_and_rollback_from_the_command_line(flask_cli, tmp_path):
+def test_import_versions_diff_export_and_rollback_from_the_command_line(flask_cli, tmp_path):  # noqa: F811
     one, two = tmp_path / "one.ini", tmp_path / "two.ini"
     one.write_text(TUTORIAL)
     two.write_text(V2)
