@@ -387,6 +387,8 @@ def save_campaign(experiment: Experiment, spec: CampaignSpec, who: Experimenter,
     after = asdict(after_spec)
     if before != after:
         action = "campaign updated" if before else "campaign created"
+        if source == "rollback":
+            action = "campaign rolled back"  # its new version's reason names the one put back
         audit(experiment, who, action, spec.name, before, after)
         versions.record(campaign, before_spec, after_spec, who, source, reason)
     return campaign

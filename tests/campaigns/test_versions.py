@@ -15,6 +15,7 @@ from app.campaigns import store, versions
 from app.campaigns.ini import export_ini
 from app.extensions import db
 from app.models import (
+    AuditEntry,
     Campaign,
     CampaignStage,
     CampaignVersion,
@@ -170,6 +171,11 @@ def test_rollback_through_the_upload_preview_restores_the_campaign_exactly(prod)
     assert (newest.number, newest.source, newest.reason) == (
         5, "rollback", "rolled back to version 1: v2 cfg broke reco")
     assert newest.ini_text == history()[-1].ini_text
+    entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.action, entry.experimenter.username, entry.subject) == (
+        "campaign rolled back", "pat", "srsoleti_tutorial")
+    assert entry.after["job_types"]["mu2e_reco_srsoleti_jobtype"]["parameters"] == [
+        ["-c ", "/mu2e/app/users/srsoleti/tutorial/reco.cfg"]]
 
 
 def test_the_preview_shows_each_next_launch_before_and_after_and_what_it_touches(prod):
