@@ -10,13 +10,12 @@ from flask import current_app, jsonify
 from app.api.answers import campaign_json, change_json, impact_json, invalid
 from app.api.caller import access
 from app.api.core import ApiError, flag, json_body, reason_arg
-from app.api.edits import require_edit
+from app.api.edits import commit_save, require_edit
 from app.api.lookups import EXAMPLES, find_campaign
 from app.api.routes import param, route
 from app.api.schemas import BOOLEAN, STRING, array, json_of, obj, ref
 from app.campaigns import draft_plan, drafts, store
 from app.campaigns.spec import InvalidCampaign
-from app.extensions import db
 from app.launching import impact
 
 _OPERATION = obj(
@@ -76,12 +75,6 @@ def edit_campaign_graph(experiment, campaign):
     if answer["dry_run"]:
         answer["impact"] = impact_json(impact.impact(row, save, acc.user, current_app.config))
         return jsonify(answer)
-    try:
-        save()
-        db.session.commit()
-    except InvalidCampaign as err:
-        raise invalid(err) from None
-    except store.CampaignInUse as err:
-        raise ApiError(409, str(err)) from None
+    commit_save(save)
     answer["campaign"] = campaign_json(row, acc)
     return jsonify(answer)

@@ -27,7 +27,7 @@ from app.api.core import (
     reason_arg,
     refuse,
 )
-from app.api.edits import edit_body, require_edit, save_edits
+from app.api.edits import commit_save, edit_body, require_edit, save_edits
 from app.api.lookups import EXAMPLES, find_campaign
 from app.api.routes import PAGE_PARAMS, param, route
 from app.api.schemas import STRING, STRINGS, array, json_of, obj, page_of, ref
@@ -139,13 +139,7 @@ def upload_campaign(experiment):
         answer["impact"] = impact_json(impact.impact(existing, save, acc.user,
                                                      current_app.config))
         return jsonify(answer)
-    try:
-        campaign = save()
-        db.session.commit()
-    except InvalidCampaign as err:
-        raise invalid(err) from None
-    except store.CampaignInUse as err:
-        raise ApiError(409, str(err)) from None
+    campaign = commit_save(save)
     answer["campaign"] = campaign_json(campaign, acc)
     return jsonify(answer), (201 if existing is None else 200)
 

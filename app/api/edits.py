@@ -4,6 +4,7 @@ importer (app/campaigns/editing.py) as the pages do, and stored in one transacti
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from app.api.answers import invalid, problem_json
 from app.api.core import ApiError, json_body, reason_arg, refuse
@@ -63,14 +64,21 @@ def save_edits(acc: Access, campaign: Campaign, edits: dict, apply, then=None) -
             raise refused_field(key, err) from None
     if then is not None:
         spec = then(spec)
+    commit_save(lambda: store.save_campaign(acc.experiment, spec, acc.user, source="api",
+                                            reason=reason_arg()))
+
+
+def commit_save(save: Callable[[], Campaign]) -> Campaign:
+    """Run a save of a campaign (store.save_campaign: a new version) and commit it: the
+    importer's refusal answers 422, a launched stage it would remove 409."""
     try:
-        store.save_campaign(acc.experiment, spec, acc.user, source="api",
-                           reason=reason_arg())
+        campaign = save()
         db.session.commit()
     except InvalidCampaign as err:
         raise invalid(err) from None
     except store.CampaignInUse as err:
         raise ApiError(409, str(err)) from None
+    return campaign
 
 
 def depends_body(body: dict) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ from flask import Response, current_app, jsonify, request
 from app.api.answers import change_json, impact_json, invalid, problem_json
 from app.api.caller import access
 from app.api.core import ApiError, flag, iso, reason_arg, refuse
+from app.api.edits import commit_save
 from app.api.lookups import EXAMPLES, find_campaign
 from app.api.routes import param, route
 from app.api.schemas import BOOLEAN, INTEGER, STRING, array, json_of, obj, ref
@@ -119,13 +120,7 @@ def rollback_version(experiment, campaign, number):
         answer["impact"] = impact_json(impact.impact(existing, save, acc.user,
                                                      current_app.config))
         return jsonify(answer)
-    try:
-        saved = save()
-        db.session.commit()
-    except InvalidCampaign as err:
-        raise invalid(err) from None
-    except store.CampaignInUse as err:
-        raise ApiError(409, str(err)) from None
+    saved = commit_save(save)
     newest = versions.latest(saved)
     answer["version"] = version_json(newest) if newest else None
     return jsonify(answer)
