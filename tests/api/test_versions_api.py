@@ -66,6 +66,14 @@ def test_api_saves_make_versions_and_a_rollback_puts_the_campaign_back(client, t
     assert done.get_json()["version"]["reason"] == "rolled back to version 1: v2 broke reco"
     assert exported(client) == first
 
+    # A clone starts its own history, saying whose copy it is.
+    assert client.post(f"{CAMPAIGN}/clone", json={"new_name": "copy"},
+                       headers=alice).status_code == 201
+    copied = client.get(f"{API}/experiments/mu2e/campaigns/copy/versions",
+                        headers=alice).get_json()["versions"]
+    assert [(v["number"], v["source"], v["reason"]) for v in copied] == [
+        (1, "clone", "copy of campaign srsoleti_tutorial")]
+
 
 def test_rollback_is_refused_to_who_may_not_change_the_campaign(client, tutorial):
     client.post(f"{API}/experiments/mu2e/campaigns", data=V2_CFG,
