@@ -66,14 +66,16 @@ def edit_campaign_graph(experiment, campaign):
                                         operations)
     except InvalidCampaign as err:
         raise invalid(err) from None
+    changes = draft_plan.changes(row, draft)
     answer = {"dry_run": flag("dry_run"), "renamed": draft.renamed,
-              "changes": [change_json(c) for c in draft_plan.changes(row, draft)]}
+              "changes": [change_json(c) for c in changes]}
 
     def save():
         return draft_plan.save(row, draft, acc.user, source="api", reason=reason_arg())
 
     if answer["dry_run"]:
-        answer["impact"] = impact_json(impact.impact(row, save, acc.user, current_app.config))
+        answer["impact"] = impact_json(impact.impact(row, save, acc.user, current_app.config,
+                                                     changes))
         return jsonify(answer)
     commit_save(save)
     answer["campaign"] = campaign_json(row, acc)

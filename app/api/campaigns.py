@@ -137,7 +137,7 @@ def upload_campaign(experiment):
         answer["campaign"] = {"name": spec.name, "poms_role": spec.poms_role,
                               "stages": [s.name for s in spec.stages]}
         answer["impact"] = impact_json(impact.impact(existing, save, acc.user,
-                                                     current_app.config))
+                                                     current_app.config, changes))
         return jsonify(answer)
     campaign = commit_save(save)
     answer["campaign"] = campaign_json(campaign, acc)

@@ -118,7 +118,7 @@ def rollback_version(experiment, campaign, number):
 
     if answer["dry_run"]:
         answer["impact"] = impact_json(impact.impact(existing, save, acc.user,
-                                                     current_app.config))
+                                                     current_app.config, changes))
         return jsonify(answer)
     saved = commit_save(save)
     newest = versions.latest(saved)

@@ -112,10 +112,13 @@ def _schedules(stage_ids: list[int]) -> dict[int, str]:
 
 
 def impact(campaign: Campaign | None, apply: Callable[[], Campaign], user: Experimenter,
-           config) -> Impact:
+           config, changes: list) -> Impact:
     """What `apply` (a save of the change, store.save_campaign) does to the launches of
-    `campaign` (None: a new campaign). Writes nothing: `apply` runs in a savepoint that is
-    rolled back."""
+    `campaign` (None: a new campaign), whose `changes` (diff_campaigns') the caller has.
+    Writes nothing: `apply` runs in a savepoint that is rolled back, and not at all when
+    the campaign exists and nothing changes (a dry run then sends no write at all)."""
+    if campaign is not None and not changes:
+        return Impact()
     before = _scripts(campaign, user, config)
     savepoint = db.session.begin_nested()
     try:

@@ -136,7 +136,7 @@ def rollback_command(campaign, number, experiment, reason, username, yes):
         return store.save_campaign(row.experiment, spec, user, source="rollback",
                                    reason=versions.rollback_reason(number, reason))
 
-    _show_impact(impact.impact(row, save, user, current_app.config))
+    _show_impact(impact.impact(row, save, user, current_app.config, changes))
     if not yes and not click.confirm(f"Roll {row.name} back to version {number}?",
                                      err=True):
         _fail("nothing changed")

@@ -111,7 +111,7 @@ def _render(access: Access, campaign: Campaign, operations: list, *, problems=()
     changes = draft_plan.changes(campaign, draft)
     # What saving does to the launches, once there is something to save.
     found = impact.impact(campaign, lambda: draft_plan.save(campaign, draft, access.user),
-                          access.user, current_app.config) if changes else None
+                          access.user, current_app.config, changes) if changes else None
     stages = [(s, {k: editing.stage_field_text(spec, s.name, k) for k in FORM_KEYS})
               for s in spec.stages]
     html = render_template(

@@ -33,5 +33,5 @@ def preview_context(access: Access, filename: str, text: str) -> dict:
     else:
         context["impact"] = impact.impact(
             existing, lambda: store.save_campaign(access.experiment, spec, access.user),
-            access.user, current_app.config)
+            access.user, current_app.config, changes)
     return context
