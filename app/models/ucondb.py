@@ -116,7 +116,7 @@ class FclUpload(db.Model):
     state: Mapped[str] = mapped_column(String(16), default="queued")
     # [{"name": "a.fcl", "path": "/dir/a.fcl", "dataset": "a.fcl"}, ...]
     files = mapped_column(JSON, nullable=False, default=list)
-    locations = mapped_column(JSON, nullable=False, default=list)  # one per stored file
+    locations = mapped_column(JSON, nullable=False, default=list)  # per stored file: name, folder, version, location
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str] = mapped_column(Text, default="")
     created = mapped_column(db.DateTime, default=utcnow, nullable=False)
