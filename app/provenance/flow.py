@@ -129,3 +129,10 @@ def stage_flow(stage: CampaignStage) -> StageFlow:
 
 def campaign_flow(campaign: Campaign) -> list[StageFlow]:
     return [stage_flow(stage) for stage in campaign.stages]
+
+
+def as_dict(row: StageFlow) -> dict:
+    return {"stage": row.stage, "files_in": row.files_in, "processed": row.processed,
+            "files_out": row.files_out, "to_process": row.to_process, "note": row.note,
+            "sources": [{"stage": s.stage, "pattern": s.pattern, "matching": s.matching}
+                        for s in row.sources]}

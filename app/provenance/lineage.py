@@ -16,13 +16,15 @@ already seen. `depth` bounds the number of generations.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
 
+from app.campaigns import store
 from app.catalog.outputs import split_patterns
 from app.extensions import db
+from app.launching import snapshots
 from app.models import CampaignStage, Job, Submission
 from app.models.catalog import CatalogFile, CatalogFileParent, CatalogLocation
 from app.models.chaining import JobOutput
@@ -56,6 +58,7 @@ class Producer:
     login_setup: str
     command: str
     launched: datetime | None
+    snapshots: bool  # False: launched before snapshots, the definitions as they are now
     # The snapshots taken at launch (app/launching/snapshots.py): what ran, not what is now.
     job_type_as_launched: dict = field(default_factory=dict)
     login_setup_as_launched: dict = field(default_factory=dict)
@@ -165,6 +168,8 @@ def producing_job(experiment: str, row: CatalogFile) -> Job | None:
 def _producer(job: Job) -> Producer:
     sub = db.session.get(Submission, job.submission_id)
     stage = sub.stage
+    # A submission from before snapshots (or one never launched) has none: the definitions
+    # as they are now stand in, and the page says so.
     return Producer(
         job_id=job.id, batch_job_id=job.batch_job_id, job_state=job.state,
         exit_code=job.exit_code, submission_id=sub.id, submission_state=sub.state,
@@ -172,10 +177,14 @@ def _producer(job: Job) -> Producer:
         campaign=stage.campaign.name, job_type=stage.job_type.name,
         login_setup=stage.login_setup.name, command=sub.command or "",
         launched=sub.launch_started_at or sub.created,
-        job_type_as_launched=dict(sub.job_type_snapshot.data) if sub.job_type_snapshot else {},
+        snapshots=sub.job_type_snapshot is not None,
+        job_type_as_launched=(dict(sub.job_type_snapshot.data) if sub.job_type_snapshot
+                              else asdict(store.job_type_spec(stage.job_type))),
         login_setup_as_launched=(dict(sub.login_setup_snapshot.data)
-                                 if sub.login_setup_snapshot else {}),
-        stage_as_launched=dict(sub.stage_snapshot.data) if sub.stage_snapshot else {},
+                                 if sub.login_setup_snapshot
+                                 else asdict(store.login_setup_spec(stage.login_setup))),
+        stage_as_launched=(dict(sub.stage_snapshot.data) if sub.stage_snapshot
+                           else snapshots.stage_data(stage)),
         param_overrides=list(sub.param_overrides or []))
 
 
@@ -278,3 +287,42 @@ def parameters_as_launched(producer: Producer) -> list[list[str]]:
 
 def output_patterns(producer: Producer) -> list[str]:
     return split_patterns(producer.job_type_as_launched.get("output_file_patterns"))
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() + "Z" if moment is not None else None
+
+
+def as_dict(trace: Provenance) -> dict:
+    """The provenance as plain JSON values (the API's answer, `poms file --json`)."""
+    producer = None
+    if trace.producer is not None:
+        p = trace.producer
+        producer = {
+            "job_id": p.job_id, "batch_job_id": p.batch_job_id, "job_state": p.job_state,
+            "exit_code": p.exit_code, "submission_id": p.submission_id,
+            "submission_state": p.submission_state, "test": p.test, "stage": p.stage,
+            "campaign": p.campaign, "job_type": p.job_type, "login_setup": p.login_setup,
+            "launched": _iso(p.launched), "command": p.command,
+            "snapshots": p.snapshots,
+            "job_type_as_launched": p.job_type_as_launched,
+            "login_setup_as_launched": p.login_setup_as_launched,
+            "stage_as_launched": p.stage_as_launched,
+            "parameters_as_launched": parameters_as_launched(p)}
+
+    def generations(items: list[Generation]) -> list[dict]:
+        return [{"generation": g.number, "more": g.more, "files": [
+            {"name": f.name, "stage": f.stage, "submission_id": f.submission_id,
+             "via": f.via} for f in g.files]} for g in items]
+
+    return {
+        "experiment": trace.experiment, "name": trace.name, "size": trace.size,
+        "checksum": trace.checksum, "created": _iso(trace.created),
+        "version": trace.version, "data_tier": trace.data_tier, "metadata": trace.metadata,
+        "locations": trace.locations, "made_by": producer,
+        "ucondb": None if trace.ucondb is None else {
+            "folder": trace.ucondb.folder, "version": trace.ucondb.version,
+            "location": trace.ucondb.location, "database": trace.ucondb.database},
+        "inputs": generations(trace.inputs), "outputs": generations(trace.outputs),
+        "inputs_cut": trace.inputs_cut, "outputs_cut": trace.outputs_cut,
+        "limit": trace.limit, "depth": trace.depth}
