@@ -28,7 +28,7 @@ from app.launching import snapshots
 from app.models import CampaignStage, Job, Submission
 from app.models.catalog import CatalogFile, CatalogFileParent, CatalogLocation
 from app.models.chaining import JobOutput
-from app.models.ucondb import FclUpload, UconFolder, UconObject, UconVersion
+from app.provenance import fcl
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -67,14 +67,6 @@ class Producer:
 
 
 @dataclass
-class UconDBPlace:
-    folder: str
-    version: int | None
-    location: str
-    database: str = ""
-
-
-@dataclass
 class Relative:
     """A file of a generation: its name, the stage that made it, and the files of the
     generation before through which it was reached."""
@@ -104,7 +96,7 @@ class Provenance:
     metadata: dict
     locations: list[str]
     producer: Producer | None
-    ucondb: UconDBPlace | None
+    ucondb: fcl.UconDBPlace | None
     inputs: list[Generation]
     outputs: list[Generation]
     limit: int
@@ -138,7 +130,7 @@ def file_provenance(experiment: str, name: str, *, limit=None, depth=None) -> Pr
         checksum=row.checksum, created=row.create_date, version=row.version,
         data_tier=row.data_tier, metadata=dict(row.file_metadata or {}),
         locations=locations, producer=_producer(job) if job else None,
-        ucondb=ucondb_place(row.name, locations, job),
+        ucondb=fcl.ucondb_place(row.name, locations, job),
         inputs=inputs, outputs=outputs, limit=limit, depth=depth,
         inputs_cut=inputs_cut, outputs_cut=outputs_cut)
 
@@ -151,7 +143,7 @@ def producing_job(experiment: str, row: CatalogFile) -> Job | None:
     if job is None:
         md = row.file_metadata or {}
         task, batch_job = str(md.get("poms_task_id") or ""), str(md.get("poms_job_id") or "")
-        if not task.isdigit():
+        if not task.isdigit() or len(task) > 9:  # not a submission id POMS could have
             return None
         query = select(Job).where(Job.submission_id == int(task))
         if batch_job:
@@ -186,44 +178,6 @@ def _producer(job: Job) -> Producer:
         stage_as_launched=(dict(sub.stage_snapshot.data) if sub.stage_snapshot
                            else snapshots.stage_data(stage)),
         param_overrides=list(sub.param_overrides or []))
-
-
-def _ucondb_location(location: str) -> tuple[str, str] | None:
-    """(database, folder) of a catalogue location that is a UconDB folder,
-    HOST:/[ucondb/]<database>/app/data/<folder>; None for any other location."""
-    host, sep, path = location.partition(":")
-    parts = path.strip("/").split("/")
-    if not sep or "/" in host or len(parts) < 4 or parts[-3:-1] != ["app", "data"]:
-        return None
-    return parts[-4], parts[-1]
-
-
-def ucondb_place(name: str, locations: list[str], job: Job | None) -> UconDBPlace | None:
-    """Where UconDB keeps an FCL file: as its FCL stage's upload recorded it, else read from
-    its catalogue location (with the version from this POMS's embedded UconDB, if there)."""
-    if job is not None:
-        upload = db.session.get(FclUpload, job.id)
-        for entry in (upload.locations if upload else None) or []:
-            if entry.get("name") == name and entry.get("location"):
-                where = _ucondb_location(entry["location"])
-                return UconDBPlace(folder=entry.get("folder") or (where or ("", ""))[1],
-                                   version=entry.get("version"),
-                                   location=entry["location"],
-                                   database=where[0] if where else "")
-    for location in locations:
-        where = _ucondb_location(location)
-        if where is None:
-            continue
-        database, folder = where
-        version = db.session.scalar(
-            select(UconVersion.id).join(UconObject, UconObject.id == UconVersion.object_id)
-            .join(UconFolder, UconFolder.id == UconObject.folder_id)
-            .where(UconFolder.database == database, UconFolder.name == folder,
-                   UconObject.name == name)
-            .order_by((UconVersion.key == name).desc(), UconVersion.tr.desc()).limit(1))
-        return UconDBPlace(folder=folder, version=version, location=location,
-                           database=database)
-    return None
 
 
 def _generations(start: int, near, far, limit: int, depth: int):

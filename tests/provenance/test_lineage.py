@@ -11,6 +11,7 @@ from app.models import Job
 from app.models.catalog import CatalogFile, CatalogFileParent
 from app.models.chaining import JobOutput
 from app.provenance import flow, jobs, lineage
+from app.ucondb import store as ucondb
 from tests.chaining.support import stage
 from tests.fixtures.launching import import_tutorial
 from tests.provenance.support import recorded_chain
@@ -124,3 +125,21 @@ def test_sam_patterns_become_like_patterns():
     assert flow.like_pattern("%.fcl") == "%.fcl"
     assert flow.like_pattern("mu2e_reco.?.art") == "mu2e\\_reco._.art"
     assert flow.like_pattern("data_tier reco") is None
+
+
+def test_an_fcl_file_uploaded_elsewhere_is_found_by_its_ucondb_location(app):
+    """No upload row of POMS's (stored by someone else): the catalogue location names the
+    folder, and this POMS's embedded UconDB the version."""
+    ucondb.create_folder(db.session, "mu2e_ucondb_prod", "cnf_mu2e_fcl", created_by="them")
+    stored = ucondb.store_version(db.session, "mu2e_ucondb_prod", "cnf_mu2e_fcl", "x.fcl",
+                                  b"#include x\n", key="x.fcl", writer="them")
+    catalog = EmbeddedCatalog(db.session, "mu2e")
+    catalog.declare_file("x.fcl")
+    catalog.add_location("x.fcl", "dbdata0vm.fnal.gov:/mu2e_ucondb_prod/app/data/cnf_mu2e_fcl")
+    catalog.declare_file("y.fcl")
+    catalog.add_location("y.fcl", "/pnfs/mu2e/scratch/fcl")
+    db.session.commit()
+    place = lineage.file_provenance("mu2e", "x.fcl").ucondb
+    assert (place.database, place.folder, place.version) == (
+        "mu2e_ucondb_prod", "cnf_mu2e_fcl", stored.meta["id"])
+    assert lineage.file_provenance("mu2e", "y.fcl").ucondb is None
