@@ -2,10 +2,10 @@
 
 In each experiment (mu2e, where the people under test are members; nova, where none is):
 a superuser `boss` who owns a production campaign (stages gen, reco, with its job type and
-login setup), a submission of gen with one job and a catalogue file it made, the starting failure signatures, a member
-`victim` (for the member pages), and a UconDB folder. Each member holds uploaded files of
-their own (in POMS_UPLOADS_DIR, under <experiment id>/<user id>/): a configuration file named
-after them and a credential; each person has an API token.
+login setup), a submission of gen with one job and a catalogue file it made, the starting
+failure signatures, a member `victim` (for the member pages), and a UconDB folder. Each
+member holds uploaded files of their own (in POMS_UPLOADS_DIR, under <experiment id>/<user
+id>/): a configuration file named after them and a credential; each person has an API token.
 """
 from __future__ import annotations
 
