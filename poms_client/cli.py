@@ -14,6 +14,7 @@ from poms_client import (
     __version__,
     config,
     launch_hold,  # noqa: F401  (registers `poms launches`)
+    provenance,  # noqa: F401  (registers `poms file`, `poms data-flow`)
     versions,  # noqa: F401  (registers its commands)
     watching,  # noqa: F401  (registers its commands)
 )

@@ -20,6 +20,7 @@ from app.api import (  # noqa: F401  (each registers its routes; caller checks e
     general,
     launch_hold,
     launching,
+    provenance,
     reports,
     signatures,
     stages,

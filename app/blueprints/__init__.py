@@ -9,6 +9,7 @@ from app.blueprints import (
     chaining,
     definitions,
     overview,
+    provenance,
     results,
     signatures,
     submissions,
@@ -24,6 +25,7 @@ def register_blueprints(app: Flask) -> None:
                  ucondb,  # the embedded UconDB server
                  tokens,  # the API tokens page
                  submissions, chaining, results, overview,
-                 watching):  # watches, deliveries, circuit breakers
+                 watching,  # watches, deliveries, circuit breakers
+                 provenance):  # a file's page, a job's files, a campaign's data flow
         app.register_blueprint(area.bp)
     app.context_processor(overview.launch_hold_banner)  # on every page while held

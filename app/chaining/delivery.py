@@ -30,7 +30,7 @@ from app.launching.snapshots import launched_job_type, launched_stage
 from app.models import Job, Submission
 from app.models.base import utcnow
 from app.models.catalog import CatalogFile, CatalogLocation, CatalogProject
-from app.models.chaining import ChainJobRecord, ChainStep
+from app.models.chaining import ChainJobRecord, ChainStep, JobOutput
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,7 @@ class _Declarations:
     def __init__(self):
         self.files: list[dict] = []
         self.locations: list[tuple[str, str]] = []
+        self.made_by: dict[str, tuple[int, int]] = {}  # name -> (job id, submission id)
 
     def declare_file(self, name, *, size=0, checksum="", metadata=None, parents=(),
                      create_date=None) -> None:
@@ -124,19 +125,24 @@ class _Declarations:
 
     def declare(self, catalog) -> None:
         catalog.declare_files(self.files)
-        if not self.locations:
-            return
-        # The files were declared just now: none has a location yet.
-        names = list(dict.fromkeys(name for name, _where in self.locations))
+        names = list(dict.fromkeys([name for name, _where in self.locations]
+                                   + list(self.made_by)))
         ids: dict[str, int] = {}
         for start in range(0, len(names), 500):
             ids.update(db.session.execute(select(CatalogFile.name, CatalogFile.id).where(
                 CatalogFile.experiment == catalog.experiment,
                 CatalogFile.name.in_(names[start:start + 500]))).all())
-        now = utcnow()
-        rows = dict.fromkeys((ids[name], where) for name, where in self.locations)
-        db.session.execute(insert(CatalogLocation.__table__), [
-            {"file_id": file_id, "location": where, "created": now} for file_id, where in rows])
+        if self.made_by:
+            db.session.execute(insert(JobOutput.__table__), [
+                {"file_id": ids[name], "job_id": job_id, "submission_id": submission_id}
+                for name, (job_id, submission_id) in self.made_by.items() if name in ids])
+        if self.locations:
+            # The files were declared just now: none has a location yet.
+            now = utcnow()
+            rows = dict.fromkeys((ids[name], where) for name, where in self.locations)
+            db.session.execute(insert(CatalogLocation.__table__), [
+                {"file_id": file_id, "location": where, "created": now}
+                for file_id, where in rows])
         db.session.flush()
 
 
@@ -185,6 +191,7 @@ def record_jobs(submission: Submission, rows: list, config) -> list[ChainJobReco
             metadata={"poms_task_id": str(submission.id), "poms_job_id": row.batch_job_id},
         )
         declared_before.update(declared)
+        batch.made_by.update(dict.fromkeys(declared, (row.id, submission.id)))
         record.outputs = len(declared)
     batch.declare(catalog)
     return records

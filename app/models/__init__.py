@@ -11,7 +11,12 @@ from app.models.campaign import (
     StageDependency,
 )
 from app.models.catalog import StageSplitState  # noqa: F401  (and the catalogue tables)
-from app.models.chaining import ChainJobRecord, ChainStep, ReprocessMark  # noqa: F401
+from app.models.chaining import (  # noqa: F401
+    ChainJobRecord,
+    ChainStep,
+    JobOutput,
+    ReprocessMark,
+)
 from app.models.experiment import ROLES, Experiment, Experimenter, Membership
 from app.models.launching import (
     ExperimentLaunchHold,

@@ -7,6 +7,9 @@
                       kind "settled"    chaining of `parent_submission` is finished
                     submission_id is what was launched (None: nothing was, `note` says why)
   chain_job_record  a finished job whose files were recorded in the catalogue (once)
+  job_output        which job made which catalogue file (provenance: file -> job by its
+                    primary key, job -> files and stage -> files by index, where the
+                    file's metadata poms_task_id/poms_job_id would be a scan of JSON)
   reprocess_mark    input files an operator marked to be processed again (audited), to be
                     picked up by the stage's next recovery
 """
@@ -60,6 +63,18 @@ class ChainJobRecord(db.Model):
     outputs: Mapped[int] = mapped_column(default=0)
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_at = mapped_column(db.DateTime, default=utcnow, nullable=False)
+
+
+class JobOutput(db.Model):
+    __tablename__ = "job_output"
+
+    file_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_file.id", ondelete="CASCADE"), primary_key=True
+    )
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), index=True
+    )
 
 
 class ReprocessMark(db.Model):

@@ -116,7 +116,8 @@ class FclUpload(db.Model):
     state: Mapped[str] = mapped_column(String(16), default="queued")
     # [{"name": "a.fcl", "path": "/dir/a.fcl", "dataset": "a.fcl"}, ...]
     files = mapped_column(JSON, nullable=False, default=list)
-    locations = mapped_column(JSON, nullable=False, default=list)  # one per stored file
+    # per stored file: name, folder, version (UconDB's id), location
+    locations = mapped_column(JSON, nullable=False, default=list)
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str] = mapped_column(Text, default="")
     created = mapped_column(db.DateTime, default=utcnow, nullable=False)

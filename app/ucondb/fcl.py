@@ -1,12 +1,13 @@
 """FCL files into UconDB: what an FCL stage's `uploads` job does for each finished job.
 
-    locations = store_fcl_files(client, "cnf.mu2e.tutorial.fcl", [Path("a.fcl"), ...])
+    stored = store_fcl_files(client, "cnf.mu2e.tutorial.fcl", [Path("a.fcl"), ...])
 
 The dataset's folder (dataset name with `.` -> `_`) is created when missing; each file is
 stored as an object named, and keyed, by its file name, so storing it again with the same
 bytes makes no new version (a retried upload is harmless) and storing other bytes under the
-same name is refused (KeyConflict): an FCL file name means one content. The answer is one
-catalogue location per file, `HOST:/<path to the API>/data/<folder>` (what `samweb
+same name is refused (KeyConflict): an FCL file name means one content. The answer is, per
+file, its folder, the UconDB version that holds it (for provenance) and its catalogue
+location, `HOST:/<path to the API>/data/<folder>` (what `samweb
 locate-file` answers for Mu2e's FCL files, e.g. dbdata0vm.fnal.gov:/mu2e_ucondb_prod/app/data/F);
 a job fetches the file from `<API root>/data/<folder>/<file name>`.
 """
@@ -19,17 +20,18 @@ from app.ucondb.client import UconDBClient
 from app.ucondb.naming import check_object, folder_for_dataset
 
 
-def store_fcl_files(client: UconDBClient, dataset: str, files: list[Path]) -> list[str]:
+def store_fcl_files(client: UconDBClient, dataset: str, files: list[Path]) -> list[dict]:
     folder = folder_for_dataset(dataset)
     paths = [Path(f) for f in files]
     for path in paths:  # every name is checked before anything is written
         check_object(path.name)
     client.ensure_folder(folder)
-    locations = []
+    stored = []
     for path in paths:
-        client.put_data(folder, path.name, path.read_bytes(), key=path.name)
-        locations.append(client.location(folder))
-    return locations
+        meta = client.put_data(folder, path.name, path.read_bytes(), key=path.name)
+        stored.append({"folder": folder, "version": (meta or {}).get("id"),
+                       "location": client.location(folder)})
+    return stored
 
 
 def file_url(location: str, file_name: str, base_url: str) -> str:

@@ -216,9 +216,9 @@ def run_upload(job_row_id: int, config, *, final: bool = True) -> str:
             if missing:
                 raise FileNotFoundError(f"not found where the job left them: {', '.join(missing)}")
             stored = store_fcl_files(client, dataset, [Path(e["path"]) for e in entries])
-            for entry, location in zip(entries, stored, strict=True):
-                set_location(catalog, entry["name"], location)
-                locations.append({"name": entry["name"], "location": location})
+            for entry, where in zip(entries, stored, strict=True):
+                set_location(catalog, entry["name"], where["location"])
+                locations.append({"name": entry["name"], **where})
         row.attempts, row.state, row.error, row.locations = attempts, DONE, "", locations
         db.session.commit()
     except Exception as err:

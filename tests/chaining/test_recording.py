@@ -11,7 +11,7 @@ from app.chaining import delivery
 from app.extensions import db
 from app.models import Job
 from app.models.catalog import CatalogFile, CatalogLocation
-from app.models.chaining import ChainJobRecord
+from app.models.chaining import ChainJobRecord, JobOutput
 from tests.chaining.support import finished
 
 CLUSTER = 4242
@@ -61,6 +61,13 @@ def test_a_batch_of_reports_is_recorded_as_one_job_after_the_other(launch_app, t
         f"{CLUSTER}.3@local": (0, "the job left no report of its files"),
         f"{CLUSTER}.4@local": (1, "already declared, not again: x.fcl"),
     }
+    # Which job made each (the file page's "made by"); x.fcl was someone else's.
+    made_by = dict(db.session.execute(
+        select(CatalogFile.name, Job.batch_job_id)
+        .join(JobOutput, JobOutput.file_id == CatalogFile.id)
+        .join(Job, Job.id == JobOutput.job_id)).all())
+    assert made_by == {"a.fcl": f"{CLUSTER}.0@local", "b.fcl": f"{CLUSTER}.0@local",
+                       "c.fcl": f"{CLUSTER}.1@local", "e.fcl": f"{CLUSTER}.4@local"}
     assert delivery.record_finished_jobs(launch_app.config) == 0  # each job once
 
 

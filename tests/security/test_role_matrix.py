@@ -230,6 +230,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("watching.release", "POST"): Rule(SHIFTER),  # not tripped: 409 for those allowed
     ("watching.set_policy", "POST"): Rule(PRODUCTION, body=form(
         scope="experiment", window="20", percent="50", enabled="on")),
+    # --- provenance: a file's page, a job's files, a campaign's data flow ---------------------
+    ("provenance.file", "GET"): Rule(MEMBER),
+    ("provenance.job_files", "GET"): Rule(MEMBER),
+    ("provenance.data_flow", "GET"): Rule(MEMBER),
     ("chaining.ledger", "GET"): Rule(MEMBER),
     ("chaining.recovery", "GET"): Rule(MEMBER),
     ("chaining.force_located", "POST"): Rule(SHIFTER),
@@ -331,6 +335,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("api.remove_watch", "POST"): Rule(MEMBER, body=json_body(
         campaign=lambda _, place: place.campaign)),
     ("api.list_deliveries", "GET"): Rule(MEMBER),
+    ("api.file_provenance", "GET"): Rule(MEMBER),
+    ("api.campaign_data_flow", "GET"): Rule(MEMBER),
     ("api.stage_breaker", "GET"): Rule(MEMBER),
     ("api.resume_stage", "POST"): Rule(SHIFTER),  # not tripped: 409 for those allowed
     ("api.add_signature", "POST"): Rule(PRODUCTION, body=json_body(**SIGNATURE)),
@@ -358,6 +364,7 @@ def url_values(place: Place, person: str, experiment: str | None = None,
         "upload": place.upload_of.get(whose) or next(iter(place.upload_of.values())),
         "token_id": place.token_of.get(whose) or next(iter(place.token_of.values())),
         "watch_id": place.watch_of.get(whose) or next(iter(place.watch_of.values())),
+        "file_name": place.file_name,
         "database": "poms", "rest": "f1/o1", "folder_name": "f1", "filename": "x",
         "fmt": "json", "action": "hold", "number": 1,
     }
@@ -366,7 +373,7 @@ def url_values(place: Place, person: str, experiment: str | None = None,
 # Arguments that name a thing of the experiment (the others pick a form or a page).
 THINGS = {"campaign_id", "campaign", "stage_id", "stage", "submission_id", "job_id",
           "signature_id", "job_type_id", "login_setup_id", "item_id", "membership_id",
-          "credential_id", "name", "watch_id"}
+          "credential_id", "name", "watch_id", "file_name"}
 
 
 def names_a_thing(route: Route) -> bool:

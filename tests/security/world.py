@@ -2,21 +2,25 @@
 
 In each experiment (mu2e, where the people under test are members; nova, where none is):
 a superuser `boss` who owns a production campaign (stages gen, reco, with its job type and
-login setup), a submission of gen with one job, the starting failure signatures, a member
-`victim` (for the member pages), and a UconDB folder. Each member holds uploaded files of
-their own (in POMS_UPLOADS_DIR, under <experiment id>/<user id>/): a configuration file named
-after them and a credential; each person has an API token.
+login setup), a submission of gen with one job and a catalogue file it made, the starting
+failure signatures, a member `victim` (for the member pages), and a UconDB folder. Each
+member holds uploaded files of their own (in POMS_UPLOADS_DIR, under <experiment id>/<user
+id>/): a configuration file named after them and a credential; each person has an API token.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.auth import members, tokens
+from app.catalog.embedded import EmbeddedCatalog
 from app.extensions import db
 from app.logs import store as signatures
 from app.models import Job, Submission
+from app.models.catalog import CatalogFile
+from app.models.chaining import JobOutput
 from app.ucondb import store as ucondb
 from app.uploads.store import save_credential, save_uploads
 from app.watching import watches
@@ -50,6 +54,7 @@ class Place:
     upload_of: dict = field(default_factory=dict)  # username -> the name of their own file
     token_of: dict = field(default_factory=dict)  # username -> token id
     watch_of: dict = field(default_factory=dict)  # username -> the id of their watch
+    file_name: str = ""  # a catalogue file the job made
 
 
 def build_place(name: str, boss_name: str, people: dict, uploads_dir: str) -> Place:
@@ -77,8 +82,15 @@ def build_place(name: str, boss_name: str, people: dict, uploads_dir: str) -> Pl
     db.session.add(job)
     signatures.ensure_starting_signatures(experiment)
     db.session.flush()
+    # A file the job made, named for the experiment: another's name is not found here.
+    file_name = f"{name}_out.art"
+    EmbeddedCatalog(db.session, name).declare_file(file_name)
+    db.session.flush()
+    db.session.add(JobOutput(file_id=db.session.scalar(select(CatalogFile.id).where(
+        CatalogFile.experiment == name, CatalogFile.name == file_name)), job_id=job.id,
+        submission_id=submission.id))
     place = Place(
-        experiment=name, experiment_id=experiment.id, campaign_id=campaign.id,
+        experiment=name, file_name=file_name, experiment_id=experiment.id, campaign_id=campaign.id,
         campaign=campaign.name, stage_id=stage.id, submission_id=submission.id, job_id=job.id,
         signature_id=signatures.experiment_signatures(experiment)[0].id,
         job_type_id=stage.job_type_id, job_type=stage.job_type.name,

@@ -31,9 +31,14 @@ def versions() -> int:
 
 
 def test_files_land_in_the_datasets_folder_keyed_by_name(ucon, anon, ucondb_server, fcl_files):
-    locations = store_fcl_files(ucon, DATASET, fcl_files)
+    stored = store_fcl_files(ucon, DATASET, fcl_files)
+    locations = [s["location"] for s in stored]
     host_path = f"localhost:/ucondb/mu2e_ucondb_test/app/data/{FOLDER}"
     assert locations == [host_path] * 3
+    # Each with the folder and the UconDB version that holds it (what provenance shows).
+    assert [s["folder"] for s in stored] == [FOLDER] * 3
+    assert [s["version"] for s in stored] == [
+        ucon.versions(FOLDER, f.name)[0]["id"] for f in fcl_files]
     assert anon.folders() == [FOLDER]
     assert anon.objects(FOLDER) == sorted(f.name for f in fcl_files)
     for path, location in zip(fcl_files, locations, strict=True):
@@ -49,14 +54,17 @@ def test_the_client_the_settings_describe_stores_them(ucondb_server, fcl_files):
 
     client = UconDBClient.from_config(ucondb_server.app.config)
     assert client.base_url == ucondb_server.url and client.database == "mu2e_ucondb_test"
-    assert store_fcl_files(client, DATASET, fcl_files[:1])[0].endswith(f"/data/{FOLDER}")
+    assert store_fcl_files(client, DATASET, fcl_files[:1])[0]["location"].endswith(
+        f"/data/{FOLDER}")
     assert versions() == 1
 
 
 def test_storing_again_makes_no_new_versions(ucon, fcl_files):
-    store_fcl_files(ucon, DATASET, fcl_files)
+    first = store_fcl_files(ucon, DATASET, fcl_files)
     assert versions() == 3
-    assert store_fcl_files(ucon, DATASET, fcl_files)[0].endswith(FOLDER)
+    again = store_fcl_files(ucon, DATASET, fcl_files)
+    assert again[0]["location"].endswith(FOLDER)
+    assert [s["version"] for s in again] == [s["version"] for s in first]
     assert versions() == 3
 
 
