@@ -11,15 +11,18 @@ import os
 from rq import get_current_job
 
 from app import work
+from app.batch.engines import engine_from_config
 from app.chaining.hooks import after_tracking
 from app.extensions import db
 from app.launching.service import run_launch
 from app.logs import jobs as log_analysis
 from app.tracking.actions import run_requested_action
+from app.tracking.events import changed_submissions, track_changes
 from app.tracking.tracker import track_pass, track_submissions
 from app.ucondb.jobs import enqueue_uploads, run_upload
 from app.watching.delivery import deliver_once, retry_delays
 from app.watching.scan import watch_pass as scan_watches
+from workers.queues import follow_started
 
 _app = None
 _app_pid = None
@@ -64,11 +67,11 @@ def _chain(config) -> str:
             f"{len(chained.launched)} launched by chaining" + uploads)
 
 
-def track(submission_ids: list[int] | None = None) -> str:
+def track(submission_ids: list[int] | None = None, job_states: bool = True) -> str:
     flask_app = app()
     with flask_app.app_context():
         if submission_ids is None:
-            result = track_pass(flask_app.config)
+            result = track_pass(flask_app.config, job_states=job_states)
         else:
             result = track_submissions(submission_ids, flask_app.config)
         work.queue_analysis(flask_app.config, result.finished_jobs)
@@ -76,6 +79,25 @@ def track(submission_ids: list[int] | None = None) -> str:
         return (f"tracked {result.submissions} submissions, {result.job_updates} job updates, "
                 f"{len(result.transitions)} state changes, {len(result.errors)} errors"
                 + chained)
+
+
+def follow() -> str:
+    """Read what the batch engine logged since the last look, for every submission whose
+    log moved (app/tracking/events.py), then chain as after a pass."""
+    current = get_current_job()
+    if current is not None:
+        follow_started(current.connection)  # events from now on: for the next job
+    flask_app = app()
+    with flask_app.app_context():
+        engine = engine_from_config(flask_app.config)
+        ids = changed_submissions(flask_app.config, engine)
+        if not ids:
+            return "no new job events"
+        result = track_changes(ids, flask_app.config, engine)
+        work.queue_analysis(flask_app.config, result.finished_jobs)
+        chained = _chain(flask_app.config)
+        return (f"followed {result.submissions} submissions' events, {result.job_updates} job "
+                f"updates, {len(result.transitions)} state changes" + chained)
 
 
 def analyse(job_row_ids: list[int]) -> str:

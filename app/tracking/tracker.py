@@ -73,12 +73,14 @@ def _straggling(submission: Submission) -> bool:
         submission.jobs_idle or submission.jobs_running or submission.jobs_held)
 
 
-def active_submission_ids(limit: int | None = None) -> list[int]:
+def active_submission_ids(limit: int | None = None, *,
+                          launching_only: bool = False) -> list[int]:
+    launching = (Submission.state == states.NEW) & Submission.launch_claimed_at.is_not(None)
     query = (
         select(Submission.id)
-        .where(or_(
+        .where(launching if launching_only else or_(
             Submission.state.in_((states.IDLE, states.RUNNING, states.HELD)),
-            (Submission.state == states.NEW) & Submission.launch_claimed_at.is_not(None),
+            launching,
             Submission.state.in_(STRAGGLING) & (
                 (Submission.jobs_idle > 0) | (Submission.jobs_running > 0)
                 | (Submission.jobs_held > 0)),
@@ -90,10 +92,14 @@ def active_submission_ids(limit: int | None = None) -> list[int]:
     return list(db.session.scalars(query))
 
 
-def track_pass(config, engine: BatchEngine | None = None) -> PassResult:
+def track_pass(config, engine: BatchEngine | None = None, *,
+               job_states: bool = True) -> PassResult:
+    """Every active submission; with job_states=False only the launches not recorded as
+    finished (an engine whose events tracking follows needs the full pass only now and then,
+    as a safety net: app/tracking/events.py)."""
     engine = engine or engine_from_config(config)
     result = PassResult()
-    ids = active_submission_ids()
+    ids = active_submission_ids(launching_only=not job_states)
     size = max(1, int(config.get("POMS_TRACKING_BATCH", 200)))
     for start in range(0, len(ids), size):
         track_submissions(ids[start:start + size], config, engine, result)
