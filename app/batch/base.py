@@ -112,7 +112,7 @@ class BatchEngine:
         """{cluster id: a mark of how far its event log has grown}; cheap, asked often."""
         return {}
 
-    def changes(self, batch_ids: list[str], since: dict
+    def changes(self, submission_id: int, batch_ids: list[str], since: dict
                 ) -> tuple[list[JobStatus], dict]:
         """(the states of the jobs that changed after the positions `since`, the new
         positions, comparable to event_marks). Without a log: every job, as query()."""

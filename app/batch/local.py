@@ -360,7 +360,7 @@ class LocalEngine(BatchEngine):
             marks[f"{cluster}.0@{schedd}"] = log_size(self.spools[schedd], cluster)
         return marks
 
-    def changes(self, batch_ids: list[str], since: dict[str, int]
+    def changes(self, submission_id: int, batch_ids: list[str], since: dict[str, int]
                 ) -> tuple[list[JobStatus], dict[str, int]]:
         """(the jobs whose state changed after the positions `since`, the new positions):
         only the event log's new lines are read."""

@@ -4,7 +4,7 @@ Engines that log their jobs' changes as they happen (the local engine's events.l
 cluster, HTCondor's job event log per cluster) say so with `follows_events`, and answer
 
   engine.event_marks(submission_id, batch_ids) -> {cluster id: mark}   cheap, asked often
-  engine.changes(batch_ids, positions) -> (changed jobs' states, new positions)
+  engine.changes(submission_id, batch_ids, positions) -> (changed jobs' states, positions)
 
 Each submission keeps how far tracking has read each of its clusters' logs
 (Submission.event_positions), written in the same transaction as the job rows those events
@@ -76,7 +76,8 @@ def track_changes(ids: list[int], config, engine: BatchEngine | None = None,
         if not batch_ids:
             continue
         try:
-            statuses, moved = engine.changes(list(batch_ids), dict(positions or {}))
+            statuses, moved = engine.changes(submission_id, list(batch_ids),
+                                             dict(positions or {}))
         except (BatchError, ValueError) as err:
             log.info("following submission %s: %s (left to the full pass)", submission_id, err)
             continue

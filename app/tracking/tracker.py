@@ -293,9 +293,11 @@ def ingest(submission: Submission, reported: list[JobStatus], lists_finished: bo
             result.finished_jobs.extend(ids[b] for b in inserted_finished)
     if updates:
         connection.exec_driver_sql(_raw(
-            "UPDATE job SET state = ?, exit_code = ?, host = ?, started_at = ?, ended_at = ?, "
-            "updated_at = ?, cpu_time_s = ?, wall_time_s = ?, peak_memory_mb = ? "
-            "WHERE id = ?"), updates)
+            # What a state does not say (an event without the host, or the start, of an
+            # HTCondor job: app/batch/htcondor_events.py) stays as it was recorded.
+            "UPDATE job SET state = ?, exit_code = ?, host = COALESCE(NULLIF(?, ''), host), "
+            "started_at = COALESCE(?, started_at), ended_at = ?, updated_at = ?, "
+            "cpu_time_s = ?, wall_time_s = ?, peak_memory_mb = ? WHERE id = ?"), updates)
     if finished_updates:
         connection.exec_driver_sql(_raw(
             "UPDATE job SET state = ?, exit_code = ?, ended_at = ?, updated_at = ? "
