@@ -85,7 +85,7 @@ def track_changes(ids: list[int], config, engine: BatchEngine | None = None,
             continue
         submission = db.session.get(Submission, submission_id)
         try:
-            ingest(submission, statuses, True, result)
+            ingest(submission, statuses, True, result, only_reported=True)
             submission.event_positions = moved
             db.session.commit()
         except Exception:  # one bad submission must not stop the others

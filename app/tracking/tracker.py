@@ -242,22 +242,39 @@ def _usage(status: JobStatus) -> tuple:
     return status.cpu_time_s, status.wall_time_s, status.peak_memory_mb
 
 
+# Job rows looked up by id, this many at a time, when only some jobs are reported.
+_ROWS_CHUNK = 500
+
+
+def _job_rows(connection, submission_id: int, batch_job_ids: list[str] | None):
+    """(id, batch_job_id, state, exit_code) of the submission's jobs, or of those named."""
+    sql = "SELECT id, batch_job_id, state, exit_code FROM job WHERE submission_id = ?"
+    if batch_job_ids is None:
+        return connection.exec_driver_sql(_raw(sql), (submission_id,)).fetchall()
+    rows = []
+    for start in range(0, len(batch_job_ids), _ROWS_CHUNK):
+        chunk = batch_job_ids[start:start + _ROWS_CHUNK]
+        rows += connection.exec_driver_sql(
+            _raw(sql + f" AND batch_job_id IN ({', '.join('?' * len(chunk))})"),
+            (submission_id, *chunk)).fetchall()
+    return rows
+
+
 def ingest(submission: Submission, reported: list[JobStatus], lists_finished: bool,
-           result: PassResult) -> None:
+           result: PassResult, *, only_reported: bool = False) -> None:
     """Bring the submission's job rows, counters and state up to date (caller commits).
 
     Only jobs whose state or exit code changed are written, in one executemany each for new
     and changed rows, straight through the driver: tracking a 100,000-job submission is
-    bounded by these writes.
+    bounded by these writes. only_reported: `reported` are the jobs that changed (events),
+    so only their rows are read.
     """
     now = _sql_time(utcnow())
     connection = db.session.connection()
     existing = {
         batch_job_id: (job_id, state, exit_code)
-        for job_id, batch_job_id, state, exit_code in connection.exec_driver_sql(
-            _raw("SELECT id, batch_job_id, state, exit_code FROM job WHERE submission_id = ?"),
-            (submission.id,),
-        ).fetchall()
+        for job_id, batch_job_id, state, exit_code in _job_rows(
+            connection, submission.id, [s.job_id for s in reported] if only_reported else None)
     }
     inserts, updates, finished_updates, inserted_finished = [], [], [], []
     seen = set()
@@ -287,9 +304,8 @@ def ingest(submission: Submission, reported: list[JobStatus], lists_finished: bo
             "ended_at, updated_at, cpu_time_s, wall_time_s, peak_memory_mb) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), inserts)
         if inserted_finished:
-            ids = dict(connection.exec_driver_sql(_raw(
-                "SELECT batch_job_id, id FROM job WHERE submission_id = ?"), (submission.id,)
-            ).fetchall())
+            ids = {row[1]: row[0] for row in _job_rows(connection, submission.id,
+                                                        inserted_finished)}
             result.finished_jobs.extend(ids[b] for b in inserted_finished)
     if updates:
         connection.exec_driver_sql(_raw(
