@@ -138,3 +138,14 @@ def test_the_scheduler_queues_one_reading_of_new_events(launch_app, tutorial, tm
     assert not look_for_events(launch_app, redis_conn, engine_from_config(config))
     assert [job.func_name for job in queue.jobs] == ["workers.jobs.follow"]
     gate.touch()
+
+
+def test_between_full_passes_a_tick_looks_at_unfinished_launches_only(launch_app, redis_conn):
+    from workers.main import tick
+
+    queue = Queue(TRACKING, connection=redis_conn)
+    assert "tracking pass queued" in tick(launch_app, redis_conn)
+    redis_conn.delete("poms:scheduler:tick")  # the next interval
+    done = tick(launch_app, redis_conn)
+    assert "launches' tracking queued" in done and "tracking pass queued" not in done
+    assert sorted(queue.job_ids) == ["tracking-launches", "tracking-pass"]
