@@ -66,7 +66,7 @@ def read_job_events(htcondor, path: Path, offset: int, schedd_name: str
     try:
         size = os.stat(path).st_size
     except FileNotFoundError:
-        return [], offset
+        return [], 0  # as event_marks says of it: nothing to look at again
     if offset > size:
         offset = 0  # not the log we were reading
     reader = htcondor.JobEventLog.__new__(htcondor.JobEventLog)

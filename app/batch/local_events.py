@@ -54,7 +54,8 @@ def read_events(spool: Path, cluster: int, since: int = 0,
                 count: int | None = None) -> tuple[dict[int, dict], int]:
     """({proc: latest state} of the events of the cluster after byte `since`, the byte
     after the last whole line read). A log shorter than `since` (made again) is read from
-    its start. Missing: nothing, `since` unchanged. Not followed through links."""
+    its start. Missing: nothing, at position 0 (as its event marks say, so a lost log is
+    not looked at again and again). Not followed through links."""
     try:
         with open_beneath(spool, f"clusters/{cluster}/{EVENTS}") as fh:
             size = os.fstat(fh.fileno()).st_size
@@ -63,7 +64,7 @@ def read_events(spool: Path, cluster: int, since: int = 0,
             fh.seek(since)
             data = fh.read(size - since)
     except FileNotFoundError:
-        return {}, since
+        return {}, 0
     end = data.rfind(_NEWLINE) + 1
     return parse_events(data[:end], count), since + end
 

@@ -27,8 +27,8 @@ def test_a_log_that_cannot_be_parsed_is_skipped_not_fatal(tmp_path):
     log.write_text("005 (this is not\n an event at all\n...\n\x00\x01garbage\n")
     found, position = read_job_events(htcondor2, log, 0, "schedd.test")
     assert found == [] and position == log.stat().st_size
-    # and a log that is gone is nothing new
-    assert read_job_events(htcondor2, tmp_path / "missing.log", 7, "s") == ([], 7)
+    # and a log that is gone is nothing new, and not looked at again
+    assert read_job_events(htcondor2, tmp_path / "missing.log", 7, "s") == ([], 0)
 
 
 @pytest.mark.htcondor

@@ -97,6 +97,7 @@ def test_the_full_pass_catches_an_end_whose_event_was_lost(launch_app, tutorial,
              what="the runner's last checkpoint")
     track_changes([submission.id], config)
     assert _jobs(submission.id)[f"{c}.1"] == "Running"
+    assert submission.id not in changed_submissions(config)  # not read again and again
     track_pass(config)  # the slow full pass: every job's state from the checkpoint
     assert _jobs(submission.id) == {f"{c}.0": "Completed", f"{c}.1": "Completed"}
     db.session.expire_all()
