@@ -214,9 +214,9 @@ def probed_worker(probe: str, argv: list[str]) -> None:
 
     record = hooks.record_finished_jobs
 
-    def timed_record(config, submission_ids=None):
+    def timed_record(config, submission_ids=None, **options):
         start = time.time()
-        count = record(config, submission_ids)
+        count = record(config, submission_ids, **options)
         if count:
             note("record", f"{start:.6f}", f"{time.time():.6f}", count)
         return count

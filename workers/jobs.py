@@ -22,7 +22,7 @@ from app.tracking.tracker import track_pass, track_submissions
 from app.ucondb.jobs import enqueue_uploads, run_upload
 from app.watching.delivery import deliver_once, retry_delays
 from app.watching.scan import watch_pass as scan_watches
-from workers.queues import follow_started
+from workers.queues import enqueue_follow, follow_started
 
 _app = None
 _app_pid = None
@@ -58,13 +58,23 @@ def launch(submission_id: int) -> str:
         return outcome
 
 
-def _chain(config) -> str:
-    """Completion, recoveries and dependent stages after tracking (app/chaining)."""
-    chained = after_tracking(config)
+def _chain(config, record_for_s: float | None = None) -> str:
+    """Completion, recoveries and dependent stages after tracking (app/chaining). With
+    record_for_s, the recording of finished jobs' files stops after about that long and,
+    if some are left, another reading of events is queued to go on with them."""
+    chained = after_tracking(config, record_for_s=record_for_s)
     work.queue_launches(config, chained.launched)
     uploads = enqueue_uploads(config)  # FCL stages' files to UconDB (RQ queue `uploads`)
+    current = get_current_job()
+    if chained.recording_left and current is not None:
+        enqueue_follow(current.connection)
     return (f"; {chained.recorded_jobs} jobs' files recorded, {len(chained.located)} located, "
             f"{len(chained.launched)} launched by chaining" + uploads)
+
+
+# A reading of job events records finished jobs' files for at most this long, so the next
+# reading (a job's end on the page) never waits long behind a burst of recording.
+FOLLOW_RECORD_S = 1.0
 
 
 def track(submission_ids: list[int] | None = None, job_states: bool = True) -> str:
@@ -91,11 +101,9 @@ def follow() -> str:
     with flask_app.app_context():
         engine = engine_from_config(flask_app.config)
         ids = changed_submissions(flask_app.config, engine)
-        if not ids:
-            return "no new job events"
         result = track_changes(ids, flask_app.config, engine)
         work.queue_analysis(flask_app.config, result.finished_jobs)
-        chained = _chain(flask_app.config)
+        chained = _chain(flask_app.config, record_for_s=FOLLOW_RECORD_S)
         return (f"followed {result.submissions} submissions' events, {result.job_updates} job "
                 f"updates, {len(result.transitions)} state changes" + chained)
 

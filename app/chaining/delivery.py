@@ -16,6 +16,7 @@ here.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,20 +72,27 @@ def unrecorded_jobs(submission_ids: list[int] | None = None) -> dict[int, list]:
     return found
 
 
-def record_finished_jobs(config, submission_ids: list[int] | None = None) -> int:
-    """Record every finished, unrecorded job's files; one transaction per submission.
-    Returns how many jobs were recorded."""
+def record_finished_jobs(config, submission_ids: list[int] | None = None, *,
+                         until: float | None = None) -> int:
+    """Record every finished, unrecorded job's files, RECORD_CHUNK jobs per transaction
+    (each job's files recorded whole, or not yet). `until`: a time.monotonic() after which
+    no more chunks are begun (the rest is left for the next call: the tracking worker
+    reads new job events in between). Returns how many jobs were recorded."""
     done = 0
     for submission_id, rows in unrecorded_jobs(submission_ids).items():
         submission = db.session.get(Submission, submission_id)
-        try:
-            for start in range(0, len(rows), RECORD_CHUNK):
-                record_jobs(submission, rows[start:start + RECORD_CHUNK], config)
-            db.session.commit()
-            done += len(rows)
-        except Exception:  # one bad report must not stop the others
-            db.session.rollback()
-            log.exception("recording the files of submission %s", submission_id)
+        for start in range(0, len(rows), RECORD_CHUNK):
+            if until is not None and time.monotonic() > until:
+                return done
+            chunk = rows[start:start + RECORD_CHUNK]
+            try:
+                record_jobs(submission, chunk, config)
+                db.session.commit()
+                done += len(chunk)
+            except Exception:  # one bad report must not stop the others
+                db.session.rollback()
+                log.exception("recording the files of submission %s", submission_id)
+                break
     return done
 
 
