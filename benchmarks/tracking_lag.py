@@ -1,52 +1,62 @@
-"""Tracking lag of a 100,000-job local-engine submission: job end to POMS state.
+"""Tracking lag of a 100,000-job local-engine submission: job end to POMS state; and how
+many job ends a second the local engine holds at 100,000 jobs.
 
 Prints `BENCH <name> <value> <unit>` lines; `<db>` is `sqlite` or `postgresql`, each
 database in turn:
-  tracking_lag_interval_s       the tracking interval of the runs (POMS_TRACKING_INTERVAL)
+  local_engine_job_ends_per_s   the local engine alone (no POMS running): a 100,000-job
+                                cluster of stand-in jobs that end as soon as they start,
+                                POMS_BENCH_LAG_SLOTS at once; job ends over the time from
+                                the first end to the last, as its events.log records them
+  tracking_lag_interval_s       the tracking interval of the runs (POMS_TRACKING_INTERVAL):
+                                with the local engine only unfinished launches are looked
+                                at so often; job states come by events (the scheduler looks
+                                every POMS_TRACKING_EVENTS_MS, 250) and the full pass, the
+                                safety net, runs every POMS_TRACKING_FULL_INTERVAL (60)
   tracking_lag_s_<db>           median lag over all POMS_BENCH_JOBS jobs (100,000): from a
                                 job's end, as the local engine recorded it, to the commit of
                                 the tracking pass that recorded that end in POMS
   tracking_lag_p95_s_<db>       95th percentile
   tracking_lag_max_s_<db>       the worst job
 `#` lines give the worker layout and, per database, how fast the jobs ended, how many
-commits the tracking jobs made, the longest time between two of them, and how many
-'database is locked' errors and RQ job timeouts the worker logs hold (on SQLite a
-tracking commit can overtake an analysis transaction; analysis retries the batch, and
-what still fails is left to its periodic catch-up).
+commits the tracking jobs (full passes and event readings) made, the longest time
+between two of them, and how many 'database is locked' errors and RQ job timeouts the
+worker logs hold (on SQLite a tracking commit can overtake an analysis transaction;
+analysis retries the batch, and what still fails is left to its periodic catch-up).
 
 What is real:
   - the service side: a redis-server and real `flask --app wsgi poms worker` processes,
-    each forking its scheduler, which enqueues a tracking pass every
-    POMS_BENCH_LAG_INTERVAL seconds (10, POMS_TRACKING_INTERVAL's default). The passes
-    (app/tracking/tracker.py through workers.jobs.track), the chaining after each pass and
-    the log analysis of the jobs that ended all run. The workers are the Procfile's
+    each forking its scheduler, which looks at the clusters' event logs every 250 ms and
+    queues the reading of what is new (app/tracking/events.py through workers.jobs.follow),
+    and ticks every POMS_BENCH_LAG_INTERVAL seconds (10, POMS_TRACKING_INTERVAL's default).
+    The readings, the full passes, the chaining after each and the log analysis of the
+    jobs that ended all run. The workers are the Procfile's
     production lines, read from it and run as written: tracking has a worker of its own
     there because, sharing one with log analysis, it was held back for minutes at this
     rate of job ends (analysis runs at tens of logs a second per worker).
   - the engine side up to the jobs: the submission's cluster is made by
     LocalEngine.submit (cluster.json, status.json with 100,000 Idle jobs, by_submission),
     and the cluster's runner is the engine's own Runner loop in its own process: it starts
-    jobs as slots free up, reaps them, stamps each end with the engine's clock and
-    rewrites status.json at its own cadence. The workers read it with LocalEngine.query.
+    jobs as slots free up, reaps them, stamps each end with the engine's clock, appends
+    each change to events.log and checkpoints status.json at its own cadence. The workers
+    read them with LocalEngine.changes and LocalEngine.query.
 What is synthesised:
   - the jobs' processes. 100,000 processes do not fit on a 2-core machine next to the
     service, so the runner (a subclass of the real one) starts, for each job, a stand-in
     that exits 0 once a random run time is over, and keeps its slot cap as a counter
-    instead of lock files. POMS_BENCH_LAG_SLOTS (2,500) jobs run at once, for run times
-    drawn uniformly between half and 1.5 times SLOTS / POMS_BENCH_LAG_RATE (1,250/s), i.e.
-    2 s; the runner's own loop (a 16 MB status.json rewritten each round) adds about half
-    a second to each, so about 1,000 jobs end per second here and the 100,000 ends stream
-    in over about 100 s, far faster than a grid ends jobs. The jobs write no logs and no
-    file reports: analysis and chaining find none, and record that.
+    instead of lock files. POMS_BENCH_LAG_SLOTS (5,000) jobs run at once, for run times
+    drawn uniformly between half and 1.5 times SLOTS / POMS_BENCH_LAG_RATE (5,000/s), i.e.
+    1 s, so about 5,000 jobs end per second and the 100,000 ends stream in over about
+    20 s, far faster than a grid ends jobs. The jobs write no logs and no file reports:
+    analysis and chaining find none, and record that.
   - the launch: the submission row is claimed and given its batch id by this script, as
     a launch records them, instead of by a launch script calling jobsub_submit.
 How it is measured: a job's end is the `ended` time the runner wrote (POMS stores it as
 Job.ended_at); the pass that recorded it is the one that set the row's updated_at; that
 pass's commit time is taken inside the worker by a SQLAlchemy after_commit hook, which
 this file installs before running the worker command in the same process, and which notes
-the commits of RQ `workers.jobs.track` jobs only. So the lag holds the wait for the next
-tick (up to one interval, by design), any wait in the queue, the runner's write cadence,
-and the pass itself.
+the commits of RQ `workers.jobs.track` and `workers.jobs.follow` jobs only. So the lag
+holds the runner's append, the scheduler's next look, any wait in the queue and the
+reading itself.
 
 Each database gets a fresh database, spool and Redis database. PostgreSQL is started as
 benchmarks/concurrent_pages.py does (tests/fixtures/postgres.py); when it cannot be, a line
@@ -57,6 +67,7 @@ POMS_BENCH_DATABASES (sqlite,postgresql) picks the databases.
 from __future__ import annotations
 
 import bisect
+import json
 import os
 import random
 import socket
@@ -65,7 +76,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,8 +90,8 @@ from benchmarks.support import (  # noqa: E402
 
 JOBS = int(os.environ.get("POMS_BENCH_JOBS", "100000"))
 INTERVAL = int(os.environ.get("POMS_BENCH_LAG_INTERVAL", "10"))
-RATE = float(os.environ.get("POMS_BENCH_LAG_RATE", "1250"))
-SLOTS = int(os.environ.get("POMS_BENCH_LAG_SLOTS", "2500"))
+RATE = float(os.environ.get("POMS_BENCH_LAG_RATE", "5000"))
+SLOTS = int(os.environ.get("POMS_BENCH_LAG_SLOTS", "5000"))
 PREFIX = "tracking_lag"
 THIS = Path(__file__).resolve()
 
@@ -108,6 +119,7 @@ def stream_runner(directory: Path, slots: int, mean_s: float) -> None:
     # As the engine starts its runner: the batch modules as the top-level package `batch`.
     sys.path.insert(0, str(ROOT / "app"))
     from batch import local
+    from batch.usage import Reaped
 
     class StandIn:
         """In place of a job's subprocess.Popen: exits 0 once its run time is over."""
@@ -146,7 +158,13 @@ def stream_runner(directory: Path, slots: int, mean_s: float) -> None:
             self.slot_files[proc] = slot
             self.jobs[proc].update(state=local.RUNNING, started=local._now(), host=self.host,
                                    pid=0)
-            self.dirty = True
+            self.mark(proc)
+
+        def _reaped(self, proc: int, process):
+            # In place of os.wait4 on the job's process: its stand-in's end, no usage.
+            if process.poll() is None:
+                return None
+            return Reaped(exit_code=0, cpu_time_s=None, peak_memory_mb=None)
 
     StreamRunner().run()
 
@@ -164,7 +182,8 @@ def probed_worker(probe: str, argv: list[str]) -> None:
     @event.listens_for(Session, "after_commit")
     def _committed(_session) -> None:
         job = get_current_job()
-        if job is not None and job.func_name == "workers.jobs.track":
+        if job is not None and job.func_name in ("workers.jobs.track",
+                                                 "workers.jobs.follow"):
             with open(probe, "a") as fh:
                 fh.write(f"{time.time():.6f}\n")
 
@@ -174,28 +193,11 @@ def probed_worker(probe: str, argv: list[str]) -> None:
     flask_main()
 
 
-# --- the benchmark --------------------------------------------------------------------
-
-
-def tracking_lag(database_url: str, tmp: Path, kind: str, redis_url: str) -> None:
-    import flask_migrate
-    from sqlalchemy import select
-    from sqlalchemy.exc import OperationalError
-
-    from app import create_app, states
-    from app.batch.base import JobRequest
+def stream_engine(mean_s: float):
+    """The local engine, whose cluster runner is this file's stand-in runner."""
     from app.batch.local import LocalEngine
-    from app.extensions import db
-    from app.launching import service
-    from app.models import Job, Submission
-    from app.models.base import utcnow
-    from tests.fixtures.launching import import_tutorial
-
-    mean_s = SLOTS / RATE  # in steady state, SLOTS jobs end every mean_s seconds
 
     class StreamEngine(LocalEngine):
-        """The local engine, whose cluster runner is this file's stand-in runner."""
-
         runner: subprocess.Popen | None = None
 
         def _start_runner(self, directory: Path) -> None:
@@ -206,6 +208,47 @@ def tracking_lag(database_url: str, tmp: Path, kind: str, redis_url: str) -> Non
                     stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                     close_fds=True)
             (directory / "runner.pid").write_text(str(self.runner.pid))
+
+    return StreamEngine
+
+
+# --- the benchmark --------------------------------------------------------------------
+
+
+def engine_rate(tmp: Path) -> None:
+    """The local engine alone: JOBS stand-in jobs that end as soon as they start."""
+    from app.batch.base import JobRequest
+
+    script = tmp / "job.sh"
+    script.write_text("#!/bin/sh\nexit 0\n")  # copied by submit; never run here
+    engine = stream_engine(0.0)(tmp / "alone")
+    batch_id = engine.submit(JobRequest(executable=str(script), count=JOBS))
+    if engine.runner.wait(timeout=600) != 0:
+        raise SystemExit(f"the stand-in runner failed: see {tmp}/alone")
+    ends = sorted(json.loads(line)["ended"] for line in
+                  (tmp / "alone/clusters" / batch_id.split(".")[0] / "events.log").open()
+                  if '"Completed"' in line)
+    span = (datetime.fromisoformat(ends[-1]) - datetime.fromisoformat(ends[0])).total_seconds()
+    print(f"# the local engine alone: {len(ends)} jobs ended over {span:.1f} s, up to {SLOTS} "
+          "at once", flush=True)
+    bench("local_engine_job_ends_per_s", len(ends) / max(span, 1e-9), "/s")
+
+
+
+def tracking_lag(database_url: str, tmp: Path, kind: str, redis_url: str) -> None:
+    import flask_migrate
+    from sqlalchemy import select
+    from sqlalchemy.exc import OperationalError
+
+    from app import create_app, states
+    from app.batch.base import JobRequest
+    from app.extensions import db
+    from app.launching import service
+    from app.models import Job, Submission
+    from app.models.base import utcnow
+    from tests.fixtures.launching import import_tutorial
+
+    StreamEngine = stream_engine(SLOTS / RATE)  # SLOTS jobs end every SLOTS / RATE s
 
     tmp.mkdir(parents=True)
     spool, launches = tmp / "batch", tmp / "launches"
@@ -314,6 +357,7 @@ def main() -> int:
         try:
             print("# workers: " + "; ".join(f"{name}: {' '.join(argv)}"
                                             for name, argv in procfile_workers()), flush=True)
+            engine_rate(tmp)
             bench(f"{PREFIX}_interval_s", INTERVAL, "s")
             redis_db = {"sqlite": 0, "postgresql": 1}
             return each_database("tracking_lag", tmp, lambda kind, url, directory: tracking_lag(

@@ -1,7 +1,9 @@
 """The production layout of the Procfile, started for real: PostgreSQL migrated by
 `flask db upgrade`, one Redis, gunicorn with several workers, `poms worker` processes
 split by queue; one tutorial campaign driven through it (import, sign-in over HTTP, launch,
-tracking, chaining), each FCL file processed once."""
+tracking, chaining), each FCL file processed once. Tracking is event-driven here: the full
+pass runs only as the workers start, so every job's end after that reaches POMS by the
+local engine's event log (app/tracking/events.py)."""
 from __future__ import annotations
 
 import json
@@ -110,6 +112,8 @@ def layout(tmp_path, postgres_server, redis_server):
         "POMS_BATCH_DIR": str(tmp_path / "batch"),
         "POMS_LAUNCH_DIR": str(tmp_path / "launches"),
         "POMS_TRACKING_INTERVAL": "1",
+        # The safety net only when the workers start: job ends come by events alone.
+        "POMS_TRACKING_FULL_INTERVAL": "3600",
         "POMS_LAUNCH_GRACE": "3",
         "POMS_LOCAL_SLOTS": "4",
         "POMS_UCONDB_FCL_UPLOADS": "no",
@@ -217,4 +221,8 @@ def test_one_campaign_through_gunicorn_postgresql_redis_and_queue_workers(layout
     assert sorted(name for name, _ in consumed) == sorted(fcl_files)
     assert {project for _, project in consumed} == {f"poms_{reco['submissions'][0]['id']}"}
     assert layout.processes[0].poll() is None, layout.logs()
+    # The tracking worker read the engine's events (workers.jobs.follow); its full pass ran
+    # once, as it started, before anything was launched.
+    tracking_log = (layout.tmp / "tracking.log").read_text()
+    assert "workers.jobs.follow()" in tracking_log, layout.logs()
     print("status:", json.dumps(document))

@@ -11,15 +11,18 @@ import os
 from rq import get_current_job
 
 from app import work
+from app.batch.engines import engine_from_config
 from app.chaining.hooks import after_tracking
 from app.extensions import db
 from app.launching.service import run_launch
 from app.logs import jobs as log_analysis
 from app.tracking.actions import run_requested_action
+from app.tracking.events import changed_submissions, track_changes
 from app.tracking.tracker import track_pass, track_submissions
 from app.ucondb.jobs import enqueue_uploads, run_upload
 from app.watching.delivery import deliver_once, retry_delays
 from app.watching.scan import watch_pass as scan_watches
+from workers.queues import enqueue_follow, follow_started
 
 _app = None
 _app_pid = None
@@ -55,20 +58,30 @@ def launch(submission_id: int) -> str:
         return outcome
 
 
-def _chain(config) -> str:
-    """Completion, recoveries and dependent stages after tracking (app/chaining)."""
-    chained = after_tracking(config)
+def _chain(config, record_for_s: float | None = None) -> str:
+    """Completion, recoveries and dependent stages after tracking (app/chaining). With
+    record_for_s, the recording of finished jobs' files stops after about that long and,
+    if some are left, another reading of events is queued to go on with them."""
+    chained = after_tracking(config, record_for_s=record_for_s)
     work.queue_launches(config, chained.launched)
     uploads = enqueue_uploads(config)  # FCL stages' files to UconDB (RQ queue `uploads`)
+    current = get_current_job()
+    if chained.recording_left and current is not None:
+        enqueue_follow(current.connection)
     return (f"; {chained.recorded_jobs} jobs' files recorded, {len(chained.located)} located, "
             f"{len(chained.launched)} launched by chaining" + uploads)
 
 
-def track(submission_ids: list[int] | None = None) -> str:
+# A reading of job events records finished jobs' files for at most this long, so the next
+# reading (a job's end on the page) never waits long behind a burst of recording.
+FOLLOW_RECORD_S = 1.0
+
+
+def track(submission_ids: list[int] | None = None, job_states: bool = True) -> str:
     flask_app = app()
     with flask_app.app_context():
         if submission_ids is None:
-            result = track_pass(flask_app.config)
+            result = track_pass(flask_app.config, job_states=job_states)
         else:
             result = track_submissions(submission_ids, flask_app.config)
         work.queue_analysis(flask_app.config, result.finished_jobs)
@@ -76,6 +89,23 @@ def track(submission_ids: list[int] | None = None) -> str:
         return (f"tracked {result.submissions} submissions, {result.job_updates} job updates, "
                 f"{len(result.transitions)} state changes, {len(result.errors)} errors"
                 + chained)
+
+
+def follow() -> str:
+    """Read what the batch engine logged since the last look, for every submission whose
+    log moved (app/tracking/events.py), then chain as after a pass."""
+    current = get_current_job()
+    if current is not None:
+        follow_started(current.connection)  # events from now on: for the next job
+    flask_app = app()
+    with flask_app.app_context():
+        engine = engine_from_config(flask_app.config)
+        ids = changed_submissions(flask_app.config, engine)
+        result = track_changes(ids, flask_app.config, engine)
+        work.queue_analysis(flask_app.config, result.finished_jobs)
+        chained = _chain(flask_app.config, record_for_s=FOLLOW_RECORD_S)
+        return (f"followed {result.submissions} submissions' events, {result.job_updates} job "
+                f"updates, {len(result.transitions)} state changes" + chained)
 
 
 def analyse(job_row_ids: list[int]) -> str:

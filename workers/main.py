@@ -2,13 +2,15 @@
 
 The scheduler is a process forked by each worker before it starts (a thread would be
 copied into every forked work horse holding whatever locks it held at that moment, and
-the horse could hang on them). Every POMS_TRACKING_INTERVAL seconds it
-takes a short Redis lock (so several workers tick once between them, not once each), then
-enqueues a tracking pass and a watch pass (app/watching: watchers' events, digests and
-messages, on `notifications`), launches scheduled stages that are due, and re-enqueues launches
-and requested batch actions whose queued job was lost; every
-POMS_ANALYSIS_CATCHUP_INTERVAL it also queues the analysis of finished jobs whose log
-analysis was lost. With --burst it ticks once, then the worker
+the horse could hang on them). Every POMS_TRACKING_INTERVAL seconds it takes a short
+Redis lock (so several workers tick once between them, not once each), then enqueues a
+tracking pass (only every POMS_TRACKING_FULL_INTERVAL with an engine whose job events
+tracking follows) and a watch pass (app/watching: watchers' events, digests and messages,
+on `notifications`), launches scheduled stages that are due, and re-enqueues launches and
+requested batch actions whose queued job was lost; every POMS_ANALYSIS_CATCHUP_INTERVAL it
+also queues the analysis of finished jobs whose log analysis was lost. Between ticks, every
+POMS_TRACKING_EVENTS_MS, it looks at the engine's job event logs and queues the reading
+of what is new (app/tracking/events.py). With --burst it ticks once, then the worker
 empties the queues and stops.
 """
 from __future__ import annotations
@@ -23,15 +25,19 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, Worker
 
+from app.batch.base import BatchError
+from app.batch.engines import engine_from_config
 from app.extensions import db
 from app.launching.schedule import due_launches
 from app.tracking.actions import stale_requested_actions
+from app.tracking.events import changed_submissions
 from app.tracking.tracker import stale_unclaimed
 from workers import jobs
 from workers.queues import (
     QUEUES,
     enqueue_analysis_catchup,
     enqueue_batch_action,
+    enqueue_follow,
     enqueue_launch,
     enqueue_tracking,
     enqueue_watch_pass,
@@ -41,6 +47,8 @@ from workers.queues import (
 
 log = logging.getLogger(__name__)
 TICK_LOCK = "poms:scheduler:tick"
+FULL_PASS_LOCK = "poms:scheduler:full-pass"
+FOLLOW_LOCK = "poms:scheduler:follow"
 CATCHUP_LOCK = "poms:scheduler:analysis-catchup"
 
 
@@ -69,8 +77,14 @@ def tick(flask_app, connection: Redis, *, force: bool = False) -> list[str]:
         for action_id in stale_requested_actions(flask_app.config):
             enqueue_batch_action(connection, action_id)
             done.append(f"batch action {action_id} queued again")
-    enqueue_tracking(connection)
-    done.append("tracking pass queued")
+    full = max(interval, int(flask_app.config.get("POMS_TRACKING_FULL_INTERVAL", 60)))
+    if force or not _follows_events(flask_app.config) \
+            or connection.set(FULL_PASS_LOCK, "1", nx=True, ex=full):
+        enqueue_tracking(connection)
+        done.append("tracking pass queued")
+    else:  # job states come by events: only unfinished launches are looked at
+        enqueue_tracking(connection, job_states=False)
+        done.append("launches' tracking queued")
     enqueue_watch_pass(connection)  # app/watching: events, digests, deliveries
     done.append("watch pass queued")
     catchup = int(flask_app.config.get("POMS_ANALYSIS_CATCHUP_INTERVAL", 600))
@@ -80,12 +94,36 @@ def tick(flask_app, connection: Redis, *, force: bool = False) -> list[str]:
     return done
 
 
+def _follows_events(config) -> bool:
+    if int(config.get("POMS_TRACKING_EVENTS_MS", 250)) <= 0:
+        return False
+    try:
+        return engine_from_config(config).follows_events
+    except BatchError:
+        return False  # the full pass says why
+
+
+def look_for_events(flask_app, connection: Redis, engine) -> bool:
+    """One look at the engine's event logs (one scheduler among the workers' per round);
+    the reading of what is new queued. True when something was."""
+    every_ms = int(flask_app.config.get("POMS_TRACKING_EVENTS_MS", 250))
+    if not connection.set(FOLLOW_LOCK, "1", nx=True, px=max(1, every_ms - 10)):
+        return False
+    with flask_app.app_context():
+        changed = changed_submissions(flask_app.config, engine)
+    return bool(changed) and enqueue_follow(connection) is not None
+
+
 def _scheduler_loop(flask_app, redis_url: str, parent: int) -> None:
-    """Tick until the worker that forked us is gone."""
+    """Tick until the worker that forked us is gone; between ticks, look for job events."""
     with flask_app.app_context():
         db.engine.dispose(close=False)  # the worker's connections are not ours
     connection = Redis.from_url(redis_url)
     interval = max(1, int(flask_app.config.get("POMS_TRACKING_INTERVAL", 10)))
+    follows = _follows_events(flask_app.config)
+    engine = engine_from_config(flask_app.config) if follows else None
+    pause = int(flask_app.config.get("POMS_TRACKING_EVENTS_MS", 250)) / 1000 if follows \
+        else 0.2
     while os.getppid() == parent:
         try:
             for line in tick(flask_app, connection):
@@ -94,7 +132,13 @@ def _scheduler_loop(flask_app, redis_url: str, parent: int) -> None:
             log.exception("scheduler tick failed")
         deadline = time.monotonic() + interval
         while time.monotonic() < deadline and os.getppid() == parent:
-            time.sleep(0.2)
+            time.sleep(pause)
+            if engine is None:
+                continue
+            try:
+                look_for_events(flask_app, connection, engine)
+            except Exception:  # Redis or the database away: the next round tries again
+                log.exception("looking for job events failed")
 
 
 def _start_scheduler(flask_app, redis_url: str) -> int:

@@ -147,14 +147,37 @@ def enqueue_launch(redis_url, submission_id: int, timeout: int = 1800):
     )
 
 
-def enqueue_tracking(redis_url, submission_ids: list[int] | None = None):
+def enqueue_tracking(redis_url, submission_ids: list[int] | None = None, *,
+                     job_states: bool = True):
+    """A tracking pass over these submissions, or every active one; job_states=False: only
+    the launches not recorded as finished (app/tracking/tracker.track_pass)."""
     queue = _queue(redis_url, TRACKING)
     if submission_ids is None:
-        if _pending(queue, "tracking-pass"):
+        job_id = "tracking-pass" if job_states else "tracking-launches"
+        if _pending(queue, job_id):
             return None
-        return queue.enqueue("workers.jobs.track", job_id="tracking-pass", result_ttl=60,
-                             job_timeout=600)
+        return queue.enqueue("workers.jobs.track", None, job_states, job_id=job_id,
+                             result_ttl=60, job_timeout=600)
     return queue.enqueue("workers.jobs.track", list(submission_ids), result_ttl=60)
+
+
+# Set while a `follow` job waits on the tracking queue (the job clears it as it starts): at
+# most one waits while another runs, and events that arrive meanwhile are read by the
+# waiting one. It expires, in case its job was lost with Redis.
+FOLLOW_QUEUED = "poms:tracking:follow-queued"
+
+
+def enqueue_follow(redis_url, expires_s: int = 30):
+    """Queue the reading of new job events (workers.jobs.follow), unless one waits."""
+    queue = _queue(redis_url, TRACKING)
+    if not queue.connection.set(FOLLOW_QUEUED, "1", nx=True, ex=expires_s):
+        return None
+    return queue.enqueue("workers.jobs.follow", result_ttl=0, job_timeout=600)
+
+
+def follow_started(redis_url) -> None:
+    conn = redis_url if isinstance(redis_url, Redis) else connection(redis_url)
+    conn.delete(FOLLOW_QUEUED)
 
 
 def enqueue_analysis_catchup(redis_url):

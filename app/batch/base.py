@@ -104,6 +104,20 @@ class BatchEngine:
     def fetch_log(self, job_id: str) -> str:
         raise NotImplementedError
 
+    # True when the engine logs its jobs' changes as they happen (app/tracking/events.py):
+    # tracking then follows event_marks and changes, and polls only as a safety net.
+    follows_events = False
+
+    def event_marks(self, submission_id: int, batch_ids: list[str]) -> dict[str, object]:
+        """{cluster id: a mark of how far its event log has grown}; cheap, asked often."""
+        return {}
+
+    def changes(self, submission_id: int, batch_ids: list[str], since: dict
+                ) -> tuple[list[JobStatus], dict]:
+        """(the states of the jobs that changed after the positions `since`, the new
+        positions, comparable to event_marks). Without a log: every job, as query()."""
+        return self.query(batch_ids), dict(since)
+
     def notes(self, batch_ids: list[str]) -> list[str]:
         """What the last query() found wrong with these clusters (for the submission's
         page), beyond their jobs' states: e.g. a local runner that is gone."""

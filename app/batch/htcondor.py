@@ -63,6 +63,7 @@ from .base import (
     read_log_tails,
     split_job_id,
 )
+from .htcondor_events import read_job_events
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS_DIR = REPO_ROOT / "app" / "launching" / "tools"
@@ -475,6 +476,48 @@ class HTCondorEngine(BatchEngine):
     def query(self, batch_ids: list[str]) -> list[JobStatus]:
         schedd_name, ads = self.query_ads(batch_ids)
         return [self._status(ads[key], schedd_name) for key in sorted(ads)]
+
+    # --- following the job event logs (app/batch/htcondor_events.py) -------------------
+
+    follows_events = True
+
+    def _event_logs(self, submission_id: int, batch_ids: list[str]) -> dict[str, Path]:
+        """{cluster id: its condor.log} of the submission's submit directories."""
+        wanted = set()
+        for batch_id in batch_ids:
+            cluster, _proc, schedd = split_job_id(batch_id)
+            wanted.add(f"{cluster}.0@{schedd}")
+        logs = {}
+        for named in (self.submit_dir / str(int(submission_id))).glob("*/cluster"):
+            try:
+                cluster_id = named.read_text().strip()
+            except OSError:
+                continue
+            if cluster_id in wanted:
+                logs[cluster_id] = named.parent / "condor.log"
+        return logs
+
+    def event_marks(self, submission_id: int, batch_ids: list[str]) -> dict[str, int]:
+        marks = {}
+        for cluster_id, path in self._event_logs(submission_id, batch_ids).items():
+            try:
+                marks[cluster_id] = os.stat(path).st_size
+            except OSError:
+                marks[cluster_id] = 0
+        return marks
+
+    def changes(self, submission_id: int, batch_ids: list[str], since: dict
+                ) -> tuple[list[JobStatus], dict]:
+        """The jobs whose events came after the positions `since`: read from each
+        cluster's event log, not asked of the schedd. Positions are bytes of the log read
+        (the bindings' own offsets), so they compare with event_marks."""
+        htcondor = self._bindings()
+        found, positions = [], dict(since)
+        for cluster_id, path in self._event_logs(submission_id, batch_ids).items():
+            statuses, positions[cluster_id] = read_job_events(
+                htcondor, path, int(since.get(cluster_id) or 0), cluster_id.split("@", 1)[1])
+            found += statuses
+        return found, positions
 
     # --- hold / release / remove ------------------------------------------------------------
 

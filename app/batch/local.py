@@ -8,13 +8,17 @@ A spool directory holds everything (POMS_BATCH_DIR):
   by_submission/SID         the clusters submitted for a POMS submission, one a line
   clusters/C/cluster.json   the request (executable, arguments, count, environment)
   clusters/C/input/         the request's -f files, copied into each job's $CONDOR_DIR_INPUT
-  clusters/C/status.json    every job's state, written atomically by the cluster's runner
+  clusters/C/events.log     each job's state changes, appended as they happen by the runner
+                            (app/batch/local_events.py): what tracking follows
+  clusters/C/status.json    every job's state, a checkpoint written atomically by the runner
+                            now and then, naming how much of events.log it holds
   clusters/C/control.json   hold/release/remove requests for the runner
   clusters/C/P/             job P's work directory (work/), stdout and stderr
 
 Each cluster has one runner process (`python -m batch.local CLUSTER_DIR`), started
 detached by submit(); it starts jobs as slots free up, records exit codes, applies control
-requests, and is the only writer of status.json. Queries read one file per cluster.
+requests, and is the only writer of events.log and status.json. A query reads the
+checkpoint and the events after it; changes() reads only the events after a position.
 
 A launch that runs as a launch account (app/batch/accounts.py) submits to that account's
 own spool, its area POMS_LAUNCH_ACCOUNTS_DIR/ACCOUNT, under ids `C.0@local.ACCOUNT`: the
@@ -62,6 +66,7 @@ from .base import (
     job_identity,
     split_job_id,
 )
+from .local_events import EVENTS, event_line, log_size, merge, read_events
 from .local_runners import runner_gone
 from .usage import reap
 
@@ -214,6 +219,7 @@ class LocalEngine(BatchEngine):
         self.areas_dir = Path(areas_dir) if areas_dir else None
         self.launch_python = find_launch_python(launch_python)
         self._notes: dict[str, str] = {}  # cluster id -> what the last query found wrong
+        self._counts: dict[tuple[str, int], int] = {}  # (schedd, cluster) -> its job count
         for account in (areas or {}).values():
             name = account_schedd(account.name)
             self.spools[name] = Path(areas_dir) / account.name
@@ -290,7 +296,8 @@ class LocalEngine(BatchEngine):
         write_json_atomic(directory / "cluster.json", spec)
         write_json_atomic(
             directory / "status.json",
-            {"jobs": {str(p): {"state": IDLE} for p in range(request.count)}, "done": False},
+            {"jobs": {str(p): {"state": IDLE} for p in range(request.count)}, "done": False,
+             "events_at": 0},
         )
         if request.submission_id is not None:
             with _locked(self.spool / "by_submission" / str(request.submission_id)) as fh:
@@ -329,13 +336,87 @@ class LocalEngine(BatchEngine):
             raise BatchError(f"{spool}/{relative}: {err}") from None
 
     def _status(self, cluster: int, schedd: str | None = None) -> dict | None:
-        return self._read_json(self.spools[schedd or self.schedd],
-                               f"clusters/{cluster}/status.json")
+        """Every job's state: the runner's checkpoint with the events after it."""
+        spool = self.spools[schedd or self.schedd]
+        status = self._read_json(spool, f"clusters/{cluster}/status.json")
+        if not isinstance(status, dict):
+            return status
+        try:
+            since = int(status.get("events_at") or 0)
+            events, _end = read_events(spool, cluster, since)
+        except (OSError, ValueError) as err:
+            raise BatchError(f"{spool}/clusters/{cluster}/{EVENTS}: {err}") from None
+        return merge(status, events)
+
+    # --- following events (tracking's prompt path) ------------------------------------
+
+    follows_events = True
+
+    def event_marks(self, submission_id: int, batch_ids: list[str]) -> dict[str, int]:
+        """{cluster id: how far its event log has grown}: cheap (one lstat a cluster),
+        asked often; a mark that moved says changes() has something new."""
+        marks = {}
+        for schedd, cluster in self._clusters_of(batch_ids):
+            marks[f"{cluster}.0@{schedd}"] = log_size(self.spools[schedd], cluster)
+        return marks
+
+    def changes(self, submission_id: int, batch_ids: list[str], since: dict[str, int]
+                ) -> tuple[list[JobStatus], dict[str, int]]:
+        """(the jobs whose state changed after the positions `since`, the new positions):
+        only the event log's new lines are read."""
+        found: list[JobStatus] = []
+        positions = dict(since)
+        for schedd, cluster in self._clusters_of(batch_ids):
+            cluster_id = f"{cluster}.0@{schedd}"
+            try:
+                events, positions[cluster_id] = read_events(
+                    self.spools[schedd], cluster, int(since.get(cluster_id) or 0),
+                    self._job_count(schedd, cluster))
+            except (OSError, ValueError) as err:
+                raise BatchError(f"cluster {cluster_id}: its {EVENTS}: {err}") from None
+            for proc, job in events.items():
+                try:
+                    found.append(self._job_status(cluster, schedd, proc, job, ""))
+                except (KeyError, TypeError, ValueError, AttributeError):
+                    continue  # not a job's state: the full pass reads the checkpoint
+        return found, positions
+
+    def _job_count(self, schedd: str, cluster: int) -> int:
+        """How many jobs the cluster has (its cluster.json; read once)."""
+        key = (schedd, cluster)
+        if key not in self._counts:
+            spec = self._read_json(self.spools[schedd], f"clusters/{cluster}/cluster.json")
+            try:
+                self._counts[key] = int(spec["count"])
+            except (TypeError, KeyError, ValueError):
+                raise BatchError(f"cluster {cluster}.0@{schedd}: no cluster.json of the "
+                                 "local engine") from None
+        return self._counts[key]
+
+    def _clusters_of(self, batch_ids: list[str]) -> list[tuple[str, int]]:
+        return sorted({(where[2], where[0]) for where in map(self._where, batch_ids)})
+
+    @staticmethod
+    def _job_status(cluster: int, schedd: str, proc, job: dict, gone: str) -> JobStatus:
+        if job["state"] not in _STATES:
+            raise ValueError(f"job state {job['state']!r}")
+        exit_code = job.get("exit_code")
+        return JobStatus(
+            job_id=f"{cluster}.{int(proc)}@{schedd}",
+            # nobody will start or record the end of a dead runner's jobs
+            state=REMOVED if gone and job["state"] in (IDLE, RUNNING, HELD) else job["state"],
+            exit_code=None if exit_code is None else int(exit_code),
+            host=str(job.get("host", "")),
+            started=_parse_time(job.get("started")),
+            ended=_parse_time(job.get("ended")),
+            cpu_time_s=_number(job.get("cpu_time_s")),
+            wall_time_s=_number(job.get("wall_time_s")),
+            peak_memory_mb=_number(job.get("peak_memory_mb")),
+        )
 
     def query(self, batch_ids: list[str]) -> list[JobStatus]:
         found: list[JobStatus] = []
-        wanted = sorted({(where[2], where[0]) for where in map(self._where, batch_ids)})
-        for schedd, cluster in wanted:
+        for schedd, cluster in self._clusters_of(batch_ids):
             status = self._status(cluster, schedd)
             if status is None:
                 continue
@@ -348,22 +429,7 @@ class LocalEngine(BatchEngine):
                 self._notes.pop(cluster_id, None)
             try:
                 for proc, job in status["jobs"].items():
-                    if job["state"] not in _STATES:
-                        raise ValueError(f"job state {job['state']!r}")
-                    exit_code = job.get("exit_code")
-                    found.append(JobStatus(
-                        job_id=f"{cluster}.{int(proc)}@{schedd}",
-                        # nobody will start or record the end of a dead runner's jobs
-                        state=REMOVED if gone and job["state"] in (IDLE, RUNNING, HELD)
-                        else job["state"],
-                        exit_code=None if exit_code is None else int(exit_code),
-                        host=str(job.get("host", "")),
-                        started=_parse_time(job.get("started")),
-                        ended=_parse_time(job.get("ended")),
-                        cpu_time_s=_number(job.get("cpu_time_s")),
-                        wall_time_s=_number(job.get("wall_time_s")),
-                        peak_memory_mb=_number(job.get("peak_memory_mb")),
-                    ))
+                    found.append(self._job_status(cluster, schedd, proc, job, gone))
             except (KeyError, TypeError, ValueError, AttributeError) as err:
                 raise BatchError(f"cluster {cluster}.0@{schedd}: its status file is not "
                                  f"the local engine's ({err})") from None
@@ -550,7 +616,11 @@ def _say(text: str) -> None:
 
 class Runner:
     POLL_S = 0.05
+    # The checkpoint (status.json) costs in proportion to the cluster: rewritten at most
+    # every WRITE_EVERY_S, and no more often than CHECKPOINT_S_PER_JOB per job (a
+    # 100,000-job cluster every 5 s); events.log carries every change in between.
     WRITE_EVERY_S = 0.2
+    CHECKPOINT_S_PER_JOB = 0.00005
     # A status.json that cannot be written (a full disk, a file size limit) is tried again
     # every loop; the last one, with every job ended, for this long before the runner
     # gives up (and tracking says its runner is gone).
@@ -562,6 +632,14 @@ class Runner:
         self.cluster = self.spec["cluster"]
         status = json.loads((directory / "status.json").read_text())
         self.jobs: dict[int, dict] = {int(p): j for p, j in status["jobs"].items()}
+        self.order = sorted(self.jobs)
+        self.idle_from = 0  # no Idle job before this index of self.order
+        self.changed: dict[int, None] = {}  # jobs whose change is not in events.log yet
+        self.events = None  # events.log, opened for appending
+        self.events_at = int(status.get("events_at") or 0)
+        self.torn = False  # the last append was cut short: start the next on a new line
+        self.events_failing = ""
+        self.write_every = max(self.WRITE_EVERY_S, self.CHECKPOINT_S_PER_JOB * len(self.jobs))
         self.procs: dict[int, subprocess.Popen] = {}
         self.began: dict[int, float] = {}  # monotonic start of each running job
         self.slot_files: dict[int, object] = {}
@@ -617,7 +695,12 @@ class Runner:
             self.jobs[proc].update(state=COMPLETED, exit_code=1, ended=_now(),
                                    error=f"the job could not start: {err}")
             _say(f"job {proc} could not start: {err}")
-            self.dirty = True
+            self.mark(proc)
+
+    def mark(self, proc: int) -> None:
+        """Job `proc` changed: an event to append, a checkpoint to write."""
+        self.changed[proc] = None
+        self.dirty = True
 
     def _start_job(self, proc: int, slot) -> None:
         job_dir = self.dir / str(proc)
@@ -638,7 +721,7 @@ class Runner:
         self.began[proc] = time.monotonic()
         self.slot_files[proc] = slot
         self.jobs[proc].update(state=RUNNING, started=_now(), host=self.host, pid=process.pid)
-        self.dirty = True
+        self.mark(proc)
 
     def _signal(self, proc: int, sig: int) -> None:
         process = self.procs.get(proc)
@@ -678,12 +761,19 @@ class Runner:
                         self.removing[proc] = time.monotonic()
                     job["state"] = REMOVED
                     job["ended"] = _now()
-                self.dirty = True
+                else:
+                    continue
+                self.mark(proc)
+            self.idle_from = 0  # a released job is Idle again
         self.control_seen = len(requests)
+
+    def _reaped(self, proc: int, process):
+        """The job's exit status and the kernel's count of its usage; None while it runs."""
+        return reap(process.pid)
 
     def _reap(self) -> None:
         for proc, process in list(self.procs.items()):
-            reaped = reap(process.pid)  # exit status and the kernel's count of its usage
+            reaped = self._reaped(proc, process)
             if reaped is None:
                 started = self.removing.get(proc)
                 if started is not None and time.monotonic() - started > 3:
@@ -703,16 +793,23 @@ class Runner:
                 job.update(usage)
             else:
                 job.update(state=COMPLETED, ended=_now(), **usage)
-            self.dirty = True
+            self.mark(proc)
 
     def _fill_slots(self) -> None:
-        for proc, job in self.jobs.items():
-            if job["state"] != IDLE or proc in self.procs:
+        # From the first job that may be Idle: a 100,000-job cluster is not scanned whole
+        # each round.
+        for index in range(self.idle_from, len(self.order)):
+            proc = self.order[index]
+            if self.jobs[proc]["state"] != IDLE or proc in self.procs:
+                if index == self.idle_from:
+                    self.idle_from += 1
                 continue
             slot = self._take_slot()
             if slot is None:
                 return
             self._start(proc, slot)
+            if index == self.idle_from and self.jobs[proc]["state"] != IDLE:
+                self.idle_from += 1
 
     def _finished(self) -> bool:
         ended = (COMPLETED, REMOVED)
@@ -720,22 +817,56 @@ class Runner:
 
     def _write_last(self) -> None:
         deadline = time.monotonic() + self.FINAL_WRITE_S
+        self._append_events()
         self._write(force=True)
-        while self.dirty and time.monotonic() < deadline:
+        while (self.dirty or self.changed) and time.monotonic() < deadline:
             time.sleep(min(1.0, self.WRITE_EVERY_S * 5))
+            self._append_events()
+            self.dirty = True  # the checkpoint says done only once every event is written
             self._write(force=True)
+
+    def _append_events(self) -> None:
+        """The changed jobs' states, appended to events.log in one write."""
+        if not self.changed:
+            return
+        data = b"".join(event_line(p, self.jobs[p]) for p in self.changed)
+        if self.torn:
+            data = b"\n" + data  # what was cut short stays a line of its own, skipped
+        try:
+            if self.events is None:
+                self.events = os.open(self.dir / EVENTS,
+                                      os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
+                                      0o644)
+            written = os.write(self.events, data)
+        except OSError as err:
+            if str(err) != self.events_failing:
+                _say(f"could not write {EVENTS} (tried again): {err}")
+            self.events_failing = str(err)
+            return
+        self.events_at += written
+        if written < len(data):  # a file size limit: the rest is tried again, whole
+            self.torn = True
+            return
+        if self.events_failing:
+            _say(f"{EVENTS} written again")
+        self.events_failing = ""
+        self.torn = False
+        self.changed.clear()
 
     def _write(self, force: bool = False) -> None:
         now = time.monotonic()
-        if not self.dirty or (not force and now - self.last_write < self.WRITE_EVERY_S):
+        if not self.dirty or (not force and now - self.last_write < self.write_every):
             return
         jobs = {
             str(p): {k: v for k, v in j.items() if k != "was_running"}
             for p, j in self.jobs.items()
         }
         try:
+            # events_at: what the events.log holds up to here is in this checkpoint (the
+            # changes not appended yet are in it too: a reader applies them twice, harmless)
             write_json_atomic(self.dir / "status.json",
-                              {"jobs": jobs, "done": self._finished()})
+                              {"jobs": jobs, "done": self._finished() and not self.changed,
+                               "events_at": self.events_at})
         except OSError as err:
             if str(err) != self.write_failing:
                 _say(f"could not write status.json (tried again): {err}")
@@ -761,6 +892,7 @@ class Runner:
             if self._finished():
                 self._write_last()
                 return
+            self._append_events()
             self._write()
             if not self.poked:
                 time.sleep(self.POLL_S)

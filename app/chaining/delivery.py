@@ -16,7 +16,9 @@ here.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import exists, insert, select
@@ -70,20 +72,27 @@ def unrecorded_jobs(submission_ids: list[int] | None = None) -> dict[int, list]:
     return found
 
 
-def record_finished_jobs(config, submission_ids: list[int] | None = None) -> int:
-    """Record every finished, unrecorded job's files; one transaction per submission.
-    Returns how many jobs were recorded."""
+def record_finished_jobs(config, submission_ids: list[int] | None = None, *,
+                         until: float | None = None) -> int:
+    """Record every finished, unrecorded job's files, RECORD_CHUNK jobs per transaction
+    (each job's files recorded whole, or not yet). `until`: a time.monotonic() after which
+    no more chunks are begun (the rest is left for the next call: the tracking worker
+    reads new job events in between). Returns how many jobs were recorded."""
     done = 0
     for submission_id, rows in unrecorded_jobs(submission_ids).items():
         submission = db.session.get(Submission, submission_id)
-        try:
-            for start in range(0, len(rows), RECORD_CHUNK):
-                record_jobs(submission, rows[start:start + RECORD_CHUNK], config)
-            db.session.commit()
-            done += len(rows)
-        except Exception:  # one bad report must not stop the others
-            db.session.rollback()
-            log.exception("recording the files of submission %s", submission_id)
+        for start in range(0, len(rows), RECORD_CHUNK):
+            if until is not None and time.monotonic() > until:
+                return done
+            chunk = rows[start:start + RECORD_CHUNK]
+            try:
+                record_jobs(submission, chunk, config)
+                db.session.commit()
+                done += len(chunk)
+            except Exception:  # one bad report must not stop the others
+                db.session.rollback()
+                log.exception("recording the files of submission %s", submission_id)
+                break
     return done
 
 
@@ -146,12 +155,32 @@ class _Declarations:
         db.session.flush()
 
 
-def record_job(submission: Submission, row, config) -> ChainJobRecord:
+def record_job(submission: Submission, row, config) -> JobRecord:
     """One finished job's report into the catalogue (caller commits)."""
     return record_jobs(submission, [row], config)[0]
 
 
-def record_jobs(submission: Submission, rows: list, config) -> list[ChainJobRecord]:
+@dataclass
+class JobRecord:
+    """A ChainJobRecord row to be, written with the others of its chunk in one statement
+    (a 100,000-job submission's records are not 100,000 ORM objects)."""
+
+    job_id: int
+    submission_id: int
+    inputs: int = 0
+    consumed: int = 0
+    outputs: int = 0
+    note: str = ""
+
+
+def _insert_records(records: list[JobRecord]) -> None:
+    if records:
+        now = utcnow()
+        db.session.execute(insert(ChainJobRecord.__table__),
+                           [{**vars(r), "recorded_at": now} for r in records])
+
+
+def record_jobs(submission: Submission, rows: list, config) -> list[JobRecord]:
     """Finished jobs' reports into the catalogue (caller commits): each as if recorded one
     after the other (an output an earlier job declared is not declared again), their
     outputs declared together."""
@@ -163,6 +192,7 @@ def record_jobs(submission: Submission, rows: list, config) -> list[ChainJobReco
         if outputs is not None:
             reported.append((record, row, outputs, inputs))
     if not reported:
+        _insert_records(records)
         return records
     patterns = launched_job_type(submission).get("output_file_patterns")
     version = launched_stage(submission).get("software_version") or ""
@@ -194,14 +224,14 @@ def record_jobs(submission: Submission, rows: list, config) -> list[ChainJobReco
         batch.made_by.update(dict.fromkeys(declared, (row.id, submission.id)))
         record.outputs = len(declared)
     batch.declare(catalog)
+    _insert_records(records)
     return records
 
 
 def _read_report(submission: Submission, row, config, catalog):
     """A job's record, its inputs' delivery and consumption recorded; with the outputs to
     declare (those the catalogue would not refuse) when it succeeded, else None."""
-    record = ChainJobRecord(job_id=row.id, submission_id=submission.id)
-    db.session.add(record)
+    record = JobRecord(job_id=row.id, submission_id=submission.id)
     if catalog.kind != "embedded":
         record.note = "the jobs report to SAM themselves"
         return record, None, []

@@ -12,6 +12,7 @@ are guarded updates and each chaining decision is a unique row.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -34,11 +35,17 @@ class ChainResult:
     launched: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     tripped: list[int] = field(default_factory=list)  # stages whose breaker tripped
+    recording_left: bool = False  # record_for_s ran out: finished jobs may be unrecorded
 
 
-def after_tracking(config, result: ChainResult | None = None) -> ChainResult:
+def after_tracking(config, result: ChainResult | None = None, *,
+                   record_for_s: float | None = None) -> ChainResult:
+    """record_for_s: record finished jobs' files for about this long at most, and say
+    whether some may be left (recording_left), so new job events are read in between."""
     result = result or ChainResult()
-    result.recorded_jobs += record_finished_jobs(config)
+    until = None if record_for_s is None else time.monotonic() + record_for_s
+    result.recorded_jobs += record_finished_jobs(config, until=until)
+    result.recording_left = until is not None and time.monotonic() > until
     # issue 18: a stage failing too much is held before chaining launches more of it.
     result.tripped = check_breakers(config)
     completed = list(db.session.scalars(

@@ -64,6 +64,12 @@ def launch_settings(instance_path: Path, environ=None) -> dict:
         "POMS_JOBSUB_BIN": environ.get("POMS_JOBSUB_BIN", ""),
         # How often the worker's scheduler runs a tracking pass (seconds).
         "POMS_TRACKING_INTERVAL": integer(environ, "POMS_TRACKING_INTERVAL", 10),
+        # Engines that log their jobs' changes (local, htcondor): how often the scheduler
+        # looks for new events (milliseconds; 0: never, poll only), and how often the full
+        # pass, the safety net for a lost event, runs instead (seconds). jobsub is polled
+        # every POMS_TRACKING_INTERVAL (app/tracking/events.py).
+        "POMS_TRACKING_EVENTS_MS": integer(environ, "POMS_TRACKING_EVENTS_MS", 250),
+        "POMS_TRACKING_FULL_INTERVAL": integer(environ, "POMS_TRACKING_FULL_INTERVAL", 60),
         # How often the scheduler looks for finished jobs whose log analysis was lost (a worker
         # killed with the job in hand, a Redis restart), and analyses them (seconds; 0: never).
         "POMS_ANALYSIS_CATCHUP_INTERVAL": integer(environ, "POMS_ANALYSIS_CATCHUP_INTERVAL", 600),

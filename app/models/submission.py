@@ -97,6 +97,8 @@ class Submission(db.Model):
     jobs_failed: Mapped[int] = mapped_column(default=0)
     jobs_removed: Mapped[int] = mapped_column(default=0)
     tracked_at = mapped_column(db.DateTime, nullable=True)
+    # {cluster id: how far tracking has read its engine's event log} (app/tracking/events.py)
+    event_positions = mapped_column(JSON, nullable=False, default=dict, server_default="{}")
 
     stage = relationship("CampaignStage")
     launcher = relationship("Experimenter")

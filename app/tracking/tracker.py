@@ -73,12 +73,14 @@ def _straggling(submission: Submission) -> bool:
         submission.jobs_idle or submission.jobs_running or submission.jobs_held)
 
 
-def active_submission_ids(limit: int | None = None) -> list[int]:
+def active_submission_ids(limit: int | None = None, *,
+                          launching_only: bool = False) -> list[int]:
+    launching = (Submission.state == states.NEW) & Submission.launch_claimed_at.is_not(None)
     query = (
         select(Submission.id)
-        .where(or_(
+        .where(launching if launching_only else or_(
             Submission.state.in_((states.IDLE, states.RUNNING, states.HELD)),
-            (Submission.state == states.NEW) & Submission.launch_claimed_at.is_not(None),
+            launching,
             Submission.state.in_(STRAGGLING) & (
                 (Submission.jobs_idle > 0) | (Submission.jobs_running > 0)
                 | (Submission.jobs_held > 0)),
@@ -90,10 +92,14 @@ def active_submission_ids(limit: int | None = None) -> list[int]:
     return list(db.session.scalars(query))
 
 
-def track_pass(config, engine: BatchEngine | None = None) -> PassResult:
+def track_pass(config, engine: BatchEngine | None = None, *,
+               job_states: bool = True) -> PassResult:
+    """Every active submission; with job_states=False only the launches not recorded as
+    finished (an engine whose events tracking follows needs the full pass only now and then,
+    as a safety net: app/tracking/events.py)."""
     engine = engine or engine_from_config(config)
     result = PassResult()
-    ids = active_submission_ids()
+    ids = active_submission_ids(launching_only=not job_states)
     size = max(1, int(config.get("POMS_TRACKING_BATCH", 200)))
     for start in range(0, len(ids), size):
         track_submissions(ids[start:start + size], config, engine, result)
@@ -236,22 +242,39 @@ def _usage(status: JobStatus) -> tuple:
     return status.cpu_time_s, status.wall_time_s, status.peak_memory_mb
 
 
+# Job rows looked up by id, this many at a time, when only some jobs are reported.
+_ROWS_CHUNK = 500
+
+
+def _job_rows(connection, submission_id: int, batch_job_ids: list[str] | None):
+    """(id, batch_job_id, state, exit_code) of the submission's jobs, or of those named."""
+    sql = "SELECT id, batch_job_id, state, exit_code FROM job WHERE submission_id = ?"
+    if batch_job_ids is None:
+        return connection.exec_driver_sql(_raw(sql), (submission_id,)).fetchall()
+    rows = []
+    for start in range(0, len(batch_job_ids), _ROWS_CHUNK):
+        chunk = batch_job_ids[start:start + _ROWS_CHUNK]
+        rows += connection.exec_driver_sql(
+            _raw(sql + f" AND batch_job_id IN ({', '.join('?' * len(chunk))})"),
+            (submission_id, *chunk)).fetchall()
+    return rows
+
+
 def ingest(submission: Submission, reported: list[JobStatus], lists_finished: bool,
-           result: PassResult) -> None:
+           result: PassResult, *, only_reported: bool = False) -> None:
     """Bring the submission's job rows, counters and state up to date (caller commits).
 
     Only jobs whose state or exit code changed are written, in one executemany each for new
     and changed rows, straight through the driver: tracking a 100,000-job submission is
-    bounded by these writes.
+    bounded by these writes. only_reported: `reported` are the jobs that changed (events),
+    so only their rows are read.
     """
     now = _sql_time(utcnow())
     connection = db.session.connection()
     existing = {
         batch_job_id: (job_id, state, exit_code)
-        for job_id, batch_job_id, state, exit_code in connection.exec_driver_sql(
-            _raw("SELECT id, batch_job_id, state, exit_code FROM job WHERE submission_id = ?"),
-            (submission.id,),
-        ).fetchall()
+        for job_id, batch_job_id, state, exit_code in _job_rows(
+            connection, submission.id, [s.job_id for s in reported] if only_reported else None)
     }
     inserts, updates, finished_updates, inserted_finished = [], [], [], []
     seen = set()
@@ -281,15 +304,16 @@ def ingest(submission: Submission, reported: list[JobStatus], lists_finished: bo
             "ended_at, updated_at, cpu_time_s, wall_time_s, peak_memory_mb) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), inserts)
         if inserted_finished:
-            ids = dict(connection.exec_driver_sql(_raw(
-                "SELECT batch_job_id, id FROM job WHERE submission_id = ?"), (submission.id,)
-            ).fetchall())
+            ids = {row[1]: row[0] for row in _job_rows(connection, submission.id,
+                                                        inserted_finished)}
             result.finished_jobs.extend(ids[b] for b in inserted_finished)
     if updates:
         connection.exec_driver_sql(_raw(
-            "UPDATE job SET state = ?, exit_code = ?, host = ?, started_at = ?, ended_at = ?, "
-            "updated_at = ?, cpu_time_s = ?, wall_time_s = ?, peak_memory_mb = ? "
-            "WHERE id = ?"), updates)
+            # What a state does not say (an event without the host, or the start, of an
+            # HTCondor job: app/batch/htcondor_events.py) stays as it was recorded.
+            "UPDATE job SET state = ?, exit_code = ?, host = COALESCE(NULLIF(?, ''), host), "
+            "started_at = COALESCE(?, started_at), ended_at = ?, updated_at = ?, "
+            "cpu_time_s = ?, wall_time_s = ?, peak_memory_mb = ? WHERE id = ?"), updates)
     if finished_updates:
         connection.exec_driver_sql(_raw(
             "UPDATE job SET state = ?, exit_code = ?, ended_at = ?, updated_at = ? "
