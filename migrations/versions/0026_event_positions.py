@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0026'
-down_revision = '0021'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
