@@ -12,6 +12,7 @@ import resource
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from app import states
@@ -23,6 +24,7 @@ from app.models import Experimenter, Submission
 from app.models.base import utcnow
 from app.processes import pid_alive
 from app.tracking.tracker import track_pass
+from tests.faults.conftest import full, small_filesystem
 from tests.fixtures.launching import wait_for
 
 
@@ -181,3 +183,26 @@ def test_a_runner_that_cannot_write_its_status_carries_on_and_catches_up(
     db.session.expire_all()
     row = db.session.get(Submission, submission.id)
     assert row.state == "Completed" and row.jobs_done == 30 and not row.tracking_error
+
+
+def test_a_runner_on_a_full_disk_carries_on_and_catches_up(launch_app, tutorial, tmp_path):
+    spool = Path(launch_app.config["POMS_BATCH_DIR"])
+    with small_filesystem(spool, "4m"):
+        submission, cluster = _submitted(launch_app, tutorial, tmp_path, "exec sleep 1", 3)
+        job_pids = _running_pids(cluster, 3)
+        runner = int((cluster / "runner.pid").read_text())
+        with full(spool):
+            # The jobs end while not a byte can be written: status.json cannot say so.
+            wait_for(lambda: not any(pid_alive(pid) for pid in job_pids), timeout=30,
+                     what="the jobs to end")
+            time.sleep(1)  # the runner's writes (every 0.2 s) meet the full disk
+            assert pid_alive(runner), "the runner died of a full disk"
+            assert not _status(cluster)["done"]
+        wait_for(lambda: _status(cluster)["done"], timeout=30, what="the runner to catch up")
+        assert {(j["state"], j["exit_code"]) for j in _status(cluster)["jobs"].values()} \
+            == {("Completed", 0)}
+        assert "status.json written again" in (cluster / "runner.log").read_text()
+        track_pass(launch_app.config)
+        db.session.expire_all()
+        row = db.session.get(Submission, submission.id)
+        assert (row.state, row.jobs_done, row.tracking_error) == ("Completed", 3, "")
