@@ -187,7 +187,8 @@ def _kill_runner(batch: Path) -> float:
     status = pid_file.with_name("status.json")
     while time.monotonic() - killed < 120:
         try:
-            if '"done": true' in status.read_text() or pid_alive(int(pid_file.read_text())):
+            runner = int(pid_file.read_text())
+            if '"done": true' in status.read_text() or (runner != pid and pid_alive(runner)):
                 break
         except (OSError, ValueError):
             pass
