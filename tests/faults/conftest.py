@@ -126,6 +126,11 @@ class Service:
         with self.engine.begin() as conn:
             conn.execute(text(sql), params)
 
+    def launch_row(self, submission_id: int) -> tuple:
+        """(state, launch_error, launch_attempts, launch_claimed_at) of a submission."""
+        return self.query("SELECT state, launch_error, launch_attempts, launch_claimed_at "
+                          "FROM submission WHERE id = :id", id=submission_id)[0]
+
     def state(self, submission_id: int) -> str:
         return self.query("SELECT state FROM submission WHERE id = :id", id=submission_id)[0][0]
 

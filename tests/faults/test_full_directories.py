@@ -12,19 +12,14 @@ from tests.faults.conftest import LAUNCHED, full, small_filesystem, wait_for
 RECOVERY_S = 60
 
 
-def _row(service, submission_id):
-    return service.query("SELECT state, launch_error, launch_attempts FROM submission "
-                         "WHERE id = :id", id=submission_id)[0]
-
-
 def test_a_full_launch_directory_is_named_and_the_launch_runs_once_there_is_room(service):
     launches = Path(service.env["POMS_LAUNCH_DIR"])
     with small_filesystem(launches, "4m"):
         submission_id = service.launch()
         with full(launches):
             service.worker()
-            wait_for(lambda: _row(service, submission_id)[2] >= 1, 30, "a first attempt")
-            state, error, _attempts = _row(service, submission_id)
+            wait_for(lambda: service.launch_row(submission_id)[2] >= 1, 30, "a first attempt")
+            state, error, _attempts, _claimed = service.launch_row(submission_id)
             assert state == "New", error
             assert f"the launch directory {launches / str(submission_id)} could not be " \
                    "written" in error and "No space left on device" in error
