@@ -29,6 +29,7 @@ suffixed _sqlite / _postgresql, and the unsuffixed lines give the worst of them.
 """
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -199,6 +200,10 @@ def _kill_runner(batch: Path) -> float:
 def _soak(service, redis: list, binary: str, tmp: Path, server, supervisors: list,
           launches: Path, fills: bool) -> dict:
     env = service.env
+    # Jobs of 20 s: a runner is running (to kill) most of the time.
+    service.execute("UPDATE campaign_stage SET param_overrides = :value WHERE name = "
+                    "'reco_fcl'", value=json.dumps([["--stage ", "reco_fcl"],
+                                                    ["-Oglobal.work_seconds=", "20"]]))
 
     def launch() -> int | None:
         done = service.run("poms", "launch", "mu2e", "srsoleti_tutorial", "reco_fcl")

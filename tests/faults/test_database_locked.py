@@ -46,8 +46,6 @@ def test_a_database_locked_under_running_workers_recovers_and_launches_once(serv
 
     with service.locked():
         locked_at = time.monotonic()
-        # Tracking has jobs to write through the lock (their end, on a loaded machine).
-        assert service.state(running) == "Running"
         # Two launch workers race for the queued launch; both meet the lock at its claim.
         workers += [service.worker(**short_wait), service.worker(**short_wait)]
         began = time.monotonic()
