@@ -1,4 +1,5 @@
 """The Flask extensions, created once and bound to an app in create_app."""
+import os
 import sqlite3
 
 from flask_login import LoginManager
@@ -17,6 +18,11 @@ naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+# How long a worker (or command) waits for SQLite's write lock before its write fails
+# (pages wait less: app/__init__.py WEB_BUSY_TIMEOUT_MS). Read here, not from the app's
+# config: the listener below serves every engine, made by an app or not.
+SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("POMS_SQLITE_BUSY_TIMEOUT_MS") or 30000)
+
 db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
 migrate = Migrate()
 login_manager = LoginManager()
@@ -30,6 +36,6 @@ def _sqlite_shared_by_processes(dbapi_connection, _record) -> None:
     writer that finds the database busy waits its turn instead of failing at once."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()

@@ -17,15 +17,19 @@ What is real: a redis-server of its own, `scripts/supervise flask --app wsgi pom
 three times (as the Procfile runs them), the launches (real launch scripts, the local
 batch engine, the tutorial's jobs), tracking, chaining. The faults, one every
 POMS_BENCH_SOAK_EVERY seconds (15) for POMS_BENCH_SOAK_SECONDS (600), chosen at random:
-a worker's whole session killed (the supervisor starts it again), Redis stopped for 3 s
-and started empty, the database's write lock held for 8 s, the launch directory refusing
-writes for 5 s (chattr +i as root, else chmod), and on PostgreSQL the server stopped for
-3 s. A reco_fcl launch is asked for every POMS_BENCH_SOAK_LAUNCH_EVERY seconds (5).
+a worker's whole session killed (the supervisor starts it again), a local-engine runner
+killed (-9), Redis stopped for 3 s and started empty, the database's write lock held for
+8 s, the launch directory refusing writes for 5 s (chattr +i as root, else chmod) or full
+for 5 s (a 64 MB tmpfs filled, as root), and on PostgreSQL the server stopped for 3 s. A
+killed runner's recovery time is until its cluster had a runner again (or was done).
+A reco_fcl launch is asked for every POMS_BENCH_SOAK_LAUNCH_EVERY seconds (5).
+POMS_BENCH_SOAK_ONLY=runner,full injects only the faults whose names hold those words.
 POMS_BENCH_DATABASES (sqlite,postgresql) picks the databases; figures are per database,
 suffixed _sqlite / _postgresql, and the unsuffixed lines give the worst of them.
 """
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -34,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -41,10 +46,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import flask_migrate  # noqa: E402
 
 from app.extensions import db  # noqa: E402
+from app.processes import pid_alive  # noqa: E402
 from benchmarks.support import DATABASES, ROOT  # noqa: E402
 from tests.faults.conftest import (  # noqa: E402
     _service,
+    full,
     kill_session,
+    small_filesystem,
     unwritable,
     write_locked,
 )
@@ -52,6 +60,7 @@ from tests.fixtures.app import _app  # noqa: E402
 from tests.fixtures.postgres import start_postgres_server  # noqa: E402
 from tests.fixtures.redis_server import start_redis_server  # noqa: E402
 
+# The issue's soak is 10 minutes per database; POMS_BENCH_SOAK_SECONDS=60 for a quick run.
 SECONDS = float(os.environ.get("POMS_BENCH_SOAK_SECONDS", "600"))
 EVERY = float(os.environ.get("POMS_BENCH_SOAK_EVERY", "15"))
 LAUNCH_EVERY = float(os.environ.get("POMS_BENCH_SOAK_LAUNCH_EVERY", "5"))
@@ -150,6 +159,51 @@ def _run(service, redis: list, binary: str, tmp: Path, server) -> dict:
         log.close()
     launches = Path(env["POMS_LAUNCH_DIR"])
     launches.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(small_filesystem(launches, "64m"))
+            fills = True
+        except AssertionError as err:
+            print(f"# no full-directory faults: {err}", flush=True)
+            fills = False
+        return _soak(service, redis, binary, tmp, server, supervisors, launches, fills)
+
+
+def _kill_runner(batch: Path) -> float:
+    """A running local-engine runner killed; seconds until its cluster had a runner again
+    (0 when none ran)."""
+    alive = []
+    for pid_file in batch.glob("clusters/*/runner.pid"):
+        try:
+            pid = int(pid_file.read_text())
+        except (OSError, ValueError):
+            continue
+        if pid_alive(pid):
+            alive.append((pid_file, pid))
+    if not alive:
+        return 0.0
+    pid_file, pid = random.choice(alive)
+    os.kill(pid, signal.SIGKILL)
+    killed = time.monotonic()
+    status = pid_file.with_name("status.json")
+    while time.monotonic() - killed < 120:
+        try:
+            runner = int(pid_file.read_text())
+            if '"done": true' in status.read_text() or (runner != pid and pid_alive(runner)):
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.2)
+    return time.monotonic() - killed
+
+
+def _soak(service, redis: list, binary: str, tmp: Path, server, supervisors: list,
+          launches: Path, fills: bool) -> dict:
+    env = service.env
+    # Jobs of 20 s: a runner is running (to kill) most of the time.
+    service.execute("UPDATE campaign_stage SET param_overrides = :value WHERE name = "
+                    "'reco_fcl'", value=json.dumps([["--stage ", "reco_fcl"],
+                                                    ["-Oglobal.work_seconds=", "20"]]))
 
     def launch() -> int | None:
         done = service.run("poms", "launch", "mu2e", "srsoleti_tutorial", "reco_fcl")
@@ -176,11 +230,29 @@ def _run(service, redis: list, binary: str, tmp: Path, server) -> dict:
         time.sleep(3)
         server.start()
 
+    def fill_launch_dir():
+        with full(launches):
+            time.sleep(5)
+
+    runner_recovery = [0.0]
+
+    def kill_runner():
+        runner_recovery[0] = _kill_runner(Path(env["POMS_BATCH_DIR"]))
+        print("# " + (f"its cluster had a runner again in {runner_recovery[0]:.1f} s"
+                      if runner_recovery[0] else "no runner was running"), flush=True)
+
     faults = {"kill a worker": lambda: _kill_worker(random.choice(supervisors)),
+              "kill a local-engine runner": kill_runner,
               "restart Redis empty": restart_redis, "lock the database": lock_database,
               "launch directory refuses writes": close_launch_dir}
+    if fills:
+        faults["launch directory full"] = fill_launch_dir
     if server is not None:
         faults["restart PostgreSQL"] = restart_postgresql
+    only = os.environ.get("POMS_BENCH_SOAK_ONLY", "")  # e.g. "runner,full": those alone
+    if only:
+        faults = {name: fault for name, fault in faults.items()
+                  if any(word and word in name for word in only.split(","))}
     injected, worst = 0, 0.0
     try:
         began = last_launch = time.monotonic()
@@ -191,6 +263,7 @@ def _run(service, redis: list, binary: str, tmp: Path, server) -> dict:
                 last_launch = time.monotonic()
             if time.monotonic() >= next_fault:
                 name = random.choice(sorted(faults))
+                runner_recovery[0] = 0.0
                 faults[name]()
                 injected += 1
                 ended = time.monotonic()
@@ -202,7 +275,7 @@ def _run(service, redis: list, binary: str, tmp: Path, server) -> dict:
                     except Exception:  # the database still coming back
                         pass
                     time.sleep(0.5)
-                took = time.monotonic() - ended
+                took = max(time.monotonic() - ended, runner_recovery[0])
                 worst = max(worst, took)
                 print(f"# fault {injected}: {name}; a launch after it was out of New in "
                       f"{took:.1f} s", flush=True)

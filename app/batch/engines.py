@@ -21,6 +21,7 @@ def engine_from_config(config: dict) -> BatchEngine:
             config["POMS_BATCH_DIR"], slots=int(config.get("POMS_LOCAL_SLOTS", 4)),
             areas=areas, areas_dir=config.get("POMS_LAUNCH_ACCOUNTS_DIR") or "",
             launch_python=config.get("POMS_LAUNCH_PYTHON") or "",
+            runner_restarts=int(config.get("POMS_LOCAL_RUNNER_RESTARTS", 3)),
         )
     if name == "jobsub":
         return JobsubEngine(group=config.get("POMS_JOBSUB_GROUP", ""),

@@ -67,7 +67,15 @@ from .base import (
     split_job_id,
 )
 from .local_events import EVENTS, event_line, log_size, merge, read_events
-from .local_runners import runner_gone
+from .local_runners import (
+    RESTARTS_FILE,
+    last_line,
+    read_restarts,
+    restarts_note,
+    runner_gone,
+    runner_pid,
+    stop_orphans,
+)
 from .usage import reap
 
 SCHEDD = "local"
@@ -207,10 +215,11 @@ class LocalEngine(BatchEngine):
 
     def __init__(self, spool: str | Path, slots: int = 4, *, schedd: str = SCHEDD,
                  areas: dict[str, Account] | None = None, areas_dir: str | Path = "",
-                 launch_python: str = ""):
+                 launch_python: str = "", runner_restarts: int = 3):
         """`spool` and `schedd`: where this engine submits (a launch account's submits go
         to its own area). `areas`: the launch accounts whose areas (areas_dir/ACCOUNT) the
-        service also reads and acts on, as `local.ACCOUNT` ids."""
+        service also reads and acts on, as `local.ACCOUNT` ids. `runner_restarts`: how
+        many times a cluster's runner found gone is replaced (app/batch/local_runners.py)."""
         self.spool = Path(spool)
         self.slots = max(1, int(slots))
         self.schedd = schedd
@@ -218,6 +227,7 @@ class LocalEngine(BatchEngine):
         self.accounts: dict[str, Account] = {}
         self.areas_dir = Path(areas_dir) if areas_dir else None
         self.launch_python = find_launch_python(launch_python)
+        self.runner_restarts = max(0, int(runner_restarts))
         self._notes: dict[str, str] = {}  # cluster id -> what the last query found wrong
         self._counts: dict[tuple[str, int], int] = {}  # (schedd, cluster) -> its job count
         for account in (areas or {}).values():
@@ -424,7 +434,11 @@ class LocalEngine(BatchEngine):
             gone = runner_gone(self.spools[schedd], cluster, schedd, status) \
                 if isinstance(status, dict) else ""
             if gone:
-                self._notes[cluster_id] = gone
+                gone = self._runner_gone(cluster, schedd, status, gone)
+            note = "; ".join(n for n in (gone, restarts_note(self.spools[schedd], cluster,
+                                                             schedd)) if n)
+            if note:
+                self._notes[cluster_id] = note
             else:
                 self._notes.pop(cluster_id, None)
             try:
@@ -434,6 +448,47 @@ class LocalEngine(BatchEngine):
                 raise BatchError(f"cluster {cluster}.0@{schedd}: its status file is not "
                                  f"the local engine's ({err})") from None
         return found
+
+    def _runner_gone(self, cluster: int, schedd: str, status: dict, gone: str) -> str:
+        """A new runner for the cluster (""), or, past the restart limit or in a launch
+        account's spool, `gone` with its orphaned jobs stopped."""
+        if schedd in self.accounts:
+            return gone  # the account's own processes and files: not the service's to touch
+        if self._restart_runner(cluster):
+            return ""
+        stopped = stop_orphans(status, cluster, schedd)
+        restarts = len(read_restarts(self.spool, cluster))
+        if restarts:
+            gone += f" (after {restarts} new runner{'s' if restarts != 1 else ''})"
+        if stopped:
+            gone += f"; the processes of {', '.join(stopped)} were stopped"
+        return gone
+
+    def _restart_runner(self, cluster: int) -> bool:
+        """Start a new runner for a cluster whose runner is gone: False when the limit is
+        reached or it cannot be started (a full disk)."""
+        directory = self.cluster_dir(cluster)
+        try:
+            # Several workers track at once: one restarts, the others find it running.
+            with _locked(directory / "restart.lock"):
+                status = self._status(cluster)
+                if not isinstance(status, dict) or \
+                        not runner_gone(self.spool, cluster, self.schedd, status):
+                    return True
+                restarts = read_restarts(self.spool, cluster)
+                if len(restarts) >= self.runner_restarts:
+                    return False
+                restarts.append({"at": _now(), "pid": runner_pid(self.spool, cluster),
+                                 "said": last_line(self.spool,
+                                                   f"clusters/{cluster}/runner.log")})
+                write_json_atomic(directory / RESTARTS_FILE, restarts)
+                # The old runner's "ready": a poke (SIGUSR1) before the new one listens
+                # would end it.
+                (directory / "runner.ready").unlink(missing_ok=True)
+                self._start_runner(directory)
+        except (OSError, BatchError):
+            return False
+        return True
 
     def notes(self, batch_ids: list[str]) -> list[str]:
         found = []
@@ -879,7 +934,42 @@ class Runner:
         self.dirty = False
         self.last_write = now
 
+    def _take_over(self) -> None:
+        """Jobs a runner before this one left Running (or Held while running): it is gone
+        (this one was started in its place), so nobody will see them end. Their processes
+        are stopped and they run again, as HTCondor runs again a job whose shadow died."""
+        left = {p: j for p, j in self.jobs.items()
+                if j.get("pid") and j["state"] in (RUNNING, HELD)}
+        if not left:
+            return
+        schedd = self.spec.get("schedd", SCHEDD)
+        stopped = stop_orphans({"jobs": {str(p): j for p, j in left.items()}}, self.cluster,
+                               schedd)
+        for proc, job in left.items():
+            was = job["state"]
+            for key in ("pid", "host", "started"):
+                job.pop(key, None)
+            job["restarts"] = int(job.get("restarts", 0)) + 1
+            if was == RUNNING:
+                job["state"] = IDLE  # a Held one runs again when released
+            killed = "stopped" if f"{self.cluster}.{proc}@{schedd}" in stopped \
+                else "already ended"
+            _say(f"job {proc} was {was.lower()} under a runner that is gone ({killed}): "
+                 "it runs again")
+        self.dirty = True
+
     def run(self) -> None:
+        # One runner per cluster: a second one (two workers restarting a dead one at once)
+        # ends here.
+        try:
+            self.lock = open(self.dir / "runner.lock", "a")
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _say(f"another runner runs cluster {self.cluster}: pid {os.getpid()} ends")
+            return
+        except OSError as err:  # no room for the lock file: run (restarts are locked too)
+            _say(f"could not lock runner.lock: {err}")
+        self._take_over()
         signal.signal(signal.SIGUSR1, self._on_poke)
         try:
             (self.dir / "runner.ready").write_text(str(os.getpid()))

@@ -60,6 +60,9 @@ def launch_settings(instance_path: Path, environ=None) -> dict:
         "POMS_BATCH_DIR": environ.get("POMS_BATCH_DIR") or str(instance_path / "batch"),
         # How many local-engine jobs run at once on this machine.
         "POMS_LOCAL_SLOTS": integer(environ, "POMS_LOCAL_SLOTS", max(2, (os.cpu_count() or 2))),
+        # How many times a local-engine cluster's runner found gone (killed) is replaced by
+        # a new one, which runs again the jobs it left unfinished (app/batch/local_runners.py).
+        "POMS_LOCAL_RUNNER_RESTARTS": integer(environ, "POMS_LOCAL_RUNNER_RESTARTS", 3),
         "POMS_JOBSUB_GROUP": environ.get("POMS_JOBSUB_GROUP", ""),
         "POMS_JOBSUB_BIN": environ.get("POMS_JOBSUB_BIN", ""),
         # How often the worker's scheduler runs a tracking pass (seconds).

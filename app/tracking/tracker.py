@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -37,7 +38,7 @@ from app.batch.jobsub import parse_submit_output, parse_submitted_jobs
 from app.extensions import db
 from app.launching import launch_hold, service
 from app.launching.await_approval import awaiting
-from app.launching.launchers import process_alive
+from app.launching.launchers import kill_group, process_alive
 from app.models import CampaignStage, Job, StageLaunchSettings, Submission
 from app.models.base import utcnow
 from app.processes import pid_alive
@@ -369,7 +370,8 @@ def _resolve_unfinished_launch(submission: Submission, config, engine: BatchEngi
     if not here and utcnow() - submission.launch_claimed_at < timedelta(hours=4):
         return  # another machine runs it; only it can tell whether its process lives
     if here and pid_alive(submission.launch_pid):
-        return  # still launching
+        _stop_if_overdue(submission, config, engine, result)  # else still launching
+        return
     grace = timedelta(seconds=int(config.get("POMS_LAUNCH_GRACE", 120)))
     try:
         found = engine.clusters_of_submission(submission.id)
@@ -410,6 +412,25 @@ def _resolve_unfinished_launch(submission: Submission, config, engine: BatchEngi
         states.transition(submission, states.LAUNCH_FAILED, why)
         db.session.commit()
         result.transitions.append((submission.id, states.LAUNCH_FAILED))
+
+
+def _stop_if_overdue(submission: Submission, config, engine: BatchEngine,
+                     result: PassResult) -> None:
+    """A launch script whose worker is gone runs on in a session of its own: past
+    POMS_LAUNCH_TIMEOUT it is stopped here, as its worker would have (a hung script
+    would otherwise keep its submission New for ever), and recorded the same way."""
+    timeout = float(config.get("POMS_LAUNCH_TIMEOUT", 1800))
+    started = submission.launch_started_at
+    if started is None or utcnow() - started < timedelta(seconds=timeout):
+        return
+    kill_group(submission.launch_pid)
+    deadline = time.monotonic() + 5
+    while pid_alive(submission.launch_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if pid_alive(submission.launch_pid):
+        return  # not ours to stop (another account's): the next pass tries again
+    service.record_launch_end(submission, None, engine, stopped_after=timeout)
+    result.transitions.append((submission.id, submission.state))
 
 
 def stale_unclaimed(config) -> list[int]:

@@ -126,6 +126,11 @@ class Service:
         with self.engine.begin() as conn:
             conn.execute(text(sql), params)
 
+    def launch_row(self, submission_id: int) -> tuple:
+        """(state, launch_error, launch_attempts, launch_claimed_at) of a submission."""
+        return self.query("SELECT state, launch_error, launch_attempts, launch_claimed_at "
+                          "FROM submission WHERE id = :id", id=submission_id)[0]
+
     def state(self, submission_id: int) -> str:
         return self.query("SELECT state FROM submission WHERE id = :id", id=submission_id)[0][0]
 
@@ -220,3 +225,40 @@ def unwritable(directory: Path):
         yield
     finally:
         subprocess.run(["chattr", "-i", str(directory)], check=True)
+
+
+@contextmanager
+def small_filesystem(directory: Path, size: str = "16m"):
+    """`directory` on a filesystem of its own of `size` (a tmpfs, mounted as root), to fill
+    for real (`full`)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs",
+                           str(directory)], capture_output=True, text=True)
+    assert made.returncode == 0, f"mount -t tmpfs on {directory} (a full disk for real " \
+                                 f"needs root): {made.stderr}"
+    try:
+        yield directory
+    finally:
+        subprocess.run(["umount", "-l", str(directory)], check=True)
+
+
+@contextmanager
+def full(directory: Path):
+    """The filesystem of `directory` full (a file takes every free block) while the
+    context lasts: writes there fail with "No space left on device"."""
+    filler = directory / ".filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        for size in (1 << 20, 1 << 12, 1):  # down to the last byte
+            block = b"\0" * size
+            try:
+                while os.write(fd, block):
+                    pass
+            except OSError:
+                continue
+    finally:
+        os.close(fd)
+    try:
+        yield
+    finally:
+        filler.unlink()

@@ -10,6 +10,7 @@ import time
 from redis import Redis
 from rq.job import Job
 
+from app.processes import pid_alive
 from tests.faults.conftest import LAUNCHED, wait_for
 
 RECOVERY_S = 60
@@ -76,3 +77,56 @@ def test_a_worker_killed_mid_tracking_pass_does_not_stop_tracking(service, redis
     wait_for(lambda: service.state(submission_id) in ("Completed", "Located"), RECOVERY_S,
              "the submission to complete")
     service.assert_launched_once(submission_id)
+
+
+def _launch_pid(service, submission_id) -> int | None:
+    return service.query("SELECT launch_pid FROM submission WHERE id = :id",
+                         id=submission_id)[0][0]
+
+
+def test_a_hung_launch_whose_worker_was_killed_is_stopped_at_its_timeout(service):
+    # A launch script runs in a session of its own, so it outlives its worker (tracking
+    # then takes what it submits: the next test). One that hangs would keep its
+    # submission New for ever: tracking stops it at POMS_LAUNCH_TIMEOUT, as its worker
+    # would have, and says so.
+    service.execute("UPDATE login_setup SET setup = 'sleep 300; ' || setup")
+    submission_id = service.launch()
+    worker = service.worker("launches")
+    wait_for(lambda: _launch_pid(service, submission_id), 30, "the script to start")
+    service.kill(worker)
+    script = _launch_pid(service, submission_id)
+    assert pid_alive(script)
+    fault_ended = time.monotonic()
+    service.worker(POMS_LAUNCH_TIMEOUT="6")
+    wait_for(lambda: service.state(submission_id) == "LaunchFailed", RECOVERY_S,
+             "the hung launch to be stopped")
+    assert time.monotonic() - fault_ended < RECOVERY_S
+    assert not pid_alive(script)
+    [(error,)] = service.query("SELECT launch_error FROM submission WHERE id = :id",
+                               id=submission_id)
+    assert error.startswith("the launch was stopped after 6 s (POMS_LAUNCH_TIMEOUT) and "
+                            "submitted no jobs")
+    assert service.clusters_of(submission_id) == []
+
+
+def test_a_worker_session_killed_after_its_script_submitted_keeps_the_jobs_once(service):
+    # Killed after jobsub_submit answered, before the worker recorded the batch id:
+    # tracking finds the cluster the launch submitted and takes it, never launching again.
+    service.execute("UPDATE login_setup SET setup = setup || :wrap",
+                    wrap=' fife_launch() { command fife_launch "$@"; rc=$?; sleep 8; '
+                         'return $rc; };')
+    submission_id = service.launch()
+    worker = service.worker("launches")
+    wait_for(lambda: service.clusters_of(submission_id), 60, "the script to submit")
+    service.kill(worker)  # the script, in a session of its own, goes on
+    assert service.state(submission_id) == "New"
+    fault_ended = time.monotonic()
+    service.worker()
+    wait_for(lambda: service.state(submission_id) in LAUNCHED, RECOVERY_S,
+             "tracking to take the submitted cluster")
+    assert time.monotonic() - fault_ended < RECOVERY_S
+    assert any("launch found by tracking (its worker stopped)" in cause
+               for cause in service.causes(submission_id))
+    wait_for(lambda: service.state(submission_id) in ("Completed", "Located"), RECOVERY_S,
+             "the submission to complete")
+    assert len(service.clusters_of(submission_id)) == 1

@@ -21,18 +21,13 @@ from tests.faults.conftest import LAUNCHED, ROOT, unwritable, wait_for
 RECOVERY_S = 60
 
 
-def _row(service, submission_id):
-    return service.query("SELECT state, launch_error, launch_attempts, launch_claimed_at "
-                         "FROM submission WHERE id = :id", id=submission_id)[0]
-
-
 def test_a_launch_directory_that_refuses_writes_is_named_and_the_launch_retried(service):
     launches = Path(service.env["POMS_LAUNCH_DIR"])
     submission_id = service.launch()
     with unwritable(launches):
         service.worker()
-        wait_for(lambda: _row(service, submission_id)[2] >= 1, 30, "a first attempt")
-        state, error, _attempts, _claimed = _row(service, submission_id)
+        wait_for(lambda: service.launch_row(submission_id)[2] >= 1, 30, "a first attempt")
+        state, error, _attempts, _claimed = service.launch_row(submission_id)
         assert state == "New"
         assert f"the launch directory {launches / str(submission_id)} could not be written" \
             in error
@@ -54,7 +49,7 @@ def test_a_launch_directory_that_stays_unwritable_fails_the_launch_saying_why(se
         service.worker(POMS_LAUNCH_ATTEMPTS="2")
         wait_for(lambda: service.state(submission_id) == "LaunchFailed", RECOVERY_S,
                  "the launch to fail")
-    _state, error, attempts, _claimed = _row(service, submission_id)
+    _state, error, attempts, _claimed = service.launch_row(submission_id)
     assert attempts == 2
     assert error.startswith("launch not run (2 attempts): the launch directory "
                             f"{launches / str(submission_id)} could not be written (")
@@ -78,14 +73,14 @@ def test_a_worker_dead_between_claim_and_script_start_is_launched_again_once(ser
     # killed at that step leaves (its claim, with its host:pid).
     subprocess.run([sys.executable, "-c", CLAIM_AND_DIE, str(submission_id)], cwd=ROOT,
                    env=service.env, check=True, timeout=60)
-    assert _row(service, submission_id)[3] is not None
+    assert service.launch_row(submission_id)[3] is not None
     began = time.monotonic()
     service.worker()
     wait_for(lambda: service.state(submission_id) in LAUNCHED, RECOVERY_S,
              "the launch to be tried again")
     assert time.monotonic() - began < 30
     service.assert_launched_once(submission_id)
-    state, error, attempts, _claimed = _row(service, submission_id)
+    state, error, attempts, _claimed = service.launch_row(submission_id)
     assert attempts == 1 and not error  # launched: its page shows no problem
     assert any("earlier, attempt 1 of 3 did not run: its worker stopped after claiming the "
                "launch, before the launch script started" in cause
