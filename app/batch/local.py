@@ -74,6 +74,7 @@ from .local_runners import (
     restarts_note,
     runner_gone,
     runner_pid,
+    runner_stopped,
     stop_orphans,
 )
 from .usage import reap
@@ -367,8 +368,22 @@ class LocalEngine(BatchEngine):
         asked often; a mark that moved says changes() has something new."""
         marks = {}
         for schedd, cluster in self._clusters_of(batch_ids):
-            marks[f"{cluster}.0@{schedd}"] = log_size(self.spools[schedd], cluster)
+            # A dead runner logs nothing more: -1 (never a position) sends its cluster to
+            # changes(), which replaces the runner at once instead of at the next full pass.
+            marks[f"{cluster}.0@{schedd}"] = -1 if self._runner_lost(cluster, schedd) \
+                else log_size(self.spools[schedd], cluster)
         return marks
+
+    def _runner_lost(self, cluster: int, schedd: str) -> bool:
+        """The cluster's runner is gone with jobs unfinished (its status read only then)."""
+        spool = self.spools[schedd]
+        if not runner_stopped(spool, cluster):
+            return False
+        try:
+            status = self._status(cluster, schedd)
+        except BatchError:
+            return False  # the full pass says what is wrong with it
+        return isinstance(status, dict) and bool(runner_gone(spool, cluster, schedd, status))
 
     def changes(self, submission_id: int, batch_ids: list[str], since: dict[str, int]
                 ) -> tuple[list[JobStatus], dict[str, int]]:
@@ -378,6 +393,11 @@ class LocalEngine(BatchEngine):
         positions = dict(since)
         for schedd, cluster in self._clusters_of(batch_ids):
             cluster_id = f"{cluster}.0@{schedd}"
+            if self._runner_lost(cluster, schedd):
+                # the whole cluster, as the full pass reads it: a new runner, or its jobs removed
+                found.extend(self.query([cluster_id]))
+                positions[cluster_id] = log_size(self.spools[schedd], cluster)
+                continue
             try:
                 events, positions[cluster_id] = read_events(
                     self.spools[schedd], cluster, int(since.get(cluster_id) or 0),

@@ -131,6 +131,12 @@ def runner_pid(spool: Path, cluster: int) -> int | None:
         return None
 
 
+def runner_stopped(spool: Path, cluster: int) -> bool:
+    """Whether the cluster's runner started and no longer runs (cheap: no status read)."""
+    pid = runner_pid(spool, cluster)
+    return pid is not None and not _alive(pid)
+
+
 def runner_gone(spool: Path, cluster: int, schedd: str, status: dict) -> str:
     """Why the cluster's runner is gone while jobs are unfinished, or "" when all is well
     (the cluster is done, or its runner runs, or is still starting)."""
