@@ -8,6 +8,7 @@ from app.blueprints import (
     campaigns,
     chaining,
     definitions,
+    live,
     overview,
     results,
     signatures,
@@ -24,6 +25,7 @@ def register_blueprints(app: Flask) -> None:
                  ucondb,  # the embedded UconDB server
                  tokens,  # the API tokens page
                  submissions, chaining, results, overview,
+                 live,  # the live pages' event stream
                  watching):  # watches, deliveries, circuit breakers
         app.register_blueprint(area.bp)
     app.context_processor(overview.launch_hold_banner)  # on every page while held

@@ -102,6 +102,11 @@ def load_config(instance_path: Path, environ=None) -> dict:
         ),
         # Watches and circuit breakers (app/config/watching.py says what each one is).
         **watch_settings(environ),
+        # Live pages (app/live): pushed over Server-Sent Events unless 0, a topic at most
+        # once per POMS_LIVE_SPACING_MS per page however often it changes.
+        "POMS_LIVE_PUSH": environ.get("POMS_LIVE_PUSH", "1").strip().lower()
+        not in ("0", "no", "false", "off"),
+        "POMS_LIVE_SPACING": positive(environ, "POMS_LIVE_SPACING_MS", 500) / 1000,
     }
 
 
