@@ -1,7 +1,7 @@
 """The production layout of the Procfile, started for real: PostgreSQL migrated by
-`flask db upgrade`, one Redis, gunicorn with several workers, `poms worker` processes
+`flask db upgrade`, one Redis, gunicorn with several (gevent) workers, `poms worker` processes
 split by queue; one tutorial campaign driven through it (import, sign-in over HTTP, launch,
-tracking, chaining), each FCL file processed once."""
+tracking, chaining), each FCL file processed once, while a live page's event stream hears it."""
 from __future__ import annotations
 
 import json
@@ -11,6 +11,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -172,6 +173,23 @@ def test_one_campaign_through_gunicorn_postgresql_redis_and_queue_workers(layout
         page = http.get(f"{base}/", timeout=30)
         assert page.status_code == 200 and "alice" in page.text
 
+    # A live page's event stream, held open on gevent's workers while the workers publish.
+    heard: list[str] = []
+    live = http.get(f"{base}/e/mu2e/live", params={"topic": "experiment"}, stream=True,
+                    timeout=(10, 300))
+    assert live.status_code == 200 and live.headers["Content-Type"].startswith(
+        "text/event-stream"), live.text[:300]
+
+    def listen():
+        try:
+            for line in live.iter_lines(chunk_size=1):
+                if line.startswith(b"event: "):
+                    heard.append(line[7:].decode())
+        except Exception:  # noqa: BLE001  (closed at the end of the test)
+            pass
+
+    threading.Thread(target=listen, daemon=True).start()
+
     launched = layout.run("poms", "launch", "mu2e", "srsoleti_tutorial", "reco_fcl")
     fcl_id = int(launched.stdout.strip().splitlines()[-1])
 
@@ -217,4 +235,7 @@ def test_one_campaign_through_gunicorn_postgresql_redis_and_queue_workers(layout
     assert sorted(name for name, _ in consumed) == sorted(fcl_files)
     assert {project for _, project in consumed} == {f"poms_{reco['submissions'][0]['id']}"}
     assert layout.processes[0].poll() is None, layout.logs()
+    # The workers' commits (launch, tracking, chaining) reached the open page as they happened.
+    assert "experiment" in heard, f"no live event reached the page: {heard}"
+    live.close()
     print("status:", json.dumps(document))

@@ -34,9 +34,10 @@ def events(experiment):
         abort(503, f"live push is unavailable ({err}): the page polls")
     # The stream may stay open for hours: it must not hold a database connection.
     db.session.remove()
-    spacing = float(current_app.config.get("POMS_LIVE_SPACING", 0.5))
+    config = current_app.config
     return Response(
-        stream.events(hub, listener, spacing=spacing),
+        stream.events(hub, listener, spacing=config.get("POMS_LIVE_SPACING", 0.5),
+                      aggregate_spacing=config.get("POMS_LIVE_AGGREGATE_SPACING", 1.0)),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

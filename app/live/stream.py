@@ -121,9 +121,20 @@ def hub_for(redis_url: str) -> Hub:
         return hub
 
 
-def events(hub: Hub, listener: Listener, *, spacing: float = 0.5, heartbeat: float = 15.0,
-           retry_ms: int = 2000):
-    """The text of one page's event stream (a generator; ends when the hub breaks)."""
+def events(hub: Hub, listener: Listener, *, spacing: float = 0.5,
+           aggregate_spacing: float | None = None, heartbeat: float = 15.0, retry_ms: int = 2000):
+    """The text of one page's event stream (a generator; ends when the hub breaks).
+
+    A submission's topics are sent at most once per `spacing` seconds; the aggregates
+    (experiment, campaign, stage: whatever any of their submissions does changes them, up to
+    every job change) at most once per `aggregate_spacing`, since each costs the page a
+    fetch of a page-wide summary.
+    """
+    aggregate_spacing = spacing if aggregate_spacing is None else aggregate_spacing
+
+    def spacing_of(name: str) -> float:
+        return spacing if name.startswith("submission-") else aggregate_spacing
+
     last_sent: dict[str, float] = {}
     due: dict[str, float] = {}  # topics changed again within `spacing`: sent when due
     try:
@@ -141,11 +152,12 @@ def events(hub: Hub, listener: Listener, *, spacing: float = 0.5, heartbeat: flo
             now = time.monotonic()
             send = []
             for name in item:
-                if now - last_sent.get(name, -spacing) >= spacing:
+                gap = spacing_of(name)
+                if now - last_sent.get(name, -gap) >= gap:
                     send.append(name)
                     due.pop(name, None)
                 elif name not in due:
-                    due[name] = last_sent[name] + spacing
+                    due[name] = last_sent[name] + gap
             for name, at in list(due.items()):
                 if at <= now:
                     send.append(name)
