@@ -43,6 +43,17 @@ class Hub:
         self._listeners: dict[int, set[Listener]] = defaultdict(set)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        # (experiment id, topic) -> how many changes this subscription has seen of it; the
+        # subscription's own object first, so a new subscription never matches an old one.
+        self._versions: dict[tuple[int, str], int] = defaultdict(int)
+        self._subscription: object | None = None
+
+    def version(self, experiment_id: int, topic: str) -> tuple | None:
+        """Where this topic is (None while this process follows no changes)."""
+        with self._lock:
+            if self._subscription is None:
+                return None
+            return self._subscription, self._versions[(experiment_id, topic)]
 
     def listen(self, experiment_id: int, topics: set[str]) -> Listener:
         """A page's share of the subscription (LiveUnavailable when Redis does not answer)."""
@@ -50,6 +61,8 @@ class Hub:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = self._subscribe()
+                self._subscription = object()
+                self._versions.clear()
             self._listeners[experiment_id].add(listener)
         return listener
 
@@ -86,6 +99,7 @@ class Hub:
             with self._lock:
                 if self._thread is threading.current_thread():
                     self._thread = None  # the next page subscribes again
+                    self._subscription = None
                 everyone = [x for s in self._listeners.values() for x in s]
                 self._listeners.clear()
             for listener in everyone:
@@ -102,6 +116,8 @@ class Hub:
             return
         names = set(data.decode().split())
         with self._lock:
+            for name in names:
+                self._versions[(experiment_id, name)] += 1
             listeners = list(self._listeners.get(experiment_id, ()))
         for listener in listeners:
             wanted = names & listener.topics

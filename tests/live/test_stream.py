@@ -145,3 +145,20 @@ def test_a_quiet_stream_says_it_is_still_there():
     assert next(events) == ": still here\n\n"
     events.close()
 
+
+
+def test_a_fragment_is_rendered_once_per_change_while_pages_follow_it(app, submission):
+    client = signed_in(app.test_client(), "alice")
+    summary = f"/e/mu2e/submission/{submission.id}/summary"
+    followed = client.get(stream_url(f"submission-{submission.id}"), buffered=False)
+    chunks = iter(followed.response)
+    next(chunks)  # subscribed
+    first = client.get(summary).get_data(as_text=True)
+    time.sleep(1.1)  # the fragment's "updated" stamp would move if it were rendered again
+    assert client.get(summary).get_data(as_text=True) == first
+    states.transition(submission, states.IDLE, "launched")
+    db.session.commit()
+    next(chunks)  # this process's hub has seen the change
+    again = client.get(summary).get_data(as_text=True)
+    assert 'data-state="Idle"' in again and again != first
+    followed.close()
