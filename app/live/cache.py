@@ -7,7 +7,9 @@ rendered at a version is good until the next, for anyone with the same view of i
 path and acting role, and administrator or not). Only fragments built wholly from what the
 commit hook publishes (app/live/changes.py) and holding nothing of one person (no CSRF
 token, no name) may be cached this way; entries also expire after `max_age` seconds so a
-relative time ("3 minutes ago") never goes stale for long.
+relative time ("3 minutes ago") never goes stale for long, nor a change another web process
+committed a moment before its message arrived here (this process's own commits count at
+once: app/live/changes.on_publish).
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from app.live.stream import Hub
 
 
 class FragmentCache:
-    def __init__(self, hub: Hub, max_age: float = 10.0, size: int = 5000):
+    def __init__(self, hub: Hub, max_age: float = 5.0, size: int = 5000):
         self.hub = hub
         self.max_age = max_age
         self.size = size

@@ -36,6 +36,14 @@ _QUIET = frozenset({"tracked_at", "updated", "launch_claimed_at", "launch_claime
 _stage_places: dict[int, tuple[int, int]] = {}
 _clients: dict[str, Redis] = {}
 _last_complaint = 0.0
+# Called with (redis url, topics) as each commit publishes: this process's own hub counts
+# its changes at once (app/live/stream.py), so a page asking right after a person's action
+# never gets a fragment rendered before it.
+_local_listeners: list = []
+
+
+def on_publish(callback) -> None:
+    _local_listeners.append(callback)
 
 
 def note(session: Session, kind: str, row_id: int) -> None:
@@ -130,6 +138,14 @@ def _resolve(session: Session, changed: set) -> None:
     changed.clear()
 
 
+@event.listens_for(Session, "before_commit")
+def _resolve_notes(session: Session) -> None:
+    # What `note` said with nothing left to flush (a raw UPDATE): no after_flush follows.
+    changed = session.info.get(_KEY)
+    if changed:
+        _resolve(session, changed)
+
+
 @event.listens_for(Session, "after_commit")
 def _publish_after_commit(session: Session) -> None:
     session.info.pop(_KEY, None)
@@ -167,6 +183,8 @@ def client(url: str) -> Redis:
 def publish(url: str, topics: dict[int, set[str]]) -> None:
     """Tell each experiment's open pages which topics changed (one round trip)."""
     global _last_complaint
+    for callback in _local_listeners:
+        callback(url, topics)
     try:
         pipe = client(url).pipeline(transaction=False)
         for experiment_id, names in topics.items():

@@ -19,6 +19,7 @@ from collections import defaultdict
 from redis import Redis
 from redis.exceptions import RedisError
 
+from app.live import changes
 from app.live.changes import CHANNEL
 
 log = logging.getLogger(__name__)
@@ -109,15 +110,20 @@ class Hub:
             except (RedisError, OSError):
                 pass
 
+    def saw(self, experiment_id: int, names: set[str]) -> None:
+        """Count a change of these topics (a fragment rendered before it is stale)."""
+        with self._lock:
+            for name in names:
+                self._versions[(experiment_id, name)] += 1
+
     def _dispatch(self, channel: bytes, data: bytes) -> None:
         try:
             experiment_id = int(channel.decode()[len(CHANNEL):])
         except ValueError:
             return
         names = set(data.decode().split())
+        self.saw(experiment_id, names)
         with self._lock:
-            for name in names:
-                self._versions[(experiment_id, name)] += 1
             listeners = list(self._listeners.get(experiment_id, ()))
         for listener in listeners:
             wanted = names & listener.topics
@@ -127,6 +133,16 @@ class Hub:
 
 _hubs: dict[str, Hub] = {}
 _hubs_lock = threading.Lock()
+
+
+def _published_here(redis_url: str, topics: dict[int, set[str]]) -> None:
+    hub = _hubs.get(redis_url)
+    if hub is not None:
+        for experiment_id, names in topics.items():
+            hub.saw(experiment_id, names)
+
+
+changes.on_publish(_published_here)
 
 
 def hub_for(redis_url: str) -> Hub:

@@ -2,6 +2,7 @@
 topics, and how it paces what it sends (real Redis pub/sub, the app's own session)."""
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -149,8 +150,8 @@ def test_a_quiet_stream_says_it_is_still_there():
 
 def test_a_fragment_is_rendered_once_per_change_while_pages_follow_it(app, submission):
     client = signed_in(app.test_client(), "alice")
-    summary = f"/e/mu2e/submission/{submission.id}/summary"
-    followed = client.get(stream_url(f"submission-{submission.id}"), buffered=False)
+    summary = "/e/mu2e/dashboard/live"
+    followed = client.get(stream_url("experiment"), buffered=False)
     chunks = iter(followed.response)
     next(chunks)  # subscribed
     first = client.get(summary).get_data(as_text=True)
@@ -160,5 +161,6 @@ def test_a_fragment_is_rendered_once_per_change_while_pages_follow_it(app, submi
     db.session.commit()
     next(chunks)  # this process's hub has seen the change
     again = client.get(summary).get_data(as_text=True)
-    assert 'data-state="Idle"' in again and again != first
+    assert re.search(r'data-state="Idle">.*?<strong class="count">1</strong>', again, re.S)
+    assert again != first
     followed.close()

@@ -58,8 +58,9 @@ def show(experiment, submission_id):
 def summary(experiment, submission_id):
     access = experiment_access(experiment)
     submission = submission_in(access, submission_id)
-    return pushed_fragment(access, f"submission-{submission.id}", lambda: render_template(
-        "submissions/_summary.html", **_submission_context(access, submission)))
+    # Not cached (app/live/cache.py): it shows its relatives, other submissions' rows.
+    return render_template("submissions/_summary.html",
+                           **_submission_context(access, submission))
 
 
 @bp.get("/submission/<int:submission_id>/jobs")
