@@ -1,7 +1,7 @@
 """Live pages at scale: 500 open pages pushed over Server-Sent Events, on SQLite and PostgreSQL.
 
 Real: gunicorn with the Procfile's web command (its worker class; POMS_BENCH_WORKER_CLASS
-overrides it to compare, e.g. gthread), a real Redis, the database seeded as
+overrides it to compare, e.g. gevent), a real Redis, the database seeded as
 benchmarks/concurrent_pages.py does (the tutorial campaign, 1,000 active submissions and one
 10,000-job submission), the app's own commit hook publishing what changed, and, for the
 update latency, Chromium (Playwright) showing real submission pages.
@@ -73,8 +73,8 @@ def web_argv(port: int) -> list[str]:
     if WORKER_CLASS:
         at = argv.index("--worker-class")
         argv[at + 1] = WORKER_CLASS
-        if WORKER_CLASS == "gthread":  # a thread per open page, and some to answer
-            argv += ["--threads", str(VIEWERS // 4 + 50)]
+        if WORKER_CLASS == "gevent":  # a greenlet per open page: bounded by connections
+            argv += ["--worker-connections", "2000"]
     return [str(Path(sys.executable).parent / "gunicorn"), *argv, "--log-level", "warning"]
 
 

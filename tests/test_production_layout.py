@@ -1,5 +1,5 @@
 """The production layout of the Procfile, started for real: PostgreSQL migrated by
-`flask db upgrade`, one Redis, gunicorn with several (gevent) workers, `poms worker` processes
+`flask db upgrade`, one Redis, gunicorn with several (gthread) workers, `poms worker` processes
 split by queue; one tutorial campaign driven through it (import, sign-in over HTTP, launch,
 tracking, chaining), each FCL file processed once, while a live page's event stream hears it."""
 from __future__ import annotations
@@ -173,7 +173,7 @@ def test_one_campaign_through_gunicorn_postgresql_redis_and_queue_workers(layout
         page = http.get(f"{base}/", timeout=30)
         assert page.status_code == 200 and "alice" in page.text
 
-    # A live page's event stream, held open on gevent's workers while the workers publish.
+    # A live page's event stream, held open on gunicorn's threads while the workers publish.
     heard: list[str] = []
     live = http.get(f"{base}/e/mu2e/live", params={"topic": "experiment"}, stream=True,
                     timeout=(10, 300))
