@@ -30,6 +30,7 @@ from app.config import ConfigError, is_loopback, load_config
 from app.extensions import csrf, db, login_manager, migrate
 from app.ids import RowIdConverter
 from app.launching.isolation import check_config as check_launch_isolation
+from app.live import changes as live_changes  # noqa: F401  (publishes what commits change)
 from workers.queues import RQWork
 
 log = logging.getLogger(__name__)

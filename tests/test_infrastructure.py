@@ -45,12 +45,13 @@ def test_require_skips_locally_and_fails_under_ci(monkeypatch):
     assert require("sh", "a shell") is not None
 
 
-def test_vendored_htmx_matches_its_record():
+@pytest.mark.parametrize("name", ["htmx.min.js", "sse.js"])
+def test_vendored_htmx_matches_its_record(name):
     recorded = re.search(
-        r"`htmx\.min\.js`.*?`([0-9a-f]{64})`", (STATIC / "VENDORED.md").read_text()
+        rf"`{re.escape(name)}`.*?`([0-9a-f]{{64}})`", (STATIC / "VENDORED.md").read_text()
     )
-    assert recorded, "VENDORED.md records no sha256 for htmx.min.js"
-    assert hashlib.sha256((STATIC / "htmx.min.js").read_bytes()).hexdigest() == recorded.group(1)
+    assert recorded, f"VENDORED.md records no sha256 for {name}"
+    assert hashlib.sha256((STATIC / name).read_bytes()).hexdigest() == recorded.group(1)
 
 
 def tiny_app() -> Flask:

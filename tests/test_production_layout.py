@@ -1,9 +1,10 @@
 """The production layout of the Procfile, started for real: PostgreSQL migrated by
-`flask db upgrade`, one Redis, gunicorn with several workers, `poms worker` processes
+`flask db upgrade`, one Redis, gunicorn with several (gthread) workers, `poms worker` processes
 split by queue; one tutorial campaign driven through it (import, sign-in over HTTP, launch,
 tracking, chaining), each FCL file processed once. Tracking is event-driven here: the full
 pass runs only as the workers start, so every job's end after that reaches POMS by the
-local engine's event log (app/tracking/events.py)."""
+local engine's event log (app/tracking/events.py), while a live page's event stream
+hears it."""
 from __future__ import annotations
 
 import json
@@ -13,6 +14,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -176,6 +178,23 @@ def test_one_campaign_through_gunicorn_postgresql_redis_and_queue_workers(layout
         page = http.get(f"{base}/", timeout=30)
         assert page.status_code == 200 and "alice" in page.text
 
+    # A live page's event stream, held open on gunicorn's threads while the workers publish.
+    heard: list[str] = []
+    live = http.get(f"{base}/e/mu2e/live", params={"topic": "experiment"}, stream=True,
+                    timeout=(10, 300))
+    assert live.status_code == 200 and live.headers["Content-Type"].startswith(
+        "text/event-stream"), live.text[:300]
+
+    def listen():
+        try:
+            for line in live.iter_lines(chunk_size=1):
+                if line.startswith(b"event: "):
+                    heard.append(line[7:].decode())
+        except Exception:  # noqa: BLE001  (closed at the end of the test)
+            pass
+
+    threading.Thread(target=listen, daemon=True).start()
+
     launched = layout.run("poms", "launch", "mu2e", "srsoleti_tutorial", "reco_fcl")
     fcl_id = int(launched.stdout.strip().splitlines()[-1])
 
@@ -225,4 +244,7 @@ def test_one_campaign_through_gunicorn_postgresql_redis_and_queue_workers(layout
     # once, as it started, before anything was launched.
     tracking_log = (layout.tmp / "tracking.log").read_text()
     assert "workers.jobs.follow()" in tracking_log, layout.logs()
+    # The workers' commits (launch, tracking, chaining) reached the open page as they happened.
+    assert "experiment" in heard, f"no live event reached the page: {heard}"
+    live.close()
     print("status:", json.dumps(document))

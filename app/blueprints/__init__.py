@@ -8,6 +8,7 @@ from app.blueprints import (
     campaigns,
     chaining,
     definitions,
+    live,
     overview,
     provenance,
     results,
@@ -25,6 +26,7 @@ def register_blueprints(app: Flask) -> None:
                  ucondb,  # the embedded UconDB server
                  tokens,  # the API tokens page
                  submissions, chaining, results, overview,
+                 live,  # the live pages' event stream
                  watching,  # watches, deliveries, circuit breakers
                  provenance):  # a file's page, a job's files, a campaign's data flow
         app.register_blueprint(area.bp)

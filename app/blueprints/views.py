@@ -11,12 +11,14 @@ app/campaigns/permissions.py's (the API asks it too).
 """
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect
+from flask import Response, abort, current_app, flash, redirect, request
 
 from app import work
 from app.auth.answers import is_htmx
 from app.auth.session import Access
 from app.extensions import db
+from app.live import cache as live_cache
+from app.live import stream as live_stream
 from app.models import Campaign, CampaignStage, Job, Submission
 
 __all__ = ["campaign_in", "go", "is_htmx", "job_in", "queue_launches", "stage_in",
@@ -74,3 +76,11 @@ def queue_launches(submission_ids: list[int]) -> bool:
               "workers are back.", "error")
         return False
     return True
+
+
+def pushed_fragment(access: Access, topic: str, render) -> str:
+    """A live fragment rendered once per change of `topic` for everyone with the same view
+    of it (app/live/cache.py): only for fragments holding nothing of one person."""
+    hub = live_stream.hub_for(current_app.config["POMS_REDIS_URL"])
+    key = (request.full_path, access.role, access.is_admin)
+    return live_cache.for_hub(hub).rendered(access.experiment.id, topic, key, render)

@@ -102,6 +102,14 @@ def load_config(instance_path: Path, environ=None) -> dict:
         ),
         # Watches and circuit breakers (app/config/watching.py says what each one is).
         **watch_settings(environ),
+        # Live pages (app/live): pushed over Server-Sent Events unless 0; per page, a
+        # submission's topics at most once per POMS_LIVE_SPACING_MS however often it
+        # changes, an experiment's, campaign's or stage's once per ..._AGGREGATE_SPACING_MS.
+        "POMS_LIVE_PUSH": environ.get("POMS_LIVE_PUSH", "1").strip().lower()
+        not in ("0", "no", "false", "off"),
+        "POMS_LIVE_SPACING": positive(environ, "POMS_LIVE_SPACING_MS", 500) / 1000,
+        "POMS_LIVE_AGGREGATE_SPACING":
+            positive(environ, "POMS_LIVE_AGGREGATE_SPACING_MS", 1000) / 1000,
     }
 
 

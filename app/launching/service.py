@@ -47,6 +47,7 @@ from app.launching.command import (
 from app.launching.inputs import LaunchInput, choose_input, prepare_inputs
 from app.launching.launchers import launcher_from_config, this_process
 from app.launching.sandbox import Sandbox, SandboxError
+from app.live import changes as live_changes
 from app.models import (
     CampaignStage,
     Experimenter,
@@ -378,6 +379,7 @@ def give_back(submission_id: int, config, why: str) -> str:
                              "it is tried again")
         .execution_options(synchronize_session=False)
     )
+    live_changes.note(db.session, "submission", submission_id)  # a raw UPDATE: say so
     db.session.commit()
     if result.rowcount != 1:
         return f"submission {submission_id}: not given back"

@@ -115,7 +115,7 @@ def test_kill_removes_the_jobs(client, tutorial, launch_app):
     assert db.session.get(Submission, submission_id).state == "Running"
     summary = text(client.get(f"/e/mu2e/submission/{submission_id}/summary"))
     assert "kill requested by alice at" in summary
-    assert 'hx-trigger="every 2s"' in summary  # it polls until the worker is done
+    assert 'data-live="2"' in summary  # it follows the submission until the worker is done
     work(launch_app)
     submission = db.session.get(Submission, submission_id)
     assert submission.state == "Removed"
@@ -139,7 +139,7 @@ def test_dashboard_counts_submissions_by_state_and_polls_itself(client, tutorial
     db.session.commit()
     signed_in(client, "alice")
     page = text(client.get("/e/mu2e/dashboard"))
-    assert 'hx-trigger="every 2s"' in page
+    assert 'hx-trigger="sse:experiment, live-refresh"' in page and "sse-connect=" in page
     live = text(client.get("/e/mu2e/dashboard/live"))
     assert re.search(r'data-state="New">.*?<strong class="count">2</strong>', live, re.S)
     assert re.search(r'data-state="Running">.*?<strong class="count">0</strong>', live, re.S)

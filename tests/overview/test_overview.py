@@ -84,7 +84,8 @@ def test_the_campaign_pages_graph_is_coloured_by_state_and_polls(client, tutoria
     page = text(client.get(f"/e/mu2e/campaign/{tutorial.id}"))
     assert f"/e/mu2e/campaign/{tutorial.id}/graph" in page
     graph = text(client.get(f"/e/mu2e/campaign/{tutorial.id}/graph"))
-    assert 'hx-trigger="every 5s"' in graph and 'class="live-stamp' in graph
+    assert 'hx-trigger="sse:campaign-' in graph and 'data-live="5"' in graph  # live
+    assert 'class="live-stamp' in graph
     assert "LaunchFailed · 1 failed" in graph and "not launched" in graph
     assert FILL[states.LAUNCH_FAILED] in graph  # the failed stage's node is red
     stage = stage_of(tutorial, "reco_fcl")
@@ -151,12 +152,12 @@ def test_the_submission_actions_follow_its_state(client, tutorial, launch_app):
     submission = ask_launch(tutorial)
     signed_in(client, "alice")
     summary = text(client.get(f"/e/mu2e/submission/{submission.id}/summary"))
-    assert ">Kill<" in summary and 'hx-trigger="every 2s"' in summary
+    assert ">Kill<" in summary and 'data-live="2"' in summary  # pushed, else polled
     states.transition(submission, states.FAILED, "test: its jobs failed")
     db.session.commit()
     summary = text(client.get(f"/e/mu2e/submission/{submission.id}/summary"))
     assert ">Kill<" not in summary and ">Hold<" not in summary
-    assert 'hx-trigger="every 10s"' in summary  # still polls: recoveries may come
+    assert 'data-live="10"' in summary  # still live: recoveries may come
 
 
 def test_the_campaign_list_shows_state_and_sorts_and_filters_by_it(client, tutorial,

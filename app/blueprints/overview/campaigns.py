@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.auth.session import experiment_access
 from app.blueprints.overview.common import bp, now
+from app.blueprints.views import pushed_fragment
 from app.extensions import db
 from app.models import Campaign
 from app.overview import listing
@@ -19,6 +20,10 @@ SHOWN = 15
 @login_required
 def campaigns_glance(experiment):
     access = experiment_access(experiment)
+    return pushed_fragment(access, "experiment", lambda: _campaigns_glance(access))
+
+
+def _campaigns_glance(access):
     columns = listing.summary_columns(days=current_app.config["POMS_ATTENTION_DAYS"])
     rows = db.session.execute(
         select(Campaign, *columns.values())

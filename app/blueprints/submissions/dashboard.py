@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from app import states
 from app.auth.session import Access, experiment_access
 from app.blueprints.submissions.common import bp
+from app.blueprints.views import pushed_fragment
 from app.extensions import db
 from app.launching import launch_hold
 from app.models import CampaignStage, Submission
@@ -52,4 +53,5 @@ def dashboard(experiment):
 @login_required
 def dashboard_live(experiment):
     access = experiment_access(experiment)
-    return render_template("submissions/_dashboard_live.html", **_dashboard_context(access))
+    return pushed_fragment(access, "experiment", lambda: render_template(
+        "submissions/_dashboard_live.html", **_dashboard_context(access)))

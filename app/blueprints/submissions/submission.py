@@ -15,7 +15,7 @@ from app.auth.session import Access, experiment_access
 from app.batch.base import BatchError
 from app.batch.engines import engine_from_config
 from app.blueprints.submissions.common import bp
-from app.blueprints.views import go, job_in, submission_in
+from app.blueprints.views import go, job_in, pushed_fragment, submission_in
 from app.campaigns.permissions import may_control, may_launch
 from app.extensions import db
 from app.ids import page_number
@@ -58,6 +58,7 @@ def show(experiment, submission_id):
 def summary(experiment, submission_id):
     access = experiment_access(experiment)
     submission = submission_in(access, submission_id)
+    # Not cached (app/live/cache.py): it shows its relatives, other submissions' rows.
     return render_template("submissions/_summary.html",
                            **_submission_context(access, submission))
 
@@ -108,12 +109,16 @@ def output(experiment, submission_id):
 def history(experiment, submission_id):
     access = experiment_access(experiment)
     submission = submission_in(access, submission_id)
-    events = db.session.scalars(
-        select(SubmissionEvent).where(SubmissionEvent.submission_id == submission.id)
-        .order_by(SubmissionEvent.id)
-    ).all()
-    return render_template("submissions/_history.html",
-                           **_submission_context(access, submission), events=events)
+
+    def render():
+        events = db.session.scalars(
+            select(SubmissionEvent).where(SubmissionEvent.submission_id == submission.id)
+            .order_by(SubmissionEvent.id)
+        ).all()
+        return render_template("submissions/_history.html",
+                               **_submission_context(access, submission), events=events)
+
+    return pushed_fragment(access, f"submission-{submission.id}-state", render)
 
 
 @bp.get("/submission/<int:submission_id>/job/<int:job_id>/log")

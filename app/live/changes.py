@@ -1,0 +1,197 @@
+"""What a commit changed, published to the live pages after the commit.
+
+The session tells us: a flush that changes a submission's shown columns (its counters,
+state, errors), adds a history row or a job, or changes a stage or a campaign, notes the
+topics; `after_commit` publishes them on the experiment's Redis channel
+(`poms:live:<experiment id>`), `after_rollback` forgets them. So a page is told only what
+committed, and the places that change state (tracking, launching, chaining, the pages)
+need no call of their own. Code that writes through raw SQL calls `note` itself.
+
+Publishing never fails the commit: Redis not answering is logged once a minute and the
+pages, whose stream ends with it, poll until it is back (app/static/live.js).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+
+from flask import current_app, has_app_context
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
+
+from app.models import Campaign, CampaignStage, Job, Submission, SubmissionEvent
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "poms:live:"  # + experiment id
+_KEY = "poms_live"  # in session.info: the (kind, id) pairs this transaction changed
+
+# Columns that change without anything a page shows changing (tracking stamps every pass).
+_QUIET = frozenset({"tracked_at", "updated", "launch_claimed_at", "launch_claimed_by"})
+
+# stage id -> (campaign id, experiment id): stages never move between campaigns.
+_stage_places: dict[int, tuple[int, int]] = {}
+_clients: dict[str, Redis] = {}
+_last_complaint = 0.0
+# Called with (redis url, topics) as each commit publishes: this process's own hub counts
+# its changes at once (app/live/stream.py), so a page asking right after a person's action
+# never gets a fragment rendered before it.
+_local_listeners: list = []
+
+
+def on_publish(callback) -> None:
+    _local_listeners.append(callback)
+
+
+def note(session: Session, kind: str, row_id: int) -> None:
+    """Say that a `submission`, `stage` or `campaign` changed in this transaction (for
+    writes the session does not see: raw SQL)."""
+    session.info.setdefault(_KEY, set()).add((kind, row_id))
+
+
+def _shown_change(obj) -> bool:
+    state = inspect(obj)
+    return any(attr.history.has_changes() for attr in state.attrs if attr.key not in _QUIET)
+
+
+@event.listens_for(Session, "after_flush")
+def _collect(session: Session, _flush_context) -> None:
+    changed = session.info.setdefault(_KEY, set())
+    for obj in session.new:
+        _note_object(changed, obj, new=True)
+    for obj in session.dirty:
+        _note_object(changed, obj, new=False)
+    for obj in session.deleted:
+        _note_object(changed, obj, new=True)
+    if changed:
+        _resolve(session, changed)
+
+
+def _note_object(changed: set, obj, new: bool) -> None:
+    if isinstance(obj, Submission):
+        if new or _shown_change(obj):
+            changed.add(("submission", obj.id))
+    elif isinstance(obj, SubmissionEvent):
+        changed.add(("submission", obj.submission_id))
+        changed.add(("submission-state", obj.submission_id))
+    elif isinstance(obj, Job):
+        if obj.submission_id is not None and (new or _shown_change(obj)):
+            changed.add(("submission", obj.submission_id))
+    elif isinstance(obj, CampaignStage):
+        if obj.id is not None and (new or _shown_change(obj)):
+            changed.add(("stage", obj.id))
+    elif isinstance(obj, Campaign):
+        if obj.id is not None and (new or _shown_change(obj)):
+            changed.add(("campaign", obj.id))
+
+
+def _resolve(session: Session, changed: set) -> None:
+    """Turn the noted rows into topics per experiment, while the transaction can read."""
+    topics = session.info.setdefault("poms_live_topics", defaultdict(set))
+    submissions = {i for kind, i in changed if kind in ("submission", "submission-state")}
+    stage_of = {}
+    if submissions:
+        stage_of = dict(session.execute(
+            select(Submission.id, Submission.campaign_stage_id)
+            .where(Submission.id.in_(submissions))).all())
+    stages = set(stage_of.values()) | {i for kind, i in changed if kind == "stage"}
+    unknown = stages - _stage_places.keys()
+    if unknown:
+        if len(_stage_places) > 50_000:
+            _stage_places.clear()
+        for stage_id, campaign_id, experiment_id in session.execute(
+                select(CampaignStage.id, CampaignStage.campaign_id, Campaign.experiment_id)
+                .join(Campaign, Campaign.id == CampaignStage.campaign_id)
+                .where(CampaignStage.id.in_(unknown))):
+            _stage_places[stage_id] = (campaign_id, experiment_id)
+    campaigns = {i for kind, i in changed if kind == "campaign"}
+    campaign_experiment = {}
+    if campaigns:
+        campaign_experiment = dict(session.execute(
+            select(Campaign.id, Campaign.experiment_id).where(Campaign.id.in_(campaigns))).all())
+    for kind, row_id in changed:
+        if kind in ("submission", "submission-state"):
+            place = _stage_places.get(stage_of.get(row_id))
+            if place is None:
+                continue
+            campaign_id, experiment_id = place
+            stage_id = stage_of[row_id]
+            names = {"experiment", f"campaign-{campaign_id}", f"stage-{stage_id}",
+                     f"submission-{row_id}"}
+            if kind == "submission-state":
+                names.add(f"submission-{row_id}-state")
+        elif kind == "stage":
+            place = _stage_places.get(row_id)
+            if place is None:
+                continue
+            campaign_id, experiment_id = place
+            names = {"experiment", f"campaign-{campaign_id}", f"stage-{row_id}"}
+        else:
+            experiment_id = campaign_experiment.get(row_id)
+            if experiment_id is None:
+                continue
+            names = {"experiment", f"campaign-{row_id}"}
+        topics[experiment_id] |= names
+    changed.clear()
+
+
+@event.listens_for(Session, "before_commit")
+def _resolve_notes(session: Session) -> None:
+    # What `note` said with nothing left to flush (a raw UPDATE): no after_flush follows.
+    changed = session.info.get(_KEY)
+    if changed:
+        _resolve(session, changed)
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_after_commit(session: Session) -> None:
+    session.info.pop(_KEY, None)
+    topics = session.info.pop("poms_live_topics", None)
+    if not topics:
+        return
+    url = _redis_url()
+    if url:
+        publish(url, topics)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_KEY, None)
+    session.info.pop("poms_live_topics", None)
+
+
+def _redis_url() -> str | None:
+    # The session events fire in whichever app is current (web, worker, command): the
+    # Redis to tell is that app's.
+    if not has_app_context() or not current_app.config.get("POMS_LIVE_PUSH", True):
+        return None
+    return current_app.config.get("POMS_REDIS_URL")
+
+
+def client(url: str) -> Redis:
+    """One connection pool per Redis URL, with short timeouts: a commit never waits on it."""
+    redis = _clients.get(url)
+    if redis is None:
+        redis = _clients[url] = Redis.from_url(url, socket_timeout=0.5,
+                                               socket_connect_timeout=0.5)
+    return redis
+
+
+def publish(url: str, topics: dict[int, set[str]]) -> None:
+    """Tell each experiment's open pages which topics changed (one round trip)."""
+    global _last_complaint
+    for callback in _local_listeners:
+        callback(url, topics)
+    try:
+        pipe = client(url).pipeline(transaction=False)
+        for experiment_id, names in topics.items():
+            pipe.publish(f"{CHANNEL}{experiment_id}", " ".join(sorted(names)))
+        pipe.execute()
+    except RedisError as err:
+        if time.monotonic() - _last_complaint > 60:
+            _last_complaint = time.monotonic()
+            log.warning("live pages not told of a change (Redis at %s: %s); they catch up "
+                        "when it answers again", url, err)

@@ -1,0 +1,52 @@
+// Live pages (docs/live.md). The page's <body sse-connect> holds one Server-Sent Events
+// stream; each live fragment fetches itself again when its topic arrives
+// (hx-trigger="sse:<topic>, live-refresh") and says in data-live how often it would poll.
+// This file keeps those fragments right when the push cannot: after the stream comes back
+// (a server restart, a network blip) every fragment fetches itself once, which catches up
+// on whatever changed meanwhile; while the stream is refused or down they poll, each at its
+// own data-live interval (0: never).
+(function () {
+  "use strict";
+  var opened = false;
+  var ticker = null;
+  var lastPoll = {};
+
+  function fragments() { return document.querySelectorAll("[data-live]"); }
+
+  function refreshAll() {
+    fragments().forEach(function (el) { htmx.trigger(el, "live-refresh"); });
+  }
+
+  function tick() {
+    var now = Date.now();
+    fragments().forEach(function (el) {
+      var every = parseFloat(el.getAttribute("data-live")) * 1000;
+      if (!every) { return; }
+      var key = el.id || el.getAttribute("hx-get");
+      if (!lastPoll[key]) { lastPoll[key] = now; return; }
+      if (now - lastPoll[key] >= every) {
+        lastPoll[key] = now;
+        htmx.trigger(el, "live-refresh");
+      }
+    });
+  }
+
+  function mode(name) {
+    document.body.setAttribute("data-live-mode", name);
+    if (name === "poll" && ticker === null) {
+      lastPoll = {};
+      ticker = window.setInterval(tick, 500);
+    } else if (name === "push" && ticker !== null) {
+      window.clearInterval(ticker);
+      ticker = null;
+    }
+  }
+
+  document.addEventListener("htmx:sseOpen", function () {
+    var again = opened;
+    opened = true;
+    mode("push");
+    if (again) { refreshAll(); }
+  });
+  document.addEventListener("htmx:sseError", function () { mode("poll"); });
+})();

@@ -1,0 +1,166 @@
+"""What a commit tells the live pages, and each page's stream: who may open one, for which
+topics, and how it paces what it sends (real Redis pub/sub, the app's own session)."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from app import states
+from app.auth.members import ensure_member, find_or_create_experiment
+from app.auth.session import find_or_create_experimenter
+from app.extensions import db
+from app.live import stream
+from app.live.changes import CHANNEL
+from app.models import CampaignStage
+from tests.fixtures.app import signed_in
+from tests.fixtures.launching import import_tutorial
+from tests.overview.support import ask_launch
+
+
+@pytest.fixture
+def app(launch_app):
+    return launch_app
+
+
+@pytest.fixture
+def submission(app):
+    return ask_launch(import_tutorial("alice"), "reco_fcl")
+
+
+@pytest.fixture
+def told(redis_server, submission):
+    """The topics published for mu2e from now on, as a function that waits for the next."""
+    pubsub = redis_server.client().pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(f"{CHANNEL}{find_or_create_experiment('mu2e').id}")
+    pubsub.get_message(timeout=1)
+
+    def next_topics(timeout=2.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            message = pubsub.get_message(timeout=0.1)
+            if message:
+                return set(message["data"].decode().split())
+        return None
+
+    yield next_topics
+    pubsub.close()
+
+
+def test_a_state_change_tells_every_page_that_shows_it(submission, told):
+    stage = db.session.get(CampaignStage, submission.campaign_stage_id)
+    submission.jobs_total, submission.jobs_idle = 2, 2
+    states.transition(submission, states.IDLE, "launched")
+    db.session.commit()
+    assert told() == {"experiment", f"campaign-{stage.campaign_id}", f"stage-{stage.id}",
+                      f"submission-{submission.id}", f"submission-{submission.id}-state"}
+    # Counters alone: not the history.
+    submission.jobs_idle, submission.jobs_running = 1, 1
+    db.session.commit()
+    assert f"submission-{submission.id}-state" not in told()
+
+
+def test_nothing_shown_changed_tells_nobody(submission, told):
+    submission.tracked_at = submission.created  # every tracking pass stamps this
+    db.session.commit()
+    submission.jobs_running = 5
+    db.session.rollback()  # what rolls back was never seen
+    assert told(timeout=0.5) is None
+
+
+def stream_url(*topics):
+    return "/e/mu2e/live?" + "&".join(f"topic={t}" for t in topics)
+
+
+def test_a_member_follows_a_submission_and_hears_of_its_change(app, submission):
+    client = signed_in(app.test_client(), "alice")
+    response = client.get(stream_url(f"submission-{submission.id}"), buffered=False)
+    assert response.status_code == 200
+    assert response.mimetype == "text/event-stream"
+    chunks = iter(response.response)
+    assert next(chunks).startswith(b"retry:")
+    states.transition(submission, states.IDLE, "launched")
+    db.session.commit()
+    name = f"submission-{submission.id}"
+    assert next(chunks) == f"event: {name}\ndata: {name}\n\n".encode()
+    response.close()
+
+
+def test_who_may_follow_what(app, submission, member):
+    client = signed_in(app.test_client(), "alice")
+    assert client.get(stream_url("submission-999999")).status_code == 404
+    assert client.get(stream_url("jobs-1")).status_code == 400
+    assert client.get("/e/mu2e/live").status_code == 400
+    # nova's submission under mu2e's name: not mu2e's.
+    nova = find_or_create_experiment("nova")
+    ensure_member(nova, find_or_create_experimenter("alice"), "production")
+    db.session.commit()
+    other = ask_launch(import_tutorial_into("nova"), "reco_fcl")
+    assert client.get(stream_url(f"submission-{other.id}")).status_code == 404
+    member("nova", "mallory", "analysis")
+    outsider = signed_in(app.test_client(), "mallory")
+    assert outsider.get(stream_url("experiment")).status_code == 403
+
+
+def import_tutorial_into(experiment):
+    campaign = import_tutorial("alice")
+    campaign.experiment_id = find_or_create_experiment(experiment).id
+    campaign.name = f"{campaign.name}_{experiment}"
+    db.session.commit()
+    return campaign
+
+
+def test_the_page_is_told_to_poll_when_push_is_off_or_redis_is_down(make_app):
+    for config in ({"POMS_LIVE_PUSH": False}, {"POMS_REDIS_URL": "redis://127.0.0.1:1/0"}):
+        other = make_app(**config)
+        with other.app_context():
+            ensure_member(find_or_create_experiment("mu2e"),
+                          find_or_create_experimenter("alice"), "analysis")
+            db.session.commit()
+            client = signed_in(other.test_client(), "alice")
+            response = client.get(stream_url("experiment"))
+            assert response.status_code == 503, config
+            assert "polls" in response.get_data(as_text=True)
+
+
+def test_a_burst_is_sent_once_then_its_last_change_when_due():
+    hub = stream.Hub("redis://unused")
+    listener = stream.Listener(1, {"submission-1"})
+    events = stream.events(hub, listener, spacing=0.3, heartbeat=60)
+    assert next(events).startswith("retry:")
+    started = time.monotonic()
+    for _ in range(50):
+        listener.queue.put({"submission-1"})
+    assert next(events) == "event: submission-1\ndata: submission-1\n\n"
+    assert next(events) == "event: submission-1\ndata: submission-1\n\n"  # the burst's last
+    assert 0.3 <= time.monotonic() - started < 2
+    listener.queue.put(stream._BROKEN)  # the subscription broke: the stream ends
+    assert list(events) == []
+
+
+def test_a_quiet_stream_says_it_is_still_there():
+    listener = stream.Listener(1, {"experiment"})
+    events = stream.events(stream.Hub("redis://unused"), listener, heartbeat=0.1)
+    next(events)
+    assert next(events) == ": still here\n\n"
+    events.close()
+
+
+
+def test_a_fragment_is_rendered_once_per_change_while_pages_follow_it(app, submission):
+    client = signed_in(app.test_client(), "alice")
+    summary = "/e/mu2e/dashboard/live"
+    followed = client.get(stream_url("experiment"), buffered=False)
+    chunks = iter(followed.response)
+    next(chunks)  # subscribed
+    first = client.get(summary).get_data(as_text=True)
+    time.sleep(1.1)  # the fragment's "updated" stamp would move if it were rendered again
+    assert client.get(summary).get_data(as_text=True) == first
+    states.transition(submission, states.IDLE, "launched")
+    db.session.commit()
+    next(chunks)  # this process's hub has seen the change
+    again = client.get(summary).get_data(as_text=True)
+    assert re.search(r'data-state="Idle">.*?<strong class="count">1</strong>', again, re.S)
+    assert again != first
+    followed.close()
