@@ -137,7 +137,8 @@ def fill(db, campaign):
                   state="Failed" if failed else "Completed")
         row = row_for(job, submission, result, True)
         rows.append({c.name: getattr(row, c.name) for c in JobAnalysis.__table__.columns
-                     if c.name != "analysed_at"} | {"analysed_at": submission.created})
+                     if c.name not in ("analysed_at", "revision")}
+                    | {"analysed_at": submission.created})
     db.session.execute(JobAnalysis.__table__.insert(), rows)
     db.session.commit()
     return submission.id, stage.id
