@@ -1,5 +1,6 @@
-"""results cache keys: each job analysis row's revision, counted by submission and by stage
-from an index, so the results pages compute their aggregates once per change
+"""page costs: each job analysis row's revision, counted by submission and by stage from an
+index, so the results pages compute their aggregates once per change; jobs by submission
+and end time, for the overview's finish estimate
 
 Revision ID: 0027
 Revises: 0021
@@ -17,6 +18,9 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('job', schema=None) as batch_op:
+        batch_op.create_index('ix_job_submission_ended', ['submission_id', 'ended_at'],
+                              unique=False)
     with op.batch_alter_table('job_analysis', schema=None) as batch_op:
         batch_op.add_column(sa.Column('revision', sa.Integer(), server_default='0',
                                       nullable=False))
@@ -31,3 +35,5 @@ def downgrade():
         batch_op.drop_index('ix_job_analysis_stage_revision')
         batch_op.drop_index('ix_job_analysis_submission_revision')
         batch_op.drop_column('revision')
+    with op.batch_alter_table('job', schema=None) as batch_op:
+        batch_op.drop_index('ix_job_submission_ended')
