@@ -34,6 +34,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.chaining import ChainStep
+from app.models.submission import listed
 from app.models.ucondb import FclUpload
 from app.watching import breaker
 
@@ -61,7 +62,7 @@ class Item:
 def _subs(where):
     return db.session.scalars(
         select(Submission).where(*where)
-        .options(joinedload(Submission.stage).joinedload(CampaignStage.campaign))
+        .options(joinedload(Submission.stage).joinedload(CampaignStage.campaign), *listed())
         .order_by(Submission.id.desc()).limit(LIMIT)).all()
 
 
