@@ -19,7 +19,7 @@ Prints `BENCH <name> <value> <unit>` lines, each suffixed _sqlite / _postgresql:
     campaign_list_page
     campaign_overview_page, campaign_overview_live_fragment
     campaign_page, campaign_graph_fragment
-    stage_page, stage_submissions_fragment
+    campaign_stage_page (the campaign's stage, not its results), stage_submissions_fragment
     submission_page, submission_summary_fragment
   <page>_cpu_p50_ms                     the median CPU time this process spent on one
                                         request (the application's own work: less shaken
@@ -91,7 +91,7 @@ def pages(campaign_id: int, stage_id: int, running_id: int) -> list[tuple[str, s
         ("campaign_overview_live_fragment", f"{e}/campaign/{campaign_id}/overview/live", True),
         ("campaign_page", f"{e}/campaign/{campaign_id}", False),
         ("campaign_graph_fragment", f"{e}/campaign/{campaign_id}/graph", True),
-        ("stage_page", f"{e}/stage/{stage_id}", False),
+        ("campaign_stage_page", f"{e}/stage/{stage_id}", False),
         ("stage_submissions_fragment", f"{e}/stage/{stage_id}/submissions", True),
         ("submission_page", f"{e}/submission/{running_id}", False),
         ("submission_summary_fragment", f"{e}/submission/{running_id}/summary", True),
