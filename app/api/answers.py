@@ -89,7 +89,7 @@ def stage_json(stage: CampaignStage, acc: Access) -> dict:
         "id": stage.id, "name": stage.name, "campaign": stage.campaign.name,
         "position": stage.position,
         "fields": {key: values[key] for key in STAGE_KEYS},
-        "ini": {key: editing.stage_field_text(spec, stage.name, key) for key in STAGE_KEYS},
+        "ini": editing.stage_fields_text(spec, stage.name, STAGE_KEYS),
         "origins": stage_origins(spec, stage.name),
         "depends_on": _depends(stage),
         "held": service.stage_held(stage),

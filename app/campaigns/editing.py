@@ -60,7 +60,10 @@ def _reread(parser: configparser.RawConfigParser, spec: CampaignSpec, source: st
 
 
 def _read(spec: CampaignSpec, sections: tuple[str, ...], key: str) -> str:
-    parser = _parser(export_ini(spec))
+    return _option(_parser(export_ini(spec)), sections, key)
+
+
+def _option(parser: configparser.RawConfigParser, sections: tuple[str, ...], key: str) -> str:
     for section in sections:
         if parser.has_option(section, key):
             return parser.get(section, key)
@@ -77,11 +80,20 @@ def set_campaign_field(spec: CampaignSpec, key: str, raw: str) -> CampaignSpec:
 
 def stage_field_text(spec: CampaignSpec, stage: str, key: str) -> str:
     """The stage's value as the INI would say it (its own, else the campaign default)."""
-    text = _read(spec, (f"campaign_stage {stage}", "campaign_defaults"), key)
-    if text:
-        return text
-    # Neither the stage nor the defaults say it: show the built-in default.
-    return _read(_alone(spec, stage), (f"campaign_stage {stage}",), key)
+    return stage_fields_text(spec, stage, (key,))[key]
+
+
+def stage_fields_text(spec: CampaignSpec, stage: str, keys) -> dict[str, str]:
+    """stage_field_text for each key, writing the campaign out once (the stage page shows
+    every field: an INI written and read per field cost more than the rest of the page)."""
+    own = (f"campaign_stage {stage}", "campaign_defaults")
+    parser = _parser(export_ini(spec))
+    texts = {key: _option(parser, own, key) for key in keys}
+    if not all(texts.values()):
+        # Neither the stage nor the defaults say it: show the built-in default.
+        alone = _parser(export_ini(_alone(spec, stage)))
+        texts = {key: text or _option(alone, own[:1], key) for key, text in texts.items()}
+    return texts
 
 
 def _alone(spec: CampaignSpec, stage: str) -> CampaignSpec:

@@ -2,12 +2,21 @@
 
 The SVG is placed inline in the page (so each stage is a link), so it is parsed and
 cleaned here: a stage name can never become markup.
+
+Graphviz costs tens of milliseconds a drawing, more than the rest of a page, so each
+process keeps the drawings it made, keyed by the DOT text they were drawn from: a drawing
+is only reused for exactly what it shows (names, dependencies, links, the overview's
+colours and counts), so it can never be stale, and a campaign that changes (a new version
+of it, or a stage that changes state on the overview) is drawn afresh on its next view.
 """
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
+import threading
 import xml.etree.ElementTree as ET
+from collections import OrderedDict
 from dataclasses import dataclass
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -96,5 +105,33 @@ def clean_svg(raw: bytes) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
+class DrawingCache:
+    """The newest `size` drawings, by the SHA-256 of their DOT text (least recently used
+    out first). One per process; gunicorn's threads share it."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._drawings: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+        self.drawn = 0  # Graphviz runs, for tests and benchmarks to see the cache work
+
+    def svg(self, dot: str) -> str:
+        key = hashlib.sha256(dot.encode()).hexdigest()
+        with self._lock:
+            if key in self._drawings:
+                self._drawings.move_to_end(key)
+                return self._drawings[key]
+        svg = render_svg(dot)  # outside the lock: one slow drawing holds no other page
+        with self._lock:
+            self.drawn += 1
+            self._drawings[key] = svg
+            while len(self._drawings) > self.size:
+                self._drawings.popitem(last=False)
+        return svg
+
+
+drawings = DrawingCache()
+
+
 def campaign_svg(nodes: list[Node], edges: list[Edge]) -> str:
-    return render_svg(to_dot(nodes, edges))
+    return drawings.svg(to_dot(nodes, edges))

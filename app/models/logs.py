@@ -2,7 +2,17 @@
 finished job's log analysis (app/logs/jobs.py)."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    literal_column,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -54,6 +64,10 @@ class JobAnalysis(db.Model):
     __table_args__ = (
         Index("ix_job_analysis_submission_exit", "submission_id", "exit_code"),
         Index("ix_job_analysis_submission_signature", "submission_id", "signature"),
+        # The results pages' cache keys (app/results/aggregate.py): rows and revisions per
+        # submission and per stage, counted from the index alone.
+        Index("ix_job_analysis_submission_revision", "submission_id", "revision"),
+        Index("ix_job_analysis_stage_revision", "campaign_stage_id", "revision"),
     )
 
     job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"),
@@ -83,6 +97,11 @@ class JobAnalysis(db.Model):
     output_files: Mapped[int] = mapped_column(default=0)
     log_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     data = mapped_column(JSON, nullable=False, default=dict)
+    # One more on every UPDATE of the row (a re-labelling), by SQLAlchemy for any UPDATE it
+    # issues: with the row count it tells the results pages' cache that a submission's
+    # aggregates changed.
+    revision: Mapped[int] = mapped_column(default=0, server_default="0",
+                                          onupdate=literal_column("revision + 1"))
 
 
 class JobTypeMemoryPolicy(db.Model):

@@ -8,7 +8,7 @@ submission row so pages read one row, never count thousands of jobs.
 from __future__ import annotations
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, defer, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import utcnow
@@ -116,6 +116,14 @@ class Submission(db.Model):
         return int(100 * self.jobs_done / self.jobs_total) if self.jobs_total else 0
 
 
+def listed() -> tuple:
+    """Query options for a list of submissions (the dashboard, what needs attention): the
+    launch's JSON, which no list shows, is loaded only if asked for; decoding it (the input
+    files of each) cost more than the query."""
+    return (defer(Submission.input_files), defer(Submission.launch_env),
+            defer(Submission.param_overrides), defer(Submission.batch_ids))
+
+
 class SubmissionEvent(db.Model):
     """One state change of a submission: when, from what, to what, and why."""
 
@@ -138,6 +146,9 @@ class Job(db.Model):
     __table_args__ = (
         UniqueConstraint("submission_id", "batch_job_id"),
         Index("ix_job_submission_state", "submission_id", "state"),
+        # The overview's finish estimate (jobs that ended in the last hour, per stage) and
+        # the campaign's time bars (each submission's last job end), from the index alone.
+        Index("ix_job_submission_ended", "submission_id", "ended_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -34,10 +34,15 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.chaining import ChainStep
+from app.models.submission import listed
 from app.models.ucondb import FclUpload
 from app.watching import breaker
 
 LIMIT = 50  # rows per question: the list is for people, the pages behind it for the rest
+# Made once: SQLAlchemy adapts an alias's columns the first time each is used, and doing
+# that on every poll cost more than the queries themselves.
+_LATER = aliased(Submission, name="later")
+_NEWER = aliased(UploadedFile, name="newer")
 
 
 @dataclass
@@ -57,12 +62,12 @@ class Item:
 def _subs(where):
     return db.session.scalars(
         select(Submission).where(*where)
-        .options(joinedload(Submission.stage).joinedload(CampaignStage.campaign))
+        .options(joinedload(Submission.stage).joinedload(CampaignStage.campaign), *listed())
         .order_by(Submission.id.desc()).limit(LIMIT)).all()
 
 
 def _launch_failed(exp_id: int, since: datetime) -> list[Item]:
-    later = aliased(Submission)
+    later = _LATER
     relaunched = exists().where(
         later.campaign_stage_id == Submission.campaign_stage_id, later.id > Submission.id,
         later.state.not_in((states.LAUNCH_FAILED, states.CANCELLED, states.NEW)))
@@ -75,7 +80,7 @@ def _launch_failed(exp_id: int, since: datetime) -> list[Item]:
 
 
 def _no_recovery_yet():
-    later = aliased(Submission)
+    later = _LATER
     root = func.coalesce(Submission.recovery_of_id, Submission.id)
     return ~exists().where(later.recovery_of_id == root, later.id > Submission.id)
 
@@ -156,7 +161,7 @@ def _uploads_failed(exp_id: int) -> list[Item]:
 
 
 def _credentials(exp_id: int, now: datetime, warn: timedelta) -> list[Item]:
-    newer = aliased(UploadedFile)
+    newer = _NEWER
     replaced = exists().where(
         newer.experiment_id == UploadedFile.experiment_id,
         newer.experimenter_id == UploadedFile.experimenter_id,

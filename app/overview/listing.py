@@ -20,12 +20,13 @@ from app.models.base import utcnow
 
 ACTIVITIES = ("running", "needs attention", "idle", "never launched")
 SORTS = ("name", "activity", "active", "failures")
+_LATER = aliased(Submission, name="later")  # made once: see app/overview/attention.py
 
 
 def summary_columns(days: int = 7, now: datetime | None = None) -> dict:
     """Labelled scalar subqueries over Campaign: active, failures, last_activity."""
     since = (now or utcnow()) - timedelta(days=days)
-    later = aliased(Submission)
+    later = _LATER
     root = func.coalesce(Submission.recovery_of_id, Submission.id)
     followed = exists().where(
         later.campaign_stage_id == Submission.campaign_stage_id, later.id > Submission.id,

@@ -15,6 +15,7 @@ from sqlalchemy import and_, case, distinct, func, literal_column, select
 from app.extensions import db
 from app.logs.summary import SignatureCount, Summary, _sentence
 from app.models.logs import JobAnalysis
+from app.results.cache import cache_for
 
 # Efficiency histogram bins: [0, 10%), [10%, 20%), ... [90%, inf) (over 100% lands in the
 # last bin: several threads).
@@ -87,8 +88,19 @@ def _scope(submission_ids: list[int] | None, stage_id: int | None):
 def results_for(*, submission_ids: list[int] | None = None,
                 stage_id: int | None = None, plots: bool = True) -> Results:
     """Everything pages show; plots=False leaves out the histogram and memory points (the
-    summary fragment the submission page polls needs neither)."""
+    summary fragment the submission page polls needs neither). Computed once per change of
+    the scope's job analyses (app/results/cache.py)."""
     where = _scope(submission_ids, stage_id)
+    rows, revisions = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(JobAnalysis.revision), 0)).where(where)
+    ).one()
+    scope = ("submissions", tuple(sorted(submission_ids))) if submission_ids is not None \
+        else ("stage", stage_id)
+    return cache_for(db.engine).get((*scope, plots, rows, int(revisions)),
+                                    lambda: _computed(where, plots))
+
+
+def _computed(where, plots: bool) -> Results:
     ja = JobAnalysis
     session = db.session
     succeeded_expr = and_(ja.exit_code == 0, ja.signal.is_(None))

@@ -103,10 +103,12 @@ def _rows():
 def job_page(submission_id: int, flt: JobFilter, page_size: int = PAGE_SIZE) -> JobPage:
     base = _rows()
     query = _filtered(base, submission_id, flt)
-    total = db.session.scalar(_filtered(
-        select(func.count()).select_from(Job).outerjoin(JobAnalysis,
-                                                        JobAnalysis.job_id == Job.id),
-        submission_id, flt))
+    counted = select(func.count()).select_from(Job)
+    if flt.exit_code or flt.signature or flt.bin is not None:
+        # Only a filter on the analysis needs the join (a job has at most one analysis):
+        # without it the count is read from the job index alone.
+        counted = counted.outerjoin(JobAnalysis, JobAnalysis.job_id == Job.id)
+    total = db.session.scalar(_filtered(counted, submission_id, flt))
     pages = max(1, -(-total // page_size))
     page = min(flt.page, pages)
     column = SORTS[flt.sort]

@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from app.campaigns.graph import drawings
 from app.extensions import db
 from app.models import AuditEntry, Campaign, CampaignStage, JobType, Submission
 from tests.fixtures.app import EXAMPLES, csrf_token, signed_in
@@ -74,6 +75,28 @@ def test_upload_stores_the_campaign_and_its_graph_links_each_stage(alice):
     for stage in campaign.stages:
         assert f'xlink:href="/e/mu2e/stage/{stage.id}"' in page
     assert "%.fcl" in page  # the dependency's file pattern labels the edge
+
+
+def test_the_graph_is_drawn_once_per_campaign_version_and_afresh_after_a_change(alice):
+    """Graphviz is the campaign page's largest cost: a drawing is reused while the campaign
+    is the same, and never shown once the campaign changed."""
+    upload(alice, TUTORIAL)
+    url = f"/e/mu2e/campaign/{campaign_named('srsoleti_tutorial').id}"
+
+    def graph() -> str:
+        page = text(alice.get(url))
+        return page[page.index("<svg"):page.index("</svg>")]
+
+    first = graph()
+    assert "%.fcl<" in first
+    drawn = drawings.drawn
+    assert graph() == first and drawings.drawn == drawn  # the same version: reused
+    changed = TUTORIAL.read_text().replace("file_pattern_1 = %.fcl",
+                                           "file_pattern_1 = %.reco.fcl")
+    assert upload(alice, changed).status_code == 302
+    second = graph()
+    assert "%.reco.fcl" in second and "%.fcl<" not in second  # the new version, at once
+    assert drawings.drawn == drawn + 1
 
 
 def test_upload_with_errors_lists_every_problem_and_writes_nothing(alice):

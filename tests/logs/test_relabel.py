@@ -83,6 +83,29 @@ def test_a_new_signature_relabels_the_past_failures_it_names(app, jobs):
     assert plan_relabel(mu2e, app.config).changes == []  # nothing left to change
 
 
+def test_the_results_pages_show_a_relabelling_at_once(app, jobs, producer):
+    """The results pages keep their aggregates until a job analysis changes: a
+    re-labelling (an UPDATE of rows already counted) is on the next view."""
+    mu2e = find_experiment("mu2e")
+    submission, stage = jobs[0].submission_id, db.session.get(JobAnalysis, jobs[0].id)
+    pages = [f"/e/mu2e/results/submission/{submission}",
+             f"/e/mu2e/results/submission/{submission}/summary",
+             f"/e/mu2e/results/stage/{stage.campaign_stage_id}"]
+    def sentence(url: str) -> str:
+        page = producer.get(url).get_data(as_text=True)
+        return re.search(r'id="summary-sentence">([^<]*)<', page).group(1)
+
+    before = [sentence(url) for url in pages * 2]  # the second view is the kept answer
+    assert before[:3] == before[3:] and "software" not in before[0]
+    store.create_signature(mu2e, None, {"name": "Geometry missing", "category": "software",
+                                        "pattern": r"cannot open geometry file"})
+    db.session.commit()
+    apply_relabel(mu2e, None, app.config, plan_relabel(mu2e, app.config).fingerprint)
+    db.session.commit()
+    for url in pages:
+        assert "2 software" in sentence(url), url
+
+
 def test_a_narrowed_signature_unnames_jobs_and_its_hits_go_down(app, jobs):
     mu2e = find_experiment("mu2e")
     disk = db.session.scalar(select(FailureSignature).where(FailureSignature.name == "Disk full"))

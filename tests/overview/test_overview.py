@@ -92,6 +92,18 @@ def test_the_campaign_pages_graph_is_coloured_by_state_and_polls(client, tutoria
     assert f"/e/mu2e/stage/{stage.id}" in graph  # each node leads to the stage's actions
 
 
+def test_the_coloured_graph_follows_a_state_change_at_once(client, tutorial, launch_app):
+    """The drawing is reused only while the stages' states are the same: never stale."""
+    signed_in(client, "alice")
+    url = f"/e/mu2e/campaign/{tutorial.id}/graph"
+    before = text(client.get(url))
+    assert FILL[states.LAUNCH_FAILED] not in before and "LaunchFailed" not in before
+    assert text(client.get(url)).split("<svg")[1] == before.split("<svg")[1]
+    launch_failed(tutorial)
+    after = text(client.get(url))
+    assert "LaunchFailed · 1 failed" in after and FILL[states.LAUNCH_FAILED] in after
+
+
 def test_someone_outside_the_experiment_sees_no_overview(client, tutorial, member):
     member("dune", "bob", "production")
     signed_in(client, "bob")

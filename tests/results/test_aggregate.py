@@ -8,6 +8,7 @@ import tracemalloc
 from datetime import date, datetime
 
 import pytest
+from sqlalchemy import update
 
 from app.extensions import db
 from app.logs.analysis import analyze_log
@@ -16,8 +17,10 @@ from app.logs.jobs import row_for
 from app.logs.starting_set import starting_signatures
 from app.logs.summary import summarize
 from app.models import Job, Submission
+from app.models.logs import JobAnalysis
 from app.results import svg
 from app.results.aggregate import results_for
+from app.results.cache import cache_for
 from app.results.jobtable import JobFilter, job_page
 from tests.fixtures.launching import import_tutorial
 from tests.logs.logfiles import FAILURES, clean_log, condor_event_log
@@ -74,6 +77,39 @@ def test_sql_aggregates_agree_with_the_python_summary(four_hundred):
     assert got.summary.over_request == expected.over_request
     assert results_for(stage_id=submission.campaign_stage_id).summary.sentence == \
         expected.sentence
+
+
+def test_aggregates_are_computed_once_per_change_of_the_analyses(four_hundred):
+    submission, analyses = four_hundred
+    cache = cache_for(db.engine)
+    first = results_for(submission_ids=[submission.id])
+    computed = cache.computed
+    again = results_for(submission_ids=[submission.id])
+    assert cache.computed == computed and again == first  # nothing changed: kept
+    again.summary.jobs = -1  # what a caller gets is its own
+    assert results_for(submission_ids=[submission.id]).summary.jobs == 400
+
+    # A job analysed (a new row): counted on the next ask, for the submission and the stage.
+    job = Job(submission_id=submission.id, batch_job_id="7.400@local", state="Failed",
+              exit_code=137)
+    db.session.add(job)
+    db.session.flush()
+    db.session.add(row_for(job, submission, analyses[-4], True))  # out of memory
+    db.session.commit()
+    grown = results_for(submission_ids=[submission.id])
+    assert (grown.summary.jobs, grown.summary.failed) == (401, 13)
+    assert results_for(stage_id=submission.campaign_stage_id).summary.jobs == 401
+    # A row changed in place (as a re-labelling does), by the ORM and by a bulk UPDATE.
+    row = db.session.get(JobAnalysis, job.id)
+    row.signature, row.category = "Renamed", "other"
+    db.session.commit()
+    assert "Renamed" in [c.name for c in results_for(
+        submission_ids=[submission.id]).summary.by_signature]
+    db.session.execute(update(JobAnalysis).where(JobAnalysis.job_id == job.id)
+                       .values(signature="Renamed again"))
+    db.session.commit()
+    assert "Renamed again" in [c.name for c in results_for(
+        stage_id=submission.campaign_stage_id).summary.by_signature]
 
 
 def test_job_table_pages_of_100(four_hundred):

@@ -65,8 +65,9 @@ def _operation(spec: CampaignSpec, form) -> dict | None:
         stage = form.get("stage", "")
         if spec.stage(stage) is None:
             return {"op": kind, "stage": stage, "fields": {}}
-        fields = {k: v for k, v in _form_fields(form).items()
-                  if v != editing.stage_field_text(spec, stage, k)}
+        typed = _form_fields(form)
+        now = editing.stage_fields_text(spec, stage, typed)
+        fields = {k: v for k, v in typed.items() if v != now[k]}
         return {"op": kind, "stage": stage, "fields": fields}
     if kind == "rename_stage":
         return {"op": kind, "stage": form.get("stage", ""), "name": form.get("name", "")}
@@ -112,8 +113,7 @@ def _render(access: Access, campaign: Campaign, operations: list, *, problems=()
     # What saving does to the launches, once there is something to save.
     found = impact.impact(campaign, lambda: draft_plan.save(campaign, draft, access.user),
                           access.user, current_app.config, changes) if changes else None
-    stages = [(s, {k: editing.stage_field_text(spec, s.name, k) for k in FORM_KEYS})
-              for s in spec.stages]
+    stages = [(s, editing.stage_fields_text(spec, s.name, FORM_KEYS)) for s in spec.stages]
     html = render_template(
         "campaigns/_editor.html", access=access, campaign=campaign, spec=spec,
         operations=json.dumps(operations), placed=placed, edges=edges,

@@ -26,8 +26,8 @@ def stage(experiment, stage_id):
     stage = stage_in(access, stage_id)
     spec = store.spec_from_campaign(stage.campaign)
     origins = stage_origins(spec, stage.name)
-    fields = [(key, editing.stage_field_text(spec, stage.name, key), origins[key])
-              for key in STAGE_KEYS]
+    texts = editing.stage_fields_text(spec, stage.name, STAGE_KEYS)
+    fields = [(key, texts[key], origins[key]) for key in STAGE_KEYS]
     return render_template(
         "campaigns/stage.html", access=access, stage=stage, campaign=stage.campaign,
         fields=fields, may_edit=permissions.may_edit(access, stage.campaign),

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.launching import launch_hold
 from app.models import CampaignStage, Submission
 from app.models.base import utcnow
+from app.models.submission import listed
 
 
 def _state_counts(experiment_id: int) -> dict[str, int]:
@@ -32,7 +33,7 @@ def _dashboard_context(access: Access) -> dict:
         select(Submission)
         .where(Submission.experiment_id == access.experiment.id,
                Submission.state.in_(states.ACTIVE))
-        .options(joinedload(Submission.stage).joinedload(CampaignStage.campaign))
+        .options(joinedload(Submission.stage).joinedload(CampaignStage.campaign), *listed())
         .order_by(Submission.id.desc()).limit(50)
     ).all()
     counts = _state_counts(access.experiment.id)
