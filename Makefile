@@ -24,6 +24,16 @@ PYTHON ?=
 SYSTEM_PACKAGES := PYTHON='$(PYTHON)' bash scripts/system-packages
 
 PYTEST_ARGS ?=
+# `make test` runs the suite on several processes (pytest-xdist): most of a test's time is
+# waiting on the real servers and subprocesses it starts, and each process starts its own
+# (Redis, KDC, PostgreSQL, sshd, Chromium, on free ports in its own temp dirs).
+# PYTEST_WORKERS=0 runs it in one process. --dist loadgroup hands tests out one by one as
+# processes become free, but keeps the HTCondor tests together (one pool); tests/conftest.py
+# puts the longest first. PYTHONDONTWRITEBYTECODE is dropped for the run: without .pyc
+# files every process (workers, and the `flask`/`poms` commands tests start) compiles the
+# app and the tests again, seconds of CPU each.
+PYTEST_WORKERS ?= auto
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 .PHONY: run test test-postgres bench lint venv print-python clean-venv screenshots
 
@@ -54,12 +64,12 @@ run:
 test:
 	@$(SYSTEM_PACKAGES) test
 	@$(MAKE) --no-print-directory venv
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-postgres:
 	@$(SYSTEM_PACKAGES) test
 	@$(MAKE) --no-print-directory venv
-	POMS_TEST_DATABASE=postgresql $(VENV)/bin/pytest $(PYTEST_ARGS)
+	POMS_TEST_DATABASE=postgresql $(PYTEST) $(PYTEST_ARGS)
 
 # Named on the command line, so pytest collects it although it is not a test_*.py file.
 screenshots:

@@ -2,6 +2,7 @@
 
 import os
 
+import pytest
 from hypothesis import settings
 
 pytest_plugins = [
@@ -24,7 +25,31 @@ if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
     settings.load_profile("ci")
 
 
+# The tests that take minutes, started first: `make test` runs the suite on several processes
+# (pytest-xdist, --dist loadgroup), which hand out the tests in this order as each process
+# becomes free, so none of these is left running alone at the end.
+STARTED_FIRST = (
+    "tests/test_fresh_machine.py",  # make run and make test in a Debian root: minutes
+    "tests/security/test_ini_fuzz.py",  # 2,000 files through each upload path
+)
+
+
+def _started_first(item) -> bool:
+    return (item.nodeid.startswith(STARTED_FIRST) or item.get_closest_marker("e2e")
+            is not None)
+
+
 def pytest_collection_modifyitems(config, items):
+    # One HTCondor pool for the run rather than one per process: its tests go to one
+    # process together (xdist_group; a plain marker when xdist is not running).
+    for item in items:
+        if item.get_closest_marker("htcondor"):
+            item.add_marker(pytest.mark.xdist_group("htcondor"))
+    items.sort(key=lambda item: not _started_first(item))  # stable: the rest keep order
+    _keep_database_tests_on_postgresql(config, items)
+
+
+def _keep_database_tests_on_postgresql(config, items):
     """On the PostgreSQL run (POMS_TEST_DATABASE=postgresql) keep the tests that touch the
     app's database (every fixture that makes one goes through new_database: app, make_app,
     launch_app, so launching, tracking, chaining and the API's submissions run there too),
