@@ -1,7 +1,8 @@
 # POMS developer commands (GNU make).
 #   make run    one-command service with embedded defaults (scripts/run)
 #   make test   the Debian packages the tests need (scripts/system-packages test), .venv
-#               created/refreshed when requirements.txt changed, then pytest
+#               created/refreshed when requirements.txt changed, then pytest on several
+#               processes (PYTEST_WORKERS, default auto; 0: one process)
 #   make test-postgres  the same suite with the `app` fixture on a real PostgreSQL
 #               (POMS_TEST_DATABASE=postgresql; the server is started by the tests)
 #   make bench  run every benchmarks/*.py with the venv's python
