@@ -25,18 +25,22 @@ if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
     settings.load_profile("ci")
 
 
-# The tests that take minutes, started first: `make test` runs the suite on several processes
-# (pytest-xdist, --dist loadgroup), which hand out the tests in this order as each process
-# becomes free, so none of these is left running alone at the end.
+# The tests that take minutes, started first, longest first: `make test` runs the suite on
+# several processes (pytest-xdist, --dist loadgroup), which take the tests in this order as
+# each becomes free, so none of these is left running alone at the end.
 STARTED_FIRST = (
-    "tests/test_fresh_machine.py",  # make run and make test in a Debian root: minutes
-    "tests/security/test_ini_fuzz.py",  # 2,000 files through each upload path
+    "tests/test_fresh_machine.py",  # make run and make test in a Debian root
+    "tests/security/test_ini_fuzz.py::test_generated_files_through_the_store",  # 2,000 files
+    "tests/security/test_ini_fuzz.py",  # 500 through the API, 50 through `poms import-ini`
+    "tests/e2e/",  # whole campaigns with real workers
 )
 
 
-def _started_first(item) -> bool:
-    return (item.nodeid.startswith(STARTED_FIRST) or item.get_closest_marker("e2e")
-            is not None)
+def _started_first(item) -> int:
+    for rank, prefix in enumerate(STARTED_FIRST):
+        if item.nodeid.startswith(prefix):
+            return rank
+    return len(STARTED_FIRST)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -45,7 +49,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("htcondor"):
             item.add_marker(pytest.mark.xdist_group("htcondor"))
-    items.sort(key=lambda item: not _started_first(item))  # stable: the rest keep order
+    items.sort(key=_started_first)  # stable: the rest keep their order
     _keep_database_tests_on_postgresql(config, items)
 
 
