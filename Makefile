@@ -28,9 +28,10 @@ PYTEST_ARGS ?=
 # `make test` runs the suite on several processes (pytest-xdist): most of a test's time is
 # waiting on the real servers and subprocesses it starts, and each process starts its own
 # (Redis, KDC, PostgreSQL, sshd, Chromium, on free ports in its own temp dirs).
-# PYTEST_WORKERS=0 runs it in one process. --dist loadgroup hands tests out one by one as
-# processes become free, but keeps the HTCondor tests together (one pool); tests/conftest.py
-# puts the longest first. PYTHONDONTWRITEBYTECODE is dropped for the run: without .pyc
+# PYTEST_WORKERS=0 runs it in one process. --dist loadgroup hands the tests out one by one
+# as processes become free (no test has an xdist_group mark; with pytest 9.2 and xdist 3.8
+# such marks do not group anyway), the longest first (tests/conftest.py). Each process that
+# gets an HTCondor test starts its own pool (3-4 s) over the shared image. PYTHONDONTWRITEBYTECODE is dropped for the run: without .pyc
 # files every process (workers, and the `flask`/`poms` commands tests start) compiles the
 # app and the tests again, seconds of CPU each.
 PYTEST_WORKERS ?= auto

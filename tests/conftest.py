@@ -2,7 +2,6 @@
 
 import os
 
-import pytest
 from hypothesis import settings
 
 pytest_plugins = [
@@ -26,8 +25,9 @@ if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
 
 
 # The tests that take minutes, started first, longest first: `make test` runs the suite on
-# several processes (pytest-xdist, --dist loadgroup), which take the tests in this order as
-# each becomes free, so none of these is left running alone at the end.
+# several processes (pytest-xdist, --dist loadgroup: with no xdist_group marks, each test is
+# handed out alone, in this order, as a process becomes free), so none of these is left
+# running alone at the end.
 STARTED_FIRST = (
     "tests/test_fresh_machine.py",  # make run and make test in a Debian root
     "tests/security/test_ini_fuzz.py::test_generated_files_through_the_store",  # 2,000 files
@@ -44,11 +44,6 @@ def _started_first(item) -> int:
 
 
 def pytest_collection_modifyitems(config, items):
-    # One HTCondor pool for the run rather than one per process: its tests go to one
-    # process together (xdist_group; a plain marker when xdist is not running).
-    for item in items:
-        if item.get_closest_marker("htcondor"):
-            item.add_marker(pytest.mark.xdist_group("htcondor"))
     items.sort(key=_started_first)  # stable: the rest keep their order
     _keep_database_tests_on_postgresql(config, items)
 
