@@ -1,7 +1,8 @@
 # POMS developer commands (GNU make).
 #   make run    one-command service with embedded defaults (scripts/run)
 #   make test   the Debian packages the tests need (scripts/system-packages test), .venv
-#               created/refreshed when requirements.txt changed, then pytest
+#               created/refreshed when requirements.txt changed, then pytest on several
+#               processes (PYTEST_WORKERS, default auto; 0: one process)
 #   make test-postgres  the same suite with the `app` fixture on a real PostgreSQL
 #               (POMS_TEST_DATABASE=postgresql; the server is started by the tests)
 #   make bench  run every benchmarks/*.py with the venv's python
@@ -24,6 +25,17 @@ PYTHON ?=
 SYSTEM_PACKAGES := PYTHON='$(PYTHON)' bash scripts/system-packages
 
 PYTEST_ARGS ?=
+# `make test` runs the suite on several processes (pytest-xdist): most of a test's time is
+# waiting on the real servers and subprocesses it starts, and each process starts its own
+# (Redis, KDC, PostgreSQL, sshd, Chromium, on free ports in its own temp dirs).
+# PYTEST_WORKERS=0 runs it in one process. --dist loadgroup hands the tests out one by one
+# as processes become free (no test has an xdist_group mark; with pytest 9.2 and xdist 3.8
+# such marks do not group anyway), the longest first (tests/conftest.py). Each process that
+# gets an HTCondor test starts its own pool (3-4 s) over the shared image. PYTHONDONTWRITEBYTECODE is dropped for the run: without .pyc
+# files every process (workers, and the `flask`/`poms` commands tests start) compiles the
+# app and the tests again, seconds of CPU each.
+PYTEST_WORKERS ?= auto
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 .PHONY: run test test-postgres bench lint venv print-python clean-venv screenshots
 
@@ -54,12 +66,12 @@ run:
 test:
 	@$(SYSTEM_PACKAGES) test
 	@$(MAKE) --no-print-directory venv
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-postgres:
 	@$(SYSTEM_PACKAGES) test
 	@$(MAKE) --no-print-directory venv
-	POMS_TEST_DATABASE=postgresql $(VENV)/bin/pytest $(PYTEST_ARGS)
+	POMS_TEST_DATABASE=postgresql $(PYTEST) $(PYTEST_ARGS)
 
 # Named on the command line, so pytest collects it although it is not a test_*.py file.
 screenshots:

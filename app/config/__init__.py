@@ -19,7 +19,7 @@ from pathlib import Path
 
 from app.config import ucondb
 from app.config.launching import launch_settings
-from app.config.reading import ConfigError, integer, list_of, positive
+from app.config.reading import ConfigError, integer, kept_secret, list_of, positive
 from app.config.watching import watch_settings
 
 __all__ = ["ConfigError", "is_loopback", "is_trusted_proxy", "load_config", "trusted_proxies"]
@@ -29,15 +29,7 @@ AUTH_MODES = ("dev", "kerberos", "remote_user")
 
 def _secret_key(instance_path: Path) -> str:
     """A stable secret for the embedded service, kept in instance/ with 0600 permissions."""
-    path = instance_path / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-    return key
+    return kept_secret(instance_path, "secret_key", lambda: secrets.token_hex(32))
 
 
 def load_config(instance_path: Path, environ=None) -> dict:

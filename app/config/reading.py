@@ -1,6 +1,11 @@
 """How a POMS_* setting is read: ConfigError, and the readers every settings module shares."""
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
 
 class ConfigError(RuntimeError):
     """A setting that cannot work; raised at start-up, naming the variable."""
@@ -26,3 +31,23 @@ def positive(environ, name: str, default: int) -> int:
     if value < 1:
         raise ConfigError(f"{name}={value} must be 1 or more")
     return value
+
+
+def kept_secret(instance_path: Path, name: str, make: Callable[[], str]) -> str:
+    """instance/NAME (0600), made once by make(). Written aside, then linked in place: no
+    process reads a half-written file, and when several start at once (a server's workers,
+    the test suite's) the first link wins for all of them."""
+    path = instance_path / name
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=instance_path, prefix=f".{name}.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(make())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+    return path.read_text().strip()

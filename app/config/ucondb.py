@@ -17,10 +17,10 @@
 """
 from __future__ import annotations
 
-import os
 import secrets
-import tempfile
 from pathlib import Path
+
+from app.config.reading import kept_secret
 
 DEFAULT_DATABASE = "mu2e_ucondb_prod"
 DEFAULT_USER = "poms"
@@ -39,22 +39,7 @@ def embedded_url(host: str, port: str | int, database: str = DEFAULT_DATABASE) -
 
 def _generated_password(instance_path: Path) -> str:
     """A secret made once and kept in instance/ucondb_password (0600)."""
-    path = instance_path / "ucondb_password"
-    if not path.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
-        # Written aside, then linked in place: another process never reads a half file,
-        # and when two make one at once the first link wins for both.
-        fd, tmp = tempfile.mkstemp(dir=instance_path, prefix=".ucondb_password.")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(24))
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass
-        finally:
-            os.unlink(tmp)
-    return path.read_text().strip()
+    return kept_secret(instance_path, "ucondb_password", lambda: secrets.token_urlsafe(24))
 
 
 def url(environ) -> str:

@@ -1,7 +1,9 @@
 """The UconDB settings: the defaults are this POMS's embedded server, and work together."""
 from __future__ import annotations
 
+import multiprocessing
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -60,3 +62,26 @@ def test_malformed_writers_stop_the_app_at_start(tmp_path, monkeypatch):
 def test_a_blob_limit_that_is_not_a_number_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="POMS_UCONDB_MAX_BLOB_BYTES"):
         load_config(tmp_path, {"POMS_UCONDB_MAX_BLOB_BYTES": "big"})
+
+
+def _secrets_of(instance: str) -> tuple[str, str, str]:
+    config = load_config(Path(instance), {})
+    return instance, config["SECRET_KEY"], config["POMS_UCONDB_PASSWORD"]
+
+
+def test_processes_starting_at_once_share_one_secret_key_and_password(tmp_path):
+    """A server's workers (and the test suite's, under xdist) start on a fresh instance/ at
+    the same moment: none fails, and all of them sign and write with the same secrets.
+    Eight processes race on each of 40 fresh folders."""
+    folders = [str(tmp_path / f"instance-{n}") for n in range(40)]
+    with multiprocessing.get_context("fork").Pool(8) as pool:
+        seen = pool.map(_secrets_of, [f for f in folders for _ in range(8)], chunksize=1)
+    for folder in folders:
+        instance = Path(folder)
+        found = {(key, password) for where, key, password in seen if where == folder}
+        assert len(found) == 1, (folder, found)
+        ((key, password),) = found
+        assert (instance / "secret_key").read_text() == key and len(key) == 64
+        assert (instance / "ucondb_password").read_text() == password
+        assert stat.S_IMODE((instance / "secret_key").stat().st_mode) == 0o600
+        assert sorted(p.name for p in instance.iterdir()) == ["secret_key", "ucondb_password"]
