@@ -53,13 +53,16 @@ def test_a_worker_killed_mid_tracking_pass_does_not_stop_tracking(service, redis
     service.execute("UPDATE campaign_stage SET param_overrides = :value WHERE name = "
                     "'reco_fcl'", value=json.dumps([["--stage ", "reco_fcl"],
                                                     ["-Oglobal.work_seconds=", "8"]]))
+    # The full pass (job id tracking-pass) every tick, as without job events: the pass killed
+    # here is that one, and a 60 s interval would keep it from starting within the wait.
+    full_pass = {"POMS_TRACKING_FULL_INTERVAL": "1"}
     submission_id = service.launch()
-    first = service.worker()
+    first = service.worker(**full_pass)
     wait_for(lambda: service.state(submission_id) in LAUNCHED, RECOVERY_S, "the launch")
     service.kill(first)
     # Tracking's next writes wait for the lock; the pass is killed there.
     with service.locked():
-        worker = service.worker("tracking")
+        worker = service.worker("tracking", **full_pass)
         wait_for(lambda: _started(redis_server.url, "tracking-pass"), 30,
                  "a tracking pass to start")
         time.sleep(0.5)
@@ -69,7 +72,7 @@ def test_a_worker_killed_mid_tracking_pass_does_not_stop_tracking(service, redis
                            id=submission_id)[0][0]
 
     began = time.monotonic()
-    service.worker()
+    service.worker(**full_pass)
     wait_for(lambda: service.query("SELECT tracked_at FROM submission WHERE id = :id",
                                    id=submission_id)[0][0] != before, RECOVERY_S,
              "a tracking pass after the fault")

@@ -27,7 +27,7 @@ _TABLE = [r for r in routes(create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://",
 NEEDS_MORE_THAN_READ = [r for r in _TABLE if ENDPOINT_SCOPES[r.endpoint] != "read"]
 WORDS = {"experiment": "mu2e", "campaign": "srsoleti_tutorial", "stage": "reco", "name": "x",
          "credential_id": 1, "job_id": 1, "signature_id": 1, "submission_id": 1,
-         "token_id": 1, "tag": "t1"}
+         "token_id": 1, "tag": "t1", "number": 1}
 
 
 def bearer(token: str) -> dict:
