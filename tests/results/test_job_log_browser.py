@@ -59,16 +59,17 @@ def test_search_a_log_move_between_matches_and_open_the_signature(
     status.filter(has_text="2 of 11").wait_for()
     second = page.locator("#job-log .line.current")
     assert int(second.get_attribute("id").split("-")[1]) > first
-    assert "event: 1500" in second.inner_text()
+    second.filter(has_text="event: 1500").wait_for()
     box.press("Enter")  # Enter again: the next one
     status.filter(has_text="3 of 11").wait_for()
-    assert "event: 1501" in page.locator("#job-log .line.current").inner_text()
+    # the status may be written before a match outside the loaded lines is shown: wait for it
+    page.locator("#job-log .line.current").filter(has_text="event: 1501").wait_for()
     box.press("Shift+Enter")
     status.filter(has_text="2 of 11").wait_for()
     page.get_by_role("button", name="previous match").click()
     page.get_by_role("button", name="previous match").click()  # wraps to the last
     status.filter(has_text="11 of 11").wait_for()
-    assert "event: 1509" in page.locator("#job-log .line.current").inner_text()
+    page.locator("#job-log .line.current").filter(has_text="event: 1509").wait_for()
     assert re.search(r"q=event", page.url) and "line=" in page.url  # a link to this place
 
     box.fill("no such text anywhere")
