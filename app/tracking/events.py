@@ -85,6 +85,9 @@ def track_changes(ids: list[int], config, engine: BatchEngine | None = None,
             continue
         submission = db.session.get(Submission, submission_id)
         try:
+            notes = engine.notes(list(batch_ids))
+            if notes:  # a cluster read whole here (its runner gone): what the full pass says
+                submission.tracking_error = "; ".join(notes)
             ingest(submission, statuses, True, result, only_reported=True)
             submission.event_positions = moved
             db.session.commit()
