@@ -113,7 +113,10 @@ def _track(app, sid):
 def test_kill_hold_release_and_stage_hold(poms, shell, launch_app):
     name = shell.name
     stage = next(s for s in shell.stages if s.name == "reco_fcl")
+    # A test launch takes the test overrides: both keep the jobs running while they are held
+    # (jobs of no length could end, be tracked and be Located before the hold is asked).
     stage.param_overrides = [["--stage ", "reco_fcl"], ["-Oglobal.work_seconds=", "30"]]
+    stage.test_param_overrides = [["--stage ", "reco_fcl"], ["-Oglobal.work_seconds=", "30"]]
     db.session.commit()
 
     sid = poms("--json", "launch", name, "reco_fcl", "--test").json["submission"]["id"]

@@ -53,9 +53,10 @@ def test_a_worker_killed_mid_tracking_pass_does_not_stop_tracking(service, redis
     service.execute("UPDATE campaign_stage SET param_overrides = :value WHERE name = "
                     "'reco_fcl'", value=json.dumps([["--stage ", "reco_fcl"],
                                                     ["-Oglobal.work_seconds=", "8"]]))
-    # The full pass (job id tracking-pass) every tick, as without job events: the pass killed
-    # here is that one, and a 60 s interval would keep it from starting within the wait.
-    full_pass = {"POMS_TRACKING_FULL_INTERVAL": "1"}
+    # Tracking without job events: the full pass (job id tracking-pass) every tick, and no
+    # event readings on the tracking queue that could wait at the lock ahead of it (on
+    # PostgreSQL a reading waits there as long as the lock is held).
+    full_pass = {"POMS_TRACKING_EVENTS_MS": "0"}
     submission_id = service.launch()
     first = service.worker(**full_pass)
     wait_for(lambda: service.state(submission_id) in LAUNCHED, RECOVERY_S, "the launch")
