@@ -102,6 +102,10 @@ def load_config(instance_path: Path, environ=None) -> dict:
         "POMS_LIVE_SPACING": positive(environ, "POMS_LIVE_SPACING_MS", 500) / 1000,
         "POMS_LIVE_AGGREGATE_SPACING":
             positive(environ, "POMS_LIVE_AGGREGATE_SPACING_MS", 1000) / 1000,
+        # A tab hidden this long lets its stream go (0: never) and catches up when shown:
+        # over HTTP/1.1 a browser holds 6 connections a host, so streams held by background
+        # tabs would keep the next tab from loading at all.
+        "POMS_LIVE_HIDDEN": integer(environ, "POMS_LIVE_HIDDEN_MS", 30_000) / 1000,
     }
 
 

@@ -4,12 +4,24 @@
 // This file keeps those fragments right when the push cannot: after the stream comes back
 // (a server restart, a network blip) every fragment fetches itself once, which catches up
 // on whatever changed meanwhile; while the stream is refused or down they poll, each at its
-// own data-live interval (0: never).
+// own data-live interval (0: never). A tab left hidden for data-live-hidden seconds lets its
+// stream go (browsers hold 6 connections a host over HTTP/1.1: background tabs' streams
+// would keep the next tab from loading) and, shown again, opens it and catches up.
 (function () {
   "use strict";
   var opened = false;
   var ticker = null;
   var lastPoll = {};
+  var stream = null;
+  var pauseTimer = null;
+  var paused = false;
+
+  // The sse extension opens its streams through this hook: keep the page's, to close it.
+  var open = htmx.createEventSource;
+  htmx.createEventSource = function (url) {
+    stream = open(url);
+    return stream;
+  };
 
   function fragments() { return document.querySelectorAll("[data-live]"); }
 
@@ -49,4 +61,35 @@
     if (again) { refreshAll(); }
   });
   document.addEventListener("htmx:sseError", function () { mode("poll"); });
+
+  function pause() {
+    pauseTimer = null;
+    // Only an open stream is let go: one that is failing is the extension's to retry.
+    if (stream === null || stream.readyState !== EventSource.OPEN) { return; }
+    paused = true;
+    stream.close();
+    mode("paused");
+  }
+
+  function resume() {
+    paused = false;
+    mode("connecting");
+    // The extension reopens a closed stream from its error handler (with its back-off,
+    // listeners moved to the new stream); its open event then catches the page up.
+    stream.onerror(new Event("error"));
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    var after = parseFloat(document.body.getAttribute("data-live-hidden")) * 1000;
+    if (!(after > 0)) { return; }
+    if (document.visibilityState === "hidden") {
+      if (pauseTimer === null && !paused) { pauseTimer = window.setTimeout(pause, after); }
+      return;
+    }
+    if (pauseTimer !== null) {
+      window.clearTimeout(pauseTimer);
+      pauseTimer = null;
+    }
+    if (paused) { resume(); }
+  });
 })();
