@@ -62,6 +62,16 @@
   });
   document.addEventListener("htmx:sseError", function () { mode("poll"); });
 
+  // A polled panel holding a form is not refreshed while the keyboard is in it: the swap
+  // would throw away what the person typed. (htmx's trigger filters would say this, but
+  // they are evaluated as script, which the pages' Content-Security-Policy forbids.)
+  document.addEventListener("htmx:confirm", function (event) {
+    var el = event.detail.elt;
+    if (el.hasAttribute("data-hold-while-focused") && el.contains(document.activeElement)) {
+      event.preventDefault();
+    }
+  });
+
   function pause() {
     pauseTimer = null;
     // Only an open stream is let go: one that is failing is the extension's to retry.

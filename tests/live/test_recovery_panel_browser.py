@@ -1,0 +1,36 @@
+"""In Chromium, against gunicorn: the recovery panel of a submission's page is polled (it
+holds a form), so it follows the submission by itself, and it is left alone while the person
+has the keyboard in it (a refresh would throw away what they typed)."""
+from __future__ import annotations
+
+import pytest
+
+from app import states
+from tests.live.test_live_browser import a_submission, moved, open_submission
+
+pytestmark = pytest.mark.browser
+
+PANEL = "#recovery"
+
+
+def panel_shows(page, state, timeout=15_000):  # it polls every 5 s
+    page.wait_for_selector(f"{PANEL}[data-state={state}]", timeout=timeout)
+
+
+def test_the_recovery_panel_follows_the_submission_but_not_while_typed_in(app, web, page):
+    submission = a_submission()
+    open_submission(page, web, submission)
+    panel_shows(page, states.NEW)
+    moved(submission, states.IDLE)
+    panel_shows(page, states.IDLE)
+
+    files = page.locator(f"{PANEL} textarea[name=files]")
+    files.click()
+    files.type("mcs.owner.reco.0001.art")
+    moved(submission, states.RUNNING, running=1)
+    page.wait_for_timeout(6_000)  # longer than the panel's polling interval
+    assert page.get_attribute(PANEL, "data-state") == states.IDLE
+    assert files.input_value() == "mcs.owner.reco.0001.art"
+
+    page.locator("h1").first.click()  # the keyboard leaves the panel
+    panel_shows(page, states.RUNNING)
