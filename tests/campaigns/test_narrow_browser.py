@@ -1,4 +1,6 @@
-"""In Chromium at a phone's width (390 px): the main pages fit, with no sideways scrolling;
+"""In Chromium at a phone's width (390 px): the main pages fit, with no sideways scrolling,
+and none of them has a script error or does something its Content-Security-Policy refuses
+(what the policy refuses silently does not work: an inline handler, an evaluated trigger);
 and an inline edit takes Escape to cancel and gives keyboard focus back where it was."""
 from __future__ import annotations
 
@@ -11,6 +13,13 @@ from tests.fixtures.launching import import_tutorial
 pytestmark = pytest.mark.browser
 
 WIDTH = 390
+
+
+@pytest.fixture
+def app(launch_app):
+    """With Redis, as served: the live pages hold their event streams (refused, each would
+    be a console error, as the browser reports it)."""
+    return launch_app
 
 
 def sign_in(page, live_server, user="alice"):
@@ -43,7 +52,17 @@ def overflow(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
-def test_the_main_pages_fit_390_px(app, live_server, browser, member):
+def script_errors(page) -> list[str]:
+    """What goes wrong in the page's scripts from now on, as Chromium reports it: uncaught
+    errors, and the console's errors (the Content-Security-Policy's refusals among them)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(f"{page.url}: {err}"))
+    page.on("console", lambda message: errors.append(f"{page.url}: {message.text}")
+            if message.type == "error" else None)
+    return errors
+
+
+def test_the_main_pages_fit_390_px_with_no_script_errors(app, live_server, browser, member):
     campaign = import_tutorial("alice")
     member("mu2e", "alice", "superuser")
     stage = campaign.stages[1]
@@ -52,6 +71,7 @@ def test_the_main_pages_fit_390_px(app, live_server, browser, member):
     context = browser.new_context(viewport={"width": WIDTH, "height": 844})
     page = context.new_page()
     try:
+        errors = script_errors(page)
         sign_in(page, live_server)
         pages = [
             "/e/mu2e/dashboard", "/e/mu2e/campaigns", "/e/mu2e/campaigns/upload",
@@ -71,6 +91,7 @@ def test_the_main_pages_fit_390_px(app, live_server, browser, member):
             if overflow(page) > 0:
                 wide[path] = (overflow(page), page.evaluate(STICKING_OUT))
         assert wide == {}, f"wider than {WIDTH} px: {wide}"
+        assert errors == [], "\n".join(errors)
     finally:
         context.close()
 
