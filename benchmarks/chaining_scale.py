@@ -121,8 +121,10 @@ def stream_runner(directory: Path, slots: int, mean_s: float) -> None:
     reco_fcl job leaves: its FCL file and its report."""
     # As the engine starts its runner: the batch modules as the top-level package `batch`.
     sys.path.insert(0, str(ROOT / "app"))
-    from batch import job_files, local
-    from batch.base import job_identity
+    from batch import job_files, local_runner
+    from batch.base import RUNNING, job_identity
+    from batch.local import SCHEDD
+    from batch.local_events import now_text
     from batch.usage import Reaped
 
     class StandIn:
@@ -149,7 +151,7 @@ def stream_runner(directory: Path, slots: int, mean_s: float) -> None:
         def close(self) -> None:
             self.runner.busy -= 1
 
-    class StreamRunner(local.Runner):
+    class StreamRunner(local_runner.Runner):
         def __init__(self):
             super().__init__(directory)
             self.busy = 0
@@ -170,7 +172,7 @@ def stream_runner(directory: Path, slots: int, mean_s: float) -> None:
             (self.dir / str(proc) / "work").mkdir(parents=True, exist_ok=True)
             self.procs[proc] = StandIn(self, proc, self.rng.uniform(0.5, 1.5) * mean_s)
             self.slot_files[proc] = slot
-            self.jobs[proc].update(state=local.RUNNING, started=local._now(), host=self.host,
+            self.jobs[proc].update(state=RUNNING, started=now_text(), host=self.host,
                                    pid=0)
             self.mark(proc)
 
@@ -181,7 +183,7 @@ def stream_runner(directory: Path, slots: int, mean_s: float) -> None:
             return Reaped(exit_code=0, cpu_time_s=None, peak_memory_mb=None)
 
         def leave_files(self, proc: int) -> None:
-            ident = job_identity(str(proc), str(self.cluster), local.SCHEDD)
+            ident = job_identity(str(proc), str(self.cluster), SCHEDD)
             name = f"mu2e_reco.{self.cluster}_{proc}.fcl"
             output = self.dest / name
             output.write_text(FCL.format(jobid=ident["JOBSUBJOBID"], task=self.task,

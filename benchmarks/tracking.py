@@ -51,7 +51,8 @@ def make_app(database_url: str, tmp: Path):
 
 
 def tracking_updates(database_url: str, tmp: Path, kind: str) -> None:
-    from app.batch.local import LocalEngine, write_json_atomic
+    from app.batch.job_files import write_json_atomic
+    from app.batch.local import LocalEngine
     from app.extensions import db
     from app.models import Submission
     from app.tracking.tracker import track_submissions
@@ -79,7 +80,7 @@ def tracking_updates(database_url: str, tmp: Path, kind: str) -> None:
         total_updates, total_time, slowest = 0, 0.0, 0.0
         for jobs in phases:
             # What the engine's runner writes; the pass reads it through the real engine.
-            write_json_atomic(cluster / "status.json", {"jobs": jobs, "done": False})
+            write_json_atomic(cluster / "status.json", {"jobs": jobs, "done": False}, indent=None)
             started = time.perf_counter()
             result = track_submissions([submission.id], app.config, engine)
             elapsed = time.perf_counter() - started

@@ -118,7 +118,9 @@ def stream_runner(directory: Path, slots: int, mean_s: float) -> None:
     """The local engine's cluster runner, with stand-in processes for the jobs."""
     # As the engine starts its runner: the batch modules as the top-level package `batch`.
     sys.path.insert(0, str(ROOT / "app"))
-    from batch import local
+    from batch import local_runner
+    from batch.base import RUNNING
+    from batch.local_events import now_text
     from batch.usage import Reaped
 
     class StandIn:
@@ -139,7 +141,7 @@ def stream_runner(directory: Path, slots: int, mean_s: float) -> None:
         def close(self) -> None:
             self.runner.busy -= 1
 
-    class StreamRunner(local.Runner):
+    class StreamRunner(local_runner.Runner):
         def __init__(self):
             super().__init__(directory)
             self.busy = 0
@@ -156,7 +158,7 @@ def stream_runner(directory: Path, slots: int, mean_s: float) -> None:
             # it records in the job's status is the same.
             self.procs[proc] = StandIn(self.rng.uniform(0.5, 1.5) * mean_s)
             self.slot_files[proc] = slot
-            self.jobs[proc].update(state=local.RUNNING, started=local._now(), host=self.host,
+            self.jobs[proc].update(state=RUNNING, started=now_text(), host=self.host,
                                    pid=0)
             self.mark(proc)
 

@@ -32,10 +32,15 @@ INPUT_LIST = "poms_inputs.json"
 MANIFEST = "poms_job.json"
 
 
-def write_json_atomic(path: Path, data) -> None:
+def write_json_atomic(path: Path, data, indent: int | None = 1) -> None:
+    """`data` in `path`, whole or not at all (readers never see half a file)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(data, indent=indent))
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # half a file: it would only fill the disk further
+        raise
 
 
 def read_input_list(path: str | Path) -> list[dict]:

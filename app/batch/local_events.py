@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .accounts import open_beneath
@@ -24,6 +25,11 @@ _STATES = frozenset((IDLE, RUNNING, HELD, COMPLETED, REMOVED))
 EVENTS = "events.log"
 # Whole lines only: what the runner has not finished writing is read next time.
 _NEWLINE = b"\n"
+
+
+def now_text() -> str:
+    """The engine's clock as its files write times (UTC, to the microsecond)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 def event_line(proc: int, job: dict) -> bytes:

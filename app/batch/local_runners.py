@@ -25,7 +25,8 @@ RESTARTS_FILE = "runner_restarts.json"  # clusters/C/: one entry per runner foun
 
 def _alive(pid: int) -> bool:
     # app.processes.pid_alive's rule, written again: the runner runs as `python -m
-    # batch.local` from app/ (in a launch account's sandbox), where `app` is not importable.
+    # batch.local_runner` from app/ (in a launch account's sandbox), where `app` is not
+    # importable.
     try:
         with open(f"/proc/{pid}/stat") as stat:
             if stat.read().rpartition(")")[2].split()[0] in ("Z", "X"):

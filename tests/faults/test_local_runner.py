@@ -127,7 +127,7 @@ def test_one_runner_per_cluster(launch_app, tutorial, tmp_path):
     job_pid = _running_pids(cluster, 1)[0]
     try:
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "app")}
-        second = subprocess.run([sys.executable, "-m", "batch.local", str(cluster)],
+        second = subprocess.run([sys.executable, "-m", "batch.local_runner", str(cluster)],
                                 env=env, capture_output=True, text=True, timeout=60)
         assert second.returncode == 0
         assert f"another runner runs cluster {cluster.name}" in second.stderr
