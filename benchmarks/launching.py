@@ -27,18 +27,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# bench and percentile are also read from this module by the benchmarks that reuse it.
+from benchmarks.support import bench, percentile  # noqa: E402
 
 ACTIVE = int(os.environ.get("POMS_BENCH_ACTIVE", "1000"))
 REQUESTS = int(os.environ.get("POMS_BENCH_REQUESTS", "300"))
-
-
-def bench(name: str, value: float, unit: str) -> None:
-    print(f"BENCH {name} {value:.4g} {unit}", flush=True)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def make_app(tmp: Path):

@@ -31,7 +31,6 @@ benchmarks/results.py's.
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import statistics
 import sys
@@ -41,27 +40,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.support import each_database  # noqa: E402
+from benchmarks.support import bench, each_database, percentile, sibling  # noqa: E402
 
 REQUESTS = int(os.environ.get("POMS_BENCH_REQUESTS", "200"))
-
-
-def _sibling(name: str):
-    """Another benchmark file as a module: its data set-up is reused, not copied."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "benchmarks" /
-                                                  f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def bench(name: str, value: float, unit: str) -> None:
-    print(f"BENCH {name} {value:.4g} {unit}", flush=True)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def timed(client, url: str, htmx: bool) -> tuple[list[float], list[float]]:
@@ -107,7 +88,7 @@ def run(kind: str, database_url: str, tmp: Path) -> None:
     from app.models import Submission
 
     tmp.mkdir(parents=True)
-    launching, results = _sibling("launching"), _sibling("results")
+    launching, results = sibling("launching"), sibling("results")
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "TESTING": True,
         "POMS_AUTH": "dev", "POMS_BATCH_DIR": str(tmp / "batch"),

@@ -58,14 +58,10 @@ FLOW = obj({"campaign": STRING, "stages": array(obj({
        responses={200: ("the provenance", json_of(PROVENANCE))})
 def file_provenance(experiment, file_name):
     acc = access(experiment)
-    try:
-        trace = lineage.file_provenance(acc.experiment.name, file_name,
-                                        limit=request.args.get("limit"),
-                                        depth=request.args.get("depth"))
-    except ValueError:
-        raise ApiError(400, "limit and depth: give whole numbers", "limit") from None
-    except lineage.NoSuchFile as err:
-        raise ApiError(404, str(err), "file_name") from None
+    trace = lineage.requested_provenance(acc.experiment.name, file_name,
+                                         request.args.get("limit"), request.args.get("depth"))
+    if isinstance(trace, lineage.Unanswered):
+        raise ApiError(trace.status, trace.message, trace.field)
     return jsonify(lineage.as_dict(trace))
 
 

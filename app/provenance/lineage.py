@@ -135,6 +135,25 @@ def file_provenance(experiment: str, name: str, *, limit=None, depth=None) -> Pr
         inputs_cut=inputs_cut, outputs_cut=outputs_cut)
 
 
+@dataclass(frozen=True)
+class Unanswered:
+    """Why a request for a file's provenance has no answer, as the file page and the API
+    both say it: the HTTP status, the message, and the request's argument at fault."""
+    status: int
+    message: str
+    field: str
+
+
+def requested_provenance(experiment: str, name: str, limit, depth) -> Provenance | Unanswered:
+    """file_provenance for a request's own arguments (the limit and depth as given)."""
+    try:
+        return file_provenance(experiment, name, limit=limit, depth=depth)
+    except ValueError:
+        return Unanswered(400, "limit and depth: give whole numbers", "limit")
+    except NoSuchFile as err:
+        return Unanswered(404, str(err), "file_name")
+
+
 def producing_job(experiment: str, row: CatalogFile) -> Job | None:
     """The job that made the file: job_output, else what its metadata names (a file
     declared before job_output was kept, or by hand), within the same experiment."""

@@ -7,11 +7,24 @@
 // own data-live interval (0: never). A tab left hidden for data-live-hidden seconds lets its
 // stream go (browsers hold 6 connections a host over HTTP/1.1: background tabs' streams
 // would keep the next tab from loading) and, shown again, opens it and catches up.
+//
+// Two ways a push could be lost, which a page would then not show until the next change:
+// - htmx swaps an answer in, then processes the new element (its sse listeners, its
+//   triggers) when it settles, 20 ms later or more on a busy page: a push arriving between
+//   reached neither the old element nor the new one. Settling at once leaves no such gap
+//   (no page here animates a settle).
+// - A fragment asked to fetch itself while its own fetch is on its way (a push, the
+//   catch-up, a poll): htmx would queue the second fetch on the element and drop it when
+//   the answer replaces the element (hx-swap="outerHTML"), though that answer may have been
+//   rendered before the change the push told of. It fetches itself again once the answer is
+//   in.
 (function () {
   "use strict";
+  htmx.config.defaultSettleDelay = 0;
   var opened = false;
   var ticker = null;
   var lastPoll = {};
+  var again = {};  // key -> true: fetch once the answer on its way is in
   var stream = null;
   var pauseTimer = null;
   var paused = false;
@@ -25,6 +38,17 @@
 
   function fragments() { return document.querySelectorAll("[data-live]"); }
 
+  function key(el) { return el.id || el.getAttribute("hx-get"); }
+
+  function isFragment(el) { return el instanceof Element && el.hasAttribute("data-live"); }
+
+  function fetchAgain(el) {
+    if (again[key(el)]) {
+      delete again[key(el)];
+      htmx.trigger(el, "live-refresh");
+    }
+  }
+
   function refreshAll() {
     fragments().forEach(function (el) { htmx.trigger(el, "live-refresh"); });
   }
@@ -34,10 +58,10 @@
     fragments().forEach(function (el) {
       var every = parseFloat(el.getAttribute("data-live")) * 1000;
       if (!every) { return; }
-      var key = el.id || el.getAttribute("hx-get");
-      if (!lastPoll[key]) { lastPoll[key] = now; return; }
-      if (now - lastPoll[key] >= every) {
-        lastPoll[key] = now;
+      var name = key(el);
+      if (!lastPoll[name]) { lastPoll[name] = now; return; }
+      if (now - lastPoll[name] >= every) {
+        lastPoll[name] = now;
         htmx.trigger(el, "live-refresh");
       }
     });
@@ -55,10 +79,10 @@
   }
 
   document.addEventListener("htmx:sseOpen", function () {
-    var again = opened;
+    var reopened = opened;
     opened = true;
     mode("push");
-    if (again) { refreshAll(); }
+    if (reopened) { refreshAll(); }
   });
   document.addEventListener("htmx:sseError", function () { mode("poll"); });
 
@@ -101,5 +125,25 @@
       pauseTimer = null;
     }
     if (paused) { resume(); }
+  });
+
+  // htmx asks before every request, before it looks for one on its way.
+  document.addEventListener("htmx:confirm", function (evt) {
+    var el = evt.target;
+    if (isFragment(el) && el.classList.contains(htmx.config.requestClass)) {
+      evt.preventDefault();
+      again[key(el)] = true;
+    }
+  });
+  // The answer replaced the fragment: the new one fetches itself.
+  document.addEventListener("htmx:load", function (evt) {
+    if (isFragment(evt.target)) { fetchAgain(evt.target); }
+  });
+  // No answer replaced it (an error, the server down): the same one does, once htmx is done.
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var el = evt.detail.elt;
+    if (el === evt.target && isFragment(el) && document.body.contains(el)) {
+      window.setTimeout(function () { fetchAgain(el); }, 0);
+    }
   });
 })();

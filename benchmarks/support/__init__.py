@@ -1,6 +1,7 @@
 """What the benchmarks share (a package, so `make bench` does not run it as a benchmark)."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from collections.abc import Callable
@@ -8,6 +9,25 @@ from pathlib import Path
 
 # POMS_BENCH_DATABASES (sqlite,postgresql) picks the databases a benchmark measures.
 DATABASES = os.environ.get("POMS_BENCH_DATABASES", "sqlite,postgresql").split(",")
+BENCHMARKS = Path(__file__).resolve().parents[1]
+
+
+def bench(name: str, value: float, unit: str) -> None:
+    """One figure, as `make bench` prints them: `BENCH <name> <value> <unit>`."""
+    print(f"BENCH {name} {value:.4g} {unit}", flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def sibling(name: str):
+    """Another benchmark file as a module: its data set-up is reused, not copied."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def each_database(name: str, workdir: Path, measure: Callable[[str, str, Path], None]) -> int:

@@ -22,22 +22,22 @@ from app.campaigns.ini import parse_ini
 from app.catalog.embedded import EmbeddedCatalog
 from app.chaining.ledger import stage_ledger
 from app.extensions import db
-from app.launching import service
 from app.models import Submission
 from app.models.chaining import ChainStep
-from tests.e2e.support import DEMO_CFG, REPO, change_through_store, drive, import_shared
+from tests.e2e.support import (
+    REPO,
+    change_through_store,
+    drive,
+    import_shared,
+    launch_stage,
+    point_at_demo,
+)
 from tests.e2e.support import submissions as subs_of
-from workers.queues import enqueue_launch
 
 pytestmark = pytest.mark.e2e
 
 K = 5
 FAILING = (1, 3)  # PROCESS numbers of reco jobs that fail once
-
-
-def point_at_demo(spec):
-    for job_type in spec.job_types.values():
-        job_type.parameters = [["-c ", DEMO_CFG]]
 
 
 def quick_and_failing(spec):
@@ -74,12 +74,7 @@ def test_tutorial_chains_recovers_only_failed_files_and_completes(launch_app):
     campaign = import_shared("mu2e_reco_tutorial.ini")
     change_through_store(campaign, point_at_demo)
     change_through_store(campaign, quick_and_failing)
-    fcl_stage = next(s for s in campaign.stages if s.name == "reco_fcl")
-
-    first = service.request_launch(fcl_stage, campaign.owner, test=False, origin="test",
-                                   config=app.config)
-    db.session.commit()
-    enqueue_launch(app.config["POMS_REDIS_URL"], first.id)
+    first = launch_stage(app, campaign, "reco_fcl")
 
     def campaign_complete():
         db.session.expire_all()

@@ -14,11 +14,15 @@ from sqlalchemy import select
 from app.catalog.embedded import EmbeddedCatalog
 from app.chaining.ledger import stage_ledger
 from app.extensions import db
-from app.launching import service
 from app.models.chaining import ChainStep
-from tests.e2e.support import SAMPLES_CFG, change_through_store, drive, import_shared
+from tests.e2e.support import (
+    SAMPLES_CFG,
+    change_through_store,
+    drive,
+    import_shared,
+    launch_stage,
+)
 from tests.e2e.support import submissions as subs_of
-from workers.queues import enqueue_launch
 
 pytestmark = pytest.mark.e2e
 
@@ -27,15 +31,6 @@ def stand_in_job_type(spec):
     assert spec.job_types["generic"].launch_script == \
         "fife_launch -c $FIFE_UTILS_DIR/cfg/generic.cfg"
     spec.job_types["generic"].launch_script = f"fife_launch -c {SAMPLES_CFG}"
-
-
-def _launch(app, campaign, stage_name):
-    stage = next(s for s in campaign.stages if s.name == stage_name)
-    first = service.request_launch(stage, campaign.owner, test=False, origin="test",
-                                   config=app.config)
-    db.session.commit()
-    enqueue_launch(app.config["POMS_REDIS_URL"], first.id)
-    return first
 
 
 def _all_settled(campaign):
@@ -53,7 +48,7 @@ def test_sample_mc_five_stage_chain(launch_app):
     app = launch_app
     campaign = import_shared("poms-samples/sample_mc.ini")
     change_through_store(campaign, stand_in_job_type)
-    first = _launch(app, campaign, "sample_gen")
+    first = launch_stage(app, campaign, "sample_gen")
     drive(app, _all_settled(campaign), timeout=75, what="the five stages to complete")
 
     chain = ["sample_gen", "sample_g4", "sample_detsim", "sample_reco", "sample_anatree"]
@@ -98,7 +93,7 @@ def test_sample_split_merge_one_parent_six_children_by_pattern(launch_app, tmp_p
     catalog.create_definition("draining_production_raw_v1_0", "data_tier raw")
     db.session.commit()
 
-    split = _launch(app, campaign, "sample_split")
+    split = launch_stage(app, campaign, "sample_split")
     drive(app, _all_settled(campaign), timeout=75, what="split and its six merges")
 
     (split,) = subs_of(campaign, "sample_split")

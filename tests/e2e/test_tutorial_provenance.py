@@ -14,18 +14,15 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.launching import service
 from app.models import Job
 from app.models.catalog import CatalogFile
-from app.models.chaining import ChainStep, JobOutput
+from app.models.chaining import JobOutput
 from app.provenance import flow, lineage
 from app.ucondb.client import UconDBClient
-from tests.e2e.support import REPO, change_through_store, drive, import_shared
+from tests.e2e.support import REPO, tutorial_through_ucondb
+from tests.e2e.support import UCONDB_DATABASE as DATABASE
 from tests.e2e.support import submissions as subs_of
-from tests.e2e.test_mu2e_tutorial import point_at_demo
-from tests.e2e.test_tutorial_ucondb import DATABASE, quick, serve_ucondb
 from tests.overview.support import sign_in
-from workers.queues import enqueue_launch
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -47,24 +44,7 @@ def poms(server_url: str, tmp_path, *args: str) -> str:
 def test_a_reco_output_traces_back_to_its_fcl_file_in_ucondb(launch_app, live_server_factory,
                                                              page, tmp_path):
     app = launch_app
-    server = serve_ucondb(app, live_server_factory)
-    campaign = import_shared("mu2e_reco_tutorial.ini")
-    change_through_store(campaign, point_at_demo)
-    change_through_store(campaign, quick(K))
-    fcl_stage = next(s for s in campaign.stages if s.name == "reco_fcl")
-    first = service.request_launch(fcl_stage, campaign.owner, test=False, origin="test",
-                                   config=app.config)
-    db.session.commit()
-    enqueue_launch(app.config["POMS_REDIS_URL"], first.id)
-
-    def reco_done():
-        db.session.expire_all()
-        reco = subs_of(campaign, "reco")
-        settled = set(db.session.scalars(select(ChainStep.parent_submission_id).where(
-            ChainStep.kind == "settled")))
-        return reco and all(s.state == "Located" and s.id in settled for s in reco)
-
-    drive(app, reco_done, timeout=120, what="reco to run on the FCL files in UconDB")
+    server, campaign, first = tutorial_through_ucondb(app, live_server_factory, K)
     (reco,) = subs_of(campaign, "reco")
     arts = sorted(db.session.scalars(
         select(CatalogFile.name).join(JobOutput, JobOutput.file_id == CatalogFile.id)

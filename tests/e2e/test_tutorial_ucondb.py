@@ -19,42 +19,19 @@ from sqlalchemy import select
 
 from app.catalog.embedded import EmbeddedCatalog
 from app.extensions import db
-from app.launching import service
 from app.models import Job
-from app.models.chaining import ChainStep
 from app.ucondb.client import UconDBClient
 from app.ucondb.fcl import file_url
 from app.ucondb.jobs import fcl_dataset
 from app.ucondb.naming import folder_for_dataset
-from tests.e2e.support import change_through_store, drive, import_shared
+from tests.e2e.support import UCONDB_DATABASE as DATABASE
 from tests.e2e.support import submissions as subs_of
-from tests.e2e.test_mu2e_tutorial import point_at_demo
+from tests.e2e.support import tutorial_through_ucondb
 from tests.fixtures.app import signed_in
-from workers.queues import enqueue_launch
 
 pytestmark = pytest.mark.e2e
 
 K = 3
-DATABASE = "mu2e_ucondb_prod"
-
-
-def serve_ucondb(app, live_server_factory, password: str = "s3cret"):
-    """This POMS served live; its embedded UconDB is the one uploads and jobs use."""
-    app.config.update(POMS_UCONDB_WRITERS="poms:s3cret", POMS_UCONDB_FCL_UPLOADS=True,
-                      POMS_UCONDB_UPLOAD_RETRIES=2, POMS_UCONDB_UPLOAD_BACKOFF=0)
-    server = live_server_factory(app)
-    app.config.update(POMS_UCONDB_URL=f"{server.url}/ucondb/{DATABASE}/app",
-                      POMS_UCONDB_USER="poms", POMS_UCONDB_PASSWORD=password)
-    return server
-
-
-def quick(njobs: int):
-    def change(spec):
-        for stage in spec.stages:
-            stage.param_overrides.append(["-Oglobal.work_seconds=", "0"])
-            if stage.name == "reco_fcl":
-                stage.param_overrides.append(["-Oglobal.njobs=", str(njobs)])
-    return change
 
 
 def job_dir(app, batch_job_id: str) -> Path:
@@ -64,24 +41,7 @@ def job_dir(app, batch_job_id: str) -> Path:
 
 def test_tutorial_fcl_files_go_through_ucondb(launch_app, live_server_factory):
     app = launch_app
-    serve_ucondb(app, live_server_factory)
-    campaign = import_shared("mu2e_reco_tutorial.ini")
-    change_through_store(campaign, point_at_demo)
-    change_through_store(campaign, quick(K))
-    fcl_stage = next(s for s in campaign.stages if s.name == "reco_fcl")
-    first = service.request_launch(fcl_stage, campaign.owner, test=False, origin="test",
-                                   config=app.config)
-    db.session.commit()
-    enqueue_launch(app.config["POMS_REDIS_URL"], first.id)
-
-    def reco_done():
-        db.session.expire_all()
-        reco = subs_of(campaign, "reco")
-        settled = set(db.session.scalars(select(ChainStep.parent_submission_id).where(
-            ChainStep.kind == "settled")))
-        return reco and all(s.state == "Located" and s.id in settled for s in reco)
-
-    drive(app, reco_done, timeout=120, what="reco to run on the FCL files in UconDB")
+    _server, campaign, first = tutorial_through_ucondb(app, live_server_factory, K)
 
     catalog = EmbeddedCatalog(db.session, "mu2e")
     fcl_files = sorted(catalog.list_files(f"poms_task_id '{first.id}' and file_name like '%.fcl'"))

@@ -42,6 +42,9 @@ def test_a_missing_file_or_a_bad_limit_is_said_so(app):
     answer = client.get("/api/v1/experiments/mu2e/files/nothing.art/provenance")
     assert answer.status_code == 404
     assert answer.get_json()["error"] == "no file nothing.art in mu2e's catalogue"
+    bad = client.get("/api/v1/experiments/mu2e/files/nothing.art/provenance?depth=deep")
+    assert bad.status_code == 400
+    assert bad.get_json()["error"] == "limit and depth: give whole numbers"
 
 
 def test_the_data_flow_page_and_api_list_every_stage_with_its_source(app):

@@ -16,17 +16,15 @@ from sqlalchemy import select
 from app.batch.job_files import ucondb_file_url
 from app.catalog.embedded import EmbeddedCatalog
 from app.extensions import db
-from app.launching import service
 from app.models import FclUpload
 from app.ucondb.client import UconDBClient
 from app.ucondb.fcl import file_url
 from app.ucondb.jobs import DONE, FAILED, fcl_dataset, fcl_patterns, run_upload
-from tests.e2e.support import change_through_store, drive
+from tests.e2e.support import UCONDB_DATABASE as DATABASE
+from tests.e2e.support import change_through_store, drive, launch_stage, quick, serve_ucondb
 from tests.e2e.support import submissions as subs_of
-from tests.e2e.test_tutorial_ucondb import DATABASE, quick, serve_ucondb
 from tests.fixtures.app import csrf_token, signed_in
 from tests.fixtures.launching import import_tutorial
-from workers.queues import enqueue_launch
 
 N = 2
 
@@ -70,12 +68,7 @@ def test_a_job_finds_the_same_url_as_the_app():
 def _launch_fcl_stage(app):
     campaign = import_tutorial()
     change_through_store(campaign, quick(N))
-    fcl_stage = next(s for s in campaign.stages if s.name == "reco_fcl")
-    first = service.request_launch(fcl_stage, campaign.owner, test=False, origin="test",
-                                   config=app.config)
-    db.session.commit()
-    enqueue_launch(app.config["POMS_REDIS_URL"], first.id)
-    return campaign, first
+    return campaign, launch_stage(app, campaign, "reco_fcl")
 
 
 def _uploads(submission_id):

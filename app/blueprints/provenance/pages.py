@@ -16,14 +16,10 @@ from app.ucondb.naming import pages_url
 @login_required
 def file(experiment, file_name):
     access = experiment_access(experiment)
-    try:
-        trace = lineage.file_provenance(access.experiment.name, file_name,
-                                        limit=request.args.get("limit"),
-                                        depth=request.args.get("depth"))
-    except ValueError:
-        abort(400, "limit and depth: give whole numbers")
-    except lineage.NoSuchFile as err:
-        abort(404, str(err))
+    trace = lineage.requested_provenance(access.experiment.name, file_name,
+                                         request.args.get("limit"), request.args.get("depth"))
+    if isinstance(trace, lineage.Unanswered):
+        abort(trace.status, trace.message)
     base = current_app.config.get("POMS_UCONDB_URL") or ""
     folder_url = pages_url(base, trace.ucondb.folder) if trace.ucondb and base else ""
     producer = trace.producer
