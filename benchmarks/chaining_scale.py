@@ -64,6 +64,8 @@ benchmarks/support's each_database (tests/fixtures/postgres.py); when it cannot 
 on stderr says so and the script exits 1 after the SQLite figures.
 Sizes: POMS_BENCH_CHAIN_JOBS, POMS_BENCH_CHAIN_RATE, POMS_BENCH_CHAIN_SLOTS,
 POMS_BENCH_CHAIN_INTERVAL; POMS_BENCH_DATABASES (sqlite,postgresql) picks the databases.
+POMS_BENCH_PROFILE=DIR runs the workers' launch and chaining jobs under cProfile (their
+statistics in DIR, one file per job; the figures are then slower than without).
 """
 from __future__ import annotations
 
@@ -234,6 +236,7 @@ def probed_worker(probe: str, argv: list[str]) -> None:
         return got
 
     chain.settle = timed_settle
+    _profiled(os.environ.get("POMS_BENCH_PROFILE"))
 
     @event.listens_for(Session, "after_commit")
     def _committed(_session) -> None:
@@ -251,6 +254,49 @@ def probed_worker(probe: str, argv: list[str]) -> None:
 
     sys.argv = argv
     flask_main()
+
+
+def _profiled(directory: str | None) -> None:
+    """POMS_BENCH_PROFILE=DIR: each chaining job of the workers, and each launch up to its
+    script's start (the dependent's script is killed at once), under cProfile; the
+    statistics in DIR/<what>-<pid>-<time>.prof (read with python -m pstats)."""
+    if not directory:
+        return
+    import cProfile
+    import functools
+
+    import app.launching.service as service
+    import workers.jobs as jobs
+
+    running: list = []
+
+    def dump(name: str) -> None:
+        if running:
+            profile = running.pop()
+            profile.disable()
+            profile.dump_stats(f"{directory}/{name}-{os.getpid()}-{time.time():.3f}.prof")
+
+    def wrap(module, name: str, before=None) -> None:
+        function = getattr(module, name)
+
+        @functools.wraps(function)
+        def profiled(*args, **kwargs):
+            if before is not None:
+                dump(before)
+            else:
+                running.append(cProfile.Profile())
+                running[-1].enable()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                if before is None:
+                    dump(name)
+
+        setattr(module, name, profiled)
+
+    wrap(jobs, "chain")
+    wrap(jobs, "launch")
+    wrap(service, "_private_stdin", before="launch-prepared")
 
 
 # --- processes ----------------------------------------------------------------------

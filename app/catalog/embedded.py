@@ -287,6 +287,19 @@ class EmbeddedCatalog(Catalog):
         snapshot_id = self._snapshot_of_ids(name, [ids[f] for f in dict.fromkeys(files)])
         self.create_definition(name, f"snapshot_id {snapshot_id}")
 
+    def create_frozen_definition(self, name: str, dims: str) -> int:
+        """As create_list_definition over the files `dims` selects, in the database (INSERT
+        ... SELECT): a dependent stage's 100,000 inputs never pass through Python."""
+        query = file_query(self.session, self.experiment, dims, columns=(CatalogFile.id,))
+        snapshot_id = self._snapshot_of_ids(name, None, query=query.subquery())
+        snapshot = self.session.get(CatalogSnapshot, snapshot_id)
+        if not snapshot.file_count:
+            self.session.delete(snapshot)
+            self.session.flush()
+            return 0
+        self.create_definition(name, f"snapshot_id {snapshot_id}")
+        return snapshot.file_count
+
     def definition_dimensions(self, name: str) -> str:
         dims = self.session.scalar(
             select(CatalogDefinition.dimensions).where(

@@ -72,6 +72,15 @@ def unrecorded_jobs(submission_ids: list[int] | None = None) -> dict[int, list]:
     return found
 
 
+def has_unrecorded_jobs(submission_id: int) -> bool:
+    """Whether a finished job of the submission has its files not recorded yet (one row
+    looked for, not all of a 100,000-job submission's)."""
+    return db.session.scalar(
+        select(Job.id).outerjoin(ChainJobRecord, ChainJobRecord.job_id == Job.id)
+        .where(Job.submission_id == submission_id, Job.state.in_(JOB_FINISHED),
+               ChainJobRecord.job_id.is_(None)).limit(1)) is not None
+
+
 def record_finished_jobs(config, submission_ids: list[int] | None = None, *,
                          until: float | None = None) -> int:
     """Record every finished, unrecorded job's files, RECORD_CHUNK jobs per transaction
