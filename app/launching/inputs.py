@@ -168,8 +168,7 @@ def prepare_inputs(submission: Submission, dataset: str, files: list[str] | None
             # A dataset (a dependency's 100,000 outputs): its files and where each is, read
             # once, in one query.
             defname = dataset
-            where = dict(catalog.list_files_with(f"defname: {dataset}", CatalogFile.name,
-                                                 first_location()))
+            where = catalog.list_files_located(f"defname: {dataset}")
             files = list(where)
         else:
             defname = f"poms_input_{submission.id}" if files else None
@@ -195,23 +194,17 @@ def prepare_inputs(submission: Submission, dataset: str, files: list[str] | None
     return files
 
 
-def first_location():
-    """A column: the first location of the catalog_file row of the enclosing query (one
-    index lookup per file, by catalog_location's (file_id, location) index)."""
-    return (select(CatalogLocation.location)
-            .where(CatalogLocation.file_id == CatalogFile.id)
-            .order_by(CatalogLocation.id).limit(1)
-            .correlate(CatalogFile).scalar_subquery())
-
-
 def first_locations(experiment: str, names: list[str]) -> dict[str, str]:
-    """Each file's first location, in one query per 500 names (a big dataset's input list
-    must not cost a query per file)."""
+    """Each located file's first location, in one query per 500 names (a big dataset's
+    input list must not cost a query per file)."""
     out: dict[str, str] = {}
     for start in range(0, len(names), 500):
         rows = db.session.execute(
-            select(CatalogFile.name, first_location())
+            select(CatalogFile.name, CatalogLocation.location)
+            .join(CatalogLocation, CatalogLocation.file_id == CatalogFile.id)
             .where(CatalogFile.experiment == experiment,
-                   CatalogFile.name.in_(names[start:start + 500])))
-        out.update((name, where) for name, where in rows if where is not None)
+                   CatalogFile.name.in_(names[start:start + 500]))
+            .order_by(CatalogLocation.id))
+        for name, where in rows:
+            out.setdefault(name, where)
     return out
