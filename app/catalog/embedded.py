@@ -125,11 +125,15 @@ class EmbeddedCatalog(Catalog):
             ]
         )
 
-    def declare_files(self, files: list[dict]) -> None:
+    def declare_files(self, files: list[dict], *, looked_up: bool = False) -> dict[str, int]:
         """Declare many files: dicts with name and optional size, checksum, metadata,
-        parents (names, declared before or earlier in this list), create_date."""
+        parents (names, declared before or earlier in this list), create_date. Returns
+        each new file's id by name (from the INSERT itself: no second look-up).
+        looked_up: the caller found none of the names declared in this transaction (job
+        outputs: app/chaining/delivery.py), so they are not looked up again; the
+        catalogue's unique name still refuses a name declared meanwhile."""
         if not files:
-            return
+            return {}
         names = [f["name"] for f in files]
         if len(set(names)) != len(names):
             raise CatalogError("the same file name is declared twice")
@@ -137,7 +141,7 @@ class EmbeddedCatalog(Catalog):
             if not name or "/" in name or len(name) > 255:
                 raise CatalogError(f"'{name}' is not a file name (no '/', 1 to 255 characters)")
         existing = set()
-        for chunk in _chunks(names):
+        for chunk in [] if looked_up else _chunks(names):
             existing.update(
                 self.session.scalars(
                     select(CatalogFile.name).where(
@@ -164,10 +168,13 @@ class EmbeddedCatalog(Catalog):
                     **extracted_fields(metadata),
                 }
             )
-        self.session.execute(insert(CatalogFile.__table__), rows)
+        table = CatalogFile.__table__
+        ids = dict(self.session.execute(insert(table).returning(table.c.name, table.c.id),
+                                        rows).all())
+        declared = dict(ids)
         parent_names = {p for f in files for p in f.get("parents") or ()}
         if parent_names:
-            ids = self._ids(set(names) | parent_names)
+            ids.update(self._ids(parent_names - set(ids)))
             links = [
                 {"child_id": ids[f["name"]], "parent_id": ids[p]}
                 for f in files
@@ -175,6 +182,7 @@ class EmbeddedCatalog(Catalog):
             ]
             self.session.execute(insert(CatalogFileParent.__table__), links)
         self.session.flush()
+        return declared
 
     def add_location(self, name: str, location: str) -> None:
         location = (location or "").strip()

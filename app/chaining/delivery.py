@@ -142,14 +142,8 @@ class _Declarations:
         self.locations.append((name, location))
 
     def declare(self, catalog) -> None:
-        catalog.declare_files(self.files)
-        names = list(dict.fromkeys([name for name, _where in self.locations]
-                                   + list(self.made_by)))
-        ids: dict[str, int] = {}
-        for start in range(0, len(names), 500):
-            ids.update(db.session.execute(select(CatalogFile.name, CatalogFile.id).where(
-                CatalogFile.experiment == catalog.experiment,
-                CatalogFile.name.in_(names[start:start + 500]))).all())
+        # record_jobs looked the names up (_existing); every name below is one of these.
+        ids = catalog.declare_files(self.files, looked_up=True)
         if self.made_by:
             db.session.execute(insert(JobOutput.__table__), [
                 {"file_id": ids[name], "job_id": job_id, "submission_id": submission_id}
