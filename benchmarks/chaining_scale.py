@@ -24,11 +24,12 @@ of its `reco_fcl` stage (job type output_file_patterns `%.fcl`, completion `comp
 
 What is real:
   - the service side: a redis-server and the Procfile's `flask --app wsgi poms worker`
-    lines, read from it and run as written (launches+uploads, tracking, analysis), each
-    forking its scheduler, which queues the reading of new job events every 250 ms and
-    ticks every POMS_BENCH_CHAIN_INTERVAL seconds (10, POMS_TRACKING_INTERVAL's default).
-    Tracking (event readings and full passes), the chaining after each
-    (app/chaining/hooks.py after_tracking: record_finished_jobs, check_located, settle), the
+    lines, read from it and run as written (launches+uploads, tracking, chaining,
+    analysis+notifications), each forking its scheduler, which queues the reading of new
+    job events every 250 ms and ticks every POMS_BENCH_CHAIN_INTERVAL seconds (10,
+    POMS_TRACKING_INTERVAL's default). Tracking (event readings and full passes), the
+    chaining jobs they queue on the chaining worker (workers.jobs.chain,
+    app/chaining/hooks.py after_tracking: record_finished_jobs, check_located, settle), the
     log analysis of the jobs that ended, and the dependent stage's launch job (run_launch:
     snapshots, its 100,000-file input list and catalogue project, then the launch script)
     all run unchanged. This file only wraps record_finished_jobs and chain.settle in the

@@ -28,11 +28,12 @@ What is real:
     each forking its scheduler, which looks at the clusters' event logs every 250 ms and
     queues the reading of what is new (app/tracking/events.py through workers.jobs.follow),
     and ticks every POMS_BENCH_LAG_INTERVAL seconds (10, POMS_TRACKING_INTERVAL's default).
-    The readings, the full passes, the chaining after each and the log analysis of the
-    jobs that ended all run. The workers are the Procfile's
-    production lines, read from it and run as written: tracking has a worker of its own
-    there because, sharing one with log analysis, it was held back for minutes at this
-    rate of job ends (analysis runs at tens of logs a second per worker).
+    The readings, the full passes, the chaining jobs they queue and the log analysis of
+    the jobs that ended all run. The workers are the Procfile's production lines, read
+    from it and run as written: tracking has a worker of its own there because, sharing
+    one with log analysis, it was held back for minutes at this rate of job ends
+    (analysis runs at tens of logs a second per worker); chaining has its own too, since
+    a reading that chained in the same job kept the next reading waiting up to 11 s.
   - the engine side up to the jobs: the submission's cluster is made by
     LocalEngine.submit (cluster.json, status.json with 100,000 Idle jobs, by_submission),
     and the cluster's runner is the engine's own Runner loop in its own process: it starts

@@ -10,6 +10,7 @@ through Core inserts, for job outputs and benchmarks.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from sqlalchemy import func, insert, literal, select, update
@@ -381,7 +382,14 @@ class EmbeddedCatalog(Catalog):
         )
         if exists is not None:
             raise CatalogError(f"project '{project}' exists already in {self.experiment}")
-        snapshot_id = self.take_snapshot(defname)
+        dims = self.definition_dimensions(defname)
+        frozen = re.fullmatch(r"snapshot_id (\d+)", dims.strip())
+        # A list definition is a snapshot already (create_list_definition): the project
+        # shares it rather than copying a dependent stage's 100,000 rows.
+        if frozen and self.session.get(CatalogSnapshot, int(frozen.group(1))) is not None:
+            snapshot_id = int(frozen.group(1))
+        else:
+            snapshot_id = self.take_snapshot(defname)
         self.session.add(
             CatalogProject(
                 experiment=self.experiment,
