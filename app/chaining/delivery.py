@@ -27,7 +27,7 @@ from app.batch.local import SpoolFile, job_file
 from app.catalog.base import CatalogError
 from app.catalog.cache import catalog_for
 from app.catalog.outputs import declare_outputs, project_name
-from app.extensions import db
+from app.extensions import any_of, db
 from app.launching.snapshots import launched_job_type, launched_stage
 from app.models import Job, Submission
 from app.models.base import utcnow
@@ -115,7 +115,7 @@ def _existing(experiment: str, names: list[str]) -> set[str]:
     for start in range(0, len(names), 500):
         found.update(db.session.scalars(select(CatalogFile.name).where(
             CatalogFile.experiment == experiment,
-            CatalogFile.name.in_(names[start:start + 500]))))
+            any_of(CatalogFile.name, names[start:start + 500]))))
     return found
 
 
