@@ -60,8 +60,8 @@ What is synthesised:
   - after the measurement: the dependent launch's script (which would submit 100,000 real
     jobs) is killed as soon as its start is on record, with any cluster it submitted.
 
-Measured 2026-12-05 (2-core machine shared with other engineers' tests, load 5 to 10):
-3.8 s on SQLite, 4.2 s on PostgreSQL (17.4 s and 90.9 s when chaining ran inside the
+Measured 2026-12-05 (2-core machine shared with other engineers' tests, load 3 to 7):
+1.6 s on SQLite, 4.2 s on PostgreSQL (17.4 s and 90.9 s when chaining ran inside the
 tracking jobs and the dependent's input list looked up each file's first location per
 500 names); docs/live.md says where the time goes.
 
