@@ -60,7 +60,7 @@ holds the runner's append, the scheduler's next look, any wait in the queue and 
 reading itself.
 
 Measured 2026-12-05 (2-core machine shared with other engineers' tests, load 6 to 10):
-p95 0.81 s on SQLite (4,472 ends/s), 1.43 s on PostgreSQL (4,439 ends/s); 25 s on both
+p95 0.34 s on SQLite (4,601 ends/s), 1.43 s on PostgreSQL (4,439 ends/s); 25 s on both
 when event readings chained in the same job and, on PostgreSQL, looked job rows up by
 500 IN parameters (docs/live.md).
 
