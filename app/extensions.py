@@ -6,7 +6,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import ARRAY, MetaData, any_, bindparam, event
 from sqlalchemy.engine import Engine
 
 # Named constraints so Alembic can alter them on SQLite (batch mode) and PostgreSQL alike.
@@ -39,3 +39,14 @@ def _sqlite_shared_by_processes(dbapi_connection, _record) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
+
+
+def any_of(column, values: list):
+    """`column IN (values)` for a list of hundreds, as the database in use plans it well.
+    PostgreSQL gets `column = ANY(array)`, one parameter: psycopg prepares a statement run
+    a few times, and the generic plan for 500 `IN ($2, ...)` parameters read every row of
+    a 100,000-row table or submission for each (seconds per look-up), where `= ANY($2)`
+    probes the column's index."""
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))

@@ -24,11 +24,12 @@ of its `reco_fcl` stage (job type output_file_patterns `%.fcl`, completion `comp
 
 What is real:
   - the service side: a redis-server and the Procfile's `flask --app wsgi poms worker`
-    lines, read from it and run as written (launches+uploads, tracking, analysis), each
-    forking its scheduler, which queues the reading of new job events every 250 ms and
-    ticks every POMS_BENCH_CHAIN_INTERVAL seconds (10, POMS_TRACKING_INTERVAL's default).
-    Tracking (event readings and full passes), the chaining after each
-    (app/chaining/hooks.py after_tracking: record_finished_jobs, check_located, settle), the
+    lines, read from it and run as written (launches+uploads, tracking, chaining,
+    analysis+notifications), each forking its scheduler, which queues the reading of new
+    job events every 250 ms and ticks every POMS_BENCH_CHAIN_INTERVAL seconds (10,
+    POMS_TRACKING_INTERVAL's default). Tracking (event readings and full passes), the
+    chaining jobs they queue on the chaining worker (workers.jobs.chain,
+    app/chaining/hooks.py after_tracking: record_finished_jobs, check_located, settle), the
     log analysis of the jobs that ended, and the dependent stage's launch job (run_launch:
     snapshots, its 100,000-file input list and catalogue project, then the launch script)
     all run unchanged. This file only wraps record_finished_jobs and chain.settle in the
@@ -59,11 +60,18 @@ What is synthesised:
   - after the measurement: the dependent launch's script (which would submit 100,000 real
     jobs) is killed as soon as its start is on record, with any cluster it submitted.
 
+Measured 2026-12-05 (2-core machine shared with other engineers' tests, load 3 to 7):
+1.6 s on SQLite, 4.2 s on PostgreSQL (17.4 s and 90.9 s when chaining ran inside the
+tracking jobs and the dependent's input list looked up each file's first location per
+500 names); docs/live.md says where the time goes.
+
 Each database gets a fresh database, spool and Redis database. PostgreSQL is started by
 benchmarks/support's each_database (tests/fixtures/postgres.py); when it cannot be, a line
 on stderr says so and the script exits 1 after the SQLite figures.
 Sizes: POMS_BENCH_CHAIN_JOBS, POMS_BENCH_CHAIN_RATE, POMS_BENCH_CHAIN_SLOTS,
 POMS_BENCH_CHAIN_INTERVAL; POMS_BENCH_DATABASES (sqlite,postgresql) picks the databases.
+POMS_BENCH_PROFILE=DIR runs the workers' launch and chaining jobs under cProfile (their
+statistics in DIR, one file per job; the figures are then slower than without).
 """
 from __future__ import annotations
 
@@ -236,6 +244,7 @@ def probed_worker(probe: str, argv: list[str]) -> None:
         return got
 
     chain.settle = timed_settle
+    _profiled(os.environ.get("POMS_BENCH_PROFILE"))
 
     @event.listens_for(Session, "after_commit")
     def _committed(_session) -> None:
@@ -253,6 +262,49 @@ def probed_worker(probe: str, argv: list[str]) -> None:
 
     sys.argv = argv
     flask_main()
+
+
+def _profiled(directory: str | None) -> None:
+    """POMS_BENCH_PROFILE=DIR: each chaining job of the workers, and each launch up to its
+    script's start (the dependent's script is killed at once), under cProfile; the
+    statistics in DIR/<what>-<pid>-<time>.prof (read with python -m pstats)."""
+    if not directory:
+        return
+    import cProfile
+    import functools
+
+    import app.launching.service as service
+    import workers.jobs as jobs
+
+    running: list = []
+
+    def dump(name: str) -> None:
+        if running:
+            profile = running.pop()
+            profile.disable()
+            profile.dump_stats(f"{directory}/{name}-{os.getpid()}-{time.time():.3f}.prof")
+
+    def wrap(module, name: str, before=None) -> None:
+        function = getattr(module, name)
+
+        @functools.wraps(function)
+        def profiled(*args, **kwargs):
+            if before is not None:
+                dump(before)
+            else:
+                running.append(cProfile.Profile())
+                running[-1].enable()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                if before is None:
+                    dump(name)
+
+        setattr(module, name, profiled)
+
+    wrap(jobs, "chain")
+    wrap(jobs, "launch")
+    wrap(service, "_private_stdin", before="launch-prepared")
 
 
 # --- processes ----------------------------------------------------------------------

@@ -22,7 +22,7 @@ from app.tracking.tracker import track_pass, track_submissions
 from app.ucondb.jobs import enqueue_uploads, run_upload
 from app.watching.delivery import deliver_once, retry_delays
 from app.watching.scan import watch_pass as scan_watches
-from workers.queues import enqueue_follow, follow_started
+from workers.queues import chaining_started, enqueue_chaining, follow_started
 
 _app = None
 _app_pid = None
@@ -54,30 +54,19 @@ def launch(submission_id: int) -> str:
         # Show the jobs at once rather than at the next tracking pass.
         result = track_submissions([submission_id], flask_app.config)
         work.queue_analysis(flask_app.config, result.finished_jobs)
-        _chain(flask_app.config)
+        _queue_chaining(flask_app.config)
         return outcome
 
 
-def _chain(config, record_for_s: float | None = None) -> str:
-    """Completion, recoveries and dependent stages after tracking (app/chaining). With
-    record_for_s, the recording of finished jobs' files stops after about that long and,
-    if some are left, another reading of events is queued to go on with them."""
-    chained = after_tracking(config, record_for_s=record_for_s)
-    work.queue_launches(config, chained.launched)
-    uploads = enqueue_uploads(config)  # FCL stages' files to UconDB (RQ queue `uploads`)
+def _queue_chaining(config) -> None:
+    """Chaining after tracking, on its own queue (workers.jobs.chain): at most one waits."""
     current = get_current_job()
-    if chained.recording_left and current is not None:
-        enqueue_follow(current.connection)
-    return (f"; {chained.recorded_jobs} jobs' files recorded, {len(chained.located)} located, "
-            f"{len(chained.launched)} launched by chaining" + uploads)
-
-
-# A reading of job events records finished jobs' files for at most this long, so the next
-# reading (a job's end on the page) never waits long behind a burst of recording.
-FOLLOW_RECORD_S = 1.0
+    enqueue_chaining(current.connection if current is not None else config["POMS_REDIS_URL"])
 
 
 def track(submission_ids: list[int] | None = None, job_states: bool = True) -> str:
+    """A tracking pass; chaining is queued after it (the pass the scheduler queues every
+    tick is chaining's safety net too: whatever an earlier chaining job left is done)."""
     flask_app = app()
     with flask_app.app_context():
         if submission_ids is None:
@@ -85,15 +74,15 @@ def track(submission_ids: list[int] | None = None, job_states: bool = True) -> s
         else:
             result = track_submissions(submission_ids, flask_app.config)
         work.queue_analysis(flask_app.config, result.finished_jobs)
-        chained = _chain(flask_app.config)
+        _queue_chaining(flask_app.config)
         return (f"tracked {result.submissions} submissions, {result.job_updates} job updates, "
-                f"{len(result.transitions)} state changes, {len(result.errors)} errors"
-                + chained)
+                f"{len(result.transitions)} state changes, {len(result.errors)} errors")
 
 
 def follow() -> str:
     """Read what the batch engine logged since the last look, for every submission whose
-    log moved (app/tracking/events.py), then chain as after a pass."""
+    log moved (app/tracking/events.py); chaining is queued when jobs ended or a submission
+    moved."""
     current = get_current_job()
     if current is not None:
         follow_started(current.connection)  # events from now on: for the next job
@@ -103,9 +92,37 @@ def follow() -> str:
         ids = changed_submissions(flask_app.config, engine)
         result = track_changes(ids, flask_app.config, engine)
         work.queue_analysis(flask_app.config, result.finished_jobs)
-        chained = _chain(flask_app.config, record_for_s=FOLLOW_RECORD_S)
+        if result.finished_jobs or result.transitions:
+            _queue_chaining(flask_app.config)
         return (f"followed {result.submissions} submissions' events, {result.job_updates} job "
-                f"updates, {len(result.transitions)} state changes" + chained)
+                f"updates, {len(result.transitions)} state changes")
+
+
+# A chaining job records finished jobs' files for at most this long before it locates and
+# settles the submissions that ended; it queues the next one for the rest, so a small
+# submission's dependents never wait for a 100,000-job submission's recording to end.
+CHAIN_RECORD_S = 10.0
+
+
+def chain() -> str:
+    """Completion, recoveries and dependent stages after tracking (app/chaining): the files
+    of jobs that ended recorded, Completed submissions Located, ended ones settled. A crash
+    loses nothing: what is not recorded or settled is found by the next chaining job (every
+    tracking pass queues one)."""
+    current = get_current_job()
+    if current is not None:
+        chaining_started(current.connection)  # what ends from now on: for the next job
+    flask_app = app()
+    with flask_app.app_context():
+        config = flask_app.config
+        chained = after_tracking(config, record_for_s=CHAIN_RECORD_S)
+        work.queue_launches(config, chained.launched)
+        uploads = enqueue_uploads(config)  # FCL stages' files to UconDB (RQ queue `uploads`)
+        if chained.recording_left:
+            _queue_chaining(config)
+        return (f"chaining: {chained.recorded_jobs} jobs' files recorded"
+                f"{' (more to record)' if chained.recording_left else ''}, "
+                f"{len(chained.located)} located, {len(chained.launched)} launched" + uploads)
 
 
 def analyse(job_row_ids: list[int]) -> str:
@@ -132,7 +149,7 @@ def upload(job_row_id: int) -> str:
         outcome = run_upload(job_row_id, flask_app.config, final=final)
         if outcome.startswith("stored"):
             # Chaining waits for this upload: let it look again now, not at the next tick.
-            work.queue_tracking(flask_app.config)
+            _queue_chaining(flask_app.config)
         return outcome
 
 

@@ -5,9 +5,10 @@ copied into every forked work horse holding whatever locks it held at that momen
 the horse could hang on them). Every POMS_TRACKING_INTERVAL seconds it takes a short
 Redis lock (so several workers tick once between them, not once each), then enqueues a
 tracking pass (only every POMS_TRACKING_FULL_INTERVAL with an engine whose job events
-tracking follows) and a watch pass (app/watching: watchers' events, digests and messages,
-on `notifications`), launches scheduled stages that are due, and re-enqueues launches and
-requested batch actions whose queued job was lost; every POMS_ANALYSIS_CATCHUP_INTERVAL it
+tracking follows; each pass queues chaining on its own queue) and a watch pass
+(app/watching: watchers' events, digests and messages, on `notifications`), launches
+scheduled stages that are due, and re-enqueues launches and requested batch actions whose
+queued job was lost; every POMS_ANALYSIS_CATCHUP_INTERVAL it
 also queues the analysis of finished jobs whose log analysis was lost. Between ticks, every
 POMS_TRACKING_EVENTS_MS, it looks at the engine's job event logs and queues the reading
 of what is new (app/tracking/events.py). With --burst it ticks once, then the worker

@@ -6,6 +6,7 @@ code asks app/work.py and never imports this package. The functions below take a
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import time
@@ -26,7 +27,10 @@ log = logging.getLogger(__name__)
 LAUNCHES, TRACKING, ANALYSIS, UPLOADS = "launches", "tracking", "analysis", "uploads"
 # Mail and webhooks (app/watching): a slow mail server never holds up tracking.
 NOTIFICATIONS = "notifications"
-QUEUES = (LAUNCHES, TRACKING, ANALYSIS, UPLOADS, NOTIFICATIONS)
+# What follows job ends (app/chaining: their files recorded, Located, dependents launched):
+# a 100,000-job submission's recording never holds up the reading of new job events.
+CHAINING = "chaining"
+QUEUES = (LAUNCHES, TRACKING, CHAINING, ANALYSIS, UPLOADS, NOTIFICATIONS)
 PENDING = ("queued", "started", "deferred", "scheduled")
 
 
@@ -178,6 +182,30 @@ def enqueue_follow(redis_url, expires_s: int = 30):
 def follow_started(redis_url) -> None:
     conn = redis_url if isinstance(redis_url, Redis) else connection(redis_url)
     conn.delete(FOLLOW_QUEUED)
+
+
+# Set while a `chain` job waits on the chaining queue (the job clears it as it starts), as
+# FOLLOW_QUEUED: at most one waits while another runs, and it sees everything recorded
+# before it starts. It expires, in case its job was lost.
+CHAIN_QUEUED = "poms:chaining:queued"
+
+
+def enqueue_chaining(redis_url, expires_s: int = 60):
+    """Queue chaining after tracking (workers.jobs.chain), unless one waits."""
+    queue = _queue(redis_url, CHAINING)
+    if not queue.connection.set(CHAIN_QUEUED, "1", nx=True, ex=expires_s):
+        return None
+    try:
+        return queue.enqueue("workers.jobs.chain", result_ttl=0, job_timeout=1800)
+    except RedisError:
+        with contextlib.suppress(RedisError):  # no job waits: the next caller queues one
+            queue.connection.delete(CHAIN_QUEUED)
+        raise
+
+
+def chaining_started(redis_url) -> None:
+    conn = redis_url if isinstance(redis_url, Redis) else connection(redis_url)
+    conn.delete(CHAIN_QUEUED)
 
 
 def enqueue_analysis_catchup(redis_url):

@@ -90,6 +90,14 @@ class Catalog(ABC):
             raise CatalogError(f"definition '{name}': an explicit list needs files")
         self.create_definition(name, "file_name " + ",".join(quote(f) for f in files))
 
+    def create_frozen_definition(self, name: str, dims: str) -> int:
+        """A definition holding exactly the files `dims` selects now; how many they are (0:
+        no definition is made)."""
+        names = self.list_files(dims)
+        if names:
+            self.create_list_definition(name, names)
+        return len(names)
+
     @abstractmethod
     def definition_dimensions(self, name: str) -> str: ...
 

@@ -45,6 +45,7 @@ _WRITES = (
     "add_location",
     "create_definition",
     "create_list_definition",
+    "create_frozen_definition",
     "take_snapshot",
     "start_project",
     "deliver",

@@ -11,7 +11,8 @@
                  each decision once (a unique chain_step row), whoever sees it first
   ledger.py      a stage's input = processed + in flight + failed + skipped
   operator.py    recovery preview (files and why), recover now, reprocess (audited)
-  hooks.py       after_tracking(config): what the tracking worker calls after a pass
+  hooks.py       after_tracking(config): what a chaining job (the `chaining` worker,
+                 queued by tracking) runs
 
 Nothing here imports Flask; the CLI (cli.py) and pages (app/blueprints/chaining.py) are
 thin callers.

@@ -48,9 +48,7 @@ from app.catalog.dimensions import DimensionError, quote
 from app.catalog.outputs import dependency_definition_name, project_name
 from app.catalog.recovery import Recovery, RecoveryFile, SubmissionFacts, recover
 from app.catalog.splits import parse_split_type
-from app.chaining.delivery import (
-    unrecorded_jobs,
-)
+from app.chaining.delivery import has_unrecorded_jobs
 from app.extensions import db
 from app.launching import service
 from app.launching.command import LaunchError
@@ -287,22 +285,22 @@ def launch_dependents(root: Submission, config) -> Settled:
             relaunch_self(root, step, config, out)
             continue
         patterns = [link.file_pattern for link in links]
+        defname = dependency_definition_name(root.id, number, analysis_user)
         try:
             dims = output_dims(family_ids, patterns, root.dependents_dataset)
-            names = catalog.list_files(dims)
+            # The matching files frozen as the definition, in the catalogue itself.
+            count = catalog.create_frozen_definition(defname, dims)
         except (CatalogError, DimensionError, ValueError) as err:
             step.note = f"outputs not found: {err}"
             continue
-        if not names:
+        if not count:
             read = (f"no files of {root.dependents_dataset}" if root.dependents_dataset
                     else f"no outputs of {root.id}")
             step.note = f"{read} match {', '.join(patterns)}"
             out.notes.append(f"{child.name}: {step.note}")
             continue
-        defname = dependency_definition_name(root.id, number, analysis_user)
-        step.definition, step.file_count = defname, len(names)
+        step.definition, step.file_count = defname, count
         try:
-            catalog.create_list_definition(defname, names)
             launched = service.request_launch(
                 child, root.launcher or campaign.owner, test=root.test,
                 origin=f"parent {root.id}", config=config, dataset_override=defname,
@@ -312,7 +310,7 @@ def launch_dependents(root: Submission, config) -> Settled:
             out.notes.append(f"{child.name}: {step.note}")
             continue
         step.submission_id = launched.id
-        step.note = f"{len(names)} files of {root.id} matching {', '.join(patterns)}"
+        step.note = f"{count} files of {root.id} matching {', '.join(patterns)}"
         out.launched.append(launched.id)
         out.notes.append(f"{child.name}: launched {launched.id} on {defname}")
     return out
@@ -356,7 +354,7 @@ def settle(submission: Submission, config) -> Settled:
     if is_settled(submission.id):
         return out
     if submission.state == states.LOCATED:
-        if unrecorded_jobs([submission.id]):
+        if has_unrecorded_jobs(submission.id):
             out.waiting = True
             return out
         position, rtype, overrides, files = next_recovery(submission, config)

@@ -27,7 +27,7 @@ from app.batch.local import SpoolFile, job_file
 from app.catalog.base import CatalogError
 from app.catalog.cache import catalog_for
 from app.catalog.outputs import declare_outputs, project_name
-from app.extensions import db
+from app.extensions import any_of, db
 from app.launching.snapshots import launched_job_type, launched_stage
 from app.models import Job, Submission
 from app.models.base import utcnow
@@ -72,6 +72,15 @@ def unrecorded_jobs(submission_ids: list[int] | None = None) -> dict[int, list]:
     return found
 
 
+def has_unrecorded_jobs(submission_id: int) -> bool:
+    """Whether a finished job of the submission has its files not recorded yet (one row
+    looked for, not all of a 100,000-job submission's)."""
+    return db.session.scalar(
+        select(Job.id).outerjoin(ChainJobRecord, ChainJobRecord.job_id == Job.id)
+        .where(Job.submission_id == submission_id, Job.state.in_(JOB_FINISHED),
+               ChainJobRecord.job_id.is_(None)).limit(1)) is not None
+
+
 def record_finished_jobs(config, submission_ids: list[int] | None = None, *,
                          until: float | None = None) -> int:
     """Record every finished, unrecorded job's files, RECORD_CHUNK jobs per transaction
@@ -106,7 +115,7 @@ def _existing(experiment: str, names: list[str]) -> set[str]:
     for start in range(0, len(names), 500):
         found.update(db.session.scalars(select(CatalogFile.name).where(
             CatalogFile.experiment == experiment,
-            CatalogFile.name.in_(names[start:start + 500]))))
+            any_of(CatalogFile.name, names[start:start + 500]))))
     return found
 
 
@@ -133,14 +142,8 @@ class _Declarations:
         self.locations.append((name, location))
 
     def declare(self, catalog) -> None:
-        catalog.declare_files(self.files)
-        names = list(dict.fromkeys([name for name, _where in self.locations]
-                                   + list(self.made_by)))
-        ids: dict[str, int] = {}
-        for start in range(0, len(names), 500):
-            ids.update(db.session.execute(select(CatalogFile.name, CatalogFile.id).where(
-                CatalogFile.experiment == catalog.experiment,
-                CatalogFile.name.in_(names[start:start + 500]))).all())
+        # record_jobs looked the names up (_existing); every name below is one of these.
+        ids = catalog.declare_files(self.files, looked_up=True)
         if self.made_by:
             db.session.execute(insert(JobOutput.__table__), [
                 {"file_id": ids[name], "job_id": job_id, "submission_id": submission_id}

@@ -1,4 +1,5 @@
-"""What the tracking worker calls after each pass (workers/jobs.py), and what it returns.
+"""What a chaining job runs after tracking (workers/jobs.chain, on the `chaining` queue
+that tracking passes and event readings fill), and what it returns.
 
     chained = after_tracking(config)
     work.queue_launches(config, chained.launched)   # app/work.py, after the commits

@@ -22,7 +22,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.audit import audit
 from app.batch.job_files import INPUT_LIST, write_json_atomic
@@ -165,22 +165,25 @@ def prepare_inputs(submission: Submission, dataset: str, files: list[str] | None
         return files
     try:
         if files is None:
-            files = catalog.list_files(f"defname: {dataset}")
+            # A dataset (a dependency's 100,000 outputs): its files and where each is, read
+            # once, in one query.
             defname = dataset
+            where = catalog.list_files_located(f"defname: {dataset}")
+            files = list(where)
         else:
-            defname = None
+            defname = f"poms_input_{submission.id}" if files else None
+            where = None
         if not files:
             return files
-        if defname is None:
-            defname = f"poms_input_{submission.id}"
+        if where is None:
             catalog.create_list_definition(defname, files)
+            where = first_locations(catalog.experiment, files)
         project = project_name(submission.id)
         known = db.session.scalar(select(CatalogProject.id).where(
             CatalogProject.experiment == catalog.experiment, CatalogProject.name == project))
         if known is None:
             catalog.start_project(project, defname)
-        where = first_locations(catalog.experiment, files)
-        entries = [{"name": name, "location": where.get(name, "")} for name in files]
+        entries = [{"name": name, "location": where.get(name) or ""} for name in files]
     except (CatalogError, DimensionError, ValueError) as err:
         log.warning("submission %s: no input list: %s", submission.id, err)
         return files
@@ -192,20 +195,16 @@ def prepare_inputs(submission: Submission, dataset: str, files: list[str] | None
 
 
 def first_locations(experiment: str, names: list[str]) -> dict[str, str]:
-    """Each file's first location, in one query per 500 names (a big dataset's input list
-    must not cost a query per file)."""
+    """Each located file's first location, in one query per 500 names (a big dataset's
+    input list must not cost a query per file)."""
     out: dict[str, str] = {}
     for start in range(0, len(names), 500):
-        chunk = names[start:start + 500]
-        ids = select(CatalogFile.id).where(CatalogFile.experiment == experiment,
-                                           CatalogFile.name.in_(chunk))
-        first = (select(CatalogLocation.file_id, func.min(CatalogLocation.id).label("first"))
-                 .where(CatalogLocation.file_id.in_(ids))
-                 .group_by(CatalogLocation.file_id).subquery())
         rows = db.session.execute(
             select(CatalogFile.name, CatalogLocation.location)
-            .join(first, first.c.file_id == CatalogFile.id)
-            .join(CatalogLocation, CatalogLocation.id == first.c.first)
-            .where(CatalogFile.experiment == experiment, CatalogFile.name.in_(chunk)))
-        out.update(dict(rows.all()))
+            .join(CatalogLocation, CatalogLocation.file_id == CatalogFile.id)
+            .where(CatalogFile.experiment == experiment,
+                   CatalogFile.name.in_(names[start:start + 500]))
+            .order_by(CatalogLocation.id))
+        for name, where in rows:
+            out.setdefault(name, where)
     return out

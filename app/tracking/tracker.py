@@ -253,8 +253,18 @@ def _job_rows(connection, submission_id: int, batch_job_ids: list[str] | None):
     if batch_job_ids is None:
         return connection.exec_driver_sql(_raw(sql), (submission_id,)).fetchall()
     rows = []
+    postgresql = db.engine.dialect.name == "postgresql"
     for start in range(0, len(batch_job_ids), _ROWS_CHUNK):
         chunk = batch_job_ids[start:start + _ROWS_CHUNK]
+        if postgresql:
+            # One array parameter: the driver prepares the statement after a few runs, and
+            # PostgreSQL's generic plan for `= ANY($2)` probes the (submission_id,
+            # batch_job_id) index; for 500 `IN ($2, ...)` parameters it read a 100,000-job
+            # submission's rows for each chunk (seconds each: tracking stalled minutes).
+            rows += connection.exec_driver_sql(
+                sql.replace("?", "%s") + " AND batch_job_id = ANY(%s)",
+                (submission_id, list(chunk))).fetchall()
+            continue
         rows += connection.exec_driver_sql(
             _raw(sql + f" AND batch_job_id IN ({', '.join('?' * len(chunk))})"),
             (submission_id, *chunk)).fetchall()

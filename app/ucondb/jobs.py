@@ -1,7 +1,7 @@
 """FCL stages' files into UconDB: the `uploads` work, and what holds the next stage.
 
 A stage whose job type's output_file_patterns has an FCL pattern (`%.fcl`) is an FCL stage.
-After each tracking pass (workers/jobs.py), `enqueue_uploads(config)` finds its finished
+After each chaining job (workers/jobs.chain), `enqueue_uploads(config)` finds finished
 jobs whose outputs the catalogue has recorded (app/chaining/delivery.py) and gives each an
 FclUpload row and a job on the `uploads` queue (app/work.py; workers/jobs.upload runs
 `run_upload(job_row_id)`), retried with backoff (POMS_UCONDB_UPLOAD_RETRIES,
@@ -160,7 +160,7 @@ def enqueue(config, job_row_ids: list[int]) -> int:
 
 
 def enqueue_uploads(config) -> str:
-    """What workers/jobs.py calls after each tracking pass: new uploads, and unfinished
+    """What workers/jobs.chain calls after each chaining job: new uploads, and unfinished
     ones whose queued job was lost (Redis restarted), onto the `uploads` queue."""
     if not enabled(config):
         return ""
@@ -169,7 +169,7 @@ def enqueue_uploads(config) -> str:
         unfinished = list(db.session.scalars(
             select(FclUpload.job_id).where(FclUpload.state.in_(UNFINISHED))))
         queued = enqueue(config, list(dict.fromkeys(fresh + unfinished)))
-    except Exception as err:  # the tracking job that calls this must not fail for it
+    except Exception as err:  # the chaining job that calls this must not fail for it
         db.session.rollback()
         log.exception("queueing FCL uploads")
         return f"; FCL uploads not queued ({err}): the next pass tries again"

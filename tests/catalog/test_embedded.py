@@ -75,6 +75,33 @@ def test_explicit_list_definition(catalog, raw_files):
     assert catalog.list_files("defname: picked") == [raw_files[1], raw_files[3]]
 
 
+def test_frozen_definition_holds_what_the_dimensions_select_now(catalog, raw_files):
+    # What chaining gives a dependent stage: the matching files, frozen in the database.
+    assert catalog.create_frozen_definition("run2", "run_number 2") == 5
+    catalog.declare_file("raw_late.art", metadata={"runs": [[2, 9, "physics"]]})
+    assert catalog.list_files("defname: run2") == raw_files[5:10]  # not the late file
+    assert catalog.list_files_located("defname: run2") == dict.fromkeys(raw_files[5:10], "")
+    catalog.add_location(raw_files[6], "/pnfs/a")
+    catalog.add_location(raw_files[6], "/pnfs/b")
+    assert catalog.list_files_located("defname: run2")[raw_files[6]] == "/pnfs/a"
+    # Nothing matches: no definition, as create_list_definition refuses an empty list.
+    assert catalog.create_frozen_definition("none", "run_number 99") == 0
+    with pytest.raises(NotFound, match="no definition named 'none'"):
+        catalog.definition_dimensions("none")
+
+
+def test_a_project_over_a_list_definition_shares_its_snapshot(catalog, raw_files):
+    catalog.create_list_definition("picked", [raw_files[3], raw_files[1]])
+    listed = int(catalog.definition_dimensions("picked").split()[1])
+    assert catalog.start_project("p_picked", "picked") == listed
+    catalog.deliver("p_picked", "job.0", raw_files[1])
+    with pytest.raises(CatalogError, match="not in project 'p_picked's snapshot"):
+        catalog.deliver("p_picked", "job.0", raw_files[2])
+    # A definition naming a snapshot that does not exist is snapshotted as before.
+    catalog.create_definition("ghost", "snapshot_id 999999")
+    assert catalog.start_project("p_ghost", "ghost") != 999999
+
+
 def test_bad_definition_is_refused_with_the_reason(catalog):
     with pytest.raises(ValueError, match="expected a value after 'version'"):
         catalog.create_definition("bad", "version")

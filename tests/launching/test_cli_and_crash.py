@@ -129,7 +129,8 @@ def test_workers_split_by_queue_each_serve_only_their_own(operator, redis_conn):
 def test_a_worker_on_an_unknown_queue_is_refused_with_the_queue_names(operator):
     done = operator.run("poms", "worker", "--queue", "launch")
     assert done.returncode == 2
-    assert "'launch' is not one of 'launches', 'tracking', 'analysis', 'uploads'" in done.stderr
+    assert ("'launch' is not one of 'launches', 'tracking', 'chaining', 'analysis', 'uploads'"
+            in done.stderr)
 
 
 def test_dry_run_shows_the_command_and_writes_nothing(launch_app, tutorial):
