@@ -11,7 +11,9 @@ breaks every stream ends: the browsers reconnect and fetch their fragments again
 from __future__ import annotations
 
 import logging
+import math
 import queue
+import random
 import threading
 import time
 from collections import defaultdict
@@ -122,13 +124,14 @@ class Hub:
         except ValueError:
             return
         names = set(data.decode().split())
+        received = time.time()
         self.saw(experiment_id, names)
         with self._lock:
             listeners = list(self._listeners.get(experiment_id, ()))
         for listener in listeners:
             wanted = names & listener.topics
             if wanted:
-                listener.queue.put(wanted)
+                listener.queue.put((wanted, received))
 
 
 _hubs: dict[str, Hub] = {}
@@ -154,51 +157,75 @@ def hub_for(redis_url: str) -> Hub:
 
 
 def events(hub: Hub, listener: Listener, *, spacing: float = 0.5,
-           aggregate_spacing: float | None = None, heartbeat: float = 15.0, retry_ms: int = 2000):
+           aggregate_spacing: float | None = None, heartbeat: float = 15.0, retry_ms: int = 2000,
+           phase: float | None = None):
     """The text of one page's event stream (a generator; ends when the hub breaks).
 
-    A submission's topics are sent at most once per `spacing` seconds; the aggregates
-    (experiment, campaign, stage: whatever any of their submissions does changes them, up to
-    every job change) at most once per `aggregate_spacing`, since each costs the page a
-    fetch of a page-wide summary.
+    Each event's data is its topic and the time it covers (seconds since the epoch): every
+    change the hub had received by then is in any render that started later. A fragment
+    fetched for the event says it back (X-POMS-Live-Cover, app/static/live.js), so it may be
+    answered from a render other pages share (app/live/cache.py).
+
+    A submission's topic is sent at once, then at most once per `spacing` seconds while it
+    keeps changing (the last change of a burst always sent), covering its newest change.
+    An aggregate's (experiment, campaign, stage: whatever any of their submissions does
+    changes them) is sent at once after `aggregate_spacing` seconds of quiet; while it keeps
+    changing, once per `aggregate_spacing`, at this page's own moment (`phase`, random) in
+    each period of the wall clock, covering up to the period's start. So every page that
+    follows it asks within the period for the same render, each at a different moment:
+    one render per period per web process, and no stampede.
     """
     aggregate_spacing = spacing if aggregate_spacing is None else aggregate_spacing
-
-    def spacing_of(name: str) -> float:
-        return spacing if name.startswith("submission-") else aggregate_spacing
-
+    phase = random.uniform(0, aggregate_spacing) if phase is None else phase
+    pending: dict[str, list[float]] = {}  # topic -> when the hub received its unsent changes
     last_sent: dict[str, float] = {}
-    due: dict[str, float] = {}  # topics changed again within `spacing`: sent when due
+
+    def plan(name: str) -> tuple[float, float]:
+        """(when to send `name`, the time that event covers)"""
+        changed = pending[name]
+        if name.startswith("submission-"):
+            return max(changed[0], last_sent.get(name, -spacing) + spacing), changed[-1]
+        quiet_until = last_sent.get(name, -aggregate_spacing) + aggregate_spacing
+        if quiet_until <= changed[0]:
+            return changed[0], changed[-1]
+        period = (math.floor(changed[0] / aggregate_spacing) + 1) * aggregate_spacing
+        while period + phase < quiet_until:
+            period += aggregate_spacing
+        return period + phase, period
+
     try:
         yield f"retry: {retry_ms}\n: open\n\n"
-        quiet_since = time.monotonic()
+        quiet_since = time.time()
         while True:
-            now = time.monotonic()
-            wait = min([heartbeat - (now - quiet_since), *(t - now for t in due.values())])
+            now = time.time()
+            plans = {name: plan(name) for name in pending}
+            wait = min([heartbeat - (now - quiet_since), *(at - now for at, _ in plans.values())])
             try:
                 item = listener.queue.get(timeout=max(wait, 0.0))
             except queue.Empty:
-                item = ()
+                item = None
             if item is _BROKEN:
                 return
-            now = time.monotonic()
+            if item is not None:
+                names, received = item
+                for name in names:
+                    pending.setdefault(name, []).append(received)
+            now = time.time()
             send = []
-            for name in item:
-                gap = spacing_of(name)
-                if now - last_sent.get(name, -gap) >= gap:
-                    send.append(name)
-                    due.pop(name, None)
-                elif name not in due:
-                    due[name] = last_sent[name] + gap
-            for name, at in list(due.items()):
+            for name in sorted(pending):
+                at, covers = plan(name)
                 if at <= now:
-                    send.append(name)
-                    del due[name]
-            if send:
-                for name in send:
+                    send.append((name, covers))
                     last_sent[name] = now
+                    left = [t for t in pending[name] if t > covers]
+                    if left:
+                        pending[name] = left
+                    else:
+                        del pending[name]
+            if send:
                 quiet_since = now
-                yield "".join(f"event: {name}\ndata: {name}\n\n" for name in sorted(send))
+                yield "".join(f"event: {name}\ndata: {name} {covers:.3f}\n\n"
+                              for name, covers in send)
             elif now - quiet_since >= heartbeat:
                 quiet_since = now
                 yield ": still here\n\n"

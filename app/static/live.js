@@ -49,4 +49,13 @@
     if (again) { refreshAll(); }
   });
   document.addEventListener("htmx:sseError", function () { mode("poll"); });
+  // A fetch made for an event says back what the event covers ("<topic> <time>"): the
+  // server may answer it with a render other pages share (app/live/cache.py).
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var message = evt.detail.triggeringEvent && evt.detail.triggeringEvent.detail;
+    var said = message && typeof message.data === "string" ? message.data.split(" ") : [];
+    if (said.length === 2 && /^[0-9.]+$/.test(said[1])) {
+      evt.detail.headers["X-POMS-Live-Cover"] = said[1];
+    }
+  });
 })();

@@ -6,6 +6,7 @@ from flask_login import login_required
 
 from app.auth.session import experiment_access
 from app.blueprints.overview.common import bp, now
+from app.blueprints.views import pushed_fragment
 from app.launching import launch_hold
 from app.overview.attention import needs_attention
 
@@ -14,8 +15,13 @@ from app.overview.attention import needs_attention
 @login_required
 def attention(experiment):
     access = experiment_access(experiment)
-    items = needs_attention(access.experiment.id,
-                            days=current_app.config["POMS_ATTENTION_DAYS"])
-    return render_template("overview/_attention.html", access=access, items=items,
-                           now=now(), switch=launch_hold.hold_of(access.experiment.id),
-                           may_switch=launch_hold.may_switch(access.role))
+
+    def render() -> str:
+        items = needs_attention(access.experiment.id,
+                                days=current_app.config["POMS_ATTENTION_DAYS"])
+        return render_template("overview/_attention.html", access=access, items=items,
+                               now=now(), switch=launch_hold.hold_of(access.experiment.id),
+                               may_switch=launch_hold.may_switch(access.role))
+
+    # Its forms act only as the server allows the asker; what it shows is the role's.
+    return pushed_fragment(access, "experiment", render)
