@@ -123,13 +123,15 @@ def plan(base: str, cookies: dict, campaign_id: int, active: list[int]) -> dict:
         if kind < 7:
             sid = active[n % len(active)]
             sub = f"/e/mu2e/submission/{sid}"
+            # The summary brings the jobs table along (as the page left it: all, page 1).
             pages.append({"topics": [f"submission-{sid}", f"submission-{sid}-state"], "fetch": {
-                f"submission-{sid}": [f"{sub}/summary", f"{sub}/jobs",
+                f"submission-{sid}": [f"{sub}/summary?along=1&jobs_state=&jobs_page=1",
                                       f"/e/mu2e/results/submission/{sid}/summary"],
                 f"submission-{sid}-state": [f"{sub}/history"]}})
         elif kind < 9:
+            # The dashboard's live section brings needs attention and the campaigns along.
             pages.append({"topics": ["experiment"], "fetch": {"experiment": [
-                "/e/mu2e/dashboard/live", "/e/mu2e/attention", "/e/mu2e/campaigns/at-a-glance"]}})
+                "/e/mu2e/dashboard/live?along=1"]}})
         else:
             pages.append({"topics": [f"campaign-{campaign_id}"], "fetch": {
                 f"campaign-{campaign_id}": [f"/e/mu2e/campaign/{campaign_id}/overview/live"]}})

@@ -81,13 +81,15 @@ def queue_launches(submission_ids: list[int]) -> bool:
     return True
 
 
-def pushed_fragment(access: Access, topic: str, render, *, also: tuple = ()) -> str:
+def pushed_fragment(access: Access, topic: str, render, *, also: tuple = (),
+                    path: str | None = None) -> str:
     """A live fragment rendered once per change of `topic` for everyone with the same view
-    of it (app/live/cache.py): the same path, acting role, administrator or not, and `also`
-    (what else decides what it shows, e.g. may_launch). Its forms' CSRF token is the one
-    thing of one person it may hold: stored as a placeholder, the asker's put back."""
+    of it (app/live/cache.py): the same path (the request's, or `path` for a fragment that
+    rides along with another), acting role, administrator or not, and `also` (what else
+    decides what it shows, e.g. may_launch). Its forms' CSRF token is the one thing of one
+    person it may hold: stored as a placeholder, the asker's put back."""
     hub = live_stream.hub_for(current_app.config["POMS_REDIS_URL"])
-    key = (request.full_path, access.role, access.is_admin, *also)
+    key = (path or request.full_path, access.role, access.is_admin, *also)
     token = generate_csrf()
 
     def shared() -> str:

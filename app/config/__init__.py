@@ -115,7 +115,7 @@ def load_config(instance_path: Path, environ=None) -> dict:
         not in ("0", "no", "false", "off"),
         "POMS_LIVE_SPACING": positive(environ, "POMS_LIVE_SPACING_MS", 500) / 1000,
         "POMS_LIVE_AGGREGATE_SPACING":
-            positive(environ, "POMS_LIVE_AGGREGATE_SPACING_MS", 1000) / 1000,
+            positive(environ, "POMS_LIVE_AGGREGATE_SPACING_MS", 3000) / 1000,
     }
 
 
