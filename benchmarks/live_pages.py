@@ -6,17 +6,28 @@ benchmarks/concurrent_pages.py does (the tutorial campaign, 1,000 active submiss
 10,000-job submission), the app's own commit hook publishing what changed, and, for the
 update latency, Chromium (Playwright) showing real submission pages.
 Synthesised: the viewers (benchmarks/support/viewers.py: each holds a page's event stream
-and makes the fragment fetches htmx would on each event; no browser renders them; 70 %
-submission pages, 20 % dashboards, 10 % campaign overviews), and the job changes: this
+and makes the fetches the page would on each event, saying back what the event covers as
+app/static/live.js does; no browser renders them; 70 % submission pages (the summary, which
+brings the jobs table along, and the results summary; the history on a state change), 20 %
+dashboards (the live section, which brings the other two along), 10 % campaign overviews),
+and the job changes: this
 process moves submissions' job counters (and now and then a state) through the ORM, as
 tracking's recount does, committing every 0.1 s, so no batch engine runs.
 
 Prints `BENCH <name> <value> <unit>` lines, per database (and `_<class>` when overridden):
   live_viewers_p99_ms_<db>  p99 of every request the viewers made (streams opened and the
-                            fragment fetches) while 100 job changes/s ran (goal < 50 ms)
+                            fragment fetches) while 100 job changes/s ran (goal < 50 ms):
+                            from the viewer sending it to the answer read whole, timed in
+                            the viewers' process, so it includes the loopback network, any
+                            wait for that process's own event loop, and every wait for a
+                            CPU that the server, the viewers, Chromium, this process's
+                            commits and whatever else runs on the machine share
   live_viewers_requests_per_s_<db>, live_viewers_events_per_s_<db>
   live_update_p99_s_<db>    a submission's state committed -> Chromium's page shows it, on
                             a sample of pages under that load (goal < 1 s)
+  live_server_cpu_pct_<db>, live_viewers_cpu_pct_<db>: CPU of gunicorn (master and
+                            workers) and of the viewers' process under that load, % of one
+                            core (the machine has two): whose saturation the p99 shows
   idle_cpu_pct_<db>         the gunicorn processes' CPU with every page open and nothing
                             changing, % of one core (goal < 5)
 Sizes: POMS_BENCH_VIEWERS (500), POMS_BENCH_ACTIVE (1000), POMS_BENCH_CHANGES_PER_S (100),
@@ -257,11 +268,14 @@ def run(kind: str, database_url: str, tmp: Path) -> None:
         idle = (cpu_seconds(server.pid) - before) / IDLE_SECONDS * 100
         changes = Changes(app, active)
         load_started = time.time()
+        server_cpu, viewers_cpu = cpu_seconds(server.pid), cpu_seconds(viewers.pid)
         changes.start()
         time.sleep(SECONDS / 2)
         updates = update_latencies(app, base, cookies, samples)
         time.sleep(max(0.0, SECONDS - (time.time() - load_started)))
         load_ended = time.time()
+        server_cpu = cpu_seconds(server.pid) - server_cpu
+        viewers_cpu = cpu_seconds(viewers.pid) - viewers_cpu
         changes.stop.set()
         changes.join()
         viewers.stdin.write("STOP\n")
@@ -284,6 +298,15 @@ def run(kind: str, database_url: str, tmp: Path) -> None:
     seconds = load_ended - load_started
     bench(f"live_viewers_requests_per_s{suffix}_{kind}", len(during) / seconds, "requests/s")
     bench(f"live_viewers_events_per_s{suffix}_{kind}", result["events"] / seconds, "events/s")
+    bench(f"live_server_cpu_pct{suffix}_{kind}", server_cpu / seconds * 100, "%")
+    bench(f"live_viewers_cpu_pct{suffix}_{kind}", viewers_cpu / seconds * 100, "%")
+    by_path: dict[str, list[float]] = {}
+    for started, ms, path in result["latencies"]:
+        if load_started <= started <= load_ended:
+            by_path.setdefault(re.sub(r"/\d+", "/N", path), []).append(ms)
+    for path, times in sorted(by_path.items()):
+        print(f"live_pages: {path}: {len(times)} requests, p50 {lb.percentile(times, 50):.0f} "
+              f"ms, p99 {lb.percentile(times, 99):.0f} ms", file=sys.stderr)
     bench(f"live_update_p99_s{suffix}_{kind}", lb.percentile(updates, 99), "s")
     bench(f"idle_cpu_pct{suffix}_{kind}", idle, "%")
 

@@ -2,8 +2,10 @@
 
 Each viewer is what a browser's live page does on the wire: one Server-Sent Events stream
 for its page's topics, and on each event the fragment fetches htmx would make for it
-(`hx-trigger="sse:<topic>"`). No browser renders anything. gevent greenlets, so 500
-viewers cost this process little.
+(`hx-trigger="sse:<topic>"`), with the header app/static/live.js adds. No browser renders
+anything. gevent greenlets, so 500 viewers cost this process little: a stream's chunks are
+read as they come (not byte by byte) and each fetch is one requests call; what the timings
+include is said in benchmarks/live_pages.py.
 
     python benchmarks/support/viewers.py PLAN.json
 PLAN: {"base": url, "cookies": {...}, "pages": [{"topics": [...], "fetch": {topic: [path]}}]}
