@@ -23,6 +23,7 @@ from app.launching import service
 from app.models import Job, Submission, SubmissionEvent
 from app.models.base import utcnow
 from app.overview.family import relatives
+from app.results.aggregate import results_for
 from app.tracking import actions
 from app.ucondb.jobs import enqueue, retry_failed, upload_summary
 from app.work import QueueUnavailable
@@ -63,9 +64,13 @@ def summary(experiment, submission_id):
     html = render_template("submissions/_summary.html", **context)
     if request.args.get("along") == "1":
         # The submission page's: the jobs table, as the person left it (its filter and page
-        # come with the request), rides along, swapped in by id: one fetch per change.
+        # come with the request), and the results summary ride along, swapped in by id:
+        # one fetch per change.
         html += _jobs_html(context, request.args.get("jobs_state", ""),
                            page_number(request.args.get("jobs_page")), along=True)
+        html += render_template("results/_summary.html", access=access, submission=submission,
+                                results=results_for(submission_ids=[submission.id],
+                                                    plots=False), rides=True, oob=True)
     return html
 
 
