@@ -34,10 +34,30 @@ class LiveUnavailable(Exception):
 
 
 class Listener:
+    """A page's share of the hub: the changes told and not yet sent, per topic the first
+    and last time the hub received one. Its stream is woken only when a topic becomes
+    pending: a dashboard that follows `experiment` while it changes ten times a second
+    wakes when its next event is due, not ten times a second."""
+
     def __init__(self, experiment_id: int, topics: set[str]):
         self.experiment_id = experiment_id
         self.topics = topics
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.pending: dict[str, list[float]] = {}
+        self.lock = threading.Lock()
+
+    def tell(self, names: set[str], received: float) -> None:
+        woken = False
+        with self.lock:
+            for name in names:
+                seen = self.pending.get(name)
+                if seen is None:
+                    self.pending[name] = [received, received]
+                    woken = True
+                else:
+                    seen[1] = max(seen[1], received)
+        if woken:
+            self.queue.put(True)
 
 
 class Hub:
@@ -131,7 +151,7 @@ class Hub:
         for listener in listeners:
             wanted = names & listener.topics
             if wanted:
-                listener.queue.put((wanted, received))
+                listener.tell(wanted, received)
 
 
 _hubs: dict[str, Hub] = {}
@@ -177,19 +197,19 @@ def events(hub: Hub, listener: Listener, *, spacing: float = 0.5,
     """
     aggregate_spacing = spacing if aggregate_spacing is None else aggregate_spacing
     phase = random.uniform(0, aggregate_spacing) if phase is None else phase
-    pending: dict[str, list[float]] = {}  # topic -> when the hub received its unsent changes
     last_sent: dict[str, float] = {}
 
-    def plan(name: str) -> tuple[float, float]:
-        """(when to send `name`, the time that event covers)"""
-        changed = pending[name]
+    def plan(name: str, first: float, last: float) -> tuple[float, float]:
+        """(when to send `name`, the time that event covers), its unsent changes received
+        from `first` to `last`"""
         if name.startswith("submission-"):
-            return max(changed[0], last_sent.get(name, -spacing) + spacing), changed[-1]
+            return max(first, last_sent.get(name, -spacing) + spacing), last
         quiet_until = last_sent.get(name, -aggregate_spacing) + aggregate_spacing
-        if quiet_until <= changed[0]:
-            return changed[0], changed[-1]
-        period = (math.floor(changed[0] / aggregate_spacing) + 1) * aggregate_spacing
-        while period + phase < quiet_until:
+        if quiet_until <= first:
+            return first, last
+        period = (math.floor(first / aggregate_spacing) + 1) * aggregate_spacing
+        # (a millisecond's slack: a period's slot stays due despite rounding)
+        while period + phase < quiet_until - 0.001 or period <= first:
             period += aggregate_spacing
         return period + phase, period
 
@@ -198,30 +218,27 @@ def events(hub: Hub, listener: Listener, *, spacing: float = 0.5,
         quiet_since = time.time()
         while True:
             now = time.time()
-            plans = {name: plan(name) for name in pending}
-            wait = min([heartbeat - (now - quiet_since), *(at - now for at, _ in plans.values())])
+            with listener.lock:
+                due = [plan(name, *seen)[0] for name, seen in listener.pending.items()]
+            wait = min([heartbeat - (now - quiet_since), *(at - now for at in due)])
             try:
-                item = listener.queue.get(timeout=max(wait, 0.0))
+                if listener.queue.get(timeout=max(wait, 0.0)) is _BROKEN:
+                    return
             except queue.Empty:
-                item = None
-            if item is _BROKEN:
-                return
-            if item is not None:
-                names, received = item
-                for name in names:
-                    pending.setdefault(name, []).append(received)
+                pass
             now = time.time()
             send = []
-            for name in sorted(pending):
-                at, covers = plan(name)
-                if at <= now:
-                    send.append((name, covers))
-                    last_sent[name] = now
-                    left = [t for t in pending[name] if t > covers]
-                    if left:
-                        pending[name] = left
-                    else:
-                        del pending[name]
+            with listener.lock:
+                for name in sorted(listener.pending):
+                    first, last = listener.pending[name]
+                    at, covers = plan(name, first, last)
+                    if at <= now:
+                        send.append((name, covers))
+                        last_sent[name] = at  # when it was due: a late wake shifts nothing
+                        if last > covers:  # received after the period it covers: the next
+                            listener.pending[name] = [covers, last]
+                        else:
+                            del listener.pending[name]
             if send:
                 quiet_since = now
                 yield "".join(f"event: {name}\ndata: {name} {covers:.3f}\n\n"
