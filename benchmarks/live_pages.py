@@ -32,7 +32,8 @@ Prints `BENCH <name> <value> <unit>` lines, per database (and `_<class>` when ov
                             changing, % of one core (goal < 5)
 Sizes: POMS_BENCH_VIEWERS (500), POMS_BENCH_ACTIVE (1000), POMS_BENCH_CHANGES_PER_S (100),
 POMS_BENCH_SECONDS (30), POMS_BENCH_SAMPLE_PAGES (8). The machine is shared and has 2 cores:
-the viewers' process and Chromium run on the same cores as the server.
+the viewers' process and Chromium run on the same cores as the server. Chromium starts and
+opens its pages before the idle figure and the load (its own start-up is no part of either).
 """
 from __future__ import annotations
 
@@ -177,34 +178,41 @@ class Changes(threading.Thread):
             db.session.remove()
 
 
-def update_latencies(app, base: str, cookies: dict, samples: list[int]) -> list[float]:
-    """Chromium on SAMPLE submission pages: state committed -> the page shows it (s)."""
-    from playwright.sync_api import sync_playwright
+class SamplePages:
+    """Chromium on SAMPLE submission pages, opened before the load starts (a browser's own
+    start-up is not what the viewers' figure is about), then: state committed -> the page
+    shows it (s)."""
 
-    from app import states
-    from app.extensions import db
-    from app.models import Submission
-    from tests.fixtures.browser import CHROMIUM_ARGS, find_chromium
+    def __init__(self, base: str, cookies: dict, samples: list[int]):
+        from playwright.sync_api import sync_playwright
 
-    found = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=find_chromium(), headless=True,
-                                             args=CHROMIUM_ARGS)
-        pages = []
+        from tests.fixtures.browser import CHROMIUM_ARGS, find_chromium
+
+        self.playwright = sync_playwright().start()
+        self.browser = self.playwright.chromium.launch(
+            executable_path=find_chromium(), headless=True, args=CHROMIUM_ARGS)
+        self.pages = []
         for sid in samples:
             # A context each: over HTTP/1.1 a browser holds at most 6 connections per host,
             # and every live page keeps one (docs/live.md).
-            context = browser.new_context()
+            context = self.browser.new_context()
             context.add_cookies([{"name": k, "value": v, "url": base}
                                  for k, v in cookies.items()])
             page = context.new_page()
             page.goto(f"{base}/e/mu2e/submission/{sid}", wait_until="domcontentloaded",
                       timeout=120_000)
             page.wait_for_selector("body[data-live-mode=push]", timeout=120_000)
-            pages.append((sid, page))
+            self.pages.append((sid, page))
+
+    def update_latencies(self, app) -> list[float]:
+        from app import states
+        from app.extensions import db
+        from app.models import Submission
+
+        found = []
         with app.app_context():
             for _ in range(3):
-                for sid, page in pages:
+                for sid, page in self.pages:
                     submission = db.session.get(Submission, sid)
                     target = states.HELD if submission.state != states.HELD else states.RUNNING
                     states.transition(submission, target, "benchmark")
@@ -215,8 +223,11 @@ def update_latencies(app, base: str, cookies: dict, samples: list[int]) -> list[
                         "?.textContent.includes(s)", arg=target, polling=20, timeout=30_000)
                     found.append(time.time() - committed)
             db.session.remove()
-        browser.close()
-    return found
+        return found
+
+    def close(self) -> None:
+        self.browser.close()
+        self.playwright.stop()
 
 
 def run(kind: str, database_url: str, tmp: Path) -> None:
@@ -251,7 +262,7 @@ def run(kind: str, database_url: str, tmp: Path) -> None:
     server = serve(env, port)
     base = f"http://127.0.0.1:{port}"
     suffix = f"_{WORKER_CLASS}" if WORKER_CLASS else ""
-    viewers = None
+    viewers = browsers = None
     try:
         cookies = sign_in(base)
         plan_file = tmp / "plan.json"
@@ -262,6 +273,7 @@ def run(kind: str, database_url: str, tmp: Path) -> None:
         ready = viewers.stdout.readline().split()
         if ready[:1] != ["READY"] or int(ready[1]) < VIEWERS:
             raise SystemExit(f"the viewers did not all connect: {ready}")
+        browsers = SamplePages(base, cookies, samples)
         time.sleep(2)
         before = cpu_seconds(server.pid)
         time.sleep(IDLE_SECONDS)
@@ -271,7 +283,7 @@ def run(kind: str, database_url: str, tmp: Path) -> None:
         server_cpu, viewers_cpu = cpu_seconds(server.pid), cpu_seconds(viewers.pid)
         changes.start()
         time.sleep(SECONDS / 2)
-        updates = update_latencies(app, base, cookies, samples)
+        updates = browsers.update_latencies(app)
         time.sleep(max(0.0, SECONDS - (time.time() - load_started)))
         load_ended = time.time()
         server_cpu = cpu_seconds(server.pid) - server_cpu
@@ -282,6 +294,8 @@ def run(kind: str, database_url: str, tmp: Path) -> None:
         viewers.stdin.flush()
         result = json.loads(viewers.stdout.readline())
     finally:
+        if browsers is not None:
+            browsers.close()
         if viewers is not None and viewers.poll() is None:
             viewers.kill()
         os.killpg(server.pid, signal.SIGTERM)
