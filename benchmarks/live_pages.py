@@ -8,7 +8,8 @@ update latency, Chromium (Playwright) showing real submission pages.
 Synthesised: the viewers (benchmarks/support/viewers.py: each holds a page's event stream
 and makes the fetches the page would on each event, saying back what the event covers as
 app/static/live.js does; no browser renders them; 70 % submission pages (the summary, which
-brings the jobs table and the results summary along; the history on a state change), 20 %
+brings the jobs table and the results summary along; the history and the recovery panel on
+a state change), 20 %
 dashboards (the live section, which brings the other two along), 10 % campaign overviews),
 and the job changes: this
 process moves submissions' job counters (and now and then a state) through the ORM, as
@@ -139,7 +140,8 @@ def plan(base: str, cookies: dict, campaign_id: int, active: list[int]) -> dict:
             # results summary along.
             pages.append({"topics": [f"submission-{sid}", f"submission-{sid}-state"], "fetch": {
                 f"submission-{sid}": [f"{sub}/summary?along=1&jobs_state=&jobs_page=1"],
-                f"submission-{sid}-state": [f"{sub}/history"]}})
+                f"submission-{sid}-state": [f"{sub}/history",
+                                            f"/e/mu2e/submission/{sid}/recovery"]}})
         elif kind < 9:
             # The dashboard's live section brings needs attention and the campaigns along.
             pages.append({"topics": ["experiment"], "fetch": {"experiment": [

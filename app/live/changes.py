@@ -102,8 +102,8 @@ def _note_object(changed: set, obj, new: bool) -> None:
     # cache.py keeps their renders until a topic they follow says they changed).
     elif isinstance(obj, (StageLaunchSettings, StageBreaker)):
         changed.add(("stage", obj.campaign_stage_id))
-    elif isinstance(obj, ChainStep):
-        changed.add(("submission", obj.parent_submission_id))
+    elif isinstance(obj, ChainStep):  # the parent's recovery panel and relatives
+        changed.add(("submission-state", obj.parent_submission_id))
     elif isinstance(obj, FclUpload):
         changed.add(("submission", obj.submission_id))
     elif isinstance(obj, (ExperimentLaunchHold, UploadedFile)):
