@@ -32,7 +32,8 @@ Prints `BENCH <name> <value> <unit>` lines, per database (and `_<class>` when ov
   idle_cpu_pct_<db>         the gunicorn processes' CPU with every page open and nothing
                             changing, % of one core (goal < 5)
 Sizes: POMS_BENCH_VIEWERS (500), POMS_BENCH_ACTIVE (1000), POMS_BENCH_CHANGES_PER_S (100),
-POMS_BENCH_SECONDS (30), POMS_BENCH_SAMPLE_PAGES (8). The machine is shared and has 2 cores:
+POMS_BENCH_SECONDS (30), POMS_BENCH_SAMPLE_PAGES (8); POMS_BENCH_LATENCIES=FILE writes every
+request's (start, ms, path) to FILE.<db>.json. The machine is shared and has 2 cores:
 the viewers' process and Chromium run on the same cores as the server. Chromium starts and
 opens its pages before the idle figure and the load (its own start-up is no part of either).
 """
@@ -316,6 +317,9 @@ def run(kind: str, database_url: str, tmp: Path) -> None:
     bench(f"live_viewers_events_per_s{suffix}_{kind}", result["events"] / seconds, "events/s")
     bench(f"live_server_cpu_pct{suffix}_{kind}", server_cpu / seconds * 100, "%")
     bench(f"live_viewers_cpu_pct{suffix}_{kind}", viewers_cpu / seconds * 100, "%")
+    if os.environ.get("POMS_BENCH_LATENCIES"):  # every request, to see when the slow ones were
+        Path(os.environ["POMS_BENCH_LATENCIES"]).with_suffix(f".{kind}.json").write_text(
+            json.dumps({"load": [load_started, load_ended], "latencies": result["latencies"]}))
     by_path: dict[str, list[float]] = {}
     for started, ms, path in result["latencies"]:
         if load_started <= started <= load_ended:
