@@ -35,7 +35,9 @@ Sizes: POMS_BENCH_VIEWERS (500), POMS_BENCH_ACTIVE (1000), POMS_BENCH_CHANGES_PE
 POMS_BENCH_SECONDS (30), POMS_BENCH_SAMPLE_PAGES (8); POMS_BENCH_LATENCIES=FILE writes every
 request's (start, ms, path) to FILE.<db>.json. The machine is shared and has 2 cores:
 the viewers' process and Chromium run on the same cores as the server. Chromium starts and
-opens its pages before the idle figure and the load (its own start-up is no part of either).
+opens its pages before the idle figure and the load (its own start-up is no part of either),
+and each kind of fetch is asked a few times first, so every worker has compiled its
+templates and queries.
 """
 from __future__ import annotations
 
@@ -153,6 +155,22 @@ def plan(base: str, cookies: dict, campaign_id: int, active: list[int]) -> dict:
     return {"base": base, "cookies": cookies, "pages": pages}
 
 
+def warm(base: str, cookies: dict, planned: dict) -> None:
+    """Each kind of fetch asked a few times over fresh connections, so that every worker
+    has compiled its templates and queries before anything is timed (a server answers many
+    requests per start; benchmarks/pages.py does the same)."""
+    kinds = {}
+    for page in planned["pages"]:
+        for paths in page["fetch"].values():
+            for path in paths:
+                kinds.setdefault(re.sub(r"/\d+", "/N", path), path)
+    for path in kinds.values():
+        for _ in range(12):  # a new connection each: gunicorn spreads them over its workers
+            requests.get(base + path, cookies=cookies, headers={"HX-Request": "true",
+                                                                 "Connection": "close"},
+                         timeout=60)
+
+
 class Changes(threading.Thread):
     """CHANGES job changes a second: a job of a random active submission moves from running
     to done (and its submission between Running and Held now and then), one commit per
@@ -268,8 +286,10 @@ def run(kind: str, database_url: str, tmp: Path) -> None:
     viewers = browsers = None
     try:
         cookies = sign_in(base)
+        planned = plan(base, cookies, campaign_id, active)
+        warm(base, cookies, planned)
         plan_file = tmp / "plan.json"
-        plan_file.write_text(json.dumps(plan(base, cookies, campaign_id, active)))
+        plan_file.write_text(json.dumps(planned))
         viewers = subprocess.Popen(
             [sys.executable, str(ROOT / "benchmarks" / "support" / "viewers.py"), str(plan_file)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
