@@ -31,33 +31,51 @@ class FragmentCache:
         self.hub = hub
         self.max_age = max_age
         self.size = size
-        self._entries: dict[tuple, tuple] = {}
+        self._entries: dict[tuple, tuple] = {}  # key -> (version, started, stored, html)
+        self._flights: dict[tuple, tuple] = {}  # key -> (version, started, done): rendering
         self._lock = threading.Lock()
 
     def rendered(self, experiment_id: int, topic: str, key: tuple, render: Callable[[], str],
                  cover: float | None = None):
         """The fragment for `key`, rendered by `render` unless this topic's version is
         already rendered, or (given `cover`) a render that started after `cover` is kept
-        (no cache while this process follows no changes). `render` must read the database
-        afresh: what it shows is stored as of the moment it was called."""
+        (no cache while this process follows no changes). A render that will do and is
+        under way is waited for, not repeated: the pages that ask at once get one render.
+        `render` must read the database afresh: what it shows is stored as of the moment
+        it was called."""
         version = self.hub.version(experiment_id, topic)
         if version is None:
             return render()
-        now = time.monotonic()
-        with self._lock:
-            entry = self._entries.get(key)
-        if entry is not None and now - entry[2] < self.max_age and (
-                entry[0] == version if cover is None else entry[1] >= cover):
-            return entry[3]
-        started = time.time()
-        html = render()  # at `version` or later: stored under the version read before
-        with self._lock:
-            if len(self._entries) >= self.size:
-                self._entries.clear()
-            kept = self._entries.get(key)
-            if kept is None or kept[1] < started:  # two at once: the later render stays
-                self._entries[key] = (version, started, now, html)
-        return html
+
+        def will_do(made_at: tuple) -> bool:
+            return made_at[0] == version if cover is None else made_at[1] >= cover
+
+        while True:
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is not None and time.monotonic() - entry[2] < self.max_age \
+                        and will_do(entry):
+                    return entry[3]
+                flight = self._flights.get(key)
+                if flight is None or not will_do(flight):
+                    mine = self._flights[key] = (version, time.time(), threading.Event())
+                    break
+            if not flight[2].wait(timeout=self.max_age):
+                return render()  # it takes too long: this page renders its own
+        try:
+            html = render()  # at `version` or later: stored under the version read before
+            with self._lock:
+                if len(self._entries) >= self.size:
+                    self._entries.clear()
+                kept = self._entries.get(key)
+                if kept is None or kept[1] < mine[1]:  # two at once: the later render stays
+                    self._entries[key] = (version, mine[1], time.monotonic(), html)
+            return html
+        finally:
+            with self._lock:
+                if self._flights.get(key) is mine:
+                    del self._flights[key]
+            mine[2].set()
 
 
 _caches: dict[int, FragmentCache] = {}

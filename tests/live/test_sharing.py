@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import time
 
 import pytest
 
 from app.extensions import db
 from app.launching import service
+from app.live import cache, stream
 from app.models import CampaignStage
 from tests.fixtures.app import signed_in
 from tests.fixtures.launching import import_tutorial
@@ -79,3 +81,29 @@ def test_a_shared_render_carries_each_persons_own_token(app, member):
     stage = db.session.get(CampaignStage, int(hold.group(1).split("/")[-2]))
     assert service.stage_settings(stage).held
     page.close()
+
+
+def test_pages_asking_at_once_wait_for_one_render():
+    """Twenty pages ask for the same fragment in the same instant: one render, and every
+    page gets it (a render storm at the start of a busy spell was the slowest second)."""
+    hub = stream.Hub("redis://unused")
+    hub._subscription = object()  # as if following changes: no Redis needed for this
+    shared = cache.FragmentCache(hub)
+    renders = []
+
+    def render():
+        renders.append(1)
+        time.sleep(0.2)
+        return "<section>counts</section>"
+
+    covers = time.time()
+    got = []
+    pages = [threading.Thread(target=lambda: got.append(
+        shared.rendered(1, "experiment", ("/dashboard/live",), render, cover=covers)))
+        for _ in range(20)]
+    for page in pages:
+        page.start()
+    for page in pages:
+        page.join(timeout=10)
+    assert got == ["<section>counts</section>"] * 20
+    assert len(renders) == 1
