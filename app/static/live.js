@@ -49,6 +49,36 @@
     if (again) { refreshAll(); }
   });
   document.addEventListener("htmx:sseError", function () { mode("poll"); });
+  // An event that arrives while its fragment's own fetch is in flight is queued on the
+  // element that fetch's answer then replaces, and htmx drops it with that element (seen
+  // after a restart: the refresh was in flight when the next change was pushed). So when an
+  // answer comes, a newer event for the fragment's topics asks once more.
+  var lastEvent = {};  // topic -> its newest event
+  document.addEventListener("htmx:sseMessage", function (evt) {
+    if (evt.detail && evt.detail.type) { lastEvent[evt.detail.type] = evt.detail; }
+  });
+  function topicsOf(elt) {
+    return ((elt.getAttribute("hx-trigger") || "").match(/sse:[\w-]+/g) || [])
+      .map(function (t) { return t.slice(4); });
+  }
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var elt = evt.detail.elt, config = evt.detail.requestConfig || {};
+    var message = config.triggeringEvent && config.triggeringEvent.detail;
+    var seen = {};
+    topicsOf(elt).forEach(function (t) { seen[t] = lastEvent[t]; });
+    if (message && message.type in seen) { seen[message.type] = message; }
+    elt.__liveSeen = seen;
+  });
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var elt = evt.detail.elt, seen = elt.__liveSeen || {};
+    var missed = Object.keys(seen).some(function (t) { return lastEvent[t] !== seen[t]; });
+    if (missed && elt.id) {
+      window.setTimeout(function () {
+        var now = document.getElementById(elt.id);
+        if (now) { htmx.trigger(now, "live-refresh"); }
+      }, 50);
+    }
+  });
   // A fetch made for an event says back what the event covers ("<topic> <time>"): the
   // server may answer it with a render other pages share (app/live/cache.py).
   document.addEventListener("htmx:configRequest", function (evt) {
