@@ -189,7 +189,7 @@ def events(hub: Hub, listener: Listener, *, spacing: float = 0.5,
     A submission's topic is sent at once, then at most once per `spacing` seconds while it
     keeps changing (the last change of a burst always sent), covering its newest change.
     An aggregate's (experiment, campaign, stage: whatever any of their submissions does
-    changes them) is sent within a third of `aggregate_spacing` after that long a quiet
+    changes them) is sent within `aggregate_spacing` after that long a quiet
     spell, at this page's own moment, covering the change that ended it; while it keeps
     changing, once per `aggregate_spacing`, at this page's own moment (`phase`, random) in
     each period of the wall clock, covering up to the period's start. So every page that
@@ -207,10 +207,10 @@ def events(hub: Hub, listener: Listener, *, spacing: float = 0.5,
             return max(first, last_sent.get(name, -spacing) + spacing), last
         quiet_until = last_sent.get(name, -aggregate_spacing) + aggregate_spacing
         if quiet_until <= first:
-            # After a quiet spell: soon, at this page's moment in the next third of a period,
+            # After a quiet spell: at this page's moment within the next period,
             # covering that first change (later ones go to the periods), so the pages that
             # follow it do not all ask at once, and ask for the same render.
-            return first + phase / 3, first
+            return first + phase, first
         period = (math.floor(first / aggregate_spacing) + 1) * aggregate_spacing
         # (a millisecond's slack: a period's slot stays due despite rounding)
         while period + phase < quiet_until - 0.001 or period <= first:
