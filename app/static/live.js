@@ -151,10 +151,22 @@
     if (isFragment(evt.target)) { fetchAgain(evt.target); }
   });
   // No answer replaced it (an error, the server down): the same one does, once htmx is done.
+  // A fetch that failed while pushed to (the server busy, a blip) is asked again, a little
+  // later each time, up to 5 times: the page would stay behind until the next change.
+  var failures = {};  // key -> failed fetches in a row
   document.addEventListener("htmx:afterRequest", function (evt) {
     var el = evt.detail.elt;
-    if (el === evt.target && isFragment(el) && document.body.contains(el)) {
-      window.setTimeout(function () { fetchAgain(el); }, 0);
+    if (el !== evt.target || !isFragment(el)) { return; }
+    var name = key(el);
+    if (evt.detail.successful) {
+      delete failures[name];
+    } else if (document.body.getAttribute("data-live-mode") === "push"
+               && (failures[name] || 0) < 5) {
+      failures[name] = (failures[name] || 0) + 1;
+      again[name] = true;
+    }
+    if (document.body.contains(el)) {
+      window.setTimeout(function () { fetchAgain(el); }, 1000 * (failures[name] || 0));
     }
   });
   // A fetch made for an event says back what the event covers ("<topic> <time>"): the

@@ -37,7 +37,7 @@ def open_submission(page, web, submission):
     return fragment_gets
 
 
-def shows(page, state, timeout=15_000):  # generous: the machine may be busy
+def shows(page, state, timeout=30_000):  # generous: CI runs two suites side by side
     page.wait_for_function(
         "s => document.querySelector('#submission-state')?.textContent.includes(s)",
         arg=state, timeout=timeout)
