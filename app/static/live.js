@@ -86,25 +86,14 @@
   });
   document.addEventListener("htmx:sseError", function () { mode("poll"); });
 
-  // A live panel holding a form is not refreshed while the keyboard is in it: the swap
+  // A polled panel holding a form is not refreshed while the keyboard is in it: the swap
   // would throw away what the person typed. (htmx's trigger filters would say this, but
-  // they are evaluated as script, which the pages' Content-Security-Policy forbids.) Once
-  // the keyboard has left it, a panel held meanwhile fetches what it missed.
+  // they are evaluated as script, which the pages' Content-Security-Policy forbids.)
   document.addEventListener("htmx:confirm", function (event) {
     var el = event.detail.elt;
     if (el.hasAttribute("data-hold-while-focused") && el.contains(document.activeElement)) {
       event.preventDefault();
-      el.setAttribute("data-held", "");
     }
-  });
-  document.addEventListener("focusout", function (event) {
-    var el = event.target.closest && event.target.closest("[data-held]");
-    if (!el) { return; }
-    window.setTimeout(function () {
-      if (el.contains(document.activeElement) || !document.body.contains(el)) { return; }
-      el.removeAttribute("data-held");
-      htmx.trigger(el, "live-refresh");
-    }, 0);
   });
 
   function pause() {
@@ -167,15 +156,6 @@
     }
     if (document.body.contains(el)) {
       window.setTimeout(function () { fetchAgain(el); }, 1000 * (failures[name] || 0));
-    }
-  });
-  // A fetch made for an event says back what the event covers ("<topic> <time>"): the
-  // server may answer it with a render other pages share (app/live/cache.py).
-  document.addEventListener("htmx:configRequest", function (evt) {
-    var message = evt.detail.triggeringEvent && evt.detail.triggeringEvent.detail;
-    var said = message && typeof message.data === "string" ? message.data.split(" ") : [];
-    if (said.length === 2 && /^[0-9.]+$/.test(said[1])) {
-      evt.detail.headers["X-POMS-Live-Cover"] = said[1];
     }
   });
 })();

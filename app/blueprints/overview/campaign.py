@@ -8,7 +8,7 @@ from flask_login import login_required
 
 from app.auth.session import Access, experiment_access
 from app.blueprints.overview.common import bp, now
-from app.blueprints.views import campaign_in, pushed_fragment
+from app.blueprints.views import campaign_in
 from app.campaigns.permissions import may_control, may_launch
 from app.models import Campaign
 from app.overview.graph import FILL, coloured_svg
@@ -38,10 +38,7 @@ def campaign(experiment, campaign_id):
 def campaign_live(experiment, campaign_id):
     access = experiment_access(experiment)
     row = campaign_in(access, campaign_id)
-    return pushed_fragment(
-        access, f"campaign-{row.id}",
-        lambda: render_template("overview/_campaign_live.html", **_context(access, row)),
-        also=(may_launch(access, row), may_control(access, row)))
+    return render_template("overview/_campaign_live.html", **_context(access, row))
 
 
 @bp.get("/campaign/<int:campaign_id>/graph")

@@ -37,8 +37,7 @@ def summary(experiment, submission_id):
     access = experiment_access(experiment)
     row = submission_in(access, submission_id)
     return render_template("results/_summary.html", access=access, submission=row,
-                           results=results_for(submission_ids=[row.id], plots=False),
-                           rides=request.args.get("rides") == "1")
+                           results=results_for(submission_ids=[row.id], plots=False))
 
 
 @bp.get("/submission/<int:submission_id>/jobs")
