@@ -25,6 +25,7 @@
   var ticker = null;
   var lastPoll = {};
   var again = {};  // key -> true: fetch once the answer on its way is in
+  var failures = {};  // key -> failed fetches in a row
   var stream = null;
   var pauseTimer = null;
   var paused = false;
@@ -86,15 +87,6 @@
   });
   document.addEventListener("htmx:sseError", function () { mode("poll"); });
 
-  // A polled panel holding a form is not refreshed while the keyboard is in it: the swap
-  // would throw away what the person typed. (htmx's trigger filters would say this, but
-  // they are evaluated as script, which the pages' Content-Security-Policy forbids.)
-  document.addEventListener("htmx:confirm", function (event) {
-    var el = event.detail.elt;
-    if (el.hasAttribute("data-hold-while-focused") && el.contains(document.activeElement)) {
-      event.preventDefault();
-    }
-  });
 
   function pause() {
     pauseTimer = null;
@@ -127,10 +119,15 @@
     if (paused) { resume(); }
   });
 
-  // htmx asks before every request, before it looks for one on its way.
+  // htmx asks before every request, before it looks for one on its way. A polled panel
+  // holding a form is not refreshed while the keyboard is in it: the swap would throw away
+  // what the person typed (htmx's trigger filters would say this, but they are evaluated as
+  // script, which the pages' Content-Security-Policy forbids).
   document.addEventListener("htmx:confirm", function (evt) {
     var el = evt.target;
-    if (isFragment(el) && el.classList.contains(htmx.config.requestClass)) {
+    if (el.hasAttribute("data-hold-while-focused") && el.contains(document.activeElement)) {
+      evt.preventDefault();
+    } else if (isFragment(el) && el.classList.contains(htmx.config.requestClass)) {
       evt.preventDefault();
       again[key(el)] = true;
     }
@@ -142,7 +139,6 @@
   // No answer replaced it (an error, the server down): the same one does, once htmx is done.
   // A fetch that failed while pushed to (the server busy, a blip) is asked again, a little
   // later each time, up to 5 times: the page would stay behind until the next change.
-  var failures = {};  // key -> failed fetches in a row
   document.addEventListener("htmx:afterRequest", function (evt) {
     var el = evt.detail.elt;
     if (el !== evt.target || !isFragment(el)) { return; }

@@ -9,7 +9,7 @@ import pytest
 
 from app import states
 from tests.live.conftest import Web
-from tests.live.test_live_browser import a_submission, moved, shows
+from tests.live.support import a_submission, moved, shows
 from tests.overview.support import sign_in
 
 pytestmark = pytest.mark.browser

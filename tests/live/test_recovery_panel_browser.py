@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app import states
-from tests.live.test_live_browser import a_submission, moved, open_submission
+from tests.live.support import a_submission, moved, open_submission
 
 pytestmark = pytest.mark.browser
 
