@@ -82,5 +82,7 @@ def pushed_fragment(access: Access, topic: str, render) -> str:
     """A live fragment rendered once per change of `topic` for everyone with the same view
     of it (app/live/cache.py): only for fragments holding nothing of one person."""
     hub = live_stream.hub_for(current_app.config["POMS_REDIS_URL"])
-    key = (request.full_path, access.role, access.is_admin)
+    # The database too: one process may serve several (the tests' apps share a hub).
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], request.full_path, access.role,
+           access.is_admin)
     return live_cache.for_hub(hub).rendered(access.experiment.id, topic, key, render)

@@ -32,8 +32,6 @@ _KEY = "poms_live"  # in session.info: the (kind, id) pairs this transaction cha
 # Columns that change without anything a page shows changing (tracking stamps every pass).
 _QUIET = frozenset({"tracked_at", "updated", "launch_claimed_at", "launch_claimed_by"})
 
-# stage id -> (campaign id, experiment id): stages never move between campaigns.
-_stage_places: dict[int, tuple[int, int]] = {}
 _clients: dict[str, Redis] = {}
 _last_complaint = 0.0
 # Called with (redis url, topics) as each commit publishes: this process's own hub counts
@@ -89,42 +87,48 @@ def _note_object(changed: set, obj, new: bool) -> None:
 
 
 def _resolve(session: Session, changed: set) -> None:
-    """Turn the noted rows into topics per experiment, while the transaction can read."""
+    """Turn the noted rows into topics per experiment, while the transaction can read.
+
+    The places are read each time, never kept between transactions: SQLite gives a deleted
+    campaign's stage ids to the next campaign made, maybe another experiment's."""
     topics = session.info.setdefault("poms_live_topics", defaultdict(set))
     submissions = {i for kind, i in changed if kind in ("submission", "submission-state")}
-    stage_of = {}
+    stages = {i for kind, i in changed if kind == "stage"}
+    campaigns = {i for kind, i in changed if kind == "campaign"}
+    submission_places = {}
     if submissions:
-        stage_of = dict(session.execute(
-            select(Submission.id, Submission.campaign_stage_id)
-            .where(Submission.id.in_(submissions))).all())
-    stages = set(stage_of.values()) | {i for kind, i in changed if kind == "stage"}
-    unknown = stages - _stage_places.keys()
-    if unknown:
-        if len(_stage_places) > 50_000:
-            _stage_places.clear()
-        for stage_id, campaign_id, experiment_id in session.execute(
+        submission_places = {
+            row.id: (row.campaign_stage_id, row.campaign_id, row.experiment_id)
+            for row in session.execute(
+                select(Submission.id, Submission.campaign_stage_id, CampaignStage.campaign_id,
+                       Campaign.experiment_id)
+                .join(CampaignStage, CampaignStage.id == Submission.campaign_stage_id)
+                .join(Campaign, Campaign.id == CampaignStage.campaign_id)
+                .where(Submission.id.in_(submissions)))}
+    stage_places = {}
+    if stages:
+        stage_places = {
+            row.id: (row.campaign_id, row.experiment_id)
+            for row in session.execute(
                 select(CampaignStage.id, CampaignStage.campaign_id, Campaign.experiment_id)
                 .join(Campaign, Campaign.id == CampaignStage.campaign_id)
-                .where(CampaignStage.id.in_(unknown))):
-            _stage_places[stage_id] = (campaign_id, experiment_id)
-    campaigns = {i for kind, i in changed if kind == "campaign"}
+                .where(CampaignStage.id.in_(stages)))}
     campaign_experiment = {}
     if campaigns:
         campaign_experiment = dict(session.execute(
             select(Campaign.id, Campaign.experiment_id).where(Campaign.id.in_(campaigns))).all())
     for kind, row_id in changed:
         if kind in ("submission", "submission-state"):
-            place = _stage_places.get(stage_of.get(row_id))
+            place = submission_places.get(row_id)
             if place is None:
                 continue
-            campaign_id, experiment_id = place
-            stage_id = stage_of[row_id]
+            stage_id, campaign_id, experiment_id = place
             names = {"experiment", f"campaign-{campaign_id}", f"stage-{stage_id}",
                      f"submission-{row_id}"}
             if kind == "submission-state":
                 names.add(f"submission-{row_id}-state")
         elif kind == "stage":
-            place = _stage_places.get(row_id)
+            place = stage_places.get(row_id)
             if place is None:
                 continue
             campaign_id, experiment_id = place

@@ -69,6 +69,33 @@ def test_nothing_shown_changed_tells_nobody(submission, told):
     assert told(timeout=0.5) is None
 
 
+def test_a_stage_id_used_again_tells_its_new_experiment(app, redis_server):
+    """SQLite gives a deleted campaign's stage ids to the next campaign made: a change there
+    is told to the pages of the experiment it is in now."""
+    from app.campaigns import store
+    first = import_tutorial("alice")
+    first.stages[0].software_version = "v2"  # a stage change: its place is looked up
+    db.session.commit()
+    first_stage_ids = {stage.id for stage in first.stages}
+    store.delete_campaign(first, first.owner)
+    db.session.commit()
+    second = import_tutorial_into("nova")
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        assert {stage.id for stage in second.stages} & first_stage_ids  # ids used again
+    pubsub = redis_server.client().pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(f"{CHANNEL}{second.experiment_id}")
+    pubsub.get_message(timeout=1)
+    submission = ask_launch(second, "reco_fcl")
+    deadline = time.monotonic() + 5
+    heard = set()
+    while time.monotonic() < deadline and f"submission-{submission.id}" not in heard:
+        message = pubsub.get_message(timeout=0.1)
+        if message:
+            heard |= set(message["data"].decode().split())
+    pubsub.close()
+    assert f"submission-{submission.id}" in heard
+
+
 def stream_url(*topics):
     return "/e/mu2e/live?" + "&".join(f"topic={t}" for t in topics)
 

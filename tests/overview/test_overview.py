@@ -18,7 +18,7 @@ from app.overview.grid import campaign_grid, estimate_finish
 from app.tracking import actions
 from tests.fixtures.app import csrf_token, signed_in
 from tests.fixtures.launching import work
-from tests.overview.support import ask_launch, launch_failed, stage_of, text
+from tests.overview.support import ask_launch, launch_failed, slow_tutorial, stage_of, text
 
 NOON = datetime(2026, 12, 5, 12, 0)
 
@@ -30,7 +30,8 @@ def test_the_finish_estimate_follows_the_recent_job_rate():
     assert estimate_finish(0, 60, NOON)[1] is None  # nothing left
 
 
-def test_the_grid_shows_each_stage_by_its_recent_submissions(tutorial, launch_app):
+def test_the_grid_shows_each_stage_by_its_recent_submissions(launch_app):
+    tutorial = slow_tutorial(30)  # its jobs still run as the grid is read: nothing chained
     first = ask_launch(tutorial)
     work(launch_app)  # launched for real: jobs on the local engine
     failed = launch_failed(tutorial)
