@@ -16,6 +16,7 @@ from markupsafe import escape
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from app import (
@@ -62,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     # Launches never run as this service outside dev mode (app/launching/isolation.py).
     check_launch_isolation(app.config, Path(app.instance_path))
     _private_sqlite(app)
+    _pool(app)
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
@@ -99,13 +101,31 @@ def _private_sqlite(app: Flask) -> None:
     _private(Path(app.instance_path) / url.database)
 
 
+def _pool(app: Flask) -> None:
+    """The database connections each process keeps and may add (app/config: POMS_DB_POOL_*).
+    A gthread worker answers up to 256 requests at once, but only the ones running a query
+    hold a connection: an open live page holds none (app/blueprints/live.py)."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and (
+            url.database in (None, "", ":memory:") or "mode=memory" in str(url)):
+        return  # one in-memory database per connection: SQLAlchemy's own pool for it
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "pool_size": app.config["POMS_DB_POOL_SIZE"],
+        "max_overflow": app.config["POMS_DB_MAX_OVERFLOW"],
+        "pool_timeout": app.config["POMS_DB_POOL_TIMEOUT"],
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
+
+
 # A page waits this long for a lock (SQLite's write lock, a PostgreSQL row or table; the
 # workers wait longer: app/extensions.py), then says the database is busy: a person is
 # better told "try again" than left waiting.
 WEB_BUSY_TIMEOUT_MS = 3000
 
 
-def _is_busy(err: DBAPIError) -> bool:
+def _is_busy(err: DBAPIError | PoolTimeout) -> bool:
+    if isinstance(err, PoolTimeout):  # every connection of the pool in use
+        return True
     said = str(err.orig).lower()
     return "database is locked" in said or "lock timeout" in said or "deadlock" in said
 
@@ -120,8 +140,13 @@ def _register_database_errors(app: Flask) -> None:
             if request.endpoint != "static":
                 db.session.execute(text(wait))
 
+    @app.errorhandler(PoolTimeout)
+    def no_connection(err: PoolTimeout):
+        log.warning("no database connection free within POMS_DB_POOL_TIMEOUT: %s", err)
+        return database_error(err)
+
     @app.errorhandler(OperationalError)
-    def database_error(err: OperationalError):
+    def database_error(err: OperationalError | PoolTimeout):
         # The session holds a failed transaction: give it back, so nothing half-done stays.
         try:
             db.session.rollback()

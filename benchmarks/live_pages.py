@@ -6,22 +6,38 @@ benchmarks/concurrent_pages.py does (the tutorial campaign, 1,000 active submiss
 10,000-job submission), the app's own commit hook publishing what changed, and, for the
 update latency, Chromium (Playwright) showing real submission pages.
 Synthesised: the viewers (benchmarks/support/viewers.py: each holds a page's event stream
-and makes the fragment fetches htmx would on each event; no browser renders them; 70 %
-submission pages, 20 % dashboards, 10 % campaign overviews), and the job changes: this
+and makes the fetches the page would on each event, saying back what the event covers as
+app/static/live.js does; no browser renders them; 70 % submission pages (the summary, which
+brings the jobs table and the results summary along; the history and the recovery panel on
+a state change), 20 %
+dashboards (the live section, which brings the other two along), 10 % campaign overviews),
+and the job changes: this
 process moves submissions' job counters (and now and then a state) through the ORM, as
 tracking's recount does, committing every 0.1 s, so no batch engine runs.
 
 Prints `BENCH <name> <value> <unit>` lines, per database (and `_<class>` when overridden):
   live_viewers_p99_ms_<db>  p99 of every request the viewers made (streams opened and the
-                            fragment fetches) while 100 job changes/s ran (goal < 50 ms)
+                            fragment fetches) while 100 job changes/s ran (goal < 50 ms):
+                            from the viewer sending it to the answer read whole, timed in
+                            the viewers' process, so it includes the loopback network, any
+                            wait for that process's own event loop, and every wait for a
+                            CPU that the server, the viewers, Chromium, this process's
+                            commits and whatever else runs on the machine share
   live_viewers_requests_per_s_<db>, live_viewers_events_per_s_<db>
   live_update_p99_s_<db>    a submission's state committed -> Chromium's page shows it, on
                             a sample of pages under that load (goal < 1 s)
+  live_server_cpu_pct_<db>, live_viewers_cpu_pct_<db>: CPU of gunicorn (master and
+                            workers) and of the viewers' process under that load, % of one
+                            core (the machine has two): whose saturation the p99 shows
   idle_cpu_pct_<db>         the gunicorn processes' CPU with every page open and nothing
                             changing, % of one core (goal < 5)
 Sizes: POMS_BENCH_VIEWERS (500), POMS_BENCH_ACTIVE (1000), POMS_BENCH_CHANGES_PER_S (100),
-POMS_BENCH_SECONDS (30), POMS_BENCH_SAMPLE_PAGES (8). The machine is shared and has 2 cores:
-the viewers' process and Chromium run on the same cores as the server.
+POMS_BENCH_SECONDS (30), POMS_BENCH_SAMPLE_PAGES (8); POMS_BENCH_LATENCIES=FILE writes every
+request's (start, ms, path) to FILE.<db>.json. The machine is shared and has 2 cores:
+the viewers' process and Chromium run on the same cores as the server. Chromium starts and
+opens its pages before the idle figure and the load (its own start-up is no part of either),
+and each kind of fetch is asked a few times first, so every worker has compiled its
+templates and queries.
 """
 from __future__ import annotations
 
@@ -123,17 +139,36 @@ def plan(base: str, cookies: dict, campaign_id: int, active: list[int]) -> dict:
         if kind < 7:
             sid = active[n % len(active)]
             sub = f"/e/mu2e/submission/{sid}"
+            # The summary brings the jobs table (as the page left it: all, page 1) and the
+            # results summary along.
             pages.append({"topics": [f"submission-{sid}", f"submission-{sid}-state"], "fetch": {
-                f"submission-{sid}": [f"{sub}/summary", f"{sub}/jobs",
-                                      f"/e/mu2e/results/submission/{sid}/summary"],
-                f"submission-{sid}-state": [f"{sub}/history"]}})
+                f"submission-{sid}": [f"{sub}/summary?along=1&jobs_state=&jobs_page=1"],
+                f"submission-{sid}-state": [f"{sub}/history",
+                                            f"/e/mu2e/submission/{sid}/recovery"]}})
         elif kind < 9:
+            # The dashboard's live section brings needs attention and the campaigns along.
             pages.append({"topics": ["experiment"], "fetch": {"experiment": [
-                "/e/mu2e/dashboard/live", "/e/mu2e/attention", "/e/mu2e/campaigns/at-a-glance"]}})
+                "/e/mu2e/dashboard/live?along=1"]}})
         else:
             pages.append({"topics": [f"campaign-{campaign_id}"], "fetch": {
                 f"campaign-{campaign_id}": [f"/e/mu2e/campaign/{campaign_id}/overview/live"]}})
     return {"base": base, "cookies": cookies, "pages": pages}
+
+
+def warm(base: str, cookies: dict, planned: dict) -> None:
+    """Each kind of fetch asked a few times over fresh connections, so that every worker
+    has compiled its templates and queries before anything is timed (a server answers many
+    requests per start; benchmarks/pages.py does the same)."""
+    kinds = {}
+    for page in planned["pages"]:
+        for paths in page["fetch"].values():
+            for path in paths:
+                kinds.setdefault(re.sub(r"/\d+", "/N", path), path)
+    for path in kinds.values():
+        for _ in range(12):  # a new connection each: gunicorn spreads them over its workers
+            requests.get(base + path, cookies=cookies, headers={"HX-Request": "true",
+                                                                 "Connection": "close"},
+                         timeout=60)
 
 
 class Changes(threading.Thread):
@@ -164,34 +199,41 @@ class Changes(threading.Thread):
             db.session.remove()
 
 
-def update_latencies(app, base: str, cookies: dict, samples: list[int]) -> list[float]:
-    """Chromium on SAMPLE submission pages: state committed -> the page shows it (s)."""
-    from playwright.sync_api import sync_playwright
+class SamplePages:
+    """Chromium on SAMPLE submission pages, opened before the load starts (a browser's own
+    start-up is not what the viewers' figure is about), then: state committed -> the page
+    shows it (s)."""
 
-    from app import states
-    from app.extensions import db
-    from app.models import Submission
-    from tests.fixtures.browser import CHROMIUM_ARGS, find_chromium
+    def __init__(self, base: str, cookies: dict, samples: list[int]):
+        from playwright.sync_api import sync_playwright
 
-    found = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=find_chromium(), headless=True,
-                                             args=CHROMIUM_ARGS)
-        pages = []
+        from tests.fixtures.browser import CHROMIUM_ARGS, find_chromium
+
+        self.playwright = sync_playwright().start()
+        self.browser = self.playwright.chromium.launch(
+            executable_path=find_chromium(), headless=True, args=CHROMIUM_ARGS)
+        self.pages = []
         for sid in samples:
             # A context each: over HTTP/1.1 a browser holds at most 6 connections per host,
             # and every live page keeps one (docs/live.md).
-            context = browser.new_context()
+            context = self.browser.new_context()
             context.add_cookies([{"name": k, "value": v, "url": base}
                                  for k, v in cookies.items()])
             page = context.new_page()
             page.goto(f"{base}/e/mu2e/submission/{sid}", wait_until="domcontentloaded",
                       timeout=120_000)
             page.wait_for_selector("body[data-live-mode=push]", timeout=120_000)
-            pages.append((sid, page))
+            self.pages.append((sid, page))
+
+    def update_latencies(self, app) -> list[float]:
+        from app import states
+        from app.extensions import db
+        from app.models import Submission
+
+        found = []
         with app.app_context():
             for _ in range(3):
-                for sid, page in pages:
+                for sid, page in self.pages:
                     submission = db.session.get(Submission, sid)
                     target = states.HELD if submission.state != states.HELD else states.RUNNING
                     states.transition(submission, target, "benchmark")
@@ -202,8 +244,11 @@ def update_latencies(app, base: str, cookies: dict, samples: list[int]) -> list[
                         "?.textContent.includes(s)", arg=target, polling=20, timeout=30_000)
                     found.append(time.time() - committed)
             db.session.remove()
-        browser.close()
-    return found
+        return found
+
+    def close(self) -> None:
+        self.browser.close()
+        self.playwright.stop()
 
 
 def run(kind: str, database_url: str, tmp: Path) -> None:
@@ -238,34 +283,42 @@ def run(kind: str, database_url: str, tmp: Path) -> None:
     server = serve(env, port)
     base = f"http://127.0.0.1:{port}"
     suffix = f"_{WORKER_CLASS}" if WORKER_CLASS else ""
-    viewers = None
+    viewers = browsers = None
     try:
         cookies = sign_in(base)
+        planned = plan(base, cookies, campaign_id, active)
+        warm(base, cookies, planned)
         plan_file = tmp / "plan.json"
-        plan_file.write_text(json.dumps(plan(base, cookies, campaign_id, active)))
+        plan_file.write_text(json.dumps(planned))
         viewers = subprocess.Popen(
             [sys.executable, str(ROOT / "benchmarks" / "support" / "viewers.py"), str(plan_file)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
         ready = viewers.stdout.readline().split()
         if ready[:1] != ["READY"] or int(ready[1]) < VIEWERS:
             raise SystemExit(f"the viewers did not all connect: {ready}")
+        browsers = SamplePages(base, cookies, samples)
         time.sleep(2)
         before = cpu_seconds(server.pid)
         time.sleep(IDLE_SECONDS)
         idle = (cpu_seconds(server.pid) - before) / IDLE_SECONDS * 100
         changes = Changes(app, active)
         load_started = time.time()
+        server_cpu, viewers_cpu = cpu_seconds(server.pid), cpu_seconds(viewers.pid)
         changes.start()
         time.sleep(SECONDS / 2)
-        updates = update_latencies(app, base, cookies, samples)
+        updates = browsers.update_latencies(app)
         time.sleep(max(0.0, SECONDS - (time.time() - load_started)))
         load_ended = time.time()
+        server_cpu = cpu_seconds(server.pid) - server_cpu
+        viewers_cpu = cpu_seconds(viewers.pid) - viewers_cpu
         changes.stop.set()
         changes.join()
         viewers.stdin.write("STOP\n")
         viewers.stdin.flush()
         result = json.loads(viewers.stdout.readline())
     finally:
+        if browsers is not None:
+            browsers.close()
         if viewers is not None and viewers.poll() is None:
             viewers.kill()
         os.killpg(server.pid, signal.SIGTERM)
@@ -282,6 +335,18 @@ def run(kind: str, database_url: str, tmp: Path) -> None:
     seconds = load_ended - load_started
     bench(f"live_viewers_requests_per_s{suffix}_{kind}", len(during) / seconds, "requests/s")
     bench(f"live_viewers_events_per_s{suffix}_{kind}", result["events"] / seconds, "events/s")
+    bench(f"live_server_cpu_pct{suffix}_{kind}", server_cpu / seconds * 100, "%")
+    bench(f"live_viewers_cpu_pct{suffix}_{kind}", viewers_cpu / seconds * 100, "%")
+    if os.environ.get("POMS_BENCH_LATENCIES"):  # every request, to see when the slow ones were
+        Path(os.environ["POMS_BENCH_LATENCIES"]).with_suffix(f".{kind}.json").write_text(
+            json.dumps({"load": [load_started, load_ended], "latencies": result["latencies"]}))
+    by_path: dict[str, list[float]] = {}
+    for started, ms, path in result["latencies"]:
+        if load_started <= started <= load_ended:
+            by_path.setdefault(re.sub(r"/\d+", "/N", path), []).append(ms)
+    for path, times in sorted(by_path.items()):
+        print(f"live_pages: {path}: {len(times)} requests, p50 {lb.percentile(times, 50):.0f} "
+              f"ms, p99 {lb.percentile(times, 99):.0f} ms", file=sys.stderr)
     bench(f"live_update_p99_s{suffix}_{kind}", lb.percentile(updates, 99), "s")
     bench(f"idle_cpu_pct{suffix}_{kind}", idle, "%")
 

@@ -11,7 +11,10 @@ app/campaigns/permissions.py's (the API asks it too).
 """
 from __future__ import annotations
 
+import secrets
+
 from flask import Response, abort, current_app, flash, redirect, request
+from flask_wtf.csrf import generate_csrf
 
 from app import work
 from app.auth.answers import is_htmx
@@ -78,11 +81,34 @@ def queue_launches(submission_ids: list[int]) -> bool:
     return True
 
 
-def pushed_fragment(access: Access, topic: str, render) -> str:
+def pushed_fragment(access: Access, topic: str, render, *, also: tuple = (),
+                    path: str | None = None) -> str:
     """A live fragment rendered once per change of `topic` for everyone with the same view
-    of it (app/live/cache.py): only for fragments holding nothing of one person."""
+    of it (app/live/cache.py): the same path (the request's, or `path` for a fragment that
+    rides along with another), acting role, administrator or not, and `also` (what else
+    decides what it shows, e.g. may_launch). Its forms' CSRF token is the one thing of one
+    person it may hold: stored as a placeholder, the asker's put back."""
     hub = live_stream.hub_for(current_app.config["POMS_REDIS_URL"])
     # The database too: one process may serve several (the tests' apps share a hub).
-    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], request.full_path, access.role,
-           access.is_admin)
-    return live_cache.for_hub(hub).rendered(access.experiment.id, topic, key, render)
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], path or request.full_path,
+           access.role, access.is_admin, *also)
+    token = generate_csrf()
+
+    def shared() -> str:
+        db.session.expire_all()  # what the request loaded before now is read again
+        return render().replace(token, _TOKEN_SLOT)
+
+    html = live_cache.for_hub(hub).rendered(access.experiment.id, topic, key, shared,
+                                             cover=_cover())
+    return html.replace(_TOKEN_SLOT, token)
+
+
+_TOKEN_SLOT = f"csrf-slot-{secrets.token_hex(16)}"  # this process's; in no page by chance
+
+
+def _cover() -> float | None:
+    """What the event this fetch answers covers (app/static/live.js sends it back)."""
+    try:
+        return float(request.headers.get("X-POMS-Live-Cover", ""))
+    except ValueError:
+        return None

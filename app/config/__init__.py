@@ -19,7 +19,14 @@ from pathlib import Path
 
 from app.config import ucondb
 from app.config.launching import launch_settings
-from app.config.reading import ConfigError, integer, kept_secret, list_of, positive
+from app.config.reading import (
+    ConfigError,
+    integer,
+    kept_secret,
+    list_of,
+    not_negative,
+    positive,
+)
 from app.config.watching import watch_settings
 
 __all__ = ["ConfigError", "is_loopback", "is_trusted_proxy", "load_config", "trusted_proxies"]
@@ -94,6 +101,13 @@ def load_config(instance_path: Path, environ=None) -> dict:
         ),
         # Watches and circuit breakers (app/config/watching.py says what each one is).
         **watch_settings(environ),
+        # Database connections per process (every web worker, every RQ worker): kept open,
+        # added under load, and how long a request waits for one before it is answered
+        # 503 "busy". Only a request running queries holds one; an open live page holds
+        # none. Keep workers x (size + overflow) under the server's max_connections.
+        "POMS_DB_POOL_SIZE": positive(environ, "POMS_DB_POOL_SIZE", 10),
+        "POMS_DB_MAX_OVERFLOW": not_negative(environ, "POMS_DB_MAX_OVERFLOW", 10),
+        "POMS_DB_POOL_TIMEOUT": positive(environ, "POMS_DB_POOL_TIMEOUT", 10),
         # Live pages (app/live): pushed over Server-Sent Events unless 0; per page, a
         # submission's topics at most once per POMS_LIVE_SPACING_MS however often it
         # changes, an experiment's, campaign's or stage's once per ..._AGGREGATE_SPACING_MS.
@@ -101,7 +115,7 @@ def load_config(instance_path: Path, environ=None) -> dict:
         not in ("0", "no", "false", "off"),
         "POMS_LIVE_SPACING": positive(environ, "POMS_LIVE_SPACING_MS", 500) / 1000,
         "POMS_LIVE_AGGREGATE_SPACING":
-            positive(environ, "POMS_LIVE_AGGREGATE_SPACING_MS", 1000) / 1000,
+            positive(environ, "POMS_LIVE_AGGREGATE_SPACING_MS", 3000) / 1000,
         # A tab hidden this long lets its stream go (0: never) and catches up when shown:
         # over HTTP/1.1 a browser holds 6 connections a host, so streams held by background
         # tabs would keep the next tab from loading at all.

@@ -33,6 +33,13 @@ def positive(environ, name: str, default: int) -> int:
     return value
 
 
+def not_negative(environ, name: str, default: int) -> int:
+    value = integer(environ, name, default)
+    if value < 0:
+        raise ConfigError(f"{name}={value} must be 0 or more")
+    return value
+
+
 def kept_secret(instance_path: Path, name: str, make: Callable[[], str]) -> str:
     """instance/NAME (0600), made once by make(). Written aside, then linked in place: no
     process reads a half-written file, and when several start at once (a server's workers,

@@ -22,7 +22,19 @@ from redis.exceptions import RedisError
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from app.models import Campaign, CampaignStage, Job, Submission, SubmissionEvent
+from app.models import (
+    Campaign,
+    CampaignStage,
+    ExperimentLaunchHold,
+    Job,
+    StageLaunchSettings,
+    Submission,
+    SubmissionEvent,
+    UploadedFile,
+)
+from app.models.chaining import ChainStep
+from app.models.ucondb import FclUpload
+from app.models.watching import StageBreaker
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +57,7 @@ def on_publish(callback) -> None:
 
 
 def note(session: Session, kind: str, row_id: int) -> None:
-    """Say that a `submission`, `stage` or `campaign` changed in this transaction (for
+    """Say that a `submission`, `stage`, `campaign` or `experiment` changed in this transaction (for
     writes the session does not see: raw SQL)."""
     session.info.setdefault(_KEY, set()).add((kind, row_id))
 
@@ -84,6 +96,16 @@ def _note_object(changed: set, obj, new: bool) -> None:
     elif isinstance(obj, Campaign):
         if obj.id is not None and (new or _shown_change(obj)):
             changed.add(("campaign", obj.id))
+    # What else the dashboard's needs attention and the campaign overview show (app/live/
+    # cache.py keeps their renders until a topic they follow says they changed).
+    elif isinstance(obj, (StageLaunchSettings, StageBreaker)):
+        changed.add(("stage", obj.campaign_stage_id))
+    elif isinstance(obj, ChainStep):  # the parent's recovery panel and relatives
+        changed.add(("submission-state", obj.parent_submission_id))
+    elif isinstance(obj, FclUpload):
+        changed.add(("submission", obj.submission_id))
+    elif isinstance(obj, (ExperimentLaunchHold, UploadedFile)):
+        changed.add(("experiment", obj.experiment_id))
 
 
 def _resolve(session: Session, changed: set) -> None:
@@ -133,6 +155,8 @@ def _resolve(session: Session, changed: set) -> None:
                 continue
             campaign_id, experiment_id = place
             names = {"experiment", f"campaign-{campaign_id}", f"stage-{row_id}"}
+        elif kind == "experiment":
+            experiment_id, names = row_id, {"experiment"}
         else:
             experiment_id = campaign_experiment.get(row_id)
             if experiment_id is None:

@@ -11,7 +11,9 @@ breaks every stream ends: the browsers reconnect and fetch their fragments again
 from __future__ import annotations
 
 import logging
+import math
 import queue
+import random
 import threading
 import time
 from collections import defaultdict
@@ -32,10 +34,30 @@ class LiveUnavailable(Exception):
 
 
 class Listener:
+    """A page's share of the hub: the changes told and not yet sent, per topic the first
+    and last time the hub received one. Its stream is woken only when a topic becomes
+    pending: a dashboard that follows `experiment` while it changes ten times a second
+    wakes when its next event is due, not ten times a second."""
+
     def __init__(self, experiment_id: int, topics: set[str]):
         self.experiment_id = experiment_id
         self.topics = topics
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.pending: dict[str, list[float]] = {}
+        self.lock = threading.Lock()
+
+    def tell(self, names: set[str], received: float) -> None:
+        woken = False
+        with self.lock:
+            for name in names:
+                seen = self.pending.get(name)
+                if seen is None:
+                    self.pending[name] = [received, received]
+                    woken = True
+                else:
+                    seen[1] = max(seen[1], received)
+        if woken:
+            self.queue.put(True)
 
 
 class Hub:
@@ -122,13 +144,14 @@ class Hub:
         except ValueError:
             return
         names = set(data.decode().split())
+        received = time.time()
         self.saw(experiment_id, names)
         with self._lock:
             listeners = list(self._listeners.get(experiment_id, ()))
         for listener in listeners:
             wanted = names & listener.topics
             if wanted:
-                listener.queue.put(wanted)
+                listener.tell(wanted, received)
 
 
 _hubs: dict[str, Hub] = {}
@@ -154,51 +177,76 @@ def hub_for(redis_url: str) -> Hub:
 
 
 def events(hub: Hub, listener: Listener, *, spacing: float = 0.5,
-           aggregate_spacing: float | None = None, heartbeat: float = 15.0, retry_ms: int = 2000):
+           aggregate_spacing: float | None = None, heartbeat: float = 15.0, retry_ms: int = 2000,
+           phase: float | None = None):
     """The text of one page's event stream (a generator; ends when the hub breaks).
 
-    A submission's topics are sent at most once per `spacing` seconds; the aggregates
-    (experiment, campaign, stage: whatever any of their submissions does changes them, up to
-    every job change) at most once per `aggregate_spacing`, since each costs the page a
-    fetch of a page-wide summary.
+    Each event's data is its topic and the time it covers (seconds since the epoch): every
+    change the hub had received by then is in any render that started later. A fragment
+    fetched for the event says it back (X-POMS-Live-Cover, app/static/live.js), so it may be
+    answered from a render other pages share (app/live/cache.py).
+
+    A submission's topic is sent at once, then at most once per `spacing` seconds while it
+    keeps changing (the last change of a burst always sent), covering its newest change.
+    An aggregate's (experiment, campaign, stage: whatever any of their submissions does
+    changes them) is sent within `aggregate_spacing` after that long a quiet
+    spell, at this page's own moment, covering the change that ended it; while it keeps
+    changing, once per `aggregate_spacing`, at this page's own moment (`phase`, random) in
+    each period of the wall clock, covering up to the period's start. So every page that
+    follows it asks within the period for the same render, each at a different moment:
+    one render per period per web process, and no stampede.
     """
     aggregate_spacing = spacing if aggregate_spacing is None else aggregate_spacing
-
-    def spacing_of(name: str) -> float:
-        return spacing if name.startswith("submission-") else aggregate_spacing
-
+    phase = random.uniform(0, aggregate_spacing) if phase is None else phase
     last_sent: dict[str, float] = {}
-    due: dict[str, float] = {}  # topics changed again within `spacing`: sent when due
+
+    def plan(name: str, first: float, last: float) -> tuple[float, float]:
+        """(when to send `name`, the time that event covers), its unsent changes received
+        from `first` to `last`"""
+        if name.startswith("submission-"):
+            return max(first, last_sent.get(name, -spacing) + spacing), last
+        quiet_until = last_sent.get(name, -aggregate_spacing) + aggregate_spacing
+        if quiet_until <= first:
+            # After a quiet spell: at this page's moment within the next period,
+            # covering that first change (later ones go to the periods), so the pages that
+            # follow it do not all ask at once, and ask for the same render.
+            return first + phase, first
+        period = (math.floor(first / aggregate_spacing) + 1) * aggregate_spacing
+        # (a millisecond's slack: a period's slot stays due despite rounding)
+        while period + phase < quiet_until - 0.001 or period <= first:
+            period += aggregate_spacing
+        return period + phase, period
+
     try:
         yield f"retry: {retry_ms}\n: open\n\n"
-        quiet_since = time.monotonic()
+        quiet_since = time.time()
         while True:
-            now = time.monotonic()
-            wait = min([heartbeat - (now - quiet_since), *(t - now for t in due.values())])
+            now = time.time()
+            with listener.lock:
+                due = [plan(name, *seen)[0] for name, seen in listener.pending.items()]
+            wait = min([heartbeat - (now - quiet_since), *(at - now for at in due)])
             try:
-                item = listener.queue.get(timeout=max(wait, 0.0))
+                if listener.queue.get(timeout=max(wait, 0.0)) is _BROKEN:
+                    return
             except queue.Empty:
-                item = ()
-            if item is _BROKEN:
-                return
-            now = time.monotonic()
+                pass
+            now = time.time()
             send = []
-            for name in item:
-                gap = spacing_of(name)
-                if now - last_sent.get(name, -gap) >= gap:
-                    send.append(name)
-                    due.pop(name, None)
-                elif name not in due:
-                    due[name] = last_sent[name] + gap
-            for name, at in list(due.items()):
-                if at <= now:
-                    send.append(name)
-                    del due[name]
+            with listener.lock:
+                for name in sorted(listener.pending):
+                    first, last = listener.pending[name]
+                    at, covers = plan(name, first, last)
+                    if at <= now:
+                        send.append((name, covers))
+                        last_sent[name] = at  # when it was due: a late wake shifts nothing
+                        if last > covers:  # received after the period it covers: the next
+                            listener.pending[name] = [covers, last]
+                        else:
+                            del listener.pending[name]
             if send:
-                for name in send:
-                    last_sent[name] = now
                 quiet_since = now
-                yield "".join(f"event: {name}\ndata: {name}\n\n" for name in sorted(send))
+                yield "".join(f"event: {name}\ndata: {name} {covers:.3f}\n\n"
+                              for name, covers in send)
             elif now - quiet_since >= heartbeat:
                 quiet_since = now
                 yield ": still here\n\n"

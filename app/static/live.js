@@ -87,7 +87,6 @@
   });
   document.addEventListener("htmx:sseError", function () { mode("poll"); });
 
-
   function pause() {
     pauseTimer = null;
     // Only an open stream is let go: one that is failing is the extension's to retry.
@@ -127,10 +126,21 @@
     var el = evt.target;
     if (el.hasAttribute("data-hold-while-focused") && el.contains(document.activeElement)) {
       evt.preventDefault();
+      el.setAttribute("data-held", "");
     } else if (isFragment(el) && el.classList.contains(htmx.config.requestClass)) {
       evt.preventDefault();
       again[key(el)] = true;
     }
+  });
+  // Once the keyboard has left a panel held meanwhile, it fetches what it missed.
+  document.addEventListener("focusout", function (evt) {
+    var el = evt.target.closest && evt.target.closest("[data-held]");
+    if (!el) { return; }
+    window.setTimeout(function () {
+      if (el.contains(document.activeElement) || !document.body.contains(el)) { return; }
+      el.removeAttribute("data-held");
+      htmx.trigger(el, "live-refresh");
+    }, 0);
   });
   // The answer replaced the fragment: the new one fetches itself.
   document.addEventListener("htmx:load", function (evt) {
@@ -152,6 +162,15 @@
     }
     if (document.body.contains(el)) {
       window.setTimeout(function () { fetchAgain(el); }, 1000 * (failures[name] || 0));
+    }
+  });
+  // A fetch made for an event says back what the event covers ("<topic> <time>"): the
+  // server may answer it with a render other pages share (app/live/cache.py).
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var message = evt.detail.triggeringEvent && evt.detail.triggeringEvent.detail;
+    var said = message && typeof message.data === "string" ? message.data.split(" ") : [];
+    if (said.length === 2 && /^[0-9.]+$/.test(said[1])) {
+      evt.detail.headers["X-POMS-Live-Cover"] = said[1];
     }
   });
 })();

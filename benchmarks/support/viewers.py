@@ -2,8 +2,10 @@
 
 Each viewer is what a browser's live page does on the wire: one Server-Sent Events stream
 for its page's topics, and on each event the fragment fetches htmx would make for it
-(`hx-trigger="sse:<topic>"`). No browser renders anything. gevent greenlets, so 500
-viewers cost this process little.
+(`hx-trigger="sse:<topic>"`), with the header app/static/live.js adds. No browser renders
+anything. gevent greenlets, so 500 viewers cost this process little: a stream's chunks are
+read as they come (not byte by byte) and each fetch is one requests call; what the timings
+include is said in benchmarks/live_pages.py.
 
     python benchmarks/support/viewers.py PLAN.json
 PLAN: {"base": url, "cookies": {...}, "pages": [{"topics": [...], "fetch": {topic: [path]}}]}
@@ -32,11 +34,13 @@ def main() -> None:
     events = [0]
     opened = []
 
-    def timed(session, path, stream=False):
+    def timed(session, path, stream=False, cover=None):
+        headers = {"HX-Request": "true"}
+        if cover:  # what the event covers, said back as app/static/live.js does
+            headers["X-POMS-Live-Cover"] = cover
         started = time.time()
         t0 = time.perf_counter()
-        response = session.get(base + path, headers={"HX-Request": "true"}, stream=stream,
-                               timeout=120)
+        response = session.get(base + path, headers=headers, stream=stream, timeout=120)
         latencies.append((started, (time.perf_counter() - t0) * 1000, path.split("?")[0]))
         if response.status_code != 200:
             errors.append(f"{path}: HTTP {response.status_code}")
@@ -55,15 +59,18 @@ def main() -> None:
         try:
             response = timed(session, url, stream=True)
             opened.append(1)
-            name = None
-            for line in response.iter_lines(chunk_size=1):
+            name = cover = None
+            for line in response.iter_lines(chunk_size=None):  # each chunk as it comes
                 if line.startswith(b"event: "):
                     name = line[7:].decode()
+                elif line.startswith(b"data: "):
+                    said = line[6:].decode().split()
+                    cover = said[1] if len(said) == 2 else None
                 elif not line and name:
                     events[0] += 1
                     for path in page["fetch"].get(name, []):
-                        gevent.spawn(timed, session, path)
-                    name = None
+                        gevent.spawn(timed, session, path, cover=cover)
+                    name = cover = None
         except Exception as err:  # a benchmark says what broke and goes on
             errors.append(f"{url}: {err!r}")
 

@@ -22,12 +22,20 @@ def test_a_page_updates_through_server_sent_events(app, web, page):
     assert gets == []
     moved(submission, states.IDLE)
     shows(page, states.IDLE)
+    riders = []  # the jobs table and results summary come with the summary, not on their own
+    page.on("request", lambda r: riders.append(r.url)
+            if "/jobs" in r.url or "/results/" in r.url else None)
     moved(submission, states.RUNNING, running=2)
     shows(page, states.RUNNING)
     history = page.locator("#submission-history")
     history.get_by_text(states.RUNNING).first.wait_for()
+    for where, said in (("#submission-jobs-table", "All (3)"),
+                        ("#results-summary", "of 3 jobs analysed")):
+        page.wait_for_function("([w, s]) => document.querySelector(w)?.textContent.includes(s)",
+                               arg=[where, said], timeout=15_000)
     assert page.evaluate("window.__same_page") is True
     assert len(gets) <= 2, gets  # once per change, never a poll
+    assert riders == [], riders
 
 
 def test_a_page_reconnects_and_catches_up_after_the_server_restarts(app, web, page):

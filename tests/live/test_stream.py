@@ -3,6 +3,7 @@ topics, and how it paces what it sends (real Redis pub/sub, the app's own sessio
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import pytest
@@ -110,7 +111,7 @@ def test_a_member_follows_a_submission_and_hears_of_its_change(app, submission):
     states.transition(submission, states.IDLE, "launched")
     db.session.commit()
     name = f"submission-{submission.id}"
-    assert next(chunks) == f"event: {name}\ndata: {name}\n\n".encode()
+    assert next(chunks).startswith(f"event: {name}\ndata: {name} ".encode())
     response.close()
 
 
@@ -157,10 +158,14 @@ def test_a_burst_is_sent_once_then_its_last_change_when_due():
     events = stream.events(hub, listener, spacing=0.3, heartbeat=60)
     assert next(events).startswith("retry:")
     started = time.monotonic()
-    for _ in range(50):
-        listener.queue.put({"submission-1"})
-    assert next(events) == "event: submission-1\ndata: submission-1\n\n"
-    assert next(events) == "event: submission-1\ndata: submission-1\n\n"  # the burst's last
+    listener.tell({"submission-1"}, time.time())
+    assert next(events).startswith("event: submission-1\ndata: submission-1 ")
+    received = time.time()
+    for n in range(50):
+        listener.tell({"submission-1"}, received + n / 1000)
+    last = received + 49 / 1000
+    # The burst's last, and the event says it covers it.
+    assert next(events) == f"event: submission-1\ndata: submission-1 {last:.3f}\n\n"
     assert 0.3 <= time.monotonic() - started < 2
     listener.queue.put(stream._BROKEN)  # the subscription broke: the stream ends
     assert list(events) == []
@@ -191,3 +196,54 @@ def test_a_fragment_is_rendered_once_per_change_while_pages_follow_it(app, submi
     assert re.search(r'data-state="Idle">.*?<strong class="count">1</strong>', again, re.S)
     assert again != first
     followed.close()
+
+
+def test_a_busy_aggregate_is_told_once_a_period_covering_the_same_moment_for_every_page():
+    """Two dashboards while something changes 20 times a second: the change that ends a
+    quiet spell is told soon, each page at its own moment within a period, and
+    both events cover that change; then each page hears at most once a period, at its own
+    moment, and their events cover the same period starts (so one render serves both:
+    app/live/cache.py)."""
+    hub, period = stream.Hub("redis://unused"), 0.4
+    pages = [stream.Listener(1, {"experiment"}) for _ in range(2)]
+    heard = [[], []]
+
+    def follow(n, phase):
+        events = stream.events(hub, pages[n], aggregate_spacing=period, phase=phase,
+                               heartbeat=60)
+        next(events)
+        for text in events:
+            heard[n].append((time.time(), float(text.split()[-1])))
+
+    followers = [threading.Thread(target=follow, args=(n, phase), daemon=True)
+                 for n, phase in enumerate((0.05, 0.3))]
+    for follower in followers:
+        follower.start()
+    lone = time.time()
+    for page in pages:
+        page.tell({"experiment"}, lone)
+    time.sleep(0.1)
+    until = time.time() + 1.5
+    while time.time() < until:
+        received = time.time()
+        for page in pages:
+            page.tell({"experiment"}, received)
+        time.sleep(0.05)
+    last = received
+    time.sleep(2 * period + 0.2)
+    for page in pages:
+        page.queue.put(stream._BROKEN)
+    for follower in followers:
+        follower.join(timeout=5)
+    for events in heard:
+        (first_at, first_covers), *busy = events
+        assert first_covers == pytest.approx(lone, abs=1e-3) and first_at - lone < 0.2 + period
+        assert 3 <= len(busy) <= 6, events  # about 1.5 s / 0.4 s, and the burst's last
+        # At most once a period: each event covers a later period than the one before (when
+        # they are sent may bunch up on a busy machine; what they cover may not).
+        for (_, covers), (_, next_covers) in zip(busy, busy[1:], strict=False):
+            assert next_covers - covers >= period - 1e-3, events
+        for _, covers in busy:
+            assert round(covers / period, 3) == round(covers / period), events
+        assert busy[-1][1] >= last  # the last change is told
+    assert {c for _, c in heard[0][1:]} & {c for _, c in heard[1][1:]}

@@ -45,7 +45,8 @@ def test_stage_results_add_up_its_submissions(launch_app, ran_submission):
     stage_page = text(alice.get(f"/e/mu2e/stage/{stage_id}"))
     assert f'href="/e/mu2e/results/stage/{stage_id}"' in stage_page
     show = text(alice.get(f"/e/mu2e/submission/{first.id}"))
-    assert f'hx-get="/e/mu2e/results/submission/{first.id}/summary"' in show
+    # (its results summary rides along with the submission's own: ?rides=1)
+    assert f'hx-get="/e/mu2e/results/submission/{first.id}/summary?rides=1"' in show
     assert 'href="/e/mu2e/signatures"' in show  # the navigation
 
 

@@ -8,7 +8,7 @@ from flask_login import login_required
 
 from app.auth.session import Access, experiment_access
 from app.blueprints.overview.common import bp, now
-from app.blueprints.views import campaign_in
+from app.blueprints.views import campaign_in, pushed_fragment
 from app.campaigns.permissions import may_control, may_launch
 from app.models import Campaign
 from app.overview.graph import FILL, coloured_svg
@@ -38,7 +38,10 @@ def campaign(experiment, campaign_id):
 def campaign_live(experiment, campaign_id):
     access = experiment_access(experiment)
     row = campaign_in(access, campaign_id)
-    return render_template("overview/_campaign_live.html", **_context(access, row))
+    return pushed_fragment(
+        access, f"campaign-{row.id}",
+        lambda: render_template("overview/_campaign_live.html", **_context(access, row)),
+        also=(may_launch(access, row), may_control(access, row)))
 
 
 @bp.get("/campaign/<int:campaign_id>/graph")

@@ -6,7 +6,7 @@ from flask import current_app, render_template
 from flask_login import login_required
 from sqlalchemy import select
 
-from app.auth.session import experiment_access
+from app.auth.session import Access, experiment_access
 from app.blueprints.overview.common import bp, now
 from app.blueprints.views import pushed_fragment
 from app.extensions import db
@@ -19,11 +19,17 @@ SHOWN = 15
 @bp.get("/campaigns/at-a-glance")
 @login_required
 def campaigns_glance(experiment):
-    access = experiment_access(experiment)
-    return pushed_fragment(access, "experiment", lambda: _campaigns_glance(access))
+    return glance_html(experiment_access(experiment))
 
 
-def _campaigns_glance(access):
+def glance_html(access: Access, along: bool = False) -> str:
+    """The section, rendered once per change; `along`: to ride with the dashboard's live
+    section, swapped in by id (app/blueprints/submissions/dashboard.py)."""
+    return pushed_fragment(access, "experiment", lambda: _campaigns_glance(access, along),
+                           path=f"glance along={along} {access.experiment.id}")
+
+
+def _campaigns_glance(access: Access, along: bool):
     columns = listing.summary_columns(days=current_app.config["POMS_ATTENTION_DAYS"])
     rows = db.session.execute(
         select(Campaign, *columns.values())
@@ -37,4 +43,4 @@ def _campaigns_glance(access):
                   activity=listing.activity(row.active, row.failures, row.last_activity))
              for row in rows]
     return render_template("overview/_campaigns_glance.html", access=access, rows=shown,
-                           now=now())
+                           now=now(), along=along)

@@ -37,7 +37,8 @@ def summary(experiment, submission_id):
     access = experiment_access(experiment)
     row = submission_in(access, submission_id)
     return render_template("results/_summary.html", access=access, submission=row,
-                           results=results_for(submission_ids=[row.id], plots=False))
+                           results=results_for(submission_ids=[row.id], plots=False),
+                           rides=request.args.get("rides") == "1")
 
 
 @bp.get("/submission/<int:submission_id>/jobs")

@@ -2,13 +2,15 @@
 """
 from __future__ import annotations
 
-from flask import render_template
+from flask import render_template, request
 from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app import states
 from app.auth.session import Access, experiment_access
+from app.blueprints.overview.attention import attention_html
+from app.blueprints.overview.campaigns import glance_html
 from app.blueprints.submissions.common import bp
 from app.blueprints.views import pushed_fragment
 from app.extensions import db
@@ -54,5 +56,10 @@ def dashboard(experiment):
 @login_required
 def dashboard_live(experiment):
     access = experiment_access(experiment)
-    return pushed_fragment(access, "experiment", lambda: render_template(
+    html = pushed_fragment(access, "experiment", lambda: render_template(
         "submissions/_dashboard_live.html", **_dashboard_context(access)))
+    if request.args.get("along") == "1":
+        # The dashboard page's: one fetch per change brings all three of its live sections
+        # (htmx swaps the other two in by id), not three fetches from every open dashboard.
+        html += attention_html(access, along=True) + glance_html(access, along=True)
+    return html

@@ -23,6 +23,7 @@ from app.launching import service
 from app.models import Job, Submission, SubmissionEvent
 from app.models.base import utcnow
 from app.overview.family import relatives
+from app.results.aggregate import results_for
 from app.tracking import actions
 from app.ucondb.jobs import enqueue, retry_failed, upload_summary
 from app.work import QueueUnavailable
@@ -58,9 +59,19 @@ def show(experiment, submission_id):
 def summary(experiment, submission_id):
     access = experiment_access(experiment)
     submission = submission_in(access, submission_id)
+    context = _submission_context(access, submission)
     # Not cached (app/live/cache.py): it shows its relatives, other submissions' rows.
-    return render_template("submissions/_summary.html",
-                           **_submission_context(access, submission))
+    html = render_template("submissions/_summary.html", **context)
+    if request.args.get("along") == "1":
+        # The submission page's: the jobs table, as the person left it (its filter and page
+        # come with the request), and the results summary ride along, swapped in by id:
+        # one fetch per change.
+        html += _jobs_html(context, request.args.get("jobs_state", ""),
+                           page_number(request.args.get("jobs_page")), along=True)
+        html += render_template("results/_summary.html", access=access, submission=submission,
+                                results=results_for(submission_ids=[submission.id],
+                                                    plots=False), rides=True, oob=True)
+    return html
 
 
 @bp.get("/submission/<int:submission_id>/jobs")
@@ -68,8 +79,12 @@ def summary(experiment, submission_id):
 def jobs(experiment, submission_id):
     access = experiment_access(experiment)
     submission = submission_in(access, submission_id)
-    state = request.args.get("state", "")
-    page = page_number(request.args.get("page"))
+    return _jobs_html(_submission_context(access, submission), request.args.get("state", ""),
+                      page_number(request.args.get("page")))
+
+
+def _jobs_html(context: dict, state: str, page: int, along: bool = False) -> str:
+    submission = context["submission"]
     query = select(Job).where(Job.submission_id == submission.id)
     total = submission.jobs_total
     if state in states.JOB_STATES:
@@ -82,8 +97,8 @@ def jobs(experiment, submission_id):
     ).all()
     pages = max(1, -(-total // JOBS_PER_PAGE))
     return render_template(
-        "submissions/_jobs.html", **_submission_context(access, submission), jobs=rows,
-        state=state, page=page, pages=pages, total=total, job_states=states.JOB_STATES,
+        "submissions/_jobs.html", **context, jobs=rows, state=state, page=page, pages=pages,
+        total=total, job_states=states.JOB_STATES, along=along,
     )
 
 
