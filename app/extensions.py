@@ -50,3 +50,24 @@ def any_of(column, values: list):
     if db.engine.dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(list(values))
+
+
+def once_per_request(context_processor):
+    """A context processor worked out once per GET: a live fragment often renders several
+    templates, and each render asks every context processor again (a write may change what
+    they say, so other requests ask each time)."""
+    from functools import wraps
+
+    from flask import g, has_request_context, request
+
+    key = f"_context_{context_processor.__module__}.{context_processor.__qualname__}"
+
+    @wraps(context_processor)
+    def once():
+        if not has_request_context() or request.method not in ("GET", "HEAD"):
+            return context_processor()
+        if key not in g:
+            setattr(g, key, context_processor())
+        return getattr(g, key)
+
+    return once

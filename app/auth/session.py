@@ -40,7 +40,7 @@ from app.auth import kerberos, policy, remote_user
 from app.auth.answers import auth_page, is_htmx
 from app.auth.members import find_experiment, find_or_create_experimenter  # noqa: F401
 from app.config import ConfigError, is_loopback
-from app.extensions import db, login_manager
+from app.extensions import db, login_manager, once_per_request
 from app.ids import row_id
 from app.models import Experiment, Experimenter
 
@@ -77,7 +77,7 @@ def init_auth(app: Flask) -> None:
     app.before_request(remote_user.identify)
     app.after_request(kerberos.add_mutual_token)
     app.after_request(_security_headers)
-    app.context_processor(_header_context)
+    app.context_processor(once_per_request(_header_context))
 
 
 @login_manager.user_loader

@@ -19,6 +19,7 @@ from app.blueprints import (
     uploads,
     watching,
 )
+from app.extensions import once_per_request
 
 
 def register_blueprints(app: Flask) -> None:
@@ -30,4 +31,5 @@ def register_blueprints(app: Flask) -> None:
                  watching,  # watches, deliveries, circuit breakers
                  provenance):  # a file's page, a job's files, a campaign's data flow
         app.register_blueprint(area.bp)
-    app.context_processor(overview.launch_hold_banner)  # on every page while held
+    # On every page while held.
+    app.context_processor(once_per_request(overview.launch_hold_banner))

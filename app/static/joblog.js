@@ -62,28 +62,35 @@
     return true;
   }
 
-  async function loadWindow(line) {
-    const ticket = ++pending;
+  // Each move takes a ticket: an answer for a move that a newer one overtook (answers can
+  // come back out of order on a busy server) changes nothing, nor marks its line.
+  async function loadWindow(line, ticket = ++pending) {
     const response = await fetch(url(pageUrl, { q: query, line: line }), {
       headers: { "HX-Request": "true", "HX-Target": "log-window" },
       credentials: "same-origin",
     });
-    if (ticket !== pending) return; // a newer move overtook this one
-    if (!response.ok) return say("The log could not be read (" + response.status + ").", true);
-    windowBox.innerHTML = await response.text(); // the server's page, escaped by Jinja
+    if (ticket !== pending) return false;
+    if (!response.ok) {
+      say("The log could not be read (" + response.status + ").", true);
+      return false;
+    }
+    const html = await response.text();
+    if (ticket !== pending) return false;
+    windowBox.innerHTML = html; // the server's page, escaped by Jinja
     shownQuery = query;
     if (window.htmx) window.htmx.process(windowBox);
+    return true;
   }
 
   async function go(to) {
     if (lines.length === 0) return;
+    const ticket = ++pending;
     index = (to + lines.length) % lines.length;
     const line = lines[index];
     history.replaceState(null, "", url(pageUrl, { q: query, line: line }));
     describe();
     if (shownQuery !== query || !markCurrent(line)) {
-      await loadWindow(line);
-      markCurrent(line);
+      if (await loadWindow(line, ticket)) markCurrent(line);
     }
   }
 

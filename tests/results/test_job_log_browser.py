@@ -85,3 +85,38 @@ def test_search_a_log_move_between_matches_and_open_the_signature(
     page.locator(f"#line-{noise.line} a.to-signature").click()
     page.wait_for_url(f"**/e/mu2e/signatures#signature-{noise.signature_id}")
     assert "Out of memory" in page.locator(f"#signature-{noise.signature_id}").inner_text()
+
+
+def test_an_answer_overtaken_by_a_newer_move_leaves_the_page_alone(
+        launch_app, ran_submission, live_server_factory, page):
+    """On a busy server the lines for one move may come back after the person has moved
+    on: the page keeps showing where they are now, not the line they left."""
+    submission = ran_submission(["noise"])
+    noise = db.session.scalar(select(JobAnalysis).where(
+        JobAnalysis.submission_id == submission.id))
+    server = live_server_factory(launch_app)
+    page.goto(f"{server.url}/login")
+    page.fill("input[name=username]", "alice")
+    page.click("button[type=submit]")
+    page.goto(f"{server.url}/e/mu2e/results/submission/{submission.id}/job/{noise.job_id}")
+    box = page.get_by_role("searchbox", name="Find in this log")
+    box.fill("event: 150")
+    box.press("Enter")
+    status = page.locator("#log-search-status")
+    status.filter(has_text="1 of 11 lines hold").wait_for()
+    first = page.locator("#job-log .line.current").get_attribute("id")
+
+    held = []  # the next move's lines, answered only when the test says so
+    page.route(lambda url: "line=" in url, lambda route: held.append(route))
+    page.get_by_role("button", name="next match").click()  # event: 1500, not loaded
+    status.filter(has_text="2 of 11").wait_for()
+    page.wait_for_function("() => true")  # the fetch is on its way
+    assert len(held) == 1
+    page.get_by_role("button", name="previous match").click()  # back: already loaded
+    status.filter(has_text="1 of 11").wait_for()
+    with page.expect_event("requestfinished"):
+        held[0].continue_()
+    page.wait_for_timeout(500)  # the late answer has been read
+    current = page.locator("#job-log .line.current")
+    assert current.count() == 1 and current.get_attribute("id") == first
+    assert "2 of 11" not in status.inner_text()
