@@ -37,7 +37,8 @@ def events(experiment):
     config = current_app.config
     return Response(
         stream.events(hub, listener, spacing=config.get("POMS_LIVE_SPACING", 0.5),
-                      aggregate_spacing=config.get("POMS_LIVE_AGGREGATE_SPACING", 3.0)),
+                      aggregate_spacing=config.get("POMS_LIVE_AGGREGATE_SPACING", 3.0),
+                      spread=config.get("POMS_LIVE_SPREAD", 0.0)),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

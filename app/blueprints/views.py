@@ -11,7 +11,7 @@ app/campaigns/permissions.py's (the API asks it too).
 """
 from __future__ import annotations
 
-import secrets
+import hashlib
 
 from flask import Response, abort, current_app, flash, redirect, request
 from flask_wtf.csrf import generate_csrf
@@ -21,6 +21,7 @@ from app.auth.answers import is_htmx
 from app.auth.session import Access
 from app.extensions import db
 from app.live import cache as live_cache
+from app.live import changes as live_changes
 from app.live import stream as live_stream
 from app.models import Campaign, CampaignStage, Job, Submission
 
@@ -93,17 +94,18 @@ def pushed_fragment(access: Access, topic: str, render, *, also: tuple = (),
     key = (current_app.config["SQLALCHEMY_DATABASE_URI"], path or request.full_path,
            access.role, access.is_admin, *also)
     token = generate_csrf()
+    # Where the token goes in a shared render: the same in every web process (they share
+    # renders through Redis), in no page by chance.
+    slot = "csrf-slot-" + hashlib.sha256(
+        b"poms csrf slot " + str(current_app.config["SECRET_KEY"]).encode()).hexdigest()[:32]
 
     def shared() -> str:
         db.session.expire_all()  # what the request loaded before now is read again
-        return render().replace(token, _TOKEN_SLOT)
+        return render().replace(token, slot)
 
-    html = live_cache.for_hub(hub).rendered(access.experiment.id, topic, key, shared,
-                                             cover=_cover())
-    return html.replace(_TOKEN_SLOT, token)
-
-
-_TOKEN_SLOT = f"csrf-slot-{secrets.token_hex(16)}"  # this process's; in no page by chance
+    cache = live_cache.for_hub(hub, live_changes.client(current_app.config["POMS_REDIS_URL"]))
+    html = cache.rendered(access.experiment.id, topic, key, shared, cover=_cover())
+    return html.replace(slot, token)
 
 
 def _cover() -> float | None:

@@ -116,6 +116,11 @@ def load_config(instance_path: Path, environ=None) -> dict:
         "POMS_LIVE_SPACING": positive(environ, "POMS_LIVE_SPACING_MS", 500) / 1000,
         "POMS_LIVE_AGGREGATE_SPACING":
             positive(environ, "POMS_LIVE_AGGREGATE_SPACING_MS", 3000) / 1000,
+        # One commit changes many submissions at once (a tracking pass, a burst of job
+        # ends): each page hears of its submission at its own moment within
+        # POMS_LIVE_SPREAD_MS, so their fetches do not all reach the server together (0: at
+        # once).
+        "POMS_LIVE_SPREAD": not_negative(environ, "POMS_LIVE_SPREAD_MS", 150) / 1000,
         # A tab hidden this long lets its stream go (0: never) and catches up when shown:
         # over HTTP/1.1 a browser holds 6 connections a host, so streams held by background
         # tabs would keep the next tab from loading at all.

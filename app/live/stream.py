@@ -178,7 +178,7 @@ def hub_for(redis_url: str) -> Hub:
 
 def events(hub: Hub, listener: Listener, *, spacing: float = 0.5,
            aggregate_spacing: float | None = None, heartbeat: float = 15.0, retry_ms: int = 2000,
-           phase: float | None = None):
+           phase: float | None = None, spread: float = 0.0):
     """The text of one page's event stream (a generator; ends when the hub breaks).
 
     Each event's data is its topic and the time it covers (seconds since the epoch): every
@@ -186,8 +186,10 @@ def events(hub: Hub, listener: Listener, *, spacing: float = 0.5,
     fetched for the event says it back (X-POMS-Live-Cover, app/static/live.js), so it may be
     answered from a render other pages share (app/live/cache.py).
 
-    A submission's topic is sent at once, then at most once per `spacing` seconds while it
-    keeps changing (the last change of a burst always sent), covering its newest change.
+    A submission's topic is sent at this page's own moment within `spread` seconds of its
+    change (one commit changes many submissions: their pages' fetches do not all arrive
+    together), then at most once per `spacing` seconds while it keeps changing (the last
+    change of a burst always sent), covering its newest change.
     An aggregate's (experiment, campaign, stage: whatever any of their submissions does
     changes them) is sent within `aggregate_spacing` after that long a quiet
     spell, at this page's own moment, covering the change that ended it; while it keeps
@@ -198,13 +200,14 @@ def events(hub: Hub, listener: Listener, *, spacing: float = 0.5,
     """
     aggregate_spacing = spacing if aggregate_spacing is None else aggregate_spacing
     phase = random.uniform(0, aggregate_spacing) if phase is None else phase
+    delay = random.uniform(0, spread)  # this page's moment for its submissions' changes
     last_sent: dict[str, float] = {}
 
     def plan(name: str, first: float, last: float) -> tuple[float, float]:
         """(when to send `name`, the time that event covers), its unsent changes received
         from `first` to `last`"""
         if name.startswith("submission-"):
-            return max(first, last_sent.get(name, -spacing) + spacing), last
+            return max(first + delay, last_sent.get(name, -spacing) + spacing), last
         quiet_until = last_sent.get(name, -aggregate_spacing) + aggregate_spacing
         if quiet_until <= first:
             # After a quiet spell: at this page's moment within the next period,

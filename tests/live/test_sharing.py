@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from redis import Redis
 
 from app.extensions import db
 from app.launching import service
@@ -110,3 +111,43 @@ def test_pages_asking_at_once_wait_for_one_render():
         page.join(timeout=10)
     assert got == ["<section>counts</section>"] * 20
     assert len(renders) == 1
+
+
+def test_web_processes_share_a_render_through_redis(redis_server):
+    """Two web processes (their own caches, one Redis): pages that ask each of them for an
+    event covering the same moment get one render between them; an event covering a later
+    moment is rendered again; without Redis each renders its own."""
+    redis = redis_server.client()
+    renders = []
+
+    def render():
+        renders.append(1)
+        time.sleep(0.2)
+        return f"<section>counts {len(renders)}</section>"
+
+    processes = []
+    for _ in range(2):
+        hub = stream.Hub("redis://unused")
+        hub._subscription = object()  # as if following changes
+        processes.append(cache.FragmentCache(hub, shared=redis))
+    covers = time.time()
+    got = []
+    pages = [threading.Thread(target=lambda c=c: got.append(
+        c.rendered(1, "experiment", ("/dashboard/live",), render, cover=covers)))
+        for c in processes * 5]
+    for page in pages:
+        page.start()
+    for page in pages:
+        page.join(timeout=10)
+    assert got == ["<section>counts 1</section>"] * 10
+    assert len(renders) == 1
+    later = time.time()
+    assert processes[1].rendered(1, "experiment", ("/dashboard/live",), render,
+                                 cover=later) == "<section>counts 2</section>"
+    assert processes[0].rendered(1, "experiment", ("/dashboard/live",), render,
+                                 cover=later) == "<section>counts 2</section>"
+    apart = cache.FragmentCache(processes[0].hub,
+                                shared=Redis.from_url("redis://127.0.0.1:1/0",
+                                                      socket_connect_timeout=0.2))
+    assert apart.rendered(1, "experiment", ("/other",), render,
+                          cover=time.time()) == "<section>counts 3</section>"
