@@ -137,8 +137,16 @@ def _register_database_errors(app: Flask) -> None:
     if wait:
         @app.before_request
         def _short_lock_wait():
-            if request.endpoint != "static":
-                db.session.execute(text(wait))
+            if request.endpoint == "static":
+                return
+            connection = db.session.connection()
+            # SQLite's pragma stays with the connection: once is enough. PostgreSQL's SET
+            # ends with the request's transaction (rolled back), so it is said each time.
+            if backend == "sqlite" and connection.info.get("poms_web_wait"):
+                return
+            connection.execute(text(wait))
+            if backend == "sqlite":
+                connection.info["poms_web_wait"] = True
 
     @app.errorhandler(PoolTimeout)
     def no_connection(err: PoolTimeout):
