@@ -87,6 +87,20 @@ def test_a_shared_render_carries_each_persons_own_token(app, member):
     page.close()
 
 
+def at_once(caches, render, cover) -> list[str]:
+    """Pages asking each of `caches` for the dashboard's live section in the same instant,
+    for an event covering `cover`: what each got."""
+    got = []
+    pages = [threading.Thread(target=lambda c=c: got.append(
+        c.rendered(1, "experiment", ("/dashboard/live",), render, cover=cover)))
+        for c in caches]
+    for page in pages:
+        page.start()
+    for page in pages:
+        page.join(timeout=10)
+    return got
+
+
 def test_pages_asking_at_once_wait_for_one_render():
     """Twenty pages ask for the same fragment in the same instant: one render, and every
     page gets it (a render storm at the start of a busy spell was the slowest second)."""
@@ -100,15 +114,7 @@ def test_pages_asking_at_once_wait_for_one_render():
         time.sleep(0.2)
         return "<section>counts</section>"
 
-    covers = time.time()
-    got = []
-    pages = [threading.Thread(target=lambda: got.append(
-        shared.rendered(1, "experiment", ("/dashboard/live",), render, cover=covers)))
-        for _ in range(20)]
-    for page in pages:
-        page.start()
-    for page in pages:
-        page.join(timeout=10)
+    got = at_once([shared] * 20, render, cover=time.time())
     assert got == ["<section>counts</section>"] * 20
     assert len(renders) == 1
 
@@ -130,15 +136,7 @@ def test_web_processes_share_a_render_through_redis(redis_server):
         hub = stream.Hub("redis://unused")
         hub._subscription = object()  # as if following changes
         processes.append(cache.FragmentCache(hub, shared=redis))
-    covers = time.time()
-    got = []
-    pages = [threading.Thread(target=lambda c=c: got.append(
-        c.rendered(1, "experiment", ("/dashboard/live",), render, cover=covers)))
-        for c in processes * 5]
-    for page in pages:
-        page.start()
-    for page in pages:
-        page.join(timeout=10)
+    got = at_once(processes * 5, render, cover=time.time())
     assert got == ["<section>counts 1</section>"] * 10
     assert len(renders) == 1
     later = time.time()
