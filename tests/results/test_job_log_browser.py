@@ -114,9 +114,9 @@ def test_an_answer_overtaken_by_a_newer_move_leaves_the_page_alone(
     assert len(held) == 1
     page.get_by_role("button", name="previous match").click()  # back: already loaded
     status.filter(has_text="1 of 11").wait_for()
-    with page.expect_event("requestfinished", timeout=30_000):  # slow when CI is busy
-        held[0].continue_()
-    page.wait_for_timeout(500)  # the late answer has been read
+    with page.expect_response(lambda r: "line=" in r.url, timeout=30_000):
+        held[0].continue_()  # the late answer (its body left unread by the page)
+    page.wait_for_timeout(500)
     current = page.locator("#job-log .line.current")
     assert current.count() == 1 and current.get_attribute("id") == first
     assert "2 of 11" not in status.inner_text()

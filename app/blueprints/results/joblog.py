@@ -49,10 +49,15 @@ def job_log(experiment, submission_id, job_id):
     analysis = db.session.get(JobAnalysis, job.id)
     matched = analysis.line if analysis else None
     query, found, problem = request.args.get("q", ""), None, None
+    window_only = is_htmx() and request.headers.get("HX-Target") == "log-window"
     if query:
         try:
             query = check_query(query)
-            found = _search(current_app.config, job.batch_job_id, query)
+            # A move to a match (joblog.js) needs only the lines around it, the query
+            # marked: the page already holds the search's list, so the whole log is not
+            # read again for each move.
+            if not (window_only and _line_arg(None)):
+                found = _search(current_app.config, job.batch_job_id, query)
         except BadQuery as err:
             query, problem = "", str(err)
     first_hit = found.lines[0] if found and found.lines else None
@@ -66,7 +71,7 @@ def job_log(experiment, submission_id, job_id):
     context = dict(access=access, submission=row, job=job, analysis=analysis, window=window,
                    matched=matched, centre=centre, query=query, found=found,
                    problem=problem, signature=signature)
-    if is_htmx() and request.headers.get("HX-Target") == "log-window":
+    if window_only:
         return render_template("results/_log_window.html", **context)
     return render_template("results/job_log.html", **context)
 
