@@ -1,7 +1,9 @@
 """The Flask extensions, created once and bound to an app in create_app."""
 import os
 import sqlite3
+from functools import wraps
 
+from flask import g, has_request_context, request
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -56,10 +58,6 @@ def once_per_request(context_processor):
     """A context processor worked out once per GET: a live fragment often renders several
     templates, and each render asks every context processor again (a write may change what
     they say, so other requests ask each time)."""
-    from functools import wraps
-
-    from flask import g, has_request_context, request
-
     key = f"_context_{context_processor.__module__}.{context_processor.__qualname__}"
 
     @wraps(context_processor)

@@ -49,10 +49,11 @@ def test_a_worker_killed_before_its_launch_claimed_launches_it_at_once_and_once(
 
 def test_a_worker_killed_mid_tracking_pass_does_not_stop_tracking(service, redis_server):
     # Jobs that run a while: each pass has a Running submission to write (and so to wait
-    # for the lock at); a pass with nothing to track would end before it could be killed.
+    # for the lock at); a pass with nothing to track would end before it could be killed
+    # (on a busy machine 8 s jobs had ended by the time the lock was taken).
     service.execute("UPDATE campaign_stage SET param_overrides = :value WHERE name = "
                     "'reco_fcl'", value=json.dumps([["--stage ", "reco_fcl"],
-                                                    ["-Oglobal.work_seconds=", "8"]]))
+                                                    ["-Oglobal.work_seconds=", "20"]]))
     # Tracking without job events: the full pass (job id tracking-pass) every tick, and no
     # event readings on the tracking queue that could wait at the lock ahead of it (on
     # PostgreSQL a reading waits there as long as the lock is held).
