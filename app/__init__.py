@@ -140,13 +140,12 @@ def _register_database_errors(app: Flask) -> None:
             if request.endpoint == "static":
                 return
             connection = db.session.connection()
-            # SQLite's pragma stays with the connection: once is enough. PostgreSQL's SET
-            # ends with the request's transaction (rolled back), so it is said each time.
-            if backend == "sqlite" and connection.info.get("poms_web_wait"):
+            if connection.info.get("poms_web_wait"):
                 return
             connection.execute(text(wait))
-            if backend == "sqlite":
-                connection.info["poms_web_wait"] = True
+            # SQLite's pragma stays with the connection: once is enough. PostgreSQL's SET
+            # ends with the request's transaction (rolled back), so it is said each time.
+            connection.info["poms_web_wait"] = backend == "sqlite"
 
     @app.errorhandler(PoolTimeout)
     def no_connection(err: PoolTimeout):

@@ -11,6 +11,7 @@ app/campaigns/permissions.py's (the API asks it too).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from flask import Response, abort, current_app, flash, redirect, request
@@ -94,10 +95,7 @@ def pushed_fragment(access: Access, topic: str, render, *, also: tuple = (),
     key = (current_app.config["SQLALCHEMY_DATABASE_URI"], path or request.full_path,
            access.role, access.is_admin, *also)
     token = generate_csrf()
-    # Where the token goes in a shared render: the same in every web process (they share
-    # renders through Redis), in no page by chance.
-    slot = "csrf-slot-" + hashlib.sha256(
-        b"poms csrf slot " + str(current_app.config["SECRET_KEY"]).encode()).hexdigest()[:32]
+    slot = _token_slot(str(current_app.config["SECRET_KEY"]))
 
     def shared() -> str:
         db.session.expire_all()  # what the request loaded before now is read again
@@ -106,6 +104,13 @@ def pushed_fragment(access: Access, topic: str, render, *, also: tuple = (),
     cache = live_cache.for_hub(hub, live_changes.client(current_app.config["POMS_REDIS_URL"]))
     html = cache.rendered(access.experiment.id, topic, key, shared, cover=_cover())
     return html.replace(slot, token)
+
+
+@functools.lru_cache(maxsize=8)
+def _token_slot(secret: str) -> str:
+    """Where the CSRF token goes in a shared render: the same in every web process (they
+    share renders through Redis), in no page by chance; worked out once per secret."""
+    return "csrf-slot-" + hashlib.sha256(b"poms csrf slot " + secret.encode()).hexdigest()[:32]
 
 
 def _cover() -> float | None:
