@@ -140,12 +140,15 @@ def _register_database_errors(app: Flask) -> None:
             if request.endpoint == "static":
                 return
             connection = db.session.connection()
-            if connection.info.get("poms_web_wait"):
+            said = connection.info  # the pooled connection's, kept from request to request
+            if said.get("poms_web_wait"):
                 return
             connection.execute(text(wait))
-            # SQLite's pragma stays with the connection: once is enough. PostgreSQL's SET
-            # ends with the request's transaction (rolled back), so it is said each time.
-            connection.info["poms_web_wait"] = backend == "sqlite"
+            if backend == "postgresql":
+                # A SET is undone by a rollback, which ends most requests: committed now, it
+                # stays with the connection, and no later request needs to say it again.
+                db.session.commit()
+            said["poms_web_wait"] = True
 
     @app.errorhandler(PoolTimeout)
     def no_connection(err: PoolTimeout):

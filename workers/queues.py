@@ -295,39 +295,53 @@ class RQWork:
 
     def queue_launches(self, config, submission_ids: list[int]) -> None:
         timeout = int(config.get("POMS_LAUNCH_TIMEOUT", 1800))
-        with _answering():
+        with _answering(config["POMS_REDIS_URL"]):
             conn = connection(config["POMS_REDIS_URL"])
             for submission_id in submission_ids:
                 enqueue_launch(conn, submission_id, timeout=timeout)
 
     def queue_tracking(self, config, submission_ids: list[int] | None = None) -> None:
-        with _answering():
+        with _answering(config["POMS_REDIS_URL"]):
             enqueue_tracking(config["POMS_REDIS_URL"], submission_ids)
 
     def queue_analysis(self, config, job_row_ids: list[int]) -> None:
-        with _answering():
+        with _answering(config["POMS_REDIS_URL"]):
             enqueue_analysis(config["POMS_REDIS_URL"], job_row_ids)
 
     def queue_uploads(self, config, job_row_ids: list[int], retry_after: list[int]) -> int:
-        with _answering():
+        with _answering(config["POMS_REDIS_URL"]):
             return enqueue_uploads(config["POMS_REDIS_URL"], job_row_ids, retry_after)
 
     def queue_batch_action(self, config, action_id: int) -> None:
-        with _answering():
+        with _answering(config["POMS_REDIS_URL"]):
             enqueue_batch_action(config["POMS_REDIS_URL"], action_id)
 
     def queue_deliveries(self, config, delivery_ids: list[int], retry_after: list[int]) -> int:
-        with _answering():
+        with _answering(config["POMS_REDIS_URL"]):
             return enqueue_deliveries(config["POMS_REDIS_URL"], delivery_ids, retry_after)
 
 
 class _answering:
-    """RedisError as app/work.py's QueueUnavailable."""
+    """RedisError as app/work.py's QueueUnavailable; so is any other error when what
+    answers at the address is not Redis (another program took the port: redis-py then
+    fails while reading its answers, with AttributeError and the like)."""
+
+    def __init__(self, redis_url: str):
+        self.redis_url = redis_url
 
     def __enter__(self):
         return self
 
     def __exit__(self, kind, err, _tb):
-        if err is not None and isinstance(err, RedisError):
+        if err is None:
+            return False
+        if isinstance(err, RedisError) or not _is_redis(self.redis_url):
             raise QueueUnavailable(f"the queue is not answering: {err}") from err
+        return False
+
+
+def _is_redis(redis_url: str) -> bool:
+    try:
+        return Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2).ping() is True
+    except Exception:  # why: whatever answers there, it is not a Redis we can use
         return False

@@ -35,6 +35,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from app.auth import kerberos, policy, remote_user
 from app.auth.answers import auth_page, is_htmx
@@ -42,7 +43,7 @@ from app.auth.members import find_experiment, find_or_create_experimenter  # noq
 from app.config import ConfigError, is_loopback
 from app.extensions import db, login_manager, once_per_request
 from app.ids import row_id
-from app.models import Experiment, Experimenter
+from app.models import Experiment, Experimenter, Membership
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,10 @@ def _load_user(user_id: str) -> Experimenter | None:
     number, epoch_number = row_id(ident), (epoch or "0")
     if number is None or not epoch_number.isdigit():
         return None
-    user = db.session.get(Experimenter, number)
+    # The memberships and their experiments come in the same query: every page asks for the
+    # person's role in an experiment (experiment_access) and the header lists them all.
+    user = db.session.get(Experimenter, number, options=[
+        joinedload(Experimenter.memberships).joinedload(Membership.experiment)])
     if user is None or not user.active or int(epoch_number) != (user.session_epoch or 0):
         return None
     return user
@@ -194,8 +198,16 @@ def acting_role(experiment_name: str, own_role: str) -> str:
     return own_role
 
 
+def _experiment_named(name: str) -> Experiment | None:
+    """A member's experiment is among their memberships, already loaded with them."""
+    for row in current_user.memberships:
+        if row.experiment.name == name:
+            return row.experiment
+    return find_experiment(name)
+
+
 def experiment_access(name: str) -> Access:
-    experiment = find_experiment(name)
+    experiment = _experiment_named(name)
     if experiment is None or not experiment.active:
         abort(404, f"no experiment {name!r}")
     own = current_user.role_in(experiment)
@@ -214,7 +226,7 @@ def managing_access(name: str) -> Access:
     """Like experiment_access, but also lets an administrator in who is not a member, and
     into a deactivated experiment (administrators bring experiments back)."""
     admin = is_admin()
-    experiment = find_experiment(name)
+    experiment = _experiment_named(name)
     if experiment is None or (not experiment.active and not admin):
         abort(404, f"no experiment {name!r}")
     own = current_user.role_in(experiment)

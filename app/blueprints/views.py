@@ -16,6 +16,7 @@ import hashlib
 
 from flask import Response, abort, current_app, flash, redirect, request
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy.orm import joinedload
 
 from app import work
 from app.auth.answers import is_htmx
@@ -47,15 +48,20 @@ def campaign_in(access: Access, campaign_id: int) -> Campaign:
     return campaign
 
 
+# What the check reads (and every page of the thing shows) comes in the same query.
+_STAGE_WITH_CAMPAIGN = joinedload(CampaignStage.campaign)
+_SUBMISSION_WITH_STAGE = joinedload(Submission.stage).joinedload(CampaignStage.campaign)
+
+
 def stage_in(access: Access, stage_id: int) -> CampaignStage:
-    stage = db.session.get(CampaignStage, stage_id)
+    stage = db.session.get(CampaignStage, stage_id, options=[_STAGE_WITH_CAMPAIGN])
     if stage is None or stage.campaign.experiment_id != access.experiment.id:
         abort(404, "no such stage in this experiment")
     return stage
 
 
 def submission_in(access: Access, submission_id: int) -> Submission:
-    submission = db.session.get(Submission, submission_id)
+    submission = db.session.get(Submission, submission_id, options=[_SUBMISSION_WITH_STAGE])
     if submission is None or submission.stage.campaign.experiment_id != access.experiment.id:
         abort(404, "no such submission in this experiment")
     return submission

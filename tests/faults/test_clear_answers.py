@@ -2,16 +2,18 @@
 not answer, a launch that runs past POMS_LAUNCH_TIMEOUT."""
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 
+import pytest
 from sqlalchemy import create_engine, func, select
 
 from app.extensions import db
 from app.models import Submission
 from tests.faults.conftest import LAUNCHED, unwritable, wait_for, write_locked
 from tests.fixtures.app import csrf_token, database_kind, signed_in
-from tests.fixtures.redis_server import free_port
+from tests.fixtures.redis_server import free_port, not_redis
 
 RECOVERY_S = 60
 
@@ -132,3 +134,26 @@ def test_a_launch_that_submitted_and_was_then_stopped_says_both(service):
     assert any("then the launch was stopped after 4 s" in cause
                for cause in service.causes(submission_id))
     service.assert_launched_once(submission_id)
+
+
+@pytest.mark.parametrize("at_the_address", ["nothing", "a server that is not Redis"])
+def test_a_web_launch_without_its_queue_is_recorded_and_says_so(launch_app, tutorial,
+                                                                at_the_address):
+    client = launch_app.test_client()
+    signed_in(client, "alice")
+    sid = _reco_fcl(tutorial)
+    token = csrf_token(client, f"/e/mu2e/stage/{sid}/launch?test=0")
+    redis_url = launch_app.config["POMS_REDIS_URL"]
+    with contextlib.ExitStack() as stack:
+        launch_app.config["POMS_REDIS_URL"] = (
+            f"redis://127.0.0.1:{free_port()}/0" if at_the_address == "nothing"
+            else stack.enter_context(not_redis()))
+        stack.callback(launch_app.config.__setitem__, "POMS_REDIS_URL", redis_url)
+        response = client.post(f"/e/mu2e/stage/{sid}/launch",
+                               data={"csrf_token": token, "test": "0"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page
+    assert ("The queue is not answering: the launch is recorded and will start when the "
+            "workers are back.") in page
+    db.session.rollback()
+    assert db.session.scalars(select(Submission.state)).all() == ["New"]

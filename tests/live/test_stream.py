@@ -18,6 +18,7 @@ from app.live.changes import CHANNEL
 from app.models import CampaignStage
 from tests.fixtures.app import signed_in
 from tests.fixtures.launching import import_tutorial
+from tests.fixtures.redis_server import not_redis
 from tests.overview.support import ask_launch, stage_of
 
 
@@ -253,26 +254,8 @@ def test_a_busy_aggregate_is_told_once_a_period_covering_the_same_moment_for_eve
 def test_a_commit_stands_whatever_answers_at_the_redis_address(make_app):
     """Something that is not Redis at POMS_REDIS_URL (another program took the port): the
     change is committed and the pages are simply not told."""
-    import socket
-    import threading
-
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-
-    def answer_nonsense():
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            conn.recv(4096)
-            conn.sendall(b"*1\r\n$2\r\nhi\r\n")  # a list where Redis would say OK
-            conn.close()
-
-    threading.Thread(target=answer_nonsense, daemon=True).start()
-    other = make_app(POMS_REDIS_URL=f"redis://127.0.0.1:{listener.getsockname()[1]}/0")
-    try:
+    with not_redis() as url:
+        other = make_app(POMS_REDIS_URL=url)
         with other.app_context():
             campaign = import_tutorial("alice")
             submission = service.request_launch(stage_of(campaign, "reco_fcl"),
@@ -283,5 +266,3 @@ def test_a_commit_stands_whatever_answers_at_the_redis_address(make_app):
             db.session.commit()
             db.session.expire_all()
             assert submission.state == states.IDLE
-    finally:
-        listener.close()

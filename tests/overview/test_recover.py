@@ -9,8 +9,10 @@ from app import states
 from app.chaining.hooks import after_tracking
 from app.extensions import db
 from app.models import AuditEntry, Submission
+from app.models.chaining import ChainStep
 from app.overview import bulk
 from app.overview.attention import needs_attention
+from app.overview.family import relatives
 from tests.chaining.support import fcl_done, launched_from, stage
 from tests.chaining.test_recovery_and_approval import CRY_RECOVERIES, reco_with_failures
 from tests.fixtures.app import signed_in
@@ -63,3 +65,47 @@ def test_a_submission_page_links_its_parent_and_dependents_as_chaining_makes_the
     assert f'id="submission-dependents"><a href="/e/mu2e/submission/{reco.id}"' in summary
     theirs = client.get(f"/e/mu2e/submission/{reco.id}/summary").get_data(as_text=True)
     assert f'<a href="/e/mu2e/submission/{fcl.id}">submission {fcl.id}</a> (reco_fcl)' in theirs
+
+
+def test_a_submissions_relatives_are_its_family_their_dependents_its_parent_and_relaunches(
+        launch_app, tutorial):
+    """Read from the rows as chaining and the pages write them: the root and its recovery
+    are one family; a dependent launched from the recovery is the family's; the dependent
+    names its parent; a launch of the root made again after a LaunchFailed is listed only
+    on the root's page; another submission's relaunch and a decision without a launch
+    are nobody's."""
+    fcl, reco = stage(tutorial, "reco_fcl"), stage(tutorial, "reco")
+
+    def made(stage_row, **values):
+        row = Submission(campaign_stage_id=stage_row.id, experiment_id=tutorial.experiment_id,
+                         **values)
+        db.session.add(row)
+        db.session.flush()
+        return row
+
+    root = made(fcl)
+    recovery = made(fcl, recovery_of_id=root.id)
+    dependent = made(reco)
+    again = made(fcl, origin=f"launched again from {root.id} by alice")
+    made(fcl, origin=f"launched again from {root.id}0 by alice")  # another's: 10 is not 1
+    db.session.add_all([
+        ChainStep(parent_submission_id=recovery.id, child_stage_id=reco.id, kind="dependent",
+                  submission_id=dependent.id),
+        ChainStep(parent_submission_id=root.id, child_stage_id=reco.id, kind="dependent",
+                  position=1),  # decided, nothing launched (yet)
+        ChainStep(parent_submission_id=root.id, child_stage_id=fcl.id, kind="recovery",
+                  submission_id=recovery.id)])
+    db.session.flush()
+
+    of_root = relatives(root)
+    assert of_root.parent is None
+    assert of_root.family == [root, recovery]
+    assert of_root.dependents == [dependent]
+    assert of_root.launched_again == [again]
+    assert relatives(recovery).family == [root, recovery]
+    assert relatives(recovery).launched_again == []
+    of_dependent = relatives(dependent)
+    assert of_dependent.parent == recovery
+    assert (of_dependent.family, of_dependent.dependents, of_dependent.launched_again) == (
+        [], [], [])
+    db.session.rollback()

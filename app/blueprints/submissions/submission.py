@@ -37,7 +37,6 @@ def _submission_context(access: Access, submission: Submission) -> dict:
     batch_actions = actions.actions_of(submission, limit=3)  # kill, hold, release
     return dict(access=access, submission=submission, stage=submission.stage,
                 campaign=submission.stage.campaign, now=utcnow(),
-                relatives=relatives(submission),  # parent, family, dependents, as made
                 may_launch=may_launch(access, submission.stage.campaign),
                 may_control=may_control(access, submission.stage.campaign),
                 uploads=uploads, batch_actions=batch_actions, describe=actions.describe,
@@ -51,7 +50,8 @@ def _submission_context(access: Access, submission: Submission) -> dict:
 def show(experiment, submission_id):
     access = experiment_access(experiment)
     submission = submission_in(access, submission_id)
-    return render_template("submissions/show.html", **_submission_context(access, submission))
+    return render_template("submissions/show.html", **_submission_context(access, submission),
+                           relatives=relatives(submission))
 
 
 @bp.get("/submission/<int:submission_id>/summary")
@@ -59,8 +59,9 @@ def show(experiment, submission_id):
 def summary(experiment, submission_id):
     access = experiment_access(experiment)
     submission = submission_in(access, submission_id)
-    context = _submission_context(access, submission)
-    # Not cached (app/live/cache.py): it shows its relatives, other submissions' rows.
+    # Not cached (app/live/cache.py): it shows its relatives, other submissions' rows. Only
+    # the summary shows them (parent, family, dependents, as made): 3 queries.
+    context = _submission_context(access, submission) | {"relatives": relatives(submission)}
     html = render_template("submissions/_summary.html", **context)
     if request.args.get("along") == "1":
         # The submission page's: the jobs table, as the person left it (its filter and page
