@@ -206,6 +206,14 @@ def _experiment_named(name: str) -> Experiment | None:
     return find_experiment(name)
 
 
+def _remember_experiment(name: str) -> None:
+    """The experiment last acted in, for pages outside one. Written only when it changes:
+    a written session is signed and sent again with every answer, and a page's live fetches
+    would each do so."""
+    if session.get("experiment") != name:
+        session["experiment"] = name
+
+
 def experiment_access(name: str) -> Access:
     experiment = _experiment_named(name)
     if experiment is None or not experiment.active:
@@ -213,7 +221,7 @@ def experiment_access(name: str) -> Access:
     own = current_user.role_in(experiment)
     if own is None:
         abort(403, f"you are not a member of {name}")
-    session["experiment"] = name
+    _remember_experiment(name)
     access = Access(
         experiment=experiment, role=acting_role(name, own), user=current_user,
         is_admin=is_admin(),
@@ -233,7 +241,7 @@ def managing_access(name: str) -> Access:
     if own is None and not admin:
         abort(403, f"you are not a member of {name}")
     if experiment.active and own is not None:
-        session["experiment"] = name
+        _remember_experiment(name)
     role = acting_role(name, own) if own else None
     access = Access(experiment=experiment, role=role, user=current_user, is_admin=admin)
     g.access = access

@@ -261,3 +261,20 @@ def test_admins_are_named_by_principal_or_user_name():
 )
 def test_who_may_hold_which_credential(role, credential_role, may):
     assert policy.may_hold_credential(role, credential_role) is may
+
+
+def test_the_experiment_acted_in_is_remembered_without_rewriting_the_session(client, world):
+    """The pages outside an experiment open on the one last acted in; the session cookie is
+    written when that changes, not again by every page and live fetch in it."""
+    member_of_two = "prod"
+    members.ensure_member(members.find_or_create_experiment("nova"),
+                          members.find_experimenter(member_of_two), "analysis")
+    db.session.commit()
+    signed_in(client, member_of_two)
+    first = client.get(f"/e/{EXP}/campaigns")
+    assert first.status_code == 200
+    again = client.get(f"/e/{EXP}/campaigns")
+    assert again.status_code == 200 and "Set-Cookie" not in again.headers
+    moved = client.get("/e/nova/campaigns")
+    assert moved.status_code == 200 and "session=" in moved.headers.get("Set-Cookie", "")
+    assert client.get("/").headers.get("Location", "").startswith("/e/nova/")
