@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, or_, select
 
+from app import states
 from app.chaining import chain
 from app.extensions import db
 from app.models import Submission
@@ -27,8 +28,8 @@ def relatives(submission: Submission) -> Relatives:
     root = chain.root_of(submission)
     family = chain.family_of(root)
     ids = [s.id for s in family]
-    # Three queries whatever the family: its recoveries (above), the dependent-launch links
-    # into and out of it, and the submissions those links and re-launches name.
+    # At most three queries whatever the family: its recoveries (above), the dependent-launch
+    # links into and out of it, and the submissions those links and re-launches name.
     links = db.session.execute(
         select(ChainStep.parent_submission_id, ChainStep.submission_id).where(
             ChainStep.kind == "dependent",
@@ -37,11 +38,12 @@ def relatives(submission: Submission) -> Relatives:
     parent_id = next((parent for parent, child in links if child == root.id), None)
     dependent_ids = {child for parent, child in links if parent in ids and child is not None}
     again_origin = f"launched again from {submission.id} "
-    named = db.session.scalars(select(Submission).where(or_(
-        Submission.id.in_(dependent_ids | ({parent_id} if parent_id else set())),
-        and_(Submission.campaign_stage_id == submission.campaign_stage_id,
-             Submission.origin.like(f"{again_origin}%"))))
-        .order_by(Submission.id)).all()
+    wanted = [Submission.id.in_(dependent_ids | ({parent_id} if parent_id else set()))]
+    if submission.state == states.LAUNCH_FAILED:  # only those are launched again (relaunch.py)
+        wanted.append(and_(Submission.campaign_stage_id == submission.campaign_stage_id,
+                           Submission.origin.like(f"{again_origin}%")))
+    named = (db.session.scalars(select(Submission).where(or_(*wanted)).order_by(Submission.id))
+             .all() if links or len(wanted) > 1 else [])
     return Relatives(
         parent=next((s for s in named if s.id == parent_id), None),
         family=family if len(family) > 1 else [],

@@ -71,9 +71,8 @@ def test_a_submissions_relatives_are_its_family_their_dependents_its_parent_and_
         launch_app, tutorial):
     """Read from the rows as chaining and the pages write them: the root and its recovery
     are one family; a dependent launched from the recovery is the family's; the dependent
-    names its parent; a launch of the root made again after a LaunchFailed is listed only
-    on the root's page; another submission's relaunch and a decision without a launch
-    are nobody's."""
+    names its parent; a launch made again after a LaunchFailed is listed on the failed one's
+    page; another submission's relaunch and a decision without a launch are nobody's."""
     fcl, reco = stage(tutorial, "reco_fcl"), stage(tutorial, "reco")
 
     def made(stage_row, **values):
@@ -86,8 +85,9 @@ def test_a_submissions_relatives_are_its_family_their_dependents_its_parent_and_
     root = made(fcl)
     recovery = made(fcl, recovery_of_id=root.id)
     dependent = made(reco)
-    again = made(fcl, origin=f"launched again from {root.id} by alice")
-    made(fcl, origin=f"launched again from {root.id}0 by alice")  # another's: 10 is not 1
+    failed = made(fcl, state=states.LAUNCH_FAILED)
+    again = made(fcl, origin=f"launched again from {failed.id} (web)")
+    made(fcl, origin=f"launched again from {failed.id}0 (web)")  # another's: 10 is not 1
     db.session.add_all([
         ChainStep(parent_submission_id=recovery.id, child_stage_id=reco.id, kind="dependent",
                   submission_id=dependent.id),
@@ -101,9 +101,10 @@ def test_a_submissions_relatives_are_its_family_their_dependents_its_parent_and_
     assert of_root.parent is None
     assert of_root.family == [root, recovery]
     assert of_root.dependents == [dependent]
-    assert of_root.launched_again == [again]
+    assert of_root.launched_again == []
+    assert relatives(failed).launched_again == [again]
+    assert relatives(failed).family == relatives(failed).dependents == []
     assert relatives(recovery).family == [root, recovery]
-    assert relatives(recovery).launched_again == []
     of_dependent = relatives(dependent)
     assert of_dependent.parent == recovery
     assert (of_dependent.family, of_dependent.dependents, of_dependent.launched_again) == (
