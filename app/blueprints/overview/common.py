@@ -2,13 +2,15 @@
 experiment's launches are held."""
 from __future__ import annotations
 
+from functools import cached_property
+
 from flask import Blueprint, g, session
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.extensions import db
 from app.launching import launch_hold
-from app.models import Experiment
+from app.models import Experiment, ExperimentLaunchHold
 from app.models.base import utcnow
 
 bp = Blueprint("overview", __name__, url_prefix="/e/<experiment>")
@@ -19,17 +21,34 @@ def now():
     return utcnow()
 
 
+class HoldBanner:
+    """The experiment-wide launch hold of the experiment the page is in: read when a page
+    draws the banner (base.html), so a fragment, which never does, costs no query."""
+
+    @cached_property
+    def _found(self) -> tuple[ExperimentLaunchHold | None, str]:
+        access = g.get("access")
+        experiment = access.experiment if access else None
+        if experiment is None and session.get("experiment"):
+            experiment = db.session.scalar(
+                select(Experiment).where(Experiment.name == session["experiment"]))
+        if experiment is None:
+            return None, ""
+        return launch_hold.hold_of(experiment.id), experiment.name
+
+    @property
+    def row(self) -> ExperimentLaunchHold | None:
+        return self._found[0]
+
+    @property
+    def experiment(self) -> str:
+        return self._found[1]
+
+    @property
+    def said(self) -> str:
+        return launch_hold.describe(self.row) if self.row else ""
+
+
 def launch_hold_banner() -> dict:
-    """A context processor: `launches_held` (the switch's row, or None) and its words, for
-    the experiment the page is in."""
-    if not current_user.is_authenticated:
-        return {}
-    access = g.get("access")
-    experiment = access.experiment if access else None
-    if experiment is None and session.get("experiment"):
-        experiment = db.session.scalar(
-            select(Experiment).where(Experiment.name == session["experiment"]))
-    row = launch_hold.hold_of(experiment.id) if experiment is not None else None
-    return {"launches_held": row, "launches_held_said":
-            launch_hold.describe(row) if row else "",
-            "launches_held_experiment": experiment.name if row else ""}
+    """A context processor: `launch_hold` (HoldBanner) for a signed-in person's pages."""
+    return {"launch_hold": HoldBanner()} if current_user.is_authenticated else {}
