@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import click
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from markupsafe import escape
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
@@ -134,15 +134,21 @@ def _register_database_errors(app: Flask) -> None:
     backend = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name()
     wait = {"sqlite": f"PRAGMA busy_timeout = {WEB_BUSY_TIMEOUT_MS}",
             "postgresql": f"SET lock_timeout = {WEB_BUSY_TIMEOUT_MS}"}.get(backend)
-    if wait:
-        @app.before_request
-        def _short_lock_wait():
-            if request.endpoint == "static":
-                return
-            connection = db.session.connection()
-            said = connection.info  # the pooled connection's, kept from request to request
-            if said.get("poms_web_wait"):
-                return
+
+    @app.before_request
+    def _short_lock_wait():
+        if request.endpoint == "static":
+            return
+        view = app.view_functions.get(request.endpoint)
+        g.poms_reads_only = request.method == "GET" and getattr(view, "poms_reads_only", False)
+        # A reading page on PostgreSQL needs no transaction: at READ COMMITTED each query
+        # reads what is committed when it starts, in a transaction or not, and the BEGIN
+        # and ROLLBACK round trips of every live fetch are spared.
+        connection = db.session.connection(execution_options=(
+            {"isolation_level": "AUTOCOMMIT"}
+            if g.poms_reads_only and backend == "postgresql" else None))
+        said = connection.info  # the pooled connection's, kept from request to request
+        if wait and not said.get("poms_web_wait"):
             connection.execute(text(wait))
             if backend == "postgresql":
                 # A SET is undone by a rollback, which ends most requests: committed now, it

@@ -10,6 +10,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import ARRAY, MetaData, any_, bindparam, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 # Named constraints so Alembic can alter them on SQLite (batch mode) and PostgreSQL alike.
 naming_convention = {
@@ -69,3 +70,22 @@ def once_per_request(context_processor):
         return getattr(g, key)
 
     return once
+
+
+def reads_only(view):
+    """Marks a view that only reads: the live fragments, fetched by every open page on each
+    change. On PostgreSQL its request runs without a transaction (app/__init__.py), and in
+    any database a write in it fails instead of being done."""
+    view.poms_reads_only = True
+    return view
+
+
+def reading_request() -> bool:
+    return has_request_context() and g.get("poms_reads_only", False)
+
+
+@event.listens_for(Session, "before_flush")
+def _no_writes_while_reading(session, _context, _instances) -> None:
+    if reading_request():
+        raise RuntimeError("a page marked as only reading (reads_only) tried to write: "
+                           f"{[*session.new, *session.dirty, *session.deleted][:3]}")

@@ -10,6 +10,7 @@ from app.auth.session import Access, experiment_access
 from app.blueprints.overview.common import bp, now
 from app.blueprints.views import campaign_in, pushed_fragment
 from app.campaigns.permissions import may_control, may_launch
+from app.extensions import reads_only
 from app.models import Campaign
 from app.overview.graph import FILL, coloured_svg
 from app.overview.grid import campaign_grid
@@ -35,6 +36,7 @@ def campaign(experiment, campaign_id):
 
 @bp.get("/campaign/<int:campaign_id>/overview/live")
 @login_required
+@reads_only
 def campaign_live(experiment, campaign_id):
     access = experiment_access(experiment)
     row = campaign_in(access, campaign_id)

@@ -13,7 +13,7 @@ from app.blueprints.overview.attention import attention_html
 from app.blueprints.overview.campaigns import glance_html
 from app.blueprints.submissions.common import bp
 from app.blueprints.views import pushed_fragment
-from app.extensions import db
+from app.extensions import db, reads_only
 from app.launching import launch_hold
 from app.models import CampaignStage, Submission
 from app.models.base import utcnow
@@ -54,6 +54,7 @@ def dashboard(experiment):
 
 @bp.get("/dashboard/live")
 @login_required
+@reads_only
 def dashboard_live(experiment):
     access = experiment_access(experiment)
     html = pushed_fragment(access, "experiment", lambda: render_template(

@@ -17,7 +17,7 @@ from app.batch.engines import engine_from_config
 from app.blueprints.submissions.common import bp
 from app.blueprints.views import go, job_in, pushed_fragment, submission_in
 from app.campaigns.permissions import may_control, may_launch
-from app.extensions import db
+from app.extensions import db, reads_only
 from app.ids import page_number
 from app.launching import service
 from app.models import Job, Submission, SubmissionEvent
@@ -56,6 +56,7 @@ def show(experiment, submission_id):
 
 @bp.get("/submission/<int:submission_id>/summary")
 @login_required
+@reads_only
 def summary(experiment, submission_id):
     access = experiment_access(experiment)
     submission = submission_in(access, submission_id)
@@ -77,6 +78,7 @@ def summary(experiment, submission_id):
 
 @bp.get("/submission/<int:submission_id>/jobs")
 @login_required
+@reads_only
 def jobs(experiment, submission_id):
     access = experiment_access(experiment)
     submission = submission_in(access, submission_id)
@@ -105,6 +107,7 @@ def _jobs_html(context: dict, state: str, page: int, along: bool = False) -> str
 
 @bp.get("/submission/<int:submission_id>/output")
 @login_required
+@reads_only
 def output(experiment, submission_id):
     access = experiment_access(experiment)
     submission = submission_in(access, submission_id)
@@ -122,6 +125,7 @@ def output(experiment, submission_id):
 
 @bp.get("/submission/<int:submission_id>/history")
 @login_required
+@reads_only
 def history(experiment, submission_id):
     access = experiment_access(experiment)
     submission = submission_in(access, submission_id)
