@@ -143,10 +143,12 @@ def _register_database_errors(app: Flask) -> None:
         g.poms_reads_only = request.method == "GET" and getattr(view, "poms_reads_only", False)
         # A reading page on PostgreSQL needs no transaction: at READ COMMITTED each query
         # reads what is committed when it starts, in a transaction or not, and the BEGIN
-        # and ROLLBACK round trips of every live fetch are spared.
+        # and ROLLBACK round trips of every live fetch are spared. (A session already in a
+        # transaction, a test's sharing its app context, keeps it.)
         connection = db.session.connection(execution_options=(
             {"isolation_level": "AUTOCOMMIT"}
-            if g.poms_reads_only and backend == "postgresql" else None))
+            if g.poms_reads_only and backend == "postgresql"
+            and not db.session().in_transaction() else None))
         said = connection.info  # the pooled connection's, kept from request to request
         if wait and not said.get("poms_web_wait"):
             connection.execute(text(wait))
