@@ -136,7 +136,9 @@ def _register_database_errors(app: Flask) -> None:
             "postgresql": f"SET lock_timeout = {WEB_BUSY_TIMEOUT_MS}"}.get(backend)
 
     @app.before_request
-    def _short_lock_wait():
+    def _request_connection():
+        """The request's connection: the page's short lock wait set on it once, and no
+        transaction for a page that only reads."""
         if request.endpoint == "static":
             return
         view = app.view_functions.get(request.endpoint)

@@ -38,12 +38,14 @@ def relatives(submission: Submission) -> Relatives:
     parent_id = next((parent for parent, child in links if child == root.id), None)
     dependent_ids = {child for parent, child in links if parent in ids and child is not None}
     again_origin = f"launched again from {submission.id} "
-    wanted = [Submission.id.in_(dependent_ids | ({parent_id} if parent_id else set()))]
+    wanted = []
+    if named_ids := dependent_ids | ({parent_id} if parent_id else set()):
+        wanted.append(Submission.id.in_(named_ids))
     if submission.state == states.LAUNCH_FAILED:  # only those are launched again (relaunch.py)
         wanted.append(and_(Submission.campaign_stage_id == submission.campaign_stage_id,
                            Submission.origin.like(f"{again_origin}%")))
-    named = (db.session.scalars(select(Submission).where(or_(*wanted)).order_by(Submission.id))
-             .all() if links or len(wanted) > 1 else [])
+    named = db.session.scalars(select(Submission).where(or_(*wanted))
+                               .order_by(Submission.id)).all() if wanted else []
     return Relatives(
         parent=next((s for s in named if s.id == parent_id), None),
         family=family if len(family) > 1 else [],

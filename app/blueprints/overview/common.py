@@ -6,11 +6,10 @@ from functools import cached_property
 
 from flask import Blueprint, g, session
 from flask_login import current_user
-from sqlalchemy import select
 
-from app.extensions import db
+from app.auth.members import find_experiment
 from app.launching import launch_hold
-from app.models import Experiment, ExperimentLaunchHold
+from app.models import ExperimentLaunchHold
 from app.models.base import utcnow
 
 bp = Blueprint("overview", __name__, url_prefix="/e/<experiment>")
@@ -30,8 +29,7 @@ class HoldBanner:
         access = g.get("access")
         experiment = access.experiment if access else None
         if experiment is None and session.get("experiment"):
-            experiment = db.session.scalar(
-                select(Experiment).where(Experiment.name == session["experiment"]))
+            experiment = find_experiment(session["experiment"])
         if experiment is None:
             return None, ""
         return launch_hold.hold_of(experiment.id), experiment.name
